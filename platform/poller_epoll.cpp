@@ -1,0 +1,1 @@
+// Epoll backend: being written (see platform/poller.h).

@@ -1,0 +1,1 @@
+namespace p2p {}

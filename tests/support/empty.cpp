@@ -1,0 +1,1 @@
+// Keeps p2p_test_support a valid library before any helper exists.
