@@ -1,0 +1,409 @@
+#include "shell/command_parser.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace p2p::shell {
+namespace {
+
+constexpr CommandName kCommandNames[] = {
+    {"/msg", CommandKind::kMsg},
+    {"/pub", CommandKind::kPub},
+    {"/reply", CommandKind::kReply},
+    {"/peers", CommandKind::kPeers},
+    {"/connect", CommandKind::kConnect},
+    {"/conn", CommandKind::kConn},
+    {"/rtt", CommandKind::kRtt},
+    {"/routes", CommandKind::kRoutes},
+    {"/metrics", CommandKind::kMetrics},
+    {"/watch", CommandKind::kWatch},
+    {"/reconnect", CommandKind::kReconnect},
+    {"/log", CommandKind::kLog},
+    {"/help", CommandKind::kHelp},
+    {"/quit", CommandKind::kQuit},
+};
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
+
+bool is_forbidden_in_name(unsigned char c) {
+    return c == '@' || c == '#' || c == '*' || c == ' ' || c < 0x20 || c == 0x7f;
+}
+
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && (is_space(s.back()) || s.back() == '\r'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Splits off the first whitespace-separated word; `rest` keeps the remainder
+// with its leading separators removed (so message text keeps inner spacing).
+std::string_view next_word(std::string_view& rest) {
+    std::size_t end = 0;
+    while (end < rest.size() && !is_space(rest[end]))
+        ++end;
+    std::string_view word = rest.substr(0, end);
+    rest.remove_prefix(end);
+    while (!rest.empty() && is_space(rest.front()))
+        rest.remove_prefix(1);
+    return word;
+}
+
+// Printable form of user input for an error line: at most `max` bytes, and
+// control characters shown as '?', so an error never carries an escape.
+struct Shown {
+    char text[24];
+};
+Shown shown(std::string_view s) {
+    Shown out{};
+    std::size_t max = sizeof out.text - 4;
+    std::size_t n = 0;
+    for (; n < s.size() && n < max; ++n) {
+        unsigned char c = static_cast<unsigned char>(s[n]);
+        out.text[n] = (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    }
+    if (n < s.size()) {
+        out.text[n++] = '.';
+        out.text[n++] = '.';
+        out.text[n++] = '.';
+    }
+    out.text[n] = '\0';
+    return out;
+}
+
+bool parse_port(std::string_view digits, std::uint16_t& port) {
+    if (digits.empty() || digits.size() > 5) return false;
+    std::uint32_t value = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (value < 1 || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+    return true;
+}
+
+bool is_host_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
+}
+
+bool is_ipv6_char(char c) {
+    return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '.' || c == '%';
+}
+
+}  // namespace
+
+bool is_valid_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxNameBytes) return false;
+    for (char c : name)
+        if (is_forbidden_in_name(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+bool is_valid_peer_id(std::string_view peer_id) {
+    std::size_t at = peer_id.find('@');
+    if (at == std::string_view::npos) return false;
+    return is_valid_name(peer_id.substr(0, at)) && is_valid_name(peer_id.substr(at + 1));
+}
+
+const CommandName* command_names(std::size_t* count) {
+    *count = sizeof kCommandNames / sizeof kCommandNames[0];
+    return kCommandNames;
+}
+
+std::string_view command_name(CommandKind kind) {
+    for (const CommandName& c : kCommandNames)
+        if (c.kind == kind) return c.name;
+    return {};
+}
+
+// The parsing steps share the result being filled and report the first problem.
+class ParseState {
+  public:
+    ParseState(const ParseOptions& options, Command& out, char* composed, std::size_t composed_cap,
+               char* error, std::size_t error_cap, std::size_t& error_len)
+        : options_(options),
+          out_(out),
+          composed_(composed),
+          composed_cap_(composed_cap),
+          error_(error),
+          error_cap_(error_cap),
+          error_len_(error_len) {}
+
+    bool fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+        va_list args;
+        va_start(args, fmt);
+        int n = std::vsnprintf(error_, error_cap_, fmt, args);
+        va_end(args);
+        if (n <= 0) {
+            n = std::snprintf(error_, error_cap_, "invalid command");
+        }
+        error_len_ =
+            static_cast<std::size_t>(n) < error_cap_ ? static_cast<std::size_t>(n) : error_cap_ - 1;
+        return false;
+    }
+
+    // A unicast target: name@ns, @name@ns, or a bare name in our namespace.
+    bool peer_target(std::string_view word, std::string_view usage) {
+        Command& cmd = command();
+        if (word.empty()) return fail("usage: %.*s", int(usage.size()), usage.data());
+        if (word.front() == '@') word.remove_prefix(1);
+        std::size_t at = word.find('@');
+        if (at == std::string_view::npos) {
+            if (!is_valid_name(word))
+                return fail("'%s' is not a peer id (expected name@namespace)", shown(word).text);
+            if (options_.default_namespace.empty())
+                return fail("'%s' needs a namespace: name@namespace", shown(word).text);
+            std::string_view ns = options_.default_namespace;
+            std::size_t len = word.size() + 1 + ns.size();
+            if (len >= composed_cap_) return fail("peer id too long");
+            std::memcpy(composed_, word.data(), word.size());
+            composed_[word.size()] = '@';
+            std::memcpy(composed_ + word.size() + 1, ns.data(), ns.size());
+            composed_[len] = '\0';
+            cmd.target = std::string_view(composed_, len);
+            cmd.ns = cmd.target.substr(word.size() + 1);
+            cmd.target_kind = TargetKind::kPeer;
+            return true;
+        }
+        std::string_view name = word.substr(0, at);
+        std::string_view ns = word.substr(at + 1);
+        if (!is_valid_name(name) || !is_valid_name(ns)) {
+            return fail("'%s' is not a valid peer id (name@namespace)", shown(word).text);
+        }
+        cmd.target = word;
+        cmd.ns = ns;
+        cmd.target_kind = TargetKind::kPeer;
+        return true;
+    }
+
+    // A publish scope: "*" or "#ns".
+    bool scope_target(std::string_view word, std::string_view usage) {
+        Command& cmd = command();
+        if (word.empty()) return fail("usage: %.*s", int(usage.size()), usage.data());
+        if (word == "*") {
+            cmd.target = word;
+            cmd.target_kind = TargetKind::kAll;
+            return true;
+        }
+        if (word.front() == '#') {
+            std::string_view ns = word.substr(1);
+            if (!is_valid_name(ns)) return fail("'%s' is not a valid namespace", shown(word).text);
+            cmd.target = word;
+            cmd.ns = ns;
+            cmd.target_kind = TargetKind::kNamespace;
+            return true;
+        }
+        if (is_valid_name(word))
+            return fail("scope must be * or #namespace (did you mean #%s?)", shown(word).text);
+        return fail("scope must be * or #namespace, not '%s'", shown(word).text);
+    }
+
+    bool host_port(std::string_view word) {
+        Command& cmd = command();
+        std::string_view host;
+        std::string_view port;
+        if (!word.empty() && word.front() == '[') {
+            std::size_t close = word.find(']');
+            if (close == std::string_view::npos || close + 1 >= word.size() ||
+                word[close + 1] != ':')
+                return fail("'%s': write an IPv6 address as [addr]:port", shown(word).text);
+            host = word.substr(1, close - 1);
+            port = word.substr(close + 2);
+            if (host.empty()) return fail("'%s': empty host", shown(word).text);
+            for (char c : host)
+                if (!is_ipv6_char(c)) return fail("'%s': bad IPv6 address", shown(word).text);
+        } else {
+            std::size_t colon = word.rfind(':');
+            if (colon == std::string_view::npos)
+                return fail("'%s' is neither a peer id (name@ns) nor host:port", shown(word).text);
+            host = word.substr(0, colon);
+            port = word.substr(colon + 1);
+            if (host.empty()) return fail("'%s': empty host", shown(word).text);
+            for (char c : host)
+                if (!is_host_char(c))
+                    return fail("'%s': bad host name (IPv6 needs [addr]:port)", shown(word).text);
+        }
+        if (!parse_port(port, cmd.port))
+            return fail("'%s': port must be a number from 1 to 65535", shown(word).text);
+        cmd.target = word;
+        cmd.host = host;
+        cmd.target_kind = TargetKind::kHostPort;
+        return true;
+    }
+
+    Command& command() { return out_; }
+
+  private:
+    const ParseOptions& options_;
+    Command& out_;
+    char* composed_;
+    std::size_t composed_cap_;
+    char* error_;
+    std::size_t error_cap_;
+    std::size_t& error_len_;
+};
+
+void CommandParser::parse(std::string_view line, ParseResult& out) const {
+    out.command_ = Command{};
+    out.error_len_ = 0;
+    out.error_[0] = '\0';
+    ParseState st(options_, out.command_, out.composed_, sizeof out.composed_, out.error_,
+                  sizeof out.error_, out.error_len_);
+    Command& cmd = st.command();
+
+    std::string_view trimmed = trim(line);
+    if (trimmed.empty()) return;  // kEmpty
+
+    if (trimmed.front() != '/' || trimmed.starts_with("//")) {
+        // "//text" sends text that starts with a slash.
+        cmd.kind = CommandKind::kText;
+        cmd.text = trimmed.starts_with("//") ? trimmed.substr(1) : trimmed;
+        return;
+    }
+
+    std::string_view rest = trimmed;
+    std::string_view word = next_word(rest);
+    const CommandName* found = nullptr;
+    for (const CommandName& c : kCommandNames)
+        if (iequals(c.name, word)) found = &c;
+    if (!found) {
+        st.fail("unknown command '%s' (type /help for the list)", shown(word).text);
+        return;
+    }
+    cmd.kind = found->kind;
+    std::string_view name = found->name;
+
+    auto no_args = [&]() {
+        if (!rest.empty()) st.fail("%.*s takes no arguments", int(name.size()), name.data());
+    };
+
+    switch (cmd.kind) {
+        case CommandKind::kConn:
+        case CommandKind::kRtt:
+        case CommandKind::kRoutes:
+        case CommandKind::kWatch:
+        case CommandKind::kReconnect:
+        case CommandKind::kQuit:
+            no_args();
+            return;
+
+        case CommandKind::kHelp: {
+            if (rest.empty()) return;
+            std::string_view topic = next_word(rest);
+            if (!rest.empty()) {
+                st.fail("usage: /help [command]");
+                return;
+            }
+            std::string_view bare = topic.front() == '/' ? topic.substr(1) : topic;
+            for (const CommandName& c : kCommandNames)
+                if (iequals(c.name.substr(1), bare)) cmd.help_topic = c.kind;
+            if (cmd.help_topic == CommandKind::kEmpty)
+                st.fail("no such command '%s' (type /help for the list)", shown(topic).text);
+            return;
+        }
+
+        case CommandKind::kPeers: {
+            if (rest.empty()) return;
+            std::string_view scope = next_word(rest);
+            if (!rest.empty()) {
+                st.fail("usage: /peers [*|#namespace]");
+                return;
+            }
+            st.scope_target(scope, "/peers [*|#namespace]");
+            return;
+        }
+
+        case CommandKind::kConnect: {
+            std::string_view arg = next_word(rest);
+            if (arg.empty() || !rest.empty()) {
+                st.fail("usage: /connect <peer_id|host:port>");
+                return;
+            }
+            if (arg.find('@') != std::string_view::npos)
+                st.peer_target(arg, "/connect <peer_id|host:port>");
+            else
+                st.host_port(arg);
+            return;
+        }
+
+        case CommandKind::kMsg: {
+            static constexpr std::string_view kUsage = "/msg <peer_id|#namespace|*> <text>";
+            std::string_view target = next_word(rest);
+            if (target.empty() || rest.empty()) {
+                st.fail("usage: %.*s", int(kUsage.size()), kUsage.data());
+                return;
+            }
+            bool ok = (target == "*" || target.front() == '#') ? st.scope_target(target, kUsage)
+                                                               : st.peer_target(target, kUsage);
+            if (!ok) return;
+            // A /msg to a scope is a publish; the app then has one path for it.
+            if (cmd.target_kind != TargetKind::kPeer) cmd.kind = CommandKind::kPub;
+            cmd.text = rest;
+            return;
+        }
+
+        case CommandKind::kPub: {
+            static constexpr std::string_view kUsage = "/pub <*|#namespace> <text>";
+            std::string_view target = next_word(rest);
+            if (target.empty() || rest.empty()) {
+                st.fail("usage: %.*s", int(kUsage.size()), kUsage.data());
+                return;
+            }
+            if (st.scope_target(target, kUsage)) cmd.text = rest;
+            return;
+        }
+
+        case CommandKind::kReply:
+            if (rest.empty()) {
+                st.fail("usage: /reply <text>");
+                return;
+            }
+            cmd.text = rest;
+            return;
+
+        case CommandKind::kLog: {
+            std::string_view arg = next_word(rest);
+            if (arg.empty() || !rest.empty()) {
+                st.fail("usage: /log DEBUG|INFO|WARN|ERROR|OFF");
+                return;
+            }
+            if (!parse_log_level(arg, cmd.level))
+                st.fail("unknown log level '%s' (DEBUG|INFO|WARN|ERROR|OFF)", shown(arg).text);
+            return;
+        }
+
+        case CommandKind::kMetrics: {
+            std::string_view arg = next_word(rest);
+            if (arg.empty() || !rest.empty()) {
+                st.fail("usage: /metrics <peer_id>");
+                return;
+            }
+            st.peer_target(arg, "/metrics <peer_id>");
+            return;
+        }
+
+        case CommandKind::kEmpty:
+        case CommandKind::kText:
+            return;
+    }
+}
+
+}  // namespace p2p::shell
