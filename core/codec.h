@@ -14,10 +14,12 @@
 
 namespace p2p {
 
-// Scratch memory for one parse at a time. Reused across lines.
+// Scratch memory for one parse at a time. Reused across lines. Create one per
+// thread (not per link): it holds kBytes, the worst case of a kMaxLineBytes
+// line (docs/codec.md), so no line ever makes it fall back to the heap.
 class JsonArena {
 public:
-    static constexpr std::size_t kBytes = 64 * 1024;
+    static constexpr std::size_t kBytes = 520 * 1024;
     JsonArena();
     ~JsonArena();
     JsonArena(const JsonArena&) = delete;

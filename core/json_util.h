@@ -1,0 +1,144 @@
+// RapidJSON plumbing shared by the peer codec (codec.cpp) and the rendezvous
+// codec (rendezvous_codec.cpp): an in-situ parse into a JsonArena that never
+// touches the heap for lines up to kMaxLineBytes, field getters, and a writer
+// into a fixed output buffer that reports overflow instead of growing.
+//
+// Internal to core/: includes RapidJSON, so keep it out of public headers.
+//
+// Usage (decode):
+//     const json::Value* root = json::parse_line(arena, line, len);
+//     if (!root) -> not JSON (also: too deep, embedded NUL, longer than the limit)
+//     if (const json::Value* v = json::member(*root, "type"); v && v->IsString())
+//         std::string_view type = json::view(*v);
+// The root and every view into it stay valid until the next parse_line() on
+// the same arena, and only while `line` is alive (strings point into it).
+//
+// Usage (encode):
+//     json::FixedWriter w(out, cap);
+//     w->StartObject(); json::put(*w, "type", "PING"); ... w->EndObject();
+//     if (w.overflowed()) -> did not fit
+//     std::size_t n = w.size();
+#pragma once
+#include <rapidjson/allocators.h>
+#include <rapidjson/document.h>
+#include <rapidjson/encodings.h>
+#include <rapidjson/writer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/codec.h"
+
+namespace p2p::json {
+
+// Deepest nesting accepted. Peer messages are depth 2 (features), rendezvous
+// answers depth 3 (peers[i]); a deeper line is treated as not JSON. The limit
+// is what keeps the arena small: see docs/codec.md.
+inline constexpr std::size_t kMaxDepth = 32;
+
+// Base allocator for the memory pools: the heap, but every use is counted so
+// JsonArena::overflowed() can say if the fixed buffers were ever too small.
+class CountingHeapAllocator {
+  public:
+    static const bool kNeedFree = true;
+    void* Malloc(std::size_t size);
+    void* Realloc(void* ptr, std::size_t old_size, std::size_t new_size);
+    static void Free(void* ptr);
+    std::size_t allocations() const { return allocations_; }
+
+  private:
+    std::size_t allocations_ = 0;
+};
+
+using Pool = rapidjson::MemoryPoolAllocator<CountingHeapAllocator>;
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+using Value = Document::ValueType;
+
+// Parses line[0..len) in place (writes line[len] = '\0', so line must have
+// room for it). Returns the root value, or nullptr if the bytes are not one
+// valid UTF-8 JSON document of at most kMaxDepth levels and kMaxLineBytes bytes.
+const Value* parse_line(JsonArena& arena, char* line, std::size_t len);
+
+// Bytes of the arena's value pool used by the last parse (tests use it to
+// show the sizing is tight).
+std::size_t last_parse_pool_bytes(JsonArena& arena);
+
+// The member `key` of `object`, or nullptr if absent or `object` is not an
+// object. With duplicate keys the LAST one wins, as in Python's json module
+// (the reference peers and server are Python).
+const Value* member(const Value& object, std::string_view key);
+
+// The string of a string value (may contain NUL bytes from "\u0000").
+inline std::string_view view(const Value& v) {
+    return {v.GetString(), v.GetStringLength()};
+}
+
+// A string member, or nullptr if absent or not a string.
+const Value* string_member(const Value& object, std::string_view key);
+
+// ---- output -------------------------------------------------------------
+
+// RapidJSON output stream over out[0..cap): keeps writing nothing once full
+// and remembers that it overflowed.
+class FixedStream {
+  public:
+    using Ch = char;
+    FixedStream(char* out, std::size_t cap) : out_(out), cap_(cap) {}
+    void Put(char c) {
+        if (len_ < cap_) {
+            out_[len_++] = c;
+        } else {
+            overflow_ = true;
+        }
+    }
+    void Flush() {}
+    std::size_t size() const { return len_; }
+    bool overflowed() const { return overflow_; }
+
+  private:
+    char* out_;
+    std::size_t cap_;
+    std::size_t len_ = 0;
+    bool overflow_ = false;
+};
+
+// A RapidJSON Writer into a FixedStream whose nesting stack lives in a fixed
+// buffer too (the stock Writer would malloc it). Strings are written
+// byte-for-byte as UTF-8 with '"', '\\' and control characters escaped, so
+// the output never contains a raw newline.
+class FixedWriter {
+  public:
+    static constexpr std::size_t kMaxWriteDepth = 8;
+    using Writer = rapidjson::Writer<FixedStream, rapidjson::UTF8<>, rapidjson::UTF8<>, Pool>;
+
+    FixedWriter(char* out, std::size_t cap);
+    FixedWriter(const FixedWriter&) = delete;
+    FixedWriter& operator=(const FixedWriter&) = delete;
+
+    Writer& operator*() { return writer_; }
+    Writer* operator->() { return &writer_; }
+    // True if the output did not fit, or a value could not be written (NaN).
+    bool failed() const { return stream_.overflowed() || failed_; }
+    void note(bool writer_ok) { failed_ = failed_ || !writer_ok; }
+    std::size_t size() const { return stream_.size(); }
+    // Appends one raw byte (the line's '\n') after the JSON text.
+    void put_raw(char c) { stream_.Put(c); }
+
+  private:
+    alignas(16) char stack_buf_[256 + kMaxWriteDepth * 32];
+    CountingHeapAllocator heap_;
+    Pool stack_pool_;
+    FixedStream stream_;
+    Writer writer_;
+    bool failed_ = false;
+};
+
+// Key/value helpers that record writer failures in w.
+void put(FixedWriter& w, std::string_view key, std::string_view value);
+void put_int(FixedWriter& w, std::string_view key, std::int64_t value);
+void put_uint(FixedWriter& w, std::string_view key, std::uint64_t value);
+void put_double(FixedWriter& w, std::string_view key, double value);
+void put_bool(FixedWriter& w, std::string_view key, bool value);
+
+}  // namespace p2p::json
