@@ -1,0 +1,427 @@
+#include "core/rendezvous_client.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "core/log.h"
+
+namespace p2p {
+
+namespace {
+
+constexpr const char* kModule = "Rendezvous";
+constexpr MonoMs kBudgetWindowMs = 60'000;
+// Added to the wait a server states when it blocks us: it rounds the
+// remaining time, and arriving a moment early would restart the block.
+constexpr MonoMs kBlockMarginMs = 1'000;
+// A blocked answer without a number still means "go away for a while":
+// the reference server blocks for 60 s.
+constexpr std::int64_t kDefaultBlockSeconds = 60;
+// expires_in is whole seconds on the server and our elapsed time is rounded
+// too, so a renewal is only believed when it grew by more than this.
+constexpr std::int64_t kRenewalSlackSeconds = 2;
+
+bool is_name_byte(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+}  // namespace
+
+bool is_valid_local_name(std::string_view text) {
+    if (text.empty() || text.size() > kMaxNameBytes) return false;
+    for (char c : text)
+        if (!is_name_byte(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+bool is_usable_remote_name(std::string_view text) {
+    if (text.empty() || text.size() > kMaxNameBytes) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f || c == ' ' || c == '@' || c == '#' || c == '*') return false;
+        // UTF-8 C1 controls (U+0080..U+009F) and NO-BREAK SPACE (U+00A0).
+        if (c == 0xc2 && i + 1 < text.size()) {
+            unsigned char next = static_cast<unsigned char>(text[i + 1]);
+            if (next >= 0x80 && next <= 0xa0) return false;
+        }
+    }
+    return true;
+}
+
+std::int64_t parse_block_seconds(std::string_view text) {
+    static constexpr std::string_view kLifted = "lifted in ";
+    std::size_t at = text.find(kLifted);
+    if (at != std::string_view::npos) {
+        std::size_t pos = at + kLifted.size();
+        std::int64_t seconds = 0;
+        std::size_t digits = 0;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && digits < 9) {
+            seconds = seconds * 10 + (text[pos] - '0');
+            ++pos;
+            ++digits;
+        }
+        if (digits > 0) return seconds;
+    }
+    if (text.find("has been blocked") != std::string_view::npos) return kDefaultBlockSeconds;
+    return -1;
+}
+
+const char* rdv_request_name(RdvRequestKind kind) {
+    switch (kind) {
+        case RdvRequestKind::kRegister:
+            return "REGISTER";
+        case RdvRequestKind::kDiscover:
+            return "DISCOVER";
+        case RdvRequestKind::kUnregister:
+            return "UNREGISTER";
+    }
+    return "?";
+}
+
+const char* rdv_failure_name(RdvFailure failure) {
+    switch (failure) {
+        case RdvFailure::kResolve:
+            return "cannot resolve host";
+        case RdvFailure::kConnect:
+            return "unreachable";
+        case RdvFailure::kTimeout:
+            return "no answer in time";
+        case RdvFailure::kClosed:
+            return "closed without an answer";
+        case RdvFailure::kIo:
+            return "i/o error";
+        case RdvFailure::kTooLong:
+            return "answer too long";
+        case RdvFailure::kMalformed:
+            return "answer is not a JSON object";
+    }
+    return "?";
+}
+
+RendezvousClient::RendezvousClient(Config config, const Clock& clock, Rng& rng,
+                                   RendezvousClientListener& listener)
+    : config_(std::move(config)), clock_(clock), rng_(rng), listener_(listener) {
+    self_id_ = config_.name + "@" + config_.ns;
+    if (config_.max_requests_per_minute < 1) config_.max_requests_per_minute = 1;
+    // "Long ago" so an empty ring never holds a request back.
+    recent_.assign(static_cast<std::size_t>(config_.max_requests_per_minute),
+                   std::numeric_limits<MonoMs>::min() / 2);
+    peers_.resize(config_.max_tracked_peers);
+}
+
+void RendezvousClient::start() {
+    if (started_) return;
+    started_ = true;
+    register_due_ = clock_.mono_ms();
+}
+
+void RendezvousClient::request_discover() {
+    if (shutting_down_) return;
+    discover_due_ = clock_.mono_ms();
+    // The user asked for it now: skip a failure backoff, but never a block.
+    if (!hold_is_block_) hold_until_ = 0;
+}
+
+void RendezvousClient::shutdown() {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    in_flight_ = false;  // its outcome no longer matters; the id goes stale
+    if (!register_ever_sent_) done_ = true;
+}
+
+MonoMs RendezvousClient::budget_free_at(MonoMs) const {
+    // The ring's next slot holds the oldest of the last N send times.
+    return recent_[recent_next_] + kBudgetWindowMs;
+}
+
+void RendezvousClient::note_request(MonoMs now) {
+    recent_[recent_next_] = now;
+    recent_next_ = (recent_next_ + 1) % recent_.size();
+}
+
+MonoMs RendezvousClient::next_deadline() const {
+    MonoMs deadline = kNeverMs;
+    for (const TrackedPeer& p : peers_)
+        if (p.used) deadline = std::min(deadline, p.expires_at + 1);
+    if (!started_ || done_ || in_flight_) return deadline;
+    MonoMs now = clock_.mono_ms();
+    if (shutting_down_) return unregister_sent_ ? deadline : now;
+    MonoMs want = registered_ ? std::min(register_due_, discover_due_) : now;
+    if (want == kNeverMs) return deadline;
+    want = std::max({want, hold_until_, budget_free_at(now)});
+    return std::min(deadline, want);
+}
+
+void RendezvousClient::tick() {
+    expire_peers(clock_.mono_ms());
+}
+
+bool RendezvousClient::next_request(RdvRequest& out) {
+    if (!started_ || done_ || in_flight_) return false;
+    MonoMs now = clock_.mono_ms();
+    expire_peers(now);
+
+    RdvRequestKind kind;
+    if (shutting_down_) {
+        if (unregister_sent_) return false;
+        if (hold_is_block_ && now < hold_until_) {
+            // The server would refuse it and extend nothing useful.
+            done_ = true;
+            listener_.on_unregistered(false, "blocked by the server");
+            return false;
+        }
+        kind = RdvRequestKind::kUnregister;
+        unregister_sent_ = true;
+    } else {
+        if (now < hold_until_ || now < budget_free_at(now)) return false;
+        if (!registered_ || now >= register_due_) {
+            kind = RdvRequestKind::kRegister;
+            register_ever_sent_ = true;
+        } else if (now >= discover_due_) {
+            kind = RdvRequestKind::kDiscover;
+            ++round_;
+            round_listed_ = round_usable_ = round_invalid_ = round_dropped_full_ = 0;
+        } else {
+            return false;
+        }
+    }
+
+    out = RdvRequest{};
+    out.kind = kind;
+    out.id = next_id_++;
+    out.name = config_.name;
+    out.ns = config_.ns;
+    out.port = config_.listen_port;
+    if (kind == RdvRequestKind::kRegister) out.ttl_s = config_.ttl_s;
+    if (kind == RdvRequestKind::kDiscover && config_.discover_all_namespaces) out.ns = {};
+    in_flight_ = true;
+    in_flight_kind_ = kind;
+    in_flight_id_ = out.id;
+    note_request(now);
+    P2P_DEBUG(kModule, "sending %s (request %llu)", rdv_request_name(kind),
+              static_cast<unsigned long long>(out.id));
+    return true;
+}
+
+MonoMs RendezvousClient::backoff_delay(int failures) {
+    int doublings = std::clamp(failures - 1, 0, 30);
+    MonoMs full = config_.backoff_initial_ms;
+    for (int i = 0; i < doublings && full < config_.backoff_max_ms; ++i)
+        full *= 2;
+    full = std::min(full, config_.backoff_max_ms);
+    MonoMs half = full / 2;
+    // "Equal jitter": never sooner than half the step, so retries still spread
+    // out, while nodes that failed together do not retry together.
+    return half + static_cast<MonoMs>(rng_.below(static_cast<std::uint64_t>(full - half) + 1));
+}
+
+void RendezvousClient::fail(RdvRequestKind kind, std::string_view reason, std::int64_t blocked_s) {
+    MonoMs now = clock_.mono_ms();
+    ++failures_;
+    bool blocked = blocked_s >= 0;
+    MonoMs delay = blocked ? blocked_s * 1000 + kBlockMarginMs : backoff_delay(failures_);
+    hold_until_ = now + delay;
+    hold_is_block_ = blocked;
+    if (blocked) {
+        P2P_WARN(kModule, "%s: server blocked us, waiting %lld s: %.*s", rdv_request_name(kind),
+                 static_cast<long long>(delay / 1000), static_cast<int>(reason.size()),
+                 reason.data());
+    } else {
+        P2P_WARN(kModule, "%s failed (%.*s), retry %d in %lld ms", rdv_request_name(kind),
+                 static_cast<int>(reason.size()), reason.data(), failures_,
+                 static_cast<long long>(delay));
+    }
+    listener_.on_request_failed(kind, reason, blocked, delay);
+}
+
+void RendezvousClient::on_failure(std::uint64_t id, RdvFailure failure) {
+    if (!in_flight_ || id != in_flight_id_) return;
+    in_flight_ = false;
+    RdvRequestKind kind = in_flight_kind_;
+    if (kind == RdvRequestKind::kUnregister) {
+        done_ = true;
+        listener_.on_unregistered(false, rdv_failure_name(failure));
+        return;
+    }
+    if (kind == RdvRequestKind::kDiscover && failure == RdvFailure::kTooLong &&
+        config_.discover_all_namespaces) {
+        // Every namespace together is more than we can hold: ask for ours only.
+        config_.discover_all_namespaces = false;
+        P2P_WARN(kModule, "DISCOVER of every namespace is too long; listing %s only",
+                 config_.ns.c_str());
+    }
+    fail(kind, rdv_failure_name(failure), -1);
+}
+
+void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& response) {
+    if (!in_flight_ || id != in_flight_id_) return;
+    in_flight_ = false;
+    RdvRequestKind kind = in_flight_kind_;
+    MonoMs now = clock_.mono_ms();
+
+    if (!response.ok) {
+        std::string_view error = response.error.empty() ? "error without a reason" : response.error;
+        if (kind == RdvRequestKind::kUnregister) {
+            done_ = true;
+            listener_.on_unregistered(false, error);
+            return;
+        }
+        // Our registration vanished (server restarted empty, or it lapsed):
+        // register again before discovering.
+        if (kind == RdvRequestKind::kDiscover && error == "peer_not_registered")
+            registered_ = false;
+        fail(kind, error, parse_block_seconds(error));
+        return;
+    }
+
+    failures_ = 0;
+    hold_until_ = 0;
+    hold_is_block_ = false;
+    switch (kind) {
+        case RdvRequestKind::kRegister: {
+            registered_ = true;
+            granted_ttl_s_ = response.ttl > 0 ? response.ttl : config_.ttl_s;
+            register_due_ = now + granted_ttl_s_ * 1000 / 2;
+            if (discover_due_ == kNeverMs) discover_due_ = now;  // first registration
+            P2P_INFO(kModule, "registered %s port %u ttl %lld s; server sees us at %.*s:%lld",
+                     self_id_.c_str(), static_cast<unsigned>(config_.listen_port),
+                     static_cast<long long>(granted_ttl_s_),
+                     static_cast<int>(response.observed_ip.size()), response.observed_ip.data(),
+                     static_cast<long long>(response.observed_port));
+            listener_.on_registered(response.observed_ip, response.observed_port, granted_ttl_s_);
+            break;
+        }
+        case RdvRequestKind::kDiscover:
+            discover_due_ = now + config_.discovery_interval_ms;
+            finish_discover_round();
+            break;
+        case RdvRequestKind::kUnregister:
+            registered_ = false;
+            done_ = true;
+            P2P_INFO(kModule, "unregistered %s", self_id_.c_str());
+            listener_.on_unregistered(true, {});
+            break;
+    }
+}
+
+RendezvousClient::TrackedPeer* RendezvousClient::find(std::string_view name, std::string_view ns) {
+    for (TrackedPeer& p : peers_)
+        if (p.used && p.name() == name && p.ns() == ns) return &p;
+    return nullptr;
+}
+
+RendezvousClient::TrackedPeer* RendezvousClient::alloc_slot() {
+    for (TrackedPeer& p : peers_)
+        if (!p.used) return &p;
+    return nullptr;
+}
+
+void RendezvousClient::emit(RdvPeerChange change, const TrackedPeer& p, bool address_changed,
+                            bool reregistered) {
+    RdvPeerEvent event;
+    event.change = change;
+    event.peer_id = p.id();
+    event.name = p.name();
+    event.ns = p.ns();
+    event.ip = p.address_ip();
+    event.port = p.port;
+    event.expires_in_s = p.expires_in_s;
+    event.address_changed = address_changed;
+    event.reregistered = reregistered;
+    listener_.on_peer(event);
+}
+
+void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer& entry) {
+    if (!in_flight_ || id != in_flight_id_ || in_flight_kind_ != RdvRequestKind::kDiscover) return;
+    ++round_listed_;
+    if (entry.name == config_.name && entry.ns == config_.ns) return;  // ourselves
+
+    bool usable = is_usable_remote_name(entry.name) && is_usable_remote_name(entry.ns) &&
+                  !entry.ip.empty() && entry.ip.size() < sizeof(TrackedPeer::ip) &&
+                  entry.port >= 1 && entry.port <= 65535;
+    if (!usable) {
+        ++round_invalid_;
+        // Loud when the set of bad entries changes, quiet on every repeat.
+        LogLevel level = round_invalid_ > last_round_invalid_ ? LogLevel::kWarn : LogLevel::kDebug;
+        P2P_LOG(level, kModule, "skipping DISCOVER entry name='%.*s' namespace='%.*s' %.*s:%lld",
+                static_cast<int>(std::min<std::size_t>(entry.name.size(), 80)), entry.name.data(),
+                static_cast<int>(std::min<std::size_t>(entry.ns.size(), 80)), entry.ns.data(),
+                static_cast<int>(std::min<std::size_t>(entry.ip.size(), 64)), entry.ip.data(),
+                static_cast<long long>(entry.port));
+        return;
+    }
+    ++round_usable_;
+
+    MonoMs now = clock_.mono_ms();
+    std::int64_t horizon_s = entry.expires_in >= 0 ? entry.expires_in
+                             : entry.ttl > 0       ? entry.ttl
+                                                   : config_.default_expiry_s;
+    auto port = static_cast<std::uint16_t>(entry.port);
+
+    TrackedPeer* p = find(entry.name, entry.ns);
+    if (p) {
+        if (p->round == round_) return;  // same name@ns twice in one answer: keep the first
+        bool address_changed = p->address_ip() != entry.ip || p->port != port;
+        bool reregistered = false;
+        if (p->expires_in_s >= 0 && entry.expires_in >= 0) {
+            std::int64_t predicted = p->expires_in_s - (now - p->last_seen) / 1000;
+            reregistered = entry.expires_in > predicted + kRenewalSlackSeconds;
+        }
+        std::memcpy(p->ip, entry.ip.data(), entry.ip.size());
+        p->ip_len = static_cast<std::uint8_t>(entry.ip.size());
+        p->port = port;
+        p->expires_in_s = entry.expires_in;
+        p->last_seen = now;
+        p->expires_at = now + horizon_s * 1000;
+        p->round = round_;
+        if (address_changed || reregistered)
+            emit(RdvPeerChange::kUpdated, *p, address_changed, reregistered);
+        return;
+    }
+
+    p = alloc_slot();
+    if (!p) {
+        ++round_dropped_full_;
+        return;
+    }
+    p->used = true;
+    std::memcpy(p->peer_id, entry.name.data(), entry.name.size());
+    p->peer_id[entry.name.size()] = '@';
+    std::memcpy(p->peer_id + entry.name.size() + 1, entry.ns.data(), entry.ns.size());
+    p->name_len = static_cast<std::uint8_t>(entry.name.size());
+    p->ns_len = static_cast<std::uint8_t>(entry.ns.size());
+    std::memcpy(p->ip, entry.ip.data(), entry.ip.size());
+    p->ip_len = static_cast<std::uint8_t>(entry.ip.size());
+    p->port = port;
+    p->expires_in_s = entry.expires_in;
+    p->last_seen = now;
+    p->expires_at = now + horizon_s * 1000;
+    p->round = round_;
+    ++tracked_;
+    emit(RdvPeerChange::kDiscovered, *p, false, false);
+}
+
+void RendezvousClient::finish_discover_round() {
+    if (round_dropped_full_ > 0)
+        P2P_WARN(kModule, "peer table full (%zu): %zu discovered peers not tracked",
+                 config_.max_tracked_peers, round_dropped_full_);
+    last_round_invalid_ = round_invalid_;
+    expire_peers(clock_.mono_ms());
+    listener_.on_discovered(round_listed_, round_usable_, tracked_);
+}
+
+void RendezvousClient::expire_peers(MonoMs now) {
+    for (TrackedPeer& p : peers_) {
+        if (!p.used || now <= p.expires_at) continue;
+        P2P_INFO(kModule, "%.*s expired (not listed for %lld s)", static_cast<int>(p.id().size()),
+                 p.id().data(), static_cast<long long>((now - p.last_seen) / 1000));
+        emit(RdvPeerChange::kExpired, p, false, false);
+        p.used = false;
+        p.round = 0;
+        --tracked_;
+    }
+}
+
+}  // namespace p2p
