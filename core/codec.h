@@ -59,6 +59,14 @@ DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena,
 // Writes only the fields that belong to msg.type, with `ttl` last.
 std::size_t encode_peer_message(const PeerMessage& msg, char* out, std::size_t cap);
 
+// Bytes encode_peer_message would write for `msg`, its '\n' included, without
+// writing anything; 0 if it cannot be encoded (kUnknown, a NaN rtt_ms).
+std::size_t encoded_size(const PeerMessage& msg);
+
+// True if `msg` encodes to a line peers accept: at most kMaxLineBytes before
+// the '\n'. A SEND/PUB failing this is refused with `message_too_large`.
+bool fits_in_line(const PeerMessage& msg);
+
 // ---- Rendezvous (PROTOCOL.md §3) ------------------------------------------
 
 // A JSON value seen loosely, so the registry can apply the reference server's

@@ -80,14 +80,15 @@ const Value* string_member(const Value& object, std::string_view key);
 // ---- output -------------------------------------------------------------
 
 // RapidJSON output stream over out[0..cap): keeps writing nothing once full
-// and remembers that it overflowed.
+// and remembers that it overflowed. With out == nullptr it only counts bytes.
 class FixedStream {
   public:
     using Ch = char;
     FixedStream(char* out, std::size_t cap) : out_(out), cap_(cap) {}
     void Put(char c) {
         if (len_ < cap_) {
-            out_[len_++] = c;
+            if (out_) out_[len_] = c;  // out == nullptr: only count
+            ++len_;
         } else {
             overflow_ = true;
         }
