@@ -60,6 +60,10 @@ bool JsonLine::boolean(const char* key) const {
     return has(key) && doc_[key].IsBool() && doc_[key].GetBool();
 }
 
+bool JsonLine::is_number(const char* key) const {
+    return has(key) && doc_[key].IsNumber();
+}
+
 bool JsonLine::is_string_array(const char* key) const {
     if (!has(key) || !doc_[key].IsArray()) return false;
     for (const auto& v : doc_[key].GetArray())

@@ -30,6 +30,7 @@ class JsonLine {
     // The integer value of `key`, if it is an integer.
     std::optional<std::int64_t> integer(const char* key) const;
     bool boolean(const char* key) const;  // false if absent or not a bool
+    bool is_number(const char* key) const;
     bool is_string_array(const char* key) const;
     std::vector<std::string> strings(const char* key) const;  // string array elements
     const std::string& text() const { return text_; }
