@@ -1,0 +1,376 @@
+#include "core/python_compat.h"
+
+#include <rapidjson/internal/dtoa.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace p2p::py {
+
+namespace {
+
+constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+
+// Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid; *cp gets
+// the code point. *valid_prefix gets how many bytes formed a maximal subpart
+// of a valid sequence (for U+FFFD replacement), at least 1.
+std::size_t decode_utf8(const unsigned char* s, std::size_t n, std::uint32_t* cp,
+                        std::size_t* valid_prefix) {
+    *valid_prefix = 1;
+    unsigned char b = s[0];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    std::size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+    std::uint32_t value;
+    if (b >= 0xC2 && b <= 0xDF) {
+        need = 1;
+        value = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        value = b & 0x0F;
+        if (b == 0xE0) lo = 0xA0;
+        if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        value = b & 0x07;
+        if (b == 0xF0) lo = 0x90;
+        if (b == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    for (std::size_t i = 1; i <= need; ++i) {
+        if (i >= n) return 0;
+        unsigned char c = s[i];
+        unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xBF;
+        if (c < min || c > max) return 0;
+        value = (value << 6) | (c & 0x3F);
+        *valid_prefix = i + 1;
+    }
+    *cp = value;
+    return need + 1;
+}
+
+// Python's str.isspace() beyond ASCII (int() treats these as whitespace).
+bool is_unicode_space(std::uint32_t cp) {
+    switch (cp) {
+        case 0x85:
+        case 0xA0:
+        case 0x1680:
+        case 0x2028:
+        case 0x2029:
+        case 0x202F:
+        case 0x205F:
+        case 0x3000:
+            return true;
+        default:
+            return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
+
+// int() strips only these ASCII bytes (Py_ISSPACE), not \x1c-\x1f.
+bool is_ascii_space(std::uint32_t cp) {
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r';
+}
+
+// The first code point of every run of ten Unicode decimal digits (category
+// Nd, Unicode 14 as in Python 3.11); int() accepts all of them.
+constexpr std::uint32_t kDigitZeros[] = {
+    0x30,    0x660,   0x6f0,   0x7c0,   0x966,   0x9e6,   0xa66,   0xae6,   0xb66,   0xbe6,
+    0xc66,   0xce6,   0xd66,   0xde6,   0xe50,   0xed0,   0xf20,   0x1040,  0x1090,  0x17e0,
+    0x1810,  0x1946,  0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,
+    0xa8d0,  0xa900,  0xa9d0,  0xa9f0,  0xaa50,  0xabf0,  0xff10,  0x104a0, 0x10d30, 0x11066,
+    0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0,
+    0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2,
+    0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0};
+
+int digit_value(std::uint32_t cp) {
+    for (std::uint32_t zero : kDigitZeros) {
+        if (cp >= zero && cp < zero + 10) return static_cast<int>(cp - zero);
+    }
+    return -1;
+}
+
+// Code points of text, for the int() grammar. Invalid UTF-8 never reaches
+// here in practice (the line was repaired first); it counts as a bad char.
+struct CodePoints {
+    const unsigned char* p;
+    std::size_t n;
+    std::size_t pos = 0;
+    bool next(std::uint32_t* cp) {
+        if (pos >= n) return false;
+        std::size_t prefix;
+        std::size_t len = decode_utf8(p + pos, n - pos, cp, &prefix);
+        if (len == 0) {
+            *cp = 0xFFFD;
+            len = prefix;
+        }
+        pos += len;
+        return true;
+    }
+};
+
+IntResult from_double(double d) {
+    if (std::isnan(d)) return {IntStatus::kValueError, 0};
+    if (std::isinf(d)) return {IntStatus::kOverflow, 0};
+    double t = std::trunc(d);
+    if (t >= 9.2233720368547758e18) return {IntStatus::kOk, kMax};
+    if (t <= -9.2233720368547758e18) return {IntStatus::kOk, kMin};
+    return {IntStatus::kOk, static_cast<std::int64_t>(t)};
+}
+
+}  // namespace
+
+IntResult parse_int(std::string_view text) {
+    // Grammar of int(str): ws* [+-] digit ("_"? digit)* ws*, where ws and
+    // digit are Unicode-aware. At most 4300 digits (Python 3.11's
+    // sys.get_int_max_str_digits() default), else ValueError.
+    constexpr std::size_t kMaxDigits = 4300;
+    CodePoints it{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+    auto space = [](std::uint32_t c) { return is_ascii_space(c) || is_unicode_space(c); };
+    std::uint32_t cp = 0;
+    bool have = it.next(&cp);
+    while (have && space(cp))
+        have = it.next(&cp);
+    bool negative = false;
+    if (have && (cp == '+' || cp == '-')) {
+        negative = cp == '-';
+        have = it.next(&cp);
+    }
+    // Accumulate as a negative number so kMin is representable; saturate.
+    std::int64_t acc = 0;
+    std::size_t digits = 0;
+    bool saturated = false, after_underscore = false;
+    for (; have; have = it.next(&cp)) {
+        if (cp == '_') {
+            if (digits == 0 || after_underscore) return {IntStatus::kValueError, 0};
+            after_underscore = true;
+            continue;
+        }
+        int d = digit_value(cp);
+        if (d < 0) break;
+        after_underscore = false;
+        if (++digits > kMaxDigits) return {IntStatus::kValueError, 0};
+        if (saturated) continue;
+        if (acc < (kMin + d) / 10) {
+            saturated = true;
+            continue;
+        }
+        acc = acc * 10 - d;
+    }
+    if (digits == 0 || after_underscore) return {IntStatus::kValueError, 0};
+    for (; have; have = it.next(&cp)) {
+        if (!space(cp)) return {IntStatus::kValueError, 0};
+    }
+    if (saturated) return {IntStatus::kOk, negative ? kMin : kMax};
+    if (negative) return {IntStatus::kOk, acc};
+    return {IntStatus::kOk, acc == kMin ? kMax : -acc};
+}
+
+IntResult to_int(const LooseValue& v) {
+    switch (v.kind) {
+        case LooseValue::Kind::kInt:
+        case LooseValue::Kind::kBool:
+            return {IntStatus::kOk, v.i};
+        case LooseValue::Kind::kDouble:
+            return from_double(v.d);
+        case LooseValue::Kind::kString:
+            return parse_int(v.str);
+        case LooseValue::Kind::kMissing:
+        case LooseValue::Kind::kNull:
+        case LooseValue::Kind::kOther:
+            break;
+    }
+    return {IntStatus::kTypeError, 0};
+}
+
+void append_float_repr(double d, std::string& out) {
+    if (std::isnan(d)) {
+        out += "nan";
+        return;
+    }
+    if (std::isinf(d)) {
+        out += d < 0 ? "-inf" : "inf";
+        return;
+    }
+    if (d == 0) {
+        out += std::signbit(d) ? "-0.0" : "0.0";
+        return;
+    }
+    if (d < 0) {
+        out += '-';
+        d = -d;
+    }
+    char digits[32];
+    int len = 0, k = 0;
+    rapidjson::internal::Grisu2(d, digits, &len, &k);  // d = digits * 10^k
+    int exp10 = len + k - 1;                           // scientific exponent
+    if (exp10 >= -4 && exp10 < 16) {
+        if (exp10 < 0) {
+            out += "0.";
+            out.append(static_cast<std::size_t>(-exp10 - 1), '0');
+            out.append(digits, static_cast<std::size_t>(len));
+        } else if (k >= 0) {
+            out.append(digits, static_cast<std::size_t>(len));
+            out.append(static_cast<std::size_t>(k), '0');
+            out += ".0";
+        } else {
+            out.append(digits, static_cast<std::size_t>(exp10 + 1));
+            out += '.';
+            out.append(digits + exp10 + 1, static_cast<std::size_t>(len - exp10 - 1));
+        }
+        return;
+    }
+    out += digits[0];
+    if (len > 1) {
+        out += '.';
+        out.append(digits + 1, static_cast<std::size_t>(len - 1));
+    }
+    char exp[8];
+    int e = exp10 < 0 ? -exp10 : exp10;
+    int pos = 0;
+    exp[pos++] = 'e';
+    exp[pos++] = exp10 < 0 ? '-' : '+';
+    if (e >= 100) exp[pos++] = static_cast<char>('0' + e / 100);
+    exp[pos++] = static_cast<char>('0' + (e / 10) % 10);
+    exp[pos++] = static_cast<char>('0' + e % 10);
+    out.append(exp, static_cast<std::size_t>(pos));
+}
+
+void append_str(const LooseValue& v, std::string& out) {
+    switch (v.kind) {
+        case LooseValue::Kind::kMissing:
+        case LooseValue::Kind::kNull:
+            out += "None";
+            return;
+        case LooseValue::Kind::kBool:
+            out += v.i ? "True" : "False";
+            return;
+        case LooseValue::Kind::kInt:
+            out += std::to_string(v.i);
+            return;
+        case LooseValue::Kind::kDouble:
+            append_float_repr(v.d, out);
+            return;
+        case LooseValue::Kind::kString:
+            out.append(v.str.data(), v.str.size());
+            return;
+        case LooseValue::Kind::kOther:
+            out += v.str == "{}" ? "{...}" : "[...]";
+            return;
+    }
+}
+
+std::size_t upper_ascii(std::string_view s, char* out, std::size_t cap) {
+    std::size_t n = 0;
+    auto put = [&](const char* text) {
+        for (; *text; ++text) {
+            if (n == cap) return false;
+            out[n++] = *text;
+        }
+        return true;
+    };
+    CodePoints it{reinterpret_cast<const unsigned char*>(s.data()), s.size()};
+    std::uint32_t cp;
+    while (it.next(&cp)) {
+        char one[2] = {0, 0};
+        const char* text = one;
+        if (cp < 0x80) {
+            one[0] = static_cast<char>(cp >= 'a' && cp <= 'z' ? cp - 32 : cp);
+        } else {
+            switch (cp) {
+                case 0xDF:
+                    text = "SS";
+                    break;  // ß
+                case 0x131:
+                    text = "I";
+                    break;  // dotless i
+                case 0x17F:
+                    text = "S";
+                    break;  // long s
+                case 0xFB00:
+                    text = "FF";
+                    break;  // ligatures
+                case 0xFB01:
+                    text = "FI";
+                    break;
+                case 0xFB02:
+                    text = "FL";
+                    break;
+                case 0xFB03:
+                    text = "FFI";
+                    break;
+                case 0xFB04:
+                    text = "FFL";
+                    break;
+                case 0xFB05:
+                    text = "ST";
+                    break;
+                case 0xFB06:
+                    text = "ST";
+                    break;
+                default:
+                    return 0;
+            }
+        }
+        if (cp == 0) {
+            if (n == cap) return 0;
+            out[n++] = '\0';
+        } else if (!put(text)) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+bool is_valid_utf8(std::string_view text) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        if (p[pos] < 0x80) {
+            ++pos;
+            continue;
+        }
+        std::uint32_t cp;
+        std::size_t prefix;
+        std::size_t len = decode_utf8(p + pos, text.size() - pos, &cp, &prefix);
+        if (len == 0) return false;
+        pos += len;
+    }
+    return true;
+}
+
+std::size_t replace_invalid_utf8(std::string_view text, char* out, std::size_t cap) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    std::size_t pos = 0, n = 0;
+    while (pos < text.size()) {
+        std::uint32_t cp;
+        std::size_t prefix;
+        std::size_t len = decode_utf8(p + pos, text.size() - pos, &cp, &prefix);
+        const char* src = text.data() + pos;
+        std::size_t src_len = len;
+        if (len == 0) {
+            src = "\xEF\xBF\xBD";  // U+FFFD
+            src_len = 3;
+            len = prefix;
+        }
+        if (n + src_len > cap) return static_cast<std::size_t>(-1);
+        std::memcpy(out + n, src, src_len);
+        n += src_len;
+        pos += len;
+    }
+    return n;
+}
+
+bool is_blank(std::string_view bytes) {
+    for (char c : bytes) {
+        if (!is_ascii_space(static_cast<unsigned char>(c))) return false;
+    }
+    return true;
+}
+
+}  // namespace p2p::py
