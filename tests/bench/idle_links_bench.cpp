@@ -1,0 +1,88 @@
+// Benchmark (not a test): what an idle link costs a p2pchat node.
+//   RSS (VmRSS from /proc/<pid>/status) of a freshly started idle node, then
+//   with N idle links open (default 1000), each a raw TCP peer that dialed
+//   the node and completed HELLO/HELLO_OK; per-link cost = the difference / N.
+//
+// Usage: bench_idle_links_bench [--links N]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/node_process.h"
+#include "tests/support/raw_peer.h"
+
+using namespace p2p::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Every link is an fd here and one in the node (which inherits this limit).
+bool raise_fd_limit(rlim_t want) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return false;
+    if (rl.rlim_cur >= want) return true;
+    rl.rlim_cur = std::min(want, rl.rlim_max);
+    return ::setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want;
+}
+
+// RSS once it has stopped moving (the node may still be finishing work).
+long settled_rss(pid_t pid) {
+    long prev = -1, cur = rss_kib(pid);
+    for (int i = 0; i < 20 && cur != prev; ++i) {
+        prev = cur;
+        std::this_thread::sleep_for(100ms);  // a measurement pause, not synchronisation
+        cur = rss_kib(pid);
+    }
+    return cur;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int links = 1000;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (!std::strcmp(argv[i], "--links")) links = std::atoi(argv[i + 1]);
+    if (!raise_fd_limit(static_cast<rlim_t>(links) * 2 + 256)) {
+        std::fprintf(stderr, "cannot raise the fd limit to %d\n", links * 2 + 256);
+        return 1;
+    }
+    DeadPort no_rendezvous;
+    NodeProcess node;
+    NodeConfig c;
+    c.name = "idle";
+    c.rendezvous_port = no_rendezvous.port();
+    // Room for every load link: the peer table is sized at start.
+    c.extra_args = {"--max-peers", std::to_string(links + 16)};
+    std::string err;
+    if (!node.start(c, &err)) {
+        std::fprintf(stderr, "node did not start: %s\n", err.c_str());
+        return 1;
+    }
+    pid_t pid = node.proc().pid();
+    long idle = settled_rss(pid);
+
+    std::vector<RawPeer> peers(static_cast<std::size_t>(links));
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < links; ++i) {
+        RawPeer& p = peers[static_cast<std::size_t>(i)];
+        if (!p.connect(node.port()) || !p.hello("load" + std::to_string(i) + "@CIC", {"ack"})) {
+            std::fprintf(stderr, "link %d failed\n%s\n", i, node.dump().c_str());
+            return 1;
+        }
+    }
+    double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    long loaded = settled_rss(pid);
+    std::printf("idle node RSS: %ld KiB\n", idle);
+    std::printf("with %d idle links: %ld KiB (links opened in %.2f s)\n", links, loaded, open_s);
+    std::printf("per idle link: %.2f KiB\n", static_cast<double>(loaded - idle) / links);
+    peers.clear();
+    node.quit();
+    return 0;
+}
