@@ -306,6 +306,29 @@ void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& r
     }
 }
 
+void RendezvousClient::on_response_line(std::uint64_t id, char* line, std::size_t len,
+                                        JsonArena& arena) {
+    struct Ctx {
+        RendezvousClient* client;
+        std::uint64_t id;
+    } ctx{this, id};
+    RendezvousResponse response;
+    std::size_t skipped = 0;
+    bool parsed = decode_rendezvous_response(
+        line, len, arena, response,
+        [](void* c, const DiscoveredPeer& peer) {
+            auto* x = static_cast<Ctx*>(c);
+            x->client->on_discover_entry(x->id, peer);
+        },
+        &ctx, &skipped);
+    if (skipped > 0)
+        P2P_DEBUG(kModule, "%zu DISCOVER entries lacked ip, port, name or namespace", skipped);
+    if (parsed)
+        on_response(id, response);
+    else
+        on_failure(id, RdvFailure::kMalformed);
+}
+
 RendezvousClient::TrackedPeer* RendezvousClient::find(std::string_view name, std::string_view ns) {
     for (TrackedPeer& p : peers_)
         if (p.used && p.name() == name && p.ns() == ns) return &p;

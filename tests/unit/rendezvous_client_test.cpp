@@ -593,3 +593,106 @@ TEST_F(RendezvousClientTest, DeadlineIsNeverWhenIdleAndNothingTracked) {
 
 }  // namespace
 }  // namespace p2p
+
+namespace p2p {
+namespace {
+
+// The same rules fed through the shared codec, with the lines real servers
+// (the current reference, older versions) send.
+class RendezvousClientLineTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        RendezvousClient::Config c;
+        c.name = "alice";
+        c.ns = "CIC";
+        c.listen_port = 7070;
+        client = std::make_unique<RendezvousClient>(c, clock, rng, listener);
+        client->start();
+    }
+    std::uint64_t take(RdvRequestKind expected) {
+        RdvRequest req;
+        EXPECT_TRUE(client->next_request(req));
+        EXPECT_EQ(req.kind, expected);
+        return req.id;
+    }
+    void answer(std::uint64_t id, std::string line) {
+        buffer.assign(line.begin(), line.end());
+        buffer.push_back('\0');
+        client->on_response_line(id, buffer.data(), line.size(), arena);
+    }
+
+    ManualClock clock;
+    Rng rng{7};
+    Listener listener;
+    JsonArena arena;
+    std::vector<char> buffer;
+    std::unique_ptr<RendezvousClient> client;
+};
+
+TEST_F(RendezvousClientLineTest, NewAndOldRegisterAnswers) {
+    answer(take(RdvRequestKind::kRegister),
+           R"({"status": "OK", "ttl": 7200, "ip": "203.0.113.7", "port": 7070})");
+    ASSERT_EQ(listener.r.registered.size(), 1u);
+    EXPECT_EQ(listener.r.registered[0], "203.0.113.7:7070 7200");
+
+    client->shutdown();  // start over against an "older server"
+    SetUp();
+    answer(
+        take(RdvRequestKind::kRegister),
+        R"({"status":"OK","ttl":60,"observed_ip":"198.51.100.2","observed_port":45678,"x":[1]})");
+    ASSERT_EQ(listener.r.registered.size(), 2u);
+    EXPECT_EQ(listener.r.registered[1], "198.51.100.2:45678 60");
+}
+
+TEST_F(RendezvousClientLineTest, ErrorsUnderMessageOrError) {
+    answer(take(RdvRequestKind::kRegister), R"({"status":"ERROR","message":"bad_name"})");
+    clock.advance(2'000);
+    answer(take(RdvRequestKind::kRegister), R"({"status":"ERROR","error":"bad_port"})");
+    ASSERT_EQ(listener.r.failures.size(), 2u);
+    EXPECT_EQ(listener.r.failures[0], "REGISTER bad_name");
+    EXPECT_EQ(listener.r.failures[1], "REGISTER bad_port");
+}
+
+TEST_F(RendezvousClientLineTest, BlockedAnswerFromTheServer) {
+    answer(take(RdvRequestKind::kRegister),
+           R"({"status": "ERROR", "message": "Connection from 127.0.0.1:5000 has been blocked )"
+           R"(due to excessive login attempts (limit: 50). The block will be lifted in 12 )"
+           R"(seconds."})");
+    ASSERT_EQ(listener.r.retry_in.size(), 1u);
+    EXPECT_GE(listener.r.retry_in[0], 12'000);
+    EXPECT_LE(listener.r.retry_in[0], 13'000);
+}
+
+TEST_F(RendezvousClientLineTest, DiscoverToleratesMissingAndExtraFields) {
+    answer(take(RdvRequestKind::kRegister), R"({"status":"OK"})");
+    EXPECT_EQ(client->granted_ttl_s(), 7200) << "no ttl in the answer: ours";
+    answer(
+        take(RdvRequestKind::kDiscover),
+        R"({"status":"OK","peers":[)"
+        R"({"ip":"127.0.0.1","port":7070,"name":"alice","namespace":"CIC","ttl":7200,"expires_in":7100},)"
+        R"({"ip":"127.0.0.1","port":7071,"name":"bob","namespace":"CIC","observed_ip":"1.2.3.4","observed_port":9},)"
+        R"({"ip":"127.0.0.1","port":"7072","name":"carol","namespace":"CIC"},)"
+        R"({"ip":"127.0.0.1","name":"noport","namespace":"CIC"},)"
+        R"("not an object",)"
+        R"({"ip":"10.0.0.5","port":7073,"name":"evil@x","namespace":"CIC"}]})");
+    EXPECT_EQ(listener.r.discover_rounds, 1u);
+    std::vector<std::string> found;
+    for (const auto& p : listener.r.peers)
+        found.push_back(p);
+    ASSERT_GE(found.size(), 1u);
+    EXPECT_EQ(found[0], "D bob@CIC 127.0.0.1:7071");
+    for (const auto& p : found) {
+        EXPECT_EQ(p.find("alice@CIC"), std::string::npos) << "own entry";
+        EXPECT_EQ(p.find("evil"), std::string::npos) << "unusable name";
+    }
+}
+
+TEST_F(RendezvousClientLineTest, NonJsonAnswerIsAFailure) {
+    answer(take(RdvRequestKind::kRegister), "HTTP/1.1 400 Bad Request");
+    ASSERT_EQ(listener.r.failures.size(), 1u);
+    EXPECT_EQ(listener.r.failures[0], "REGISTER answer is not a JSON object");
+    EXPECT_FALSE(client->registered());
+}
+
+}  // namespace
+}  // namespace p2p
