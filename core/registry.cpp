@@ -1,0 +1,572 @@
+#include "core/registry.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "core/log.h"
+#include "core/python_compat.h"
+#include "core/rendezvous_wire.h"
+
+namespace p2p {
+
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+constexpr MonoMs kNever = std::numeric_limits<MonoMs>::max();
+// A repaired line may grow: each invalid byte becomes the 3-byte U+FFFD.
+constexpr std::size_t kRepairedBytes = 3 * kMaxLineBytes + 1;
+
+bool valid_label(const LooseValue& v) {
+    return v.kind == LooseValue::Kind::kString && !v.str.empty() && v.str.size() <= kMaxNameBytes;
+}
+
+bool absent(const LooseValue& v) {
+    return v.kind == LooseValue::Kind::kMissing || v.kind == LooseValue::Kind::kNull;
+}
+
+// ---- ISO 8601 for the persisted timestamps (UTC, Python isoformat style) ----
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t* y, unsigned* m, unsigned* d) {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = static_cast<std::int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+// "2025-10-27T10:00:00.123000+00:00" (no fraction when it is zero).
+std::string format_iso(WallMs ms) {
+    std::int64_t days = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
+    std::int64_t in_day = ms - days * 86'400'000;
+    std::int64_t y;
+    unsigned mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    char buf[64];
+    int n = std::snprintf(
+        buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(y), mo, d,
+        static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
+        static_cast<long long>(in_day / 1000 % 60));
+    std::string out(buf, static_cast<std::size_t>(n));
+    if (in_day % 1000 != 0) {
+        n = std::snprintf(buf, sizeof buf, ".%03lld000", static_cast<long long>(in_day % 1000));
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    out += "+00:00";
+    return out;
+}
+
+// Parses what Python's datetime.fromisoformat accepts in practice:
+// YYYY-MM-DD[T| ]HH:MM[:SS[.ffffff]][Z|±HH:MM]. No offset counts as UTC.
+bool parse_iso(std::string_view s, WallMs* out) {
+    std::size_t i = 0;
+    auto num = [&](std::size_t digits, std::int64_t* v) {
+        if (i + digits > s.size()) return false;
+        std::int64_t n = 0;
+        for (std::size_t k = 0; k < digits; ++k) {
+            char c = s[i + k];
+            if (c < '0' || c > '9') return false;
+            n = n * 10 + (c - '0');
+        }
+        i += digits;
+        *v = n;
+        return true;
+    };
+    auto lit = [&](char c) {
+        if (i < s.size() && s[i] == c) {
+            ++i;
+            return true;
+        }
+        return false;
+    };
+    std::int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac_ms = 0;
+    if (!num(4, &y) || !lit('-') || !num(2, &mo) || !lit('-') || !num(2, &d)) return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+    if (i < s.size()) {
+        ++i;  // any separator, as fromisoformat allows
+        if (!num(2, &h) || !lit(':') || !num(2, &mi)) return false;
+        if (lit(':')) {
+            if (!num(2, &sec)) return false;
+            if (lit('.') || lit(',')) {
+                std::size_t start = i;
+                std::int64_t scale = 100;
+                while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+                    frac_ms += (s[i] - '0') * scale;
+                    scale /= 10;
+                    ++i;
+                }
+                if (i == start) return false;
+            }
+        }
+    }
+    if (h > 23 || mi > 59 || sec > 59) return false;
+    std::int64_t offset_min = 0;
+    if (lit('Z') || lit('z')) {
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+        bool neg = s[i++] == '-';
+        std::int64_t oh, om = 0;
+        if (!num(2, &oh)) return false;
+        if (lit(':')) {
+            if (!num(2, &om)) return false;
+        } else if (i < s.size() && !num(2, &om)) {
+            return false;
+        }
+        offset_min = (neg ? -1 : 1) * (oh * 60 + om);
+    }
+    if (i != s.size()) return false;
+    std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    *out = ((days * 24 + h) * 60 + mi - offset_min) * 60'000 + sec * 1000 + frac_ms;
+    return true;
+}
+
+}  // namespace
+
+Registry::Registry(const Clock& clock, RegistryConfig config)
+    : clock_(clock), config_(config), head_(kNone), tail_(kNone), next_expiry_(kNever) {
+    slab_.reserve(config_.max_registrations);
+    free_.reserve(config_.max_registrations);
+    reply_.reserve(64 * 1024);
+    message_.reserve(256);
+}
+
+Registry::~Registry() = default;
+
+// ---- rate limiting -----------------------------------------------------------
+
+Registry::IpState* Registry::ip_state(std::string_view ip, bool create, bool force) {
+    auto it = ips_.find(ip);
+    if (it != ips_.end()) return &it->second;
+    if (!create) return nullptr;
+    if (!force && ips_.size() - ips_with_registrations_ >= config_.max_tracked_ips) {
+        // Forget IPs whose history no longer matters (outside the window,
+        // not blocked, nothing registered). Only when the table is full.
+        MonoMs now = clock_.mono_ms();
+        for (auto i = ips_.begin(); i != ips_.end();) {
+            const IpState& s = i->second;
+            bool idle = s.registrations == 0 && s.blocked_until <= now &&
+                        s.last_seen + config_.rate_window_ms <= now;
+            i = idle ? ips_.erase(i) : std::next(i);
+        }
+        if (ips_.size() - ips_with_registrations_ >= config_.max_tracked_ips) {
+            P2P_WARN("Registry", "tracking %zu IPs already; %.*s is not rate limited", ips_.size(),
+                     static_cast<int>(ip.size()), ip.data());
+            return nullptr;
+        }
+    }
+    IpState& s = ips_[std::string(ip)];
+    if (config_.rate_limit > 0) s.ring = std::make_unique<MonoMs[]>(config_.rate_limit);
+    return &s;
+}
+
+Registry::Admission Registry::admit(std::string_view ip, std::uint16_t port,
+                                    std::string_view* reply) {
+    if (config_.rate_limit == 0) return Admission::kAdmit;
+    IpState* s = ip_state(ip, true, false);
+    if (!s) return Admission::kAdmit;
+    if (!s->ring) s->ring = std::make_unique<MonoMs[]>(config_.rate_limit);
+    MonoMs now = clock_.mono_ms();
+    s->last_seen = now;
+    if (s->blocked_until != 0) {
+        if (now < s->blocked_until) {
+            std::int64_t left_s = (s->blocked_until - now) / 1000;
+            char text[256];
+            int n = std::snprintf(text, sizeof text,
+                                  "Connection from %.*s:%u has been blocked due to excessive "
+                                  "login attempts (limit: %u). The block will be lifted in %lld "
+                                  "seconds.",
+                                  static_cast<int>(std::min<std::size_t>(ip.size(), 64)), ip.data(),
+                                  static_cast<unsigned>(port), config_.rate_limit,
+                                  static_cast<long long>(left_s));
+            std::size_t len = rdv::encode_error(
+                line_out_, sizeof line_out_,
+                std::string_view(
+                    text, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1)));
+            if (reply) *reply = std::string_view(line_out_, len);
+            return Admission::kBlocked;
+        }
+        // The block is over: the IP starts with a clean history.
+        s->blocked_until = 0;
+        s->ring_count = 0;
+    }
+    while (s->ring_count > 0 && s->ring[s->ring_head] + config_.rate_window_ms <= now) {
+        s->ring_head = (s->ring_head + 1) % config_.rate_limit;
+        --s->ring_count;
+    }
+    if (s->ring_count >= config_.rate_limit) {
+        s->blocked_until = now + config_.block_ms;
+        if (s->blocked_until == 0) s->blocked_until = 1;
+        s->ring_count = 0;
+        return Admission::kCloseSilently;
+    }
+    s->ring[(s->ring_head + s->ring_count) % config_.rate_limit] = now;
+    ++s->ring_count;
+    return Admission::kAdmit;
+}
+
+// ---- the slab of registrations ----------------------------------------------
+
+std::size_t Registry::key_of(std::string_view ip, std::string_view ns, std::string_view name,
+                             char* out) const {
+    // Length-prefixed parts: names may contain any byte, even NUL.
+    std::size_t n = 0;
+    for (std::string_view part : {ip, ns, name}) {
+        out[n++] = static_cast<char>(part.size());
+        std::memcpy(out + n, part.data(), part.size());
+        n += part.size();
+    }
+    return n;
+}
+
+std::uint32_t Registry::insert(std::string_view ip, std::string_view ns, std::string_view name,
+                               std::uint16_t port, std::int64_t ttl_s, MonoMs expires_at,
+                               WallMs registered_wall) {
+    char key[3 + 64 + 2 * kMaxNameBytes];
+    std::size_t key_len = key_of(ip, ns, name, key);
+    std::string_view key_view(key, key_len);
+    std::uint32_t slot;
+    auto found = by_key_.find(key_view);
+    if (found != by_key_.end()) {
+        slot = found->second;
+        Record& r = slab_[slot];
+        // Unlink: a renewed registration moves to the end of the listing,
+        // as the reference's remove-then-append does.
+        (r.prev == kNone ? head_ : slab_[r.prev].next) = r.next;
+        (r.next == kNone ? tail_ : slab_[r.next].prev) = r.prev;
+    } else {
+        if (live_ >= config_.max_registrations) return kNone;
+        if (!free_.empty()) {
+            slot = free_.back();
+            free_.pop_back();
+        } else {
+            slot = static_cast<std::uint32_t>(slab_.size());
+            slab_.emplace_back();
+        }
+        Record& r = slab_[slot];
+        r.ip_len = static_cast<std::uint8_t>(ip.size());
+        std::memcpy(r.ip, ip.data(), ip.size());
+        r.ns_len = static_cast<std::uint8_t>(ns.size());
+        std::memcpy(r.ns, ns.data(), ns.size());
+        r.name_len = static_cast<std::uint8_t>(name.size());
+        std::memcpy(r.name, name.data(), name.size());
+        r.live = true;
+        by_key_.emplace(std::string(key_view), slot);
+        IpState* s = ip_state(ip, true, true);
+        if (s->registrations++ == 0) ++ips_with_registrations_;
+        ++live_;
+    }
+    Record& r = slab_[slot];
+    r.port = port;
+    r.ttl_s = ttl_s;
+    r.expires_at = expires_at;
+    r.registered_wall = registered_wall;
+    r.registered_mono = expires_at - ttl_s * 1000;
+    r.prev = tail_;
+    r.next = kNone;
+    (tail_ == kNone ? head_ : slab_[tail_].next) = slot;
+    tail_ = slot;
+    next_expiry_ = std::min(next_expiry_, expires_at);
+    return slot;
+}
+
+void Registry::remove(std::uint32_t slot) {
+    Record& r = slab_[slot];
+    (r.prev == kNone ? head_ : slab_[r.prev].next) = r.next;
+    (r.next == kNone ? tail_ : slab_[r.next].prev) = r.prev;
+    char key[3 + 64 + 2 * kMaxNameBytes];
+    std::size_t key_len = key_of(r.ip_view(), r.ns_view(), r.name_view(), key);
+    auto found = by_key_.find(std::string_view(key, key_len));
+    if (found != by_key_.end()) by_key_.erase(found);
+    if (IpState* s = ip_state(r.ip_view(), false, false)) {
+        if (--s->registrations == 0) --ips_with_registrations_;
+    }
+    r.live = false;
+    free_.push_back(slot);
+    --live_;
+}
+
+void Registry::clear() {
+    while (head_ != kNone)
+        remove(head_);
+}
+
+void Registry::sweep_expired() {
+    MonoMs now = clock_.mono_ms();
+    if (now <= next_expiry_) return;
+    MonoMs next = kNever;
+    std::size_t removed = 0;
+    for (std::uint32_t slot = head_; slot != kNone;) {
+        std::uint32_t after = slab_[slot].next;
+        if (now > slab_[slot].expires_at) {
+            remove(slot);
+            ++removed;
+        } else {
+            next = std::min(next, slab_[slot].expires_at);
+        }
+        slot = after;
+    }
+    next_expiry_ = next;
+    if (removed) P2P_INFO("Registry", "expired %zu registration(s)", removed);
+}
+
+bool Registry::has_live_registration(std::string_view ip) {
+    IpState* s = ip_state(ip, false, false);
+    return s && s->registrations > 0;
+}
+
+std::size_t Registry::size() {
+    sweep_expired();
+    return live_;
+}
+
+// ---- requests ------------------------------------------------------------------
+
+std::string_view Registry::reply_error(std::string_view message) {
+    return {line_out_, rdv::encode_error(line_out_, sizeof line_out_, message)};
+}
+
+std::string_view Registry::handle(char* line, std::size_t len, std::string_view ip,
+                                  std::uint16_t port) {
+    (void)port;  // the reference keys and answers by IP only
+    sweep_expired();
+    std::string_view text(line, len);
+    if (py::is_blank(text)) return reply_error(rdv::kMsgEmptyLine);
+    char* parse = line;
+    std::size_t parse_len = len;
+    if (!py::is_valid_utf8(text)) {
+        // The reference decodes with errors="replace" before parsing.
+        if (!repaired_) repaired_.reset(new char[kRepairedBytes]);
+        parse_len = py::replace_invalid_utf8(text, repaired_.get(), kRepairedBytes - 1);
+        if (parse_len > kMaxLineBytes) return reply_error(rdv::kMsgUnknownCommand);
+        parse = repaired_.get();
+    }
+    RendezvousRequest req;
+    if (decode_rendezvous_request(parse, parse_len, arena_, req) != RequestParse::kOk)
+        return reply_error(rdv::kMsgUnknownCommand);
+    char upper[16];
+    std::string_view command(upper, py::upper_ascii(req.type, upper, sizeof upper));
+    if (command == "REGISTER") return do_register(req, ip);
+    if (command == "DISCOVER") return do_discover(req, ip);
+    if (command == "UNREGISTER") return do_unregister(req, ip);
+    return reply_error(rdv::kMsgUnknownCommand);
+}
+
+std::string_view Registry::do_register(const RendezvousRequest& req, std::string_view ip) {
+    // The reference checks in this order: name, ttl, namespace, port.
+    if (!valid_label(req.name)) return reply_error("bad_name");
+    std::int64_t ttl = config_.default_ttl_s;
+    if (req.ttl.kind != LooseValue::Kind::kMissing) {
+        py::IntResult t = py::to_int(req.ttl);
+        if (!t.ok()) return reply_error("bad_ttl");
+        ttl = std::clamp(t.value, config_.min_ttl_s, config_.max_ttl_s);
+    }
+    if (!valid_label(req.ns)) return reply_error("bad_namespace");
+    py::IntResult p = py::to_int(req.port);
+    if (!p.ok() || p.value < 1 || p.value > 65535) return reply_error("bad_port");
+    if (ip.size() > sizeof(Record::ip)) return reply_error("bad_ip");
+
+    MonoMs now = clock_.mono_ms();
+    std::uint32_t slot = insert(ip, req.ns.str, req.name.str, static_cast<std::uint16_t>(p.value),
+                                ttl, now + ttl * 1000, clock_.wall_ms());
+    if (slot == kNone) {
+        P2P_WARN("Registry", "full (%zu registrations): refusing %.*s", live_,
+                 static_cast<int>(ip.size()), ip.data());
+        return reply_error("registry_full");
+    }
+    dirty_ = true;
+    return {line_out_, rdv::encode_register_ok(line_out_, sizeof line_out_, ttl, ip, p.value)};
+}
+
+std::string_view Registry::do_discover(const RendezvousRequest& req, std::string_view ip) {
+    if (!has_live_registration(ip)) return reply_error("peer_not_registered");
+    bool all = absent(req.ns);
+    if (!all && !valid_label(req.ns)) return reply_error("bad_namespace");
+    MonoMs now = clock_.mono_ms();
+    rdv::DiscoverAnswerBuilder answer(reply_);
+    for (std::uint32_t slot = head_; slot != kNone; slot = slab_[slot].next) {
+        const Record& r = slab_[slot];
+        if (!all && r.ns_view() != req.ns.str) continue;
+        rdv::PeerEntry e;
+        e.ip = r.ip_view();
+        e.port = r.port;
+        e.name = r.name_view();
+        e.ns = r.ns_view();
+        e.ttl_s = r.ttl_s;
+        e.expires_in_s = std::max<std::int64_t>(0, (r.expires_at - now) / 1000);
+        answer.add(e);
+    }
+    return answer.finish();
+}
+
+std::string_view Registry::do_unregister(const RendezvousRequest& req, std::string_view ip) {
+    if (!has_live_registration(ip)) return reply_error("peer_not_registered");
+    if (absent(req.ns)) return reply_error("namespace_required");
+    if (!valid_label(req.ns)) return reply_error("bad_namespace");
+    bool any_port = absent(req.port);
+    std::int64_t port = 0;
+    if (!any_port) {
+        py::IntResult p = py::to_int(req.port);
+        if (!p.ok() || p.value < 1 || p.value > 65535) {
+            message_ = "bad_port (";
+            py::append_str(req.port, message_);
+            message_ += ')';
+            return reply_error(message_);
+        }
+        port = p.value;
+    }
+    bool any_name = absent(req.name);
+    std::size_t removed = 0;
+    for (std::uint32_t slot = head_; slot != kNone;) {
+        const Record& r = slab_[slot];
+        std::uint32_t after = r.next;
+        // A name that is not a string never equals a stored name (Python ==).
+        bool match = r.ip_view() == ip && r.ns_view() == req.ns.str &&
+                     (any_name || (req.name.kind == LooseValue::Kind::kString &&
+                                   r.name_view() == req.name.str)) &&
+                     (any_port || r.port == port);
+        if (match) {
+            remove(slot);
+            ++removed;
+        }
+        slot = after;
+    }
+    if (removed == 0) return reply_error("peer_credentials_do_not_match");
+    dirty_ = true;
+    return {line_out_, rdv::encode_ok(line_out_, sizeof line_out_)};
+}
+
+// ---- persistence -----------------------------------------------------------------
+
+void Registry::serialize(std::string& out) const {
+    MonoMs now = clock_.mono_ms();
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    w.StartArray();
+    for (std::uint32_t slot = head_; slot != kNone; slot = slab_[slot].next) {
+        const Record& r = slab_[slot];
+        if (now > r.expires_at) continue;
+        // Exactly the reference's fields, keys sorted as it writes them, so
+        // either server can load the other's file.
+        std::string ts = format_iso(r.registered_wall);
+        w.StartObject();
+        w.Key("ip");
+        w.String(r.ip, r.ip_len);
+        w.Key("name");
+        w.String(r.name, r.name_len);
+        w.Key("namespace");
+        w.String(r.ns, r.ns_len);
+        w.Key("port");
+        w.Int(r.port);
+        w.Key("timestamp");
+        w.String(ts.data(), static_cast<rapidjson::SizeType>(ts.size()));
+        w.Key("ttl");
+        w.Int64(r.ttl_s);
+        w.EndObject();
+    }
+    w.EndArray();
+    out.assign(buf.GetString(), buf.GetSize());
+    out += '\n';
+}
+
+Registry::LoadResult Registry::load(std::string_view text) {
+    LoadResult result;
+    clear();
+    next_expiry_ = kNever;
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag>(text.data(),
+                                                                                  text.size());
+    if (doc.HasParseError()) {
+        result.error = "not valid JSON";
+        return result;
+    }
+    if (!doc.IsArray()) {
+        result.error = "not a JSON array";
+        return result;
+    }
+    MonoMs now = clock_.mono_ms();
+    WallMs wall = clock_.wall_ms();
+    for (const auto& e : doc.GetArray()) {
+        auto str = [&](const char* key, std::size_t max) -> std::string_view {
+            if (!e.IsObject()) return {};
+            auto m = e.FindMember(key);
+            if (m == e.MemberEnd() || !m->value.IsString()) return {};
+            std::string_view v(m->value.GetString(), m->value.GetStringLength());
+            return v.size() <= max ? v : std::string_view();
+        };
+        auto integer = [&](const char* key, std::int64_t* v) {
+            auto m = e.FindMember(key);
+            if (m == e.MemberEnd()) return false;
+            if (m->value.IsInt64()) {
+                *v = m->value.GetInt64();
+                return true;
+            }
+            if (m->value.IsString()) {
+                py::IntResult r = py::parse_int({m->value.GetString(), m->value.GetStringLength()});
+                *v = r.value;
+                return r.ok();
+            }
+            return false;
+        };
+        std::string_view ip = str("ip", sizeof(Record::ip)), name = str("name", kMaxNameBytes),
+                         ns = str("namespace", kMaxNameBytes);
+        std::int64_t port = 0, ttl = 0;
+        WallMs stamp = 0;
+        bool ok = !ip.empty() && !name.empty() && !ns.empty() && integer("port", &port) &&
+                  port >= 1 && port <= 65535 && integer("ttl", &ttl);
+        if (ok) {
+            auto m = e.FindMember("timestamp");
+            if (m == e.MemberEnd()) {
+                ok = false;
+            } else if (m->value.IsString()) {
+                ok = parse_iso({m->value.GetString(), m->value.GetStringLength()}, &stamp);
+            } else if (m->value.IsNumber() && std::fabs(m->value.GetDouble()) < 1e15) {
+                stamp = static_cast<WallMs>(m->value.GetDouble() * 1000.0);
+            } else {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            ++result.skipped;
+            continue;
+        }
+        ttl = std::clamp(ttl, config_.min_ttl_s, config_.max_ttl_s);
+        // A timestamp in the future (clock skew) never extends a registration
+        // beyond its ttl from now.
+        WallMs expires_wall = std::min(stamp + ttl * 1000, wall + ttl * 1000);
+        if (wall > expires_wall) {
+            ++result.expired;
+            continue;
+        }
+        std::size_t before = live_;
+        if (insert(ip, ns, name, static_cast<std::uint16_t>(port), ttl, now + (expires_wall - wall),
+                   stamp) == kNone) {
+            ++result.skipped;
+            continue;
+        }
+        if (live_ > before) ++result.loaded;
+    }
+    result.ok = true;
+    dirty_ = false;
+    return result;
+}
+
+}  // namespace p2p

@@ -1,0 +1,159 @@
+// The rendezvous server's logic, sans-I/O (PROTOCOL.md §3): registrations
+// keyed by (source IP, namespace, name) with expiry, the answers to REGISTER,
+// DISCOVER and UNREGISTER exactly as the reference server gives them, the
+// per-IP connection rate limit, and persistence to/from JSON text.
+//
+// The server calls admit() once per accepted connection and handle() with the
+// one request line it reads; both return the line to send (with '\n'). Time
+// comes from the Clock: monotonic for expiry and rate limiting, wall time
+// only for what is persisted.
+//
+// Memory: registrations live in a slab sized at construction
+// (max_registrations); the answer is built in a buffer reused across
+// requests. A request for an existing registration and every DISCOVER
+// allocate nothing once the answer buffer has grown to its working size.
+// Per-IP state is bounded by max_tracked_ips.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/limits.h"
+
+namespace p2p {
+
+struct RegistryConfig {
+    std::size_t max_registrations = 16384;
+    std::int64_t default_ttl_s = 7200;
+    std::int64_t min_ttl_s = 1;
+    std::int64_t max_ttl_s = 86400;
+    // Connections per source IP in a sliding window; 0 disables the limit.
+    std::uint32_t rate_limit = 50;
+    MonoMs rate_window_ms = 60'000;
+    MonoMs block_ms = 60'000;
+    // IPs whose rate-limit history is remembered. IPs holding registrations
+    // are always tracked on top of these.
+    std::size_t max_tracked_ips = 8192;
+};
+
+class Registry {
+  public:
+    enum class Admission {
+        kAdmit,          // read the request
+        kCloseSilently,  // the connection that crossed the limit: no reply
+        kBlocked,        // send the blocked message (returned) and close
+    };
+
+    struct LoadResult {
+        bool ok = false;  // false: not a JSON array (error says why)
+        std::string error;
+        std::size_t loaded = 0;   // live registrations restored
+        std::size_t expired = 0;  // dropped: expired while we were down
+        std::size_t skipped = 0;  // dropped: malformed or over capacity
+    };
+
+    explicit Registry(const Clock& clock, RegistryConfig config = {});
+    ~Registry();
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
+
+    // Rate limiting of a new connection from ip:port. For kBlocked, *reply
+    // receives the reference's message (valid until the next call).
+    Admission admit(std::string_view ip, std::uint16_t port, std::string_view* reply);
+
+    // Answers one request line (without its '\n'). `line` is parsed in place:
+    // it must be writable, with line[len] writable too. Returns the answer
+    // line including '\n', valid until the next call.
+    std::string_view handle(char* line, std::size_t len, std::string_view ip, std::uint16_t port);
+
+    // True once a change (REGISTER, a removal) has not been persisted yet.
+    bool dirty() const { return dirty_; }
+    void clear_dirty() { dirty_ = false; }
+    // The live registrations as a JSON array in the reference server's file
+    // format (ip, name, namespace, port, timestamp ISO-8601, ttl).
+    void serialize(std::string& out) const;
+    // Replaces the registrations with those in `text`, dropping expired and
+    // malformed entries. Accepts the reference server's peers.json. On a
+    // text that is not a JSON array the registry is left empty.
+    LoadResult load(std::string_view text);
+
+    // Live registrations (expired ones are dropped first).
+    std::size_t size();
+    const RegistryConfig& config() const { return config_; }
+
+  private:
+    struct Record {
+        char ip[64];
+        char ns[kMaxNameBytes];
+        char name[kMaxNameBytes];
+        std::uint8_t ip_len, ns_len, name_len;
+        std::uint16_t port;
+        std::int64_t ttl_s;
+        MonoMs expires_at;  // expired once now > expires_at
+        WallMs registered_wall;
+        MonoMs registered_mono;
+        std::uint32_t prev, next;  // registration order (the reference lists in it)
+        bool live;
+        std::string_view ip_view() const { return {ip, ip_len}; }
+        std::string_view ns_view() const { return {ns, ns_len}; }
+        std::string_view name_view() const { return {name, name_len}; }
+    };
+    struct IpState {
+        std::uint32_t registrations = 0;
+        MonoMs blocked_until = 0;  // 0: not blocked
+        MonoMs last_seen = 0;
+        std::uint32_t ring_head = 0, ring_count = 0;
+        std::unique_ptr<MonoMs[]> ring;  // admission times, oldest at head
+    };
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    template <class V>
+    using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+    std::string_view reply_error(std::string_view message);
+    std::string_view do_register(const RendezvousRequest& req, std::string_view ip);
+    std::string_view do_discover(const RendezvousRequest& req, std::string_view ip);
+    std::string_view do_unregister(const RendezvousRequest& req, std::string_view ip);
+
+    void sweep_expired();
+    bool has_live_registration(std::string_view ip);
+    std::uint32_t insert(std::string_view ip, std::string_view ns, std::string_view name,
+                         std::uint16_t port, std::int64_t ttl_s, MonoMs expires_at,
+                         WallMs registered_wall);
+    void remove(std::uint32_t slot);
+    void clear();
+    // create: also make it if absent (within max_tracked_ips unless force).
+    IpState* ip_state(std::string_view ip, bool create, bool force);
+    std::size_t key_of(std::string_view ip, std::string_view ns, std::string_view name,
+                       char* out) const;
+
+    const Clock& clock_;
+    RegistryConfig config_;
+    std::vector<Record> slab_;
+    std::vector<std::uint32_t> free_;
+    std::uint32_t head_, tail_;  // registration order; kNone when empty
+    std::size_t live_ = 0;
+    MonoMs next_expiry_;
+    StringMap<std::uint32_t> by_key_;
+    StringMap<IpState> ips_;
+    std::size_t ips_with_registrations_ = 0;
+    bool dirty_ = false;
+
+    JsonArena arena_;
+    char line_out_[4096];               // short answers (rdv::kRdvLineBytes)
+    std::string reply_;                 // DISCOVER answers, capacity reused
+    std::string message_;               // error texts built at run time, capacity reused
+    std::unique_ptr<char[]> repaired_;  // the line with invalid UTF-8 replaced
+};
+
+}  // namespace p2p
