@@ -1,0 +1,347 @@
+// Node: construction, the host-facing entry points, timers and views. The
+// protocol logic lives in node_link.cpp, node_peers.cpp and node_messages.cpp.
+#include "core/node.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/node_impl.h"
+
+namespace p2p {
+
+const char* link_direction_name(LinkDirection dir) {
+    return dir == LinkDirection::kOutbound ? "outbound" : "inbound";
+}
+
+const char* peer_state_name(PeerState state) {
+    switch (state) {
+        case PeerState::kDiscovered:
+            return "DISCOVERED";
+        case PeerState::kConnecting:
+            return "CONNECTING";
+        case PeerState::kConnected:
+            return "CONNECTED";
+        case PeerState::kStale:
+            return "STALE";
+        case PeerState::kGone:
+            return "GONE";
+    }
+    return "?";
+}
+
+const char* link_state_name(LinkState state) {
+    switch (state) {
+        case LinkState::kDialing:
+            return "dialing";
+        case LinkState::kAwaitHelloOk:
+            return "await-hello-ok";
+        case LinkState::kAwaitHello:
+            return "await-hello";
+        case LinkState::kEstablished:
+            return "established";
+        case LinkState::kClosing:
+            return "closing";
+    }
+    return "?";
+}
+
+const char* event_kind_name(EventKind kind) {
+    switch (kind) {
+        case EventKind::kMsg:
+            return "msg";
+        case EventKind::kPub:
+            return "pub";
+        case EventKind::kSent:
+            return "sent";
+        case EventKind::kDelivered:
+            return "delivered";
+        case EventKind::kAckTimeout:
+            return "ack_timeout";
+        case EventKind::kUndelivered:
+            return "undelivered";
+        case EventKind::kPeer:
+            return "peer";
+        case EventKind::kLink:
+            return "link";
+        case EventKind::kInfo:
+            return "info";
+        case EventKind::kError:
+            return "error";
+        case EventKind::kWire:
+            return "wire";
+    }
+    return "?";
+}
+
+const char* send_status_name(SendStatus status) {
+    switch (status) {
+        case SendStatus::kQueued:
+            return "queued";
+        case SendStatus::kNoRoute:
+            return "no_route";
+        case SendStatus::kTooLarge:
+            return "message_too_large";
+        case SendStatus::kBusy:
+            return "busy";
+        case SendStatus::kBadDestination:
+            return "bad_destination";
+        case SendStatus::kShuttingDown:
+            return "shutting_down";
+    }
+    return "?";
+}
+
+namespace {
+
+NodeConfig normalized(NodeConfig c) {
+    c.features &= kImplementedFeatures;
+    if (c.max_peers == 0) c.max_peers = 1;
+    if (c.max_links == 0) c.max_links = 2 * c.max_peers + 8;
+    if (c.max_pending_sends == 0) c.max_pending_sends = 1;
+    if (c.queue_max_msgs == 0) c.queue_max_msgs = 1;
+    // A queue must hold at least one maximal line plus its control headroom.
+    c.queue_max_bytes = std::max(c.queue_max_bytes, kMaxLineBytes + 1 + c.control_reserve_bytes);
+    if (c.pool_bytes == 0)
+        c.pool_bytes = c.max_links * c.queue_max_bytes / 4 + c.max_pending_sends * 1024;
+    c.pool_bytes = std::max(c.pool_bytes, 2 * (kMaxLineBytes + ChunkPool::kChunkBytes));
+    c.rtt_samples = std::clamp(c.rtt_samples, 1, PeerRecord::kMaxRtt);
+    if (c.ping_interval_ms <= 0) c.ping_interval_ms = 30'000;
+    if (c.ack_timeout_ms <= 0) c.ack_timeout_ms = 5'000;
+    if (c.max_missed_pongs < 1) c.max_missed_pongs = 1;
+    return c;
+}
+
+}  // namespace
+
+Node::Impl::Impl(const NodeConfig& config, const Clock& clk, NodeHost& h)
+    : cfg(normalized(config)),
+      clock(clk),
+      host(h),
+      rng(cfg.seed),
+      self(cfg.name + "@" + cfg.ns),
+      self_ns(cfg.ns),
+      partials(new char[cfg.max_links * LineFramer::kPartialBytes]),
+      pool(cfg.pool_bytes),
+      peers(cfg.max_peers),
+      pending(cfg.max_pending_sends),
+      seen(cfg.seen_cache_entries, cfg.seen_cache_age_ms),
+      timers(cfg.max_links + cfg.max_peers + cfg.max_pending_sends),
+      scratch(new char[kScratchBytes]) {
+    links = std::vector<Link>(cfg.max_links);
+    for (std::size_t i = 0; i < cfg.max_links; ++i)
+        links[i].framer = LineFramer(partials.get() + i * LineFramer::kPartialBytes);
+    free_links.reserve(cfg.max_links);
+    for (std::size_t i = cfg.max_links; i-- > 0;)
+        free_links.push_back(static_cast<int>(i));
+}
+
+Node::Node(const NodeConfig& config, const Clock& clock, NodeHost& host)
+    : impl_(new Impl(config, clock, host)) {}
+
+Node::~Node() {
+    delete impl_;
+}
+
+std::string_view Node::self_id() const {
+    return impl_->self;
+}
+const NodeConfig& Node::config() const {
+    return impl_->cfg;
+}
+
+LinkId Node::on_link_accepted(std::string_view remote_ip, std::uint16_t remote_port) {
+    Impl& n = *impl_;
+    if (n.quitting) return kNoLink;
+    char remote[80];
+    int len = std::snprintf(remote, sizeof remote, "%.*s:%u",
+                            static_cast<int>(std::min<std::size_t>(remote_ip.size(), 64)),
+                            remote_ip.data(), static_cast<unsigned>(remote_port));
+    Link* l = n.alloc_link(LinkDirection::kInbound, std::string_view(remote, std::size_t(len)));
+    if (!l) {
+        P2P_WARN("Link", "no free link slot for %s: refusing it", remote);
+        return kNoLink;
+    }
+    l->state = LinkState::kAwaitHello;
+    l->hs_deadline = n.now() + n.cfg.handshake_timeout_ms;
+    n.rearm_link(*l);
+    P2P_DEBUG("Link", "accepted %s", remote);
+    return l->id;
+}
+
+void Node::on_link_connected(LinkId id) {
+    Impl& n = *impl_;
+    Link* l = n.find_link(id);
+    if (!l || l->state != LinkState::kDialing) return;
+    PeerMessage hello;
+    hello.type = MsgType::kHello;
+    hello.peer_id = n.self;
+    hello.version = n.cfg.version;
+    hello.features = n.cfg.features;
+    hello.ttl = 1;
+    l->state = LinkState::kAwaitHelloOk;
+    n.queue_msg(*l, hello, true);
+}
+
+void Node::on_bytes(LinkId id, char* data, std::size_t len) {
+    Impl& n = *impl_;
+    Link* l = n.find_link(id);
+    if (!l) return;
+    n.feed(*l, data, len);
+}
+
+void Node::on_link_down(LinkId id, LinkDownReason reason) {
+    Impl& n = *impl_;
+    Link* l = n.find_link(id);
+    if (!l) return;
+    const char* why = reason == LinkDownReason::kConnectFailed  ? "connect failed"
+                      : reason == LinkDownReason::kClosedByPeer ? "closed by peer"
+                                                                : "link error";
+    // A close after HELLO_REJECT means "already connected": no penalty.
+    n.release(*l, l->got_reject ? "rejected: already connected" : why, !l->got_reject);
+}
+
+std::size_t Node::output(LinkId id, OutSlice* slices, std::size_t max) {
+    Impl& n = *impl_;
+    Link* l = n.find_link(id);
+    if (!l || max == 0 || l->out.empty()) return 0;
+    if (l->state == LinkState::kDialing) return 0;
+    bool one = l->legacy && l->state != LinkState::kAwaitHelloOk;
+    if (one && n.now() < l->write_ready_at) {
+        n.rearm_link(*l);  // want_write() again when the pause ends
+        return 0;
+    }
+    return l->out.slices(slices, max, one);
+}
+
+void Node::consumed(LinkId id, std::size_t bytes) {
+    Impl& n = *impl_;
+    Link* l = n.find_link(id);
+    if (!l) return;
+    std::size_t msgs = l->out.consume(n.pool, bytes);
+    if (msgs > 0 && l->legacy) {
+        l->write_ready_at = n.now() + n.cfg.legacy_write_gap_ms;
+        n.rearm_link(*l);
+    }
+    if (l->out.empty() && l->state == LinkState::kClosing && !l->await_bye_ok)
+        n.close_now(*l, nullptr, false);
+}
+
+MonoMs Node::next_deadline() const {
+    const Impl& n = *impl_;
+    return n.timers.empty() ? kNoDeadline : n.timers.top_time();
+}
+
+void Node::on_timer() {
+    Impl& n = *impl_;
+    MonoMs now = n.now();
+    // Each handler re-arms its slot in the future or clears it, so this ends.
+    while (!n.timers.empty() && n.timers.top_time() <= now) {
+        std::size_t slot = n.timers.top_slot();
+        n.timers.clear(slot);
+        if (slot < n.links.size()) {
+            Link& l = n.links[slot];
+            if (l.used) n.link_timer_fired(l);
+        } else if (slot < n.links.size() + n.peers.capacity()) {
+            int p = static_cast<int>(slot - n.links.size());
+            if (n.peers.at(p).used) n.peer_timer_fired(p);
+        } else {
+            int k = static_cast<int>(slot - n.links.size() - n.peers.capacity());
+            if (n.pending.at(k).used) n.pending_timer_fired(k);
+        }
+    }
+}
+
+void Node::set_watch(bool on) {
+    impl_->watch = on;
+}
+bool Node::watching() const {
+    return impl_->watch;
+}
+bool Node::quitting() const {
+    return impl_->quitting;
+}
+const Node::Stats& Node::stats() const {
+    impl_->stats.decode_overflow = impl_->arena.overflowed() ? 1 : 0;
+    return impl_->stats;
+}
+
+void Node::quit(std::string_view reason) {
+    Impl& n = *impl_;
+    if (n.quitting) return;
+    n.quitting = true;
+    P2P_INFO("Node", "quitting: BYE on %zu link(s)", n.open_links);
+    for (Link& l : n.links) {
+        if (!l.used) continue;
+        if (l.state == LinkState::kEstablished)
+            n.begin_close(l, reason, "quit", true, false);
+        else if (l.state != LinkState::kClosing)
+            n.close_now(l, "quit", false);
+    }
+    if (n.open_links == 0 && !n.quit_done) {
+        n.quit_done = true;
+        n.host.quit_complete();
+    }
+}
+
+std::size_t Node::peer_slots() const {
+    return impl_->peers.capacity();
+}
+std::size_t Node::peer_count() const {
+    return impl_->peers.size();
+}
+std::size_t Node::link_slots() const {
+    return impl_->links.size();
+}
+std::size_t Node::link_count() const {
+    return impl_->open_links;
+}
+
+bool Node::peer_view(std::size_t slot, PeerView& out) const {
+    const Impl& n = *impl_;
+    if (slot >= n.peers.capacity()) return false;
+    const PeerRecord& r = n.peers.at(static_cast<int>(slot));
+    if (!r.used) return false;
+    out = PeerView{};
+    out.peer_id = r.peer_id();
+    out.ns = r.ns();
+    out.host = r.dial_host();
+    out.port = r.port;
+    out.state = r.state;
+    out.is_static = r.is_static;
+    out.said_bye = r.said_bye;
+    out.link = r.link;
+    if (const Link* l = n.find_link(r.link)) out.direction = l->dir;
+    out.rtt_mean_ms = r.rtt_mean();
+    out.rtt_count = r.rtt_count;
+    out.last_rtt_ms = r.last_rtt;
+    out.reconnect_attempts = r.attempts;
+    out.next_attempt_at = r.next_attempt;
+    out.sent_count = r.sent;
+    out.recv_count = r.recv;
+    out.last_seen = r.last_seen;
+    return true;
+}
+
+bool Node::link_view(std::size_t slot, LinkView& out) const {
+    const Impl& n = *impl_;
+    if (slot >= n.links.size()) return false;
+    const Link& l = n.links[slot];
+    if (!l.used) return false;
+    out = LinkView{};
+    out.id = l.id;
+    if (l.peer >= 0) out.peer_id = n.peers.at(l.peer).peer_id();
+    out.remote = l.remote_view();
+    out.direction = l.dir;
+    out.state = l.state;
+    out.features = l.features;
+    out.legacy = l.legacy;
+    out.active = l.peer >= 0 && n.peers.at(l.peer).link == l.id;
+    out.queued_bytes = l.out.bytes();
+    out.queued_msgs = l.out.msgs();
+    out.missed_pongs = l.missed;
+    out.established_at = l.established_at;
+    return true;
+}
+
+}  // namespace p2p

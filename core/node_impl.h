@@ -1,0 +1,158 @@
+// Private state of the Node engine, shared by node*.cpp. Not part of the API.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/codec.h"
+#include "core/line_framer.h"
+#include "core/node.h"
+#include "core/out_queue.h"
+#include "core/peer_table.h"
+#include "core/pending_acks.h"
+#include "core/rng.h"
+#include "core/seen_cache.h"
+#include "core/timer_heap.h"
+#include "core/wire_util.h"
+
+namespace p2p {
+
+struct Link {
+    Link() : framer(nullptr) {}
+
+    bool used = false;
+    std::uint16_t gen = 0;
+    LinkId id = kNoLink;
+    LinkState state = LinkState::kDialing;
+    LinkDirection dir = LinkDirection::kOutbound;
+    int peer = -1;  // record index once known (outbound: from the start)
+    char remote[72] = {};
+    std::uint8_t remote_len = 0;
+    char version[16] = {};
+    std::uint32_t features = 0;  // negotiated
+    bool legacy = true;          // no `relay` on both sides
+    bool detached = false;       // no longer carries its peer's traffic
+    bool await_bye_ok = false;   // closing: wait for BYE_OK (else for the flush)
+    bool got_reject = false;     // HELLO_REJECT seen: "already connected"
+    LineFramer framer;
+    OutQueue out;
+
+    MonoMs opened_at = 0;
+    MonoMs established_at = 0;
+    MonoMs hs_deadline = 0;  // handshake (and connect) must finish by then
+    MonoMs next_ping = 0;
+    MonoMs close_deadline = 0;  // kClosing: close at the latest then
+    MonoMs write_ready_at = 0;  // legacy pacing: no write before then
+
+    int missed = 0;  // PINGs in a row without PONG
+    struct Ping {
+        std::uint64_t hash;
+        MonoMs at;
+    };
+    static constexpr int kPings = 4;
+    Ping pings[kPings] = {};
+    int ping_next = 0;
+
+    std::string_view remote_view() const { return {remote, remote_len}; }
+};
+
+struct Node::Impl {
+    Impl(const NodeConfig& config, const Clock& clock, NodeHost& host);
+
+    // ---- configuration and collaborators ----
+    NodeConfig cfg;
+    const Clock& clock;
+    NodeHost& host;
+    Rng rng;
+    std::string self;     // name@ns
+    std::string self_ns;  // ns
+
+    // ---- fixed-size state ----
+    std::unique_ptr<char[]> partials;  // max_links * LineFramer::kPartialBytes
+    std::vector<Link> links;
+    std::vector<int> free_links;
+    std::size_t open_links = 0;
+    ChunkPool pool;
+    PeerTable peers;
+    PendingAcks pending;
+    SeenCache seen;
+    TimerHeap timers;
+    JsonArena arena;
+    std::unique_ptr<char[]> scratch;  // one encoded line (kMaxLineBytes + 2)
+    static constexpr std::size_t kScratchBytes = kMaxLineBytes + 2;
+
+    Stats stats;
+    bool watch = false;
+    bool quitting = false;
+    bool quit_done = false;
+    std::uint64_t seq = 0;
+    int feeding_slot = -1;  // link whose bytes are being parsed right now
+    bool feeding_released = false;
+
+    // ---- timer slots ----
+    std::size_t link_timer(std::size_t slot) const { return slot; }
+    std::size_t peer_timer(int index) const { return links.size() + std::size_t(index); }
+    std::size_t pending_timer(int index) const {
+        return links.size() + peers.capacity() + std::size_t(index);
+    }
+
+    MonoMs now() const { return clock.mono_ms(); }
+
+    // ---- links (node_link.cpp) ----
+    Link* find_link(LinkId id);
+    const Link* find_link(LinkId id) const;
+    Link* alloc_link(LinkDirection dir, std::string_view remote);
+    void free_slot(Link& l);
+    void rearm_link(Link& l);
+    void link_timer_fired(Link& l);
+    void feed(Link& l, char* data, std::size_t len);
+    void handle_line(Link& l, char* line, std::size_t len);
+    void handle_before_handshake(Link& l, const PeerMessage& m);
+    void handle_established(Link& l, const PeerMessage& m);
+    bool accept_hello(Link& l, const PeerMessage& m);
+    void establish(Link& l, int peer);
+    void keepalive(Link& l);
+    void on_pong(Link& l, const PeerMessage& m);
+    // Stop using `l` for its peer (emits link down); the peer may go STALE.
+    void detach(Link& l, const char* reason, bool penalize);
+    // BYE then close once flushed (or BYE_OK when await_bye_ok), within the grace.
+    void begin_close(Link& l, std::string_view bye_reason, const char* why, bool await_bye_ok,
+                     bool penalize);
+    // Close at once: the host drops the socket, the slot is freed.
+    void close_now(Link& l, const char* why, bool penalize);
+    void release(Link& l, const char* why, bool penalize);
+
+    bool queue_line(Link& l, const char* line, std::size_t len, bool control);
+    bool queue_msg(Link& l, const PeerMessage& m, bool control);
+    void send_error(Link& l, std::string_view code, std::string_view ref, std::string_view detail);
+    void signal_write(Link& l);
+
+    // ---- peers (node_peers.cpp) ----
+    void set_state(int peer, PeerState state, std::string_view detail);
+    bool start_dial(int peer);
+    void peer_lost(int peer, const char* why, bool penalize);
+    void peer_timer_fired(int peer);
+    void remove_peer(int peer, const char* why);
+    Link* active_link(int peer);
+    int learn_peer(Link& l, std::string_view peer_id);
+
+    // ---- messages (node_messages.cpp) ----
+    void on_send(Link& l, const PeerMessage& m);
+    void on_ack(Link& l, const PeerMessage& m);
+    void on_pub(Link& l, const PeerMessage& m);
+    void on_bye(Link& l, const PeerMessage& m);
+    void on_error(Link& l, const PeerMessage& m);
+    bool transmit(int index);  // queue a copy of pending SEND `index`
+    void flush_pending(int peer);
+    void pending_timer_fired(int index);
+    void finish_pending(int index, bool delivered, std::string_view reason);
+    void fail_waiting(int peer, std::string_view reason);
+
+    // ---- events ----
+    void emit(const NodeEvent& ev) { host.emit(ev); }
+    void emit_link(const Link& l, bool up, std::string_view reason);
+    void emit_undelivered(std::string_view msg_id, std::string_view to, std::string_view reason);
+};
+
+}  // namespace p2p

@@ -1,0 +1,401 @@
+// Node: chat traffic — SEND/ACK with retransmission, PUB, BYE, ERROR — and
+// the user commands that originate it.
+#include <cstdio>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/node_impl.h"
+
+namespace p2p {
+
+namespace {
+
+// "*" stays "*"; "#ns" and a bare "ns" (older peers) both mean namespace ns.
+// Returns false for an empty or unusable scope.
+bool parse_scope(std::string_view dst, std::string_view& ns_out, bool& all) {
+    all = false;
+    if (dst == "*") {
+        all = true;
+        return true;
+    }
+    if (!dst.empty() && dst[0] == '#') dst.remove_prefix(1);
+    if (!is_addressable_name(dst)) return false;
+    ns_out = dst;
+    return true;
+}
+
+}  // namespace
+
+void Node::Impl::emit_undelivered(std::string_view msg_id, std::string_view to,
+                                  std::string_view reason) {
+    NodeEvent ev;
+    ev.kind = EventKind::kUndelivered;
+    ev.msg_id = msg_id;
+    ev.peer_id = to;
+    ev.reason = reason;
+    emit(ev);
+}
+
+// A message from a direct neighbour must carry its own peer_id as src, unless
+// that neighbour negotiated relaying (PROTOCOL.md §5: no spoofing of src).
+static bool src_allowed(const Link& l, const PeerRecord& r, const PeerMessage& m) {
+    return m.src.empty() || m.src == r.peer_id() || (l.features & kFeatureRelay) != 0;
+}
+
+void Node::Impl::on_send(Link& l, const PeerMessage& m) {
+    if (l.peer < 0) return;
+    PeerRecord& r = peers.at(l.peer);
+    if (!src_allowed(l, r, m)) {
+        send_error(l, "unauthorized", m.msg_id, "src is not the sending peer");
+        return;
+    }
+    if (!m.dst.empty() && m.dst != self) {
+        send_error(l, "no_route", m.msg_id, "this node does not relay");
+        return;
+    }
+    bool dup = m.has_msg_id && seen.check_and_insert(m.msg_id, now());
+    if (dup) {
+        ++stats.duplicates;
+    } else {
+        NodeEvent ev;
+        ev.kind = EventKind::kMsg;
+        ev.peer_id = m.src.empty() ? r.peer_id() : m.src;
+        ev.text = m.payload;
+        ev.msg_id = m.msg_id;
+        emit(ev);
+    }
+    // Every copy is ACKed: a repeat means our previous ACK was lost.
+    if (m.require_ack && m.has_msg_id) {
+        char ts[kIsoTimeBytes];
+        PeerMessage ack;
+        ack.type = MsgType::kAck;
+        ack.msg_id = m.msg_id;
+        ack.has_msg_id = true;
+        ack.from = self;
+        ack.timestamp = format_iso8601(clock.wall_ms(), ts);
+        ack.ttl = 1;
+        queue_msg(l, ack, true);
+    }
+}
+
+void Node::Impl::on_ack(Link& l, const PeerMessage& m) {
+    if (!m.has_msg_id) return;  // broken legacy ACK with "" or null msg_id
+    int k = pending.find(m.msg_id);
+    if (k < 0 || pending.at(k).peer != l.peer) {
+        P2P_DEBUG("Chat", "ACK for unknown msg_id %.*s", static_cast<int>(m.msg_id.size()),
+                  m.msg_id.data());
+        return;
+    }
+    finish_pending(k, true, {});
+}
+
+void Node::Impl::on_pub(Link& l, const PeerMessage& m) {
+    if (l.peer < 0) return;
+    PeerRecord& r = peers.at(l.peer);
+    if (!src_allowed(l, r, m)) {
+        send_error(l, "unauthorized", m.msg_id, "src is not the sending peer");
+        return;
+    }
+    std::string_view ns;
+    bool all = false;
+    if (!parse_scope(m.dst, ns, all)) {
+        send_error(l, "bad_format", m.msg_id, "PUB dst must be * or #namespace");
+        return;
+    }
+    if (m.has_msg_id && seen.check_and_insert(m.msg_id, now())) {
+        ++stats.duplicates;
+        return;
+    }
+    if (!all && ns != self_ns) return;  // not in our scope
+    char scope[kMaxNameBytes + 2];
+    NodeEvent ev;
+    ev.kind = EventKind::kPub;
+    if (all) {
+        ev.scope = "*";
+    } else {
+        scope[0] = '#';
+        std::memcpy(scope + 1, ns.data(), ns.size());
+        ev.scope = std::string_view(scope, ns.size() + 1);
+    }
+    ev.peer_id = m.src.empty() ? r.peer_id() : m.src;
+    ev.text = m.payload;
+    ev.msg_id = m.msg_id;
+    emit(ev);
+}
+
+void Node::Impl::on_bye(Link& l, const PeerMessage& m) {
+    PeerMessage ok;
+    ok.type = MsgType::kByeOk;
+    ok.msg_id = m.msg_id;
+    ok.has_msg_id = m.has_msg_id;
+    ok.src = self;
+    if (l.peer >= 0) ok.dst = peers.at(l.peer).peer_id();
+    ok.ttl = 1;
+    queue_msg(l, ok, true);
+    // BYE "duplicate" closes a spare link only; any other BYE on the link we
+    // use means the peer left: no redial until it registers again.
+    bool duplicate = m.reason == "duplicate";
+    if (!duplicate && l.peer >= 0 && peers.at(l.peer).link == l.id)
+        peers.at(l.peer).said_bye = true;
+    if (l.state != LinkState::kClosing) {
+        detach(l, duplicate ? "duplicate" : "bye", false);
+        l.state = LinkState::kClosing;
+        l.close_deadline = now() + cfg.close_grace_ms;
+    }
+    l.await_bye_ok = false;  // they close too; flushing our BYE_OK is enough
+    if (l.out.empty()) {
+        close_now(l, nullptr, false);
+        return;
+    }
+    rearm_link(l);
+}
+
+void Node::Impl::on_error(Link& l, const PeerMessage& m) {
+    // Logged, never answered (no ERROR ping-pong). A failure naming one of our
+    // pending SENDs ends it with that reason.
+    P2P_INFO("Link", "%s: ERROR %.*s ref=%.*s %.*s", l.remote, static_cast<int>(m.error.size()),
+             m.error.data(), static_cast<int>(m.ref.size()), m.ref.data(),
+             static_cast<int>(m.detail.size()), m.detail.data());
+    if (m.ref.empty()) return;
+    int k = pending.find(m.ref);
+    if (k < 0 || pending.at(k).peer != l.peer) return;
+    if (m.error == "no_route" || m.error == "peer_unreachable" || m.error == "message_too_large" ||
+        m.error == "unauthorized" || m.error == "relay_not_supported")
+        finish_pending(k, false, m.error);
+}
+
+bool Node::Impl::transmit(int k) {
+    PendingSend& ps = pending.at(k);
+    Link* l = active_link(ps.peer);
+    if (!l) return false;
+    std::size_t n = ps.line.peek(scratch.get(), kScratchBytes);
+    if (!queue_line(*l, scratch.get(), n, false)) return false;
+    ++ps.transmissions;
+    if (ps.transmissions > 1) ++stats.retransmits;
+    MonoMs t = now();
+    ps.last_tx = t;
+    ps.tx_link = l->id;
+    ps.deadline = t + cfg.ack_timeout_ms;
+    timers.set(pending_timer(k), ps.deadline);
+    if (ps.transmissions == 1) {
+        NodeEvent ev;
+        ev.kind = EventKind::kSent;
+        ev.msg_id = ps.id();
+        ev.peer_id = peers.at(ps.peer).peer_id();
+        emit(ev);
+    }
+    return true;
+}
+
+namespace {
+
+// Pending SENDs to `peer`, oldest first, without allocating: the next one
+// after sequence number `after`.
+int next_for_peer(const PendingAcks& pending, int peer, std::uint64_t after) {
+    int best = -1;
+    for (std::size_t i = 0; i < pending.capacity(); ++i) {
+        const PendingSend& ps = pending.at(static_cast<int>(i));
+        if (!ps.used || ps.peer != peer || ps.seq <= after) continue;
+        if (best < 0 || ps.seq < pending.at(best).seq) best = static_cast<int>(i);
+    }
+    return best;
+}
+
+}  // namespace
+
+void Node::Impl::flush_pending(int p) {
+    Link* l = active_link(p);
+    if (!l) return;
+    if (l->legacy) {
+        // At most one SEND awaiting its ACK: the oldest goes (again, if it
+        // last went on another link); the others wait their turn, off the clock.
+        int head = next_for_peer(pending, p, 0);
+        if (head < 0) return;
+        for (int k = next_for_peer(pending, p, pending.at(head).seq); k >= 0;
+             k = next_for_peer(pending, p, pending.at(k).seq)) {
+            pending.at(k).deadline = 0;
+            timers.clear(pending_timer(k));
+        }
+        PendingSend& h = pending.at(head);
+        if (h.transmissions == 0 || h.tx_link != l->id) transmit(head);
+        return;
+    }
+    for (int k = next_for_peer(pending, p, 0); k >= 0;
+         k = next_for_peer(pending, p, pending.at(k).seq)) {
+        PendingSend& ps = pending.at(k);
+        if (ps.transmissions == 0 || ps.tx_link != l->id) transmit(k);
+    }
+}
+
+void Node::Impl::pending_timer_fired(int k) {
+    PendingSend& ps = pending.at(k);
+    int p = ps.peer;
+    Link* l = active_link(p);
+    if (l && l->legacy && next_for_peer(pending, p, 0) != k) {
+        ps.deadline = 0;  // waits behind the in-flight one
+        return;
+    }
+    ++ps.timeouts;
+    if (ps.timeouts > cfg.ack_retries) {
+        finish_pending(k, false, l && ps.transmissions > 0 ? "ack_timeout" : "peer_unreachable");
+        return;
+    }
+    NodeEvent ev;
+    ev.kind = EventKind::kAckTimeout;
+    ev.msg_id = ps.id();
+    ev.peer_id = peers.at(p).peer_id();
+    ev.retry = ps.timeouts;
+    ev.max_retries = cfg.ack_retries;
+    emit(ev);
+    if (!transmit(k)) {
+        // No link right now (or its queue is full): try again next period;
+        // a rebuilt link retransmits at once (flush_pending).
+        ps.deadline = now() + cfg.ack_timeout_ms;
+        timers.set(pending_timer(k), ps.deadline);
+    }
+}
+
+void Node::Impl::finish_pending(int k, bool delivered, std::string_view reason) {
+    PendingSend& ps = pending.at(k);
+    int p = ps.peer;
+    char id[kMsgIdBytes];
+    std::memcpy(id, ps.msg_id, ps.id_len + 1u);
+    std::string_view msg_id(id, ps.id_len);
+    NodeEvent ev;
+    ev.peer_id = peers.at(p).peer_id();
+    ev.msg_id = msg_id;
+    if (delivered) {
+        ev.kind = EventKind::kDelivered;
+        ev.rtt_ms = now() - ps.last_tx;
+    } else {
+        ev.kind = EventKind::kUndelivered;
+        ev.reason = reason;
+    }
+    timers.clear(pending_timer(k));
+    pending.release(k, pool);
+    emit(ev);
+    if (delivered) flush_pending(p);  // a legacy peer's next SEND may go now
+}
+
+// ---- API -------------------------------------------------------------------------
+
+SendResult Node::send(std::string_view dst, std::string_view text) {
+    Impl& n = *impl_;
+    SendResult res;
+    if (n.quitting) {
+        res.status = SendStatus::kShuttingDown;
+        return res;
+    }
+    if (!dst.empty() && dst[0] == '@') dst.remove_prefix(1);
+    if (!is_valid_peer_id(dst) || dst == n.self) {
+        res.status = SendStatus::kBadDestination;
+        return res;
+    }
+    std::string_view msg_id = make_msg_id(n.rng, res.msg_id);
+    int p = n.peers.find(dst);
+    bool reachable = false;
+    if (p >= 0) {
+        const PeerRecord& r = n.peers.at(p);
+        reachable = r.link != kNoLink || r.dialing != kNoLink || r.next_attempt != 0;
+    }
+    if (!reachable) {
+        res.status = SendStatus::kNoRoute;
+        n.emit_undelivered(msg_id, dst, "no_route");
+        return res;
+    }
+    PeerMessage m;
+    m.type = MsgType::kSend;
+    m.msg_id = msg_id;
+    m.has_msg_id = true;
+    m.src = n.self;
+    m.dst = dst;
+    m.payload = text;
+    m.require_ack = true;
+    m.ttl = 1;
+    std::size_t len = encode_peer_message(m, n.scratch.get(), Impl::kScratchBytes);
+    if (len == 0 || len > kMaxLineBytes + 1) {
+        res.status = SendStatus::kTooLarge;
+        n.emit_undelivered(msg_id, dst, "message_too_large");
+        return res;
+    }
+    int k = n.pending.alloc(msg_id, p, ++n.seq);
+    if (k < 0 || !n.pending.at(k).line.append(n.pool, n.scratch.get(), len)) {
+        if (k >= 0) n.pending.release(k, n.pool);
+        res.status = SendStatus::kBusy;
+        n.emit_undelivered(msg_id, dst, "busy");
+        return res;
+    }
+    PendingSend& ps = n.pending.at(k);
+    Link* l = n.active_link(p);
+    if (!l) {
+        // The link is being made: the SEND goes when it is up, on the clock.
+        ps.deadline = n.now() + n.cfg.ack_timeout_ms;
+        n.timers.set(n.pending_timer(k), ps.deadline);
+    } else if (l->legacy && next_for_peer(n.pending, p, 0) != k) {
+        ps.deadline = 0;  // waits for the SEND before it to be ACKed
+    } else if (!n.transmit(k)) {
+        n.finish_pending(k, false, "busy");
+        res.status = SendStatus::kBusy;
+        return res;
+    }
+    res.status = SendStatus::kQueued;
+    return res;
+}
+
+SendResult Node::pub(std::string_view scope, std::string_view text) {
+    Impl& n = *impl_;
+    SendResult res;
+    if (n.quitting) {
+        res.status = SendStatus::kShuttingDown;
+        return res;
+    }
+    std::string_view ns;
+    bool all = false;
+    if (!parse_scope(scope, ns, all)) {
+        res.status = SendStatus::kBadDestination;
+        return res;
+    }
+    char dst[kMaxNameBytes + 2];
+    std::string_view dst_view = "*";
+    if (!all) {
+        dst[0] = '#';
+        std::memcpy(dst + 1, ns.data(), ns.size());
+        dst_view = std::string_view(dst, ns.size() + 1);
+    }
+    std::string_view msg_id = make_msg_id(n.rng, res.msg_id);
+    PeerMessage m;
+    m.type = MsgType::kPub;
+    m.msg_id = msg_id;
+    m.has_msg_id = true;
+    m.src = n.self;
+    m.dst = dst_view;
+    m.payload = text;
+    m.require_ack = false;
+    m.ttl = 1;
+    std::size_t len = encode_peer_message(m, n.scratch.get(), Impl::kScratchBytes);
+    if (len == 0 || len > kMaxLineBytes + 1) {
+        res.status = SendStatus::kTooLarge;
+        return res;
+    }
+    n.seen.check_and_insert(msg_id, n.now());  // our own PUB coming back is dropped
+    std::size_t busy = 0;
+    for (std::size_t i = 0; i < n.peers.capacity(); ++i) {
+        int p = static_cast<int>(i);
+        if (!n.peers.at(p).used) continue;
+        Link* l = n.active_link(p);
+        if (!l || (!all && n.peers.at(p).ns() != ns)) continue;
+        if (n.queue_line(*l, n.scratch.get(), len, false))
+            ++res.links;
+        else
+            ++busy;
+    }
+    if (res.links == 0) {
+        res.status = busy > 0 ? SendStatus::kBusy : SendStatus::kNoRoute;
+        return res;
+    }
+    if (busy > 0) P2P_WARN("Chat", "PUB %s: %zu link(s) busy, not sent there", res.msg_id, busy);
+    res.status = SendStatus::kQueued;
+    return res;
+}
+
+}  // namespace p2p

@@ -1,0 +1,96 @@
+#include "core/peer_table.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace p2p {
+
+std::string_view PeerRecord::ns() const {
+    std::string_view v = peer_id();
+    std::size_t at = v.find('@');
+    return at == std::string_view::npos ? std::string_view() : v.substr(at + 1);
+}
+
+void PeerRecord::set_id(std::string_view v) {
+    std::size_t n = std::min(v.size(), kIdBytes - 1);
+    std::memcpy(id, v.data(), n);
+    id[n] = '\0';
+    id_len = static_cast<std::uint8_t>(n);
+}
+
+bool PeerRecord::set_host(std::string_view v, std::uint16_t p) {
+    if (v.size() >= kHostBytes) return false;
+    std::memcpy(host, v.data(), v.size());
+    host[v.size()] = '\0';
+    host_len = static_cast<std::uint16_t>(v.size());
+    port = p;
+    return true;
+}
+
+void PeerRecord::add_rtt(std::int64_t ms, int keep) {
+    keep = std::clamp(keep, 1, kMaxRtt);
+    rtt[rtt_next % keep] = ms;
+    rtt_next = (rtt_next + 1) % keep;
+    rtt_count = std::min(rtt_count + 1, keep);
+    last_rtt = ms;
+}
+
+double PeerRecord::rtt_mean() const {
+    if (rtt_count == 0) return 0;
+    std::int64_t sum = 0;
+    for (int i = 0; i < rtt_count; ++i)
+        sum += rtt[i];
+    return static_cast<double>(sum) / rtt_count;
+}
+
+PeerTable::PeerTable(std::size_t capacity) : records_(capacity) {
+    free_.reserve(capacity);
+    for (std::size_t i = capacity; i-- > 0;)
+        free_.push_back(static_cast<int>(i));
+}
+
+int PeerTable::alloc() {
+    if (free_.empty()) return -1;
+    int i = free_.back();
+    free_.pop_back();
+    records_[static_cast<std::size_t>(i)] = PeerRecord{};
+    records_[static_cast<std::size_t>(i)].used = true;
+    ++used_;
+    return i;
+}
+
+void PeerTable::release(int index) {
+    PeerRecord& r = at(index);
+    if (!r.used) return;
+    r.used = false;
+    --used_;
+    free_.push_back(index);
+}
+
+int PeerTable::find(std::string_view peer_id) const {
+    if (peer_id.empty()) return -1;
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+        const PeerRecord& r = records_[i];
+        if (r.used && r.peer_id() == peer_id) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+int PeerTable::find_static(std::string_view host, std::uint16_t port) const {
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+        const PeerRecord& r = records_[i];
+        if (r.used && r.is_static && r.port == port && r.dial_host() == host)
+            return static_cast<int>(i);
+    }
+    return -1;
+}
+
+MonoMs PeerTable::backoff(int attempt, MonoMs initial, MonoMs max, Rng& rng) {
+    MonoMs d = initial;
+    for (int i = 1; i < attempt && d < max; ++i)
+        d *= 2;
+    d = std::min(d, max);
+    return d + static_cast<MonoMs>(rng.below(static_cast<std::uint64_t>(d / 4 + 1)));
+}
+
+}  // namespace p2p

@@ -1,0 +1,87 @@
+// The peer table (PROTOCOL.md §4 "Peer table and reconnection"): one record
+// per known peer, from a fixed-capacity arena sized at start (--max-peers).
+// Records hold identity, dial address, state, RTT samples, counters and the
+// redial schedule. The table knows nothing of links or the wire; the engine
+// drives the state transitions.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/node.h"
+#include "core/rng.h"
+
+namespace p2p {
+
+struct PeerRecord {
+    static constexpr std::size_t kIdBytes = 2 * kMaxNameBytes + 2;
+    static constexpr std::size_t kHostBytes = 256;
+    static constexpr int kMaxRtt = 16;
+
+    bool used = false;
+    char id[kIdBytes] = {};
+    std::uint8_t id_len = 0;
+    char host[kHostBytes] = {};
+    std::uint16_t host_len = 0;
+    std::uint16_t port = 0;
+
+    PeerState state = PeerState::kDiscovered;
+    bool is_static = false;
+    bool has_advert = false;   // listed by the rendezvous right now
+    bool said_bye = false;     // not redialed until it re-registers
+    LinkId link = kNoLink;     // the link messages go on
+    LinkId dialing = kNoLink;  // our outbound link being made
+    bool rejected = false;     // last link ended with HELLO_REJECT
+
+    int attempts = 0;         // failed dials / lost links since last success
+    MonoMs next_attempt = 0;  // 0: no redial scheduled
+
+    std::int64_t rtt[kMaxRtt] = {};
+    int rtt_count = 0;
+    int rtt_next = 0;
+    std::int64_t last_rtt = 0;
+
+    std::uint64_t sent = 0;
+    std::uint64_t recv = 0;
+    MonoMs last_seen = 0;
+
+    std::string_view peer_id() const { return {id, id_len}; }
+    std::string_view ns() const;
+    std::string_view dial_host() const { return {host, host_len}; }
+    bool dialable() const { return host_len > 0 && port != 0; }
+    void set_id(std::string_view v);
+    bool set_host(std::string_view v, std::uint16_t p);
+    void add_rtt(std::int64_t ms, int keep);
+    double rtt_mean() const;
+};
+
+class PeerTable {
+  public:
+    explicit PeerTable(std::size_t capacity);
+
+    // A zeroed record in state DISCOVERED, or -1 when the table is full.
+    int alloc();
+    void release(int index);
+    int find(std::string_view peer_id) const;  // -1 if none
+    // A static record not yet named, dialing host:port; -1 if none.
+    int find_static(std::string_view host, std::uint16_t port) const;
+
+    PeerRecord& at(int index) { return records_[static_cast<std::size_t>(index)]; }
+    const PeerRecord& at(int index) const { return records_[static_cast<std::size_t>(index)]; }
+    std::size_t capacity() const { return records_.size(); }
+    std::size_t size() const { return used_; }
+
+    // Exponential backoff with jitter for redial number `attempt` (1-based):
+    // initial * 2^(attempt-1), capped at max, plus up to a quarter more.
+    static MonoMs backoff(int attempt, MonoMs initial, MonoMs max, Rng& rng);
+
+  private:
+    std::vector<PeerRecord> records_;
+    std::vector<int> free_;
+    std::size_t used_ = 0;
+};
+
+}  // namespace p2p

@@ -1,0 +1,35 @@
+// An indexed min-heap of deadlines with one fixed slot per owner (link, peer
+// record, pending SEND), so arming, moving and cancelling a deadline is
+// O(log n), nothing is ever scanned periodically, and memory is fixed.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace p2p {
+
+class TimerHeap {
+  public:
+    explicit TimerHeap(std::size_t slots);
+    // Arms or moves the deadline of `slot`.
+    void set(std::size_t slot, MonoMs when);
+    void clear(std::size_t slot);
+    bool armed(std::size_t slot) const { return pos_[slot] >= 0; }
+    bool empty() const { return size_ == 0; }
+    std::size_t top_slot() const { return heap_[0]; }
+    MonoMs top_time() const { return when_[heap_[0]]; }
+
+  private:
+    void swap_at(std::size_t a, std::size_t b);
+    void up(std::size_t i);
+    void down(std::size_t i);
+
+    std::vector<std::uint32_t> heap_;
+    std::vector<std::int32_t> pos_;  // -1 when not armed
+    std::vector<MonoMs> when_;
+    std::size_t size_ = 0;
+};
+
+}  // namespace p2p
