@@ -1,0 +1,76 @@
+#include "platform/terminal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace p2p::platform {
+
+bool is_tty(int fd) {
+    return ::isatty(fd) == 1;
+}
+
+int terminal_columns(int fd, int fallback) {
+    struct winsize ws {};
+    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return fallback;
+}
+
+std::size_t bytes_readable(int fd) {
+    int n = 0;
+    if (::ioctl(fd, FIONREAD, &n) != 0 || n < 0) return 0;
+    return static_cast<std::size_t>(n);
+}
+
+void format_local_hms(WallMs wall, char (&out)[9]) {
+    time_t secs = static_cast<time_t>(wall / 1000);
+    struct tm tm {};
+    if (::localtime_r(&secs, &tm) == nullptr) {
+        std::snprintf(out, sizeof out, "--:--:--");
+        return;
+    }
+    std::snprintf(out, sizeof out, "%02u:%02u:%02u", static_cast<unsigned>(tm.tm_hour) % 24u,
+                  static_cast<unsigned>(tm.tm_min) % 60u, static_cast<unsigned>(tm.tm_sec) % 61u);
+}
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n > 0) {
+            data.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            // Someone made the fd non-blocking (a shared stdout): wait for room
+            // rather than drop part of an event line.
+            struct pollfd p {
+                fd, POLLOUT, 0
+            };
+            if (::poll(&p, 1, 1000) < 0 && errno != EINTR) return false;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+ReadStatus read_some(int fd, char* buf, std::size_t cap, std::size_t* got) {
+    for (;;) {
+        ssize_t n = ::read(fd, buf, cap);
+        if (n > 0) {
+            *got = static_cast<std::size_t>(n);
+            return ReadStatus::kData;
+        }
+        if (n == 0) return ReadStatus::kEof;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadStatus::kWouldBlock;
+        return ReadStatus::kError;
+    }
+}
+
+}  // namespace p2p::platform

@@ -1,0 +1,31 @@
+// The few terminal and stdio calls the shell needs, kept here so that only
+// platform/ talks to the OS.
+#pragma once
+#include <cstddef>
+#include <string_view>
+
+#include "core/clock.h"
+
+namespace p2p::platform {
+
+// True if fd is a terminal.
+bool is_tty(int fd);
+// Columns of the terminal on fd; `fallback` when it is not a terminal or
+// reports 0 (serial consoles often do).
+int terminal_columns(int fd, int fallback = 80);
+// Bytes that can be read from fd without blocking (FIONREAD); 0 on error.
+std::size_t bytes_readable(int fd);
+
+// "HH:MM:SS" of `wall` in local time, NUL-terminated.
+void format_local_hms(WallMs wall, char (&out)[9]);
+
+// Writes all of `data` to fd, retrying on EINTR and waiting (poll) while a
+// non-blocking fd is full. False on an error (EPIPE, EBADF, ...).
+bool write_all(int fd, std::string_view data);
+
+enum class ReadStatus { kData, kWouldBlock, kEof, kError };
+// One read(2) into buf; never blocks longer than read(2) itself does on a fd
+// that the caller knows is readable. *got is set for kData.
+ReadStatus read_some(int fd, char* buf, std::size_t cap, std::size_t* got);
+
+}  // namespace p2p::platform

@@ -1,0 +1,262 @@
+#include "shell/console_impl.h"
+
+namespace p2p::shell {
+
+using namespace console_detail;
+
+void Console::Impl::simple(EventKind kind, const char* word, std::string_view text) {
+    if (options.mode == ConsoleMode::kJson) {
+        begin_json(word);
+        field("text", text);
+        finish_json();
+        return;
+    }
+    begin_event(kind);
+    if (!tty() || kind != EventKind::kInfo) {
+        out.label(word);
+        out.label(tty() ? ": " : " ");
+    }
+    out.text(text);
+    finish_text();
+}
+
+void Console::Impl::text_event(const NodeEvent& ev) {
+    begin_event(ev.kind);
+    std::string_view peer = or_dash(ev.peer_id);
+    const bool t = tty();
+    switch (ev.kind) {
+        case EventKind::kMsg:
+            if (!t) out.label("msg ");
+            out.text(peer);
+            colour_on(kReset);
+            out.label(": ");
+            out.text(ev.text);
+            break;
+        case EventKind::kPub:
+            if (t) {
+                out.label("[");
+                out.text(or_dash(ev.scope));
+                out.label("] ");
+                colour_on("\x1b[1;36m");
+            } else {
+                out.label("pub ");
+                out.text(or_dash(ev.scope));
+                out.label(" ");
+            }
+            out.text(peer);
+            colour_on(kReset);
+            out.label(": ");
+            out.text(ev.text);
+            break;
+        case EventKind::kSent:
+            out.label("sent ");
+            if (t) {
+                out.label("to ");
+                out.text(peer);
+                out.label(" (");
+                out.text(ev.msg_id);
+                out.label(")");
+            } else {
+                out.text(or_dash(ev.msg_id));
+                out.label(" to ");
+                out.text(peer);
+            }
+            break;
+        case EventKind::kDelivered:
+            out.label("delivered ");
+            if (t) {
+                out.label("to ");
+                out.text(peer);
+                out.label(" in ");
+                out.number(ev.rtt_ms);
+                out.label(" ms (");
+                out.text(ev.msg_id);
+                out.label(")");
+            } else {
+                out.text(or_dash(ev.msg_id));
+                out.label(" to ");
+                out.text(peer);
+                out.label(" (");
+                out.number(ev.rtt_ms);
+                out.label(" ms)");
+            }
+            break;
+        case EventKind::kAckTimeout:
+            if (t) {
+                out.label("no ACK yet from ");
+                out.text(peer);
+                out.label(", retry ");
+            } else {
+                out.label("ack_timeout ");
+                out.text(or_dash(ev.msg_id));
+                out.label(" to ");
+                out.text(peer);
+                out.label(", retry ");
+            }
+            out.number(ev.retry);
+            out.label("/");
+            out.number(ev.max_retries);
+            if (t) {
+                out.label(" (");
+                out.text(ev.msg_id);
+                out.label(")");
+            }
+            break;
+        case EventKind::kUndelivered:
+            if (t) {
+                out.label("NOT delivered to ");
+            } else {
+                out.label("undelivered ");
+                out.text(or_dash(ev.msg_id));
+                out.label(" to ");
+            }
+            out.text(peer);
+            out.label(": ");
+            out.text(or_dash(ev.reason));
+            if (t) {
+                out.label(" (");
+                out.text(ev.msg_id);
+                out.label(")");
+            }
+            break;
+        case EventKind::kPeer:
+            out.label("peer ");
+            out.text(peer);
+            out.label(" ");
+            out.label(peer_state_name(ev.state));
+            if (!ev.reason.empty()) {
+                out.label(t ? " (" : " ");
+                out.text(ev.reason);
+                if (t) out.label(")");
+            }
+            break;
+        case EventKind::kLink:
+            out.label("link ");
+            out.text(peer);
+            out.label(ev.up ? " up " : " down ");
+            out.label(link_direction_name(ev.direction));
+            if (!ev.reason.empty()) {
+                out.label(t ? ": " : " ");
+                out.text(ev.reason);
+            }
+            break;
+        case EventKind::kWire:
+            if (!t) out.label("wire ");
+            out.label(ev.outgoing ? ">> " : "<< ");
+            if (ev.peer_id.empty()) {
+                out.label("link#");
+                out.number(ev.link);
+            } else {
+                out.text(ev.peer_id);
+            }
+            out.label(" ");
+            out.text(ev.line);
+            break;
+        case EventKind::kInfo:
+            if (!t) out.label("info ");
+            out.text(ev.text);
+            break;
+        case EventKind::kError:
+            out.label(t ? "error: " : "error ");
+            out.text(ev.text);
+            break;
+    }
+    finish_text();
+}
+
+void Console::Impl::json_event(const NodeEvent& ev) {
+    begin_json(event_kind_name(ev.kind));
+    switch (ev.kind) {
+        case EventKind::kMsg:
+            field("from", ev.peer_id);
+            field("text", ev.text);
+            field("msg_id", ev.msg_id);
+            break;
+        case EventKind::kPub:
+            field("scope", ev.scope);
+            field("from", ev.peer_id);
+            field("text", ev.text);
+            field("msg_id", ev.msg_id);
+            break;
+        case EventKind::kSent:
+            field("msg_id", ev.msg_id);
+            field("to", ev.peer_id);
+            break;
+        case EventKind::kDelivered:
+            field("msg_id", ev.msg_id);
+            field("to", ev.peer_id);
+            key("rtt_ms");
+            writer.Int64(ev.rtt_ms);
+            break;
+        case EventKind::kAckTimeout:
+            field("msg_id", ev.msg_id);
+            field("to", ev.peer_id);
+            key("retry");
+            writer.Int(ev.retry);
+            key("max_retries");
+            writer.Int(ev.max_retries);
+            break;
+        case EventKind::kUndelivered:
+            field("msg_id", ev.msg_id);
+            field("to", ev.peer_id);
+            field("reason", ev.reason);
+            break;
+        case EventKind::kPeer:
+            field("peer_id", ev.peer_id);
+            field("state", peer_state_name(ev.state));
+            if (!ev.reason.empty()) field("detail", ev.reason);
+            break;
+        case EventKind::kLink:
+            field("peer_id", ev.peer_id);
+            key("up");
+            writer.Bool(ev.up);
+            field("direction", link_direction_name(ev.direction));
+            if (!ev.reason.empty()) field("reason", ev.reason);
+            break;
+        case EventKind::kWire:
+            field("peer_id", ev.peer_id);
+            key("link");
+            writer.Uint(ev.link);
+            field("direction", ev.outgoing ? "out" : "in");
+            field("line", ev.line);
+            break;
+        case EventKind::kInfo:
+        case EventKind::kError:
+            field("text", ev.text);
+            break;
+    }
+    finish_json();
+}
+
+Console::Console(const ConsoleOptions& options, ConsoleSink& sink, const Clock& clock)
+    : options_(options), impl_(std::make_unique<Impl>(options, sink, clock)) {}
+
+Console::~Console() = default;
+
+std::size_t Console::buffer_bytes() {
+    return 6 * kMaxLineBytes + 4096;
+}
+
+void Console::set_width(int width) {
+    options_.width = width;
+    impl_->options.width = width;
+}
+
+void Console::event(const NodeEvent& ev) {
+    if (options_.mode == ConsoleMode::kJson)
+        impl_->json_event(ev);
+    else
+        impl_->text_event(ev);
+}
+
+void Console::info(std::string_view text) {
+    impl_->simple(EventKind::kInfo, "info", text);
+}
+void Console::error(std::string_view text) {
+    impl_->simple(EventKind::kError, "error", text);
+}
+void Console::rendezvous(std::string_view text) {
+    impl_->simple(EventKind::kPeer, "rendezvous", text);
+}
+
+}  // namespace p2p::shell

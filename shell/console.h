@@ -1,0 +1,99 @@
+// Renders engine events and command answers for the three audiences of
+// /work/briefs/console.md:
+//   kPlain  scripts over a pipe: one event per line, a fixed kind word first;
+//   kJson   one JSON object per line (RapidJSON Writer, ASCII-escaped);
+//   kTty    people: local time, colour, long text wrapped to the width.
+// Text that came from the network is escaped so a peer can never send the
+// terminal an escape sequence, a newline or a bidi override.
+//
+// Every render writes into one buffer allocated at construction (sized for the
+// largest possible line, worst-case escaped) and hands whole lines to a
+// ConsoleSink, so steady-state events do not allocate.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/node.h"
+#include "shell/command_parser.h"
+#include "shell/text_escape.h"
+
+namespace p2p::shell {
+
+enum class ConsoleMode : std::uint8_t { kPlain, kJson, kTty };
+
+// Where rendered output goes: the line editor (above the prompt), stdout, or
+// a test. `lines` is one or more complete lines, each ending in '\n'.
+class ConsoleSink {
+  public:
+    virtual void write_lines(std::string_view lines) = 0;
+
+  protected:
+    ~ConsoleSink() = default;
+};
+
+struct ConsoleOptions {
+    ConsoleMode mode = ConsoleMode::kPlain;
+    bool colour = false;  // kTty only
+    int width = 80;       // kTty: wrap width of event text
+    // kTty: an event's text is cut after this many screen lines.
+    int max_event_lines = 20;
+};
+
+// /routes rows (the app fills them from the engine's links and route cache).
+struct RouteRow {
+    std::string_view dst;
+    std::string_view via;  // empty: a direct link
+    double rtt_ms = -1;    // < 0: unknown
+    MonoMs age_ms = -1;    // < 0: not applicable (direct links)
+};
+
+// A METRICS answer (PROTOCOL.md §5).
+struct MetricsView {
+    std::string_view peer_id;
+    double rtt_ms = 0;
+    std::uint64_t sent_count = 0;
+    std::uint64_t recv_count = 0;
+    std::string_view last_seen;
+};
+
+class Console {
+  public:
+    // `clock` supplies the wall time shown in kTty mode; both must outlive us.
+    Console(const ConsoleOptions& options, ConsoleSink& sink, const Clock& clock);
+    ~Console();
+    Console(const Console&) = delete;
+    Console& operator=(const Console&) = delete;
+
+    ConsoleMode mode() const { return options_.mode; }
+    void set_width(int width);
+
+    // -- events --
+    void event(const NodeEvent& ev);
+    void info(std::string_view text);
+    void error(std::string_view text);
+    void rendezvous(std::string_view text);
+
+    // -- command answers (lines of at most 79 columns in kPlain/kTty) --
+    // /peers; `ns` non-empty keeps only that namespace.
+    void peers(std::span<const PeerView> peers, MonoMs now, std::string_view ns = {});
+    void links(std::span<const LinkView> links, MonoMs now);  // /conn
+    void rtt(std::span<const PeerView> peers);
+    void routes(std::span<const RouteRow> routes);
+    void metrics(const MetricsView& m);
+    void help(CommandKind topic = CommandKind::kEmpty);
+
+    // Capacity of the render buffer: any event whose fields fit a protocol
+    // line renders whole.
+    static std::size_t buffer_bytes();
+
+  private:
+    struct Impl;
+    ConsoleOptions options_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace p2p::shell

@@ -1,0 +1,247 @@
+// Internals shared by console.cpp (events) and console_tables.cpp (command
+// answers). Not part of the shell's interface.
+#pragma once
+#include <rapidjson/encodings.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "platform/terminal.h"
+#include "shell/console.h"
+#include "shell/line_builder.h"
+#include "shell/text_escape.h"
+
+namespace p2p::shell::console_detail {
+
+// RapidJSON output stream over the fixed render buffer.
+struct FixedStream {
+    typedef char Ch;
+    char* buf = nullptr;
+    std::size_t cap = 0;
+    std::size_t len = 0;
+    bool overflow = false;
+    void Put(char c) {
+        if (len < cap)
+            buf[len++] = c;
+        else
+            overflow = true;
+    }
+    void Flush() {}
+};
+// RapidJSON's ASCII encoder calls PutUnsafe unqualified from a header that is
+// parsed before the generic one exists; ADL finds this one.
+inline void PutUnsafe(FixedStream& s, char c) {
+    s.Put(c);
+}
+
+// ASCII output: every non-ASCII code point is written as \uXXXX, so the JSON
+// stream carries no byte a terminal could act on, whatever the peer sent.
+using JsonWriter = rapidjson::Writer<FixedStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
+
+inline const char* colour_for(EventKind kind) {
+    switch (kind) {
+        case EventKind::kMsg:
+            return "\x1b[1;36m";
+        case EventKind::kPub:
+            return "\x1b[35m";
+        case EventKind::kSent:
+            return "\x1b[2m";
+        case EventKind::kDelivered:
+            return "\x1b[32m";
+        case EventKind::kAckTimeout:
+            return "\x1b[33m";
+        case EventKind::kUndelivered:
+            return "\x1b[1;31m";
+        case EventKind::kPeer:
+        case EventKind::kLink:
+            return "\x1b[34m";
+        case EventKind::kError:
+            return "\x1b[31m";
+        case EventKind::kWire:
+            return "\x1b[2m";
+        case EventKind::kInfo:
+            return "";
+    }
+    return "";
+}
+
+constexpr std::string_view kReset = "\x1b[0m";
+constexpr std::string_view kBold = "\x1b[1m";
+
+inline std::string_view or_dash(std::string_view s) {
+    return s.empty() ? std::string_view("-") : s;
+}
+
+// "45s", "12m05s", "3h12m", "2d03h".
+inline std::string_view format_duration(MonoMs ms, char (&out)[16]) {
+    if (ms < 0) ms = 0;
+    long long s = ms / 1000;
+    int n;
+    if (s < 60)
+        n = std::snprintf(out, sizeof out, "%llds", s);
+    else if (s < 3600)
+        n = std::snprintf(out, sizeof out, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        n = std::snprintf(out, sizeof out, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+    else
+        n = std::snprintf(out, sizeof out, "%lldd%02lldh", s / 86400, (s / 3600) % 24);
+    return {out, static_cast<std::size_t>(n)};
+}
+
+inline std::string_view format_ms(double ms, char (&out)[16]) {
+    if (ms < 0) return "-";
+    int n = std::snprintf(out, sizeof out, "%.1f", ms);
+    return {out, static_cast<std::size_t>(n)};
+}
+
+inline std::string_view format_u64(std::uint64_t v, char (&out)[24]) {
+    int n = std::snprintf(out, sizeof out, "%llu", static_cast<unsigned long long>(v));
+    return {out, static_cast<std::size_t>(n)};
+}
+
+inline std::string_view short_link_state(const LinkView& l) {
+    switch (l.state) {
+        case LinkState::kDialing:
+            return "dialing";
+        case LinkState::kAwaitHelloOk:
+        case LinkState::kAwaitHello:
+            return "hello";
+        case LinkState::kEstablished:
+            return l.active ? "up" : "standby";
+        case LinkState::kClosing:
+            return "closing";
+    }
+    return "?";
+}
+
+}  // namespace p2p::shell::console_detail
+
+namespace p2p::shell {
+
+struct Console::Impl {
+    using FixedStream = console_detail::FixedStream;
+    using JsonWriter = console_detail::JsonWriter;
+
+    Impl(const ConsoleOptions& opts, ConsoleSink& s, const Clock& c)
+        : options(opts),
+          sink(s),
+          clock(c),
+          buf(new char[buffer_bytes()]),
+          out(buf.get(), buffer_bytes()),
+          scratch(new char[kScratchBytes]),
+          writer(stream) {
+        stream.buf = buf.get();
+        stream.cap = buffer_bytes();
+        // Grow the writer's nesting stack now, so no event allocates later.
+        writer.StartObject();
+        writer.Key("warm");
+        writer.StartArray();
+        writer.EndArray();
+        writer.EndObject();
+        stream.len = 0;
+    }
+
+    static constexpr std::size_t kScratchBytes = 3 * kMaxLineBytes + 64;
+
+    ConsoleOptions options;
+    ConsoleSink& sink;
+    const Clock& clock;
+    std::unique_ptr<char[]> buf;
+    LineBuilder out;
+    std::unique_ptr<char[]> scratch;  // invalid UTF-8 repaired for JSON
+    FixedStream stream;
+    JsonWriter writer;
+
+    bool tty() const { return options.mode == ConsoleMode::kTty; }
+    bool colour() const { return tty() && options.colour; }
+
+    // -- text modes --
+    void begin_event(EventKind kind) {
+        out.reset();
+        if (!tty()) return;
+        char hms[9];
+        platform::format_local_hms(clock.wall_ms(), hms);
+        if (colour()) out.raw("\x1b[2m");
+        out.label(hms);
+        if (colour()) out.raw(console_detail::kReset);
+        out.label(" ");
+        out.wrap(options.width, 9, options.max_event_lines);
+        if (colour()) out.raw(console_detail::colour_for(kind));
+    }
+    void colour_on(std::string_view c) {
+        if (colour()) out.raw(c);
+    }
+    void finish_text() {
+        out.end_line(colour() ? console_detail::kReset : std::string_view());
+        sink.write_lines(out.view());
+    }
+
+    // -- JSON mode --
+    void begin_json(const char* event) {
+        stream.len = 0;
+        stream.overflow = false;
+        writer.Reset(stream);
+        writer.StartObject();
+        key("event");
+        str(event);
+    }
+    void key(const char* k) { writer.Key(k); }
+    void str(std::string_view s) {
+        s = valid_utf8(s);
+        writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    }
+    void field(const char* k, std::string_view v) {
+        key(k);
+        str(v);
+    }
+    void finish_json() {
+        writer.EndObject();
+        if (stream.overflow || !writer.IsComplete()) {
+            // Cannot happen for events (the buffer is sized for the worst
+            // line); for an oversized table say so rather than emit bad JSON.
+            begin_json("error");
+            field("text", "output too large for one JSON line");
+            writer.EndObject();
+        }
+        stream.Put('\n');
+        sink.write_lines(std::string_view(stream.buf, stream.len));
+    }
+
+    // RapidJSON writes bytes as given; repair invalid UTF-8 first (each bad
+    // byte becomes U+FFFD) so that the ASCII transcoding never fails.
+    std::string_view valid_utf8(std::string_view s) {
+        const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+        std::size_t i = 0;
+        std::uint32_t cp;
+        while (i < s.size()) {
+            std::size_t n = utf8_sequence(p + i, s.size() - i, cp);
+            if (n == 0) break;
+            i += n;
+        }
+        if (i == s.size()) return s;
+        if (i > kScratchBytes - 4) i = kScratchBytes - 4;  // only local text is this long
+        std::memcpy(scratch.get(), s.data(), i);
+        std::size_t len = i;
+        while (i < s.size() && len + 4 <= kScratchBytes) {
+            std::size_t n = utf8_sequence(p + i, s.size() - i, cp);
+            if (n == 0) {
+                std::memcpy(scratch.get() + len, "\xEF\xBF\xBD", 3);
+                len += 3;
+                i += 1;
+            } else {
+                std::memcpy(scratch.get() + len, s.data() + i, n);
+                len += n;
+                i += n;
+            }
+        }
+        return {scratch.get(), len};
+    }
+
+    void text_event(const NodeEvent& ev);
+    void json_event(const NodeEvent& ev);
+    void simple(EventKind kind, const char* word, std::string_view text);
+};
+
+}  // namespace p2p::shell

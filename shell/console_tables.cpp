@@ -1,0 +1,374 @@
+// The answers to /peers /conn /rtt /routes /metrics /help: tables of at most
+// 79 columns in plain and tty mode, one JSON object in JSON mode.
+#include "shell/console_impl.h"
+#include "shell/help_text.h"
+
+namespace p2p::shell {
+
+using namespace console_detail;
+
+// ---- tables ------------------------------------------------------------------------
+
+void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_view ns) {
+    Impl& im = *impl_;
+    auto wanted = [&](const PeerView& p) { return ns.empty() || p.ns == ns; };
+    if (options_.mode == ConsoleMode::kJson) {
+        im.begin_json("peers");
+        im.key("peers");
+        im.writer.StartArray();
+        bool truncated = false;
+        for (const PeerView& p : peers) {
+            if (!wanted(p)) continue;
+            if (im.stream.len + 1024 > im.stream.cap) {
+                truncated = true;
+                break;
+            }
+            im.writer.StartObject();
+            im.field("peer_id", p.peer_id);
+            im.field("host", p.host);
+            im.key("port");
+            im.writer.Uint(p.port);
+            im.field("state", peer_state_name(p.state));
+            if (p.link != kNoLink) im.field("direction", link_direction_name(p.direction));
+            im.key("rtt_ms");
+            im.writer.Double(p.rtt_count > 0 ? p.rtt_mean_ms : -1);
+            im.key("reconnect_attempts");
+            im.writer.Int(p.reconnect_attempts);
+            im.key("static");
+            im.writer.Bool(p.is_static);
+            im.key("said_bye");
+            im.writer.Bool(p.said_bye);
+            im.writer.EndObject();
+        }
+        im.writer.EndArray();
+        if (truncated) {
+            im.key("truncated");
+            im.writer.Bool(true);
+        }
+        im.finish_json();
+        return;
+    }
+    LineBuilder& o = im.out;
+    o.reset();
+    // 22 + 1 + 21 + 1 + 10 + 1 + 4 + 7 + 2 + 10 = 79 columns.
+    im.colour_on(kBold);
+    o.cell("PEER", 22);
+    o.pad(1);
+    o.cell("ADDRESS", 21);
+    o.pad(1);
+    o.cell("STATE", 10);
+    o.pad(1);
+    o.cell("LINK", 4);
+    o.cell("RTT ms", 7, true);
+    o.pad(2);
+    o.cell("NOTE", 10);
+    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    std::size_t shown = 0;
+    for (const PeerView& p : peers) {
+        if (!wanted(p)) continue;
+        if (o.nearly_full(256)) break;
+        ++shown;
+        char addr[96];
+        int n = p.host.empty() ? std::snprintf(addr, sizeof addr, "-")
+                               : std::snprintf(addr, sizeof addr, "%.*s:%u", int(p.host.size()),
+                                               p.host.data(), unsigned(p.port));
+        char rtt[16];
+        char note[16];
+        char dur[16];
+        std::string_view note_text;
+        if (p.said_bye) {
+            note_text = "bye";
+        } else if (p.next_attempt_at > 0) {
+            int m = std::snprintf(note, sizeof note, "dial %.*s",
+                                  int(format_duration(p.next_attempt_at - now, dur).size()), dur);
+            note_text = std::string_view(note, static_cast<std::size_t>(m));
+        } else if (p.is_static) {
+            note_text = "static";
+        }
+        o.cell(or_dash(p.peer_id), 22);
+        o.pad(1);
+        o.cell(std::string_view(addr, static_cast<std::size_t>(n)), 21);
+        o.pad(1);
+        o.cell(peer_state_name(p.state), 10);
+        o.pad(1);
+        o.cell(p.link == kNoLink ? "-" : (p.direction == LinkDirection::kInbound ? "in" : "out"),
+               4);
+        o.cell(p.rtt_count > 0 ? format_ms(p.rtt_mean_ms, rtt) : "-", 7, true);
+        o.pad(2);
+        o.cell(note_text, 10);
+        o.end_line({}, true);
+    }
+    char total[48];
+    int n = std::snprintf(total, sizeof total, "%zu peer%s", shown, shown == 1 ? "" : "s");
+    o.label(std::string_view(total, static_cast<std::size_t>(n)));
+    o.end_line();
+    im.sink.write_lines(o.view());
+}
+
+void Console::links(std::span<const LinkView> links, MonoMs now) {
+    Impl& im = *impl_;
+    if (options_.mode == ConsoleMode::kJson) {
+        im.begin_json("conn");
+        im.key("links");
+        im.writer.StartArray();
+        bool truncated = false;
+        for (const LinkView& l : links) {
+            if (im.stream.len + 1024 > im.stream.cap) {
+                truncated = true;
+                break;
+            }
+            im.writer.StartObject();
+            im.key("link");
+            im.writer.Uint(l.id);
+            im.field("peer_id", l.peer_id);
+            im.field("remote", l.remote);
+            im.field("direction", link_direction_name(l.direction));
+            im.field("state", link_state_name(l.state));
+            im.key("active");
+            im.writer.Bool(l.active);
+            im.key("legacy");
+            im.writer.Bool(l.legacy);
+            im.key("features");
+            im.writer.StartArray();
+            if (l.features & kFeatureAck) im.str("ack");
+            if (l.features & kFeatureMetrics) im.str("metrics");
+            if (l.features & kFeatureRelay) im.str("relay");
+            if (l.features & kFeatureWhoHas) im.str("who_has");
+            im.writer.EndArray();
+            im.key("queued_bytes");
+            im.writer.Uint64(l.queued_bytes);
+            im.key("queued_msgs");
+            im.writer.Uint64(l.queued_msgs);
+            im.key("up_ms");
+            im.writer.Int64(l.state == LinkState::kEstablished ? now - l.established_at : 0);
+            im.writer.EndObject();
+        }
+        im.writer.EndArray();
+        if (truncated) {
+            im.key("truncated");
+            im.writer.Bool(true);
+        }
+        im.finish_json();
+        return;
+    }
+    LineBuilder& o = im.out;
+    o.reset();
+    // 23 + 1 + 21 + 1 + 3 + 1 + 7 + 1 + 4 + 8 + 2 + 7 = 79 columns.
+    im.colour_on(kBold);
+    o.cell("PEER", 23);
+    o.pad(1);
+    o.cell("REMOTE", 21);
+    o.pad(1);
+    o.cell("DIR", 3);
+    o.pad(1);
+    o.cell("STATE", 7);
+    o.pad(1);
+    o.cell("FEAT", 4);
+    o.cell("QUEUED", 8, true);
+    o.pad(2);
+    o.cell("UP", 7);
+    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    std::size_t shown = 0;
+    for (const LinkView& l : links) {
+        if (o.nearly_full(256)) break;
+        ++shown;
+        char feat[5] = {(l.features & kFeatureAck) ? 'a' : '-',
+                        (l.features & kFeatureMetrics) ? 'm' : '-',
+                        (l.features & kFeatureRelay) ? 'r' : '-',
+                        (l.features & kFeatureWhoHas) ? 'w' : '-', '\0'};
+        char queued[24];
+        char dur[16];
+        o.cell(or_dash(l.peer_id), 23);
+        o.pad(1);
+        o.cell(or_dash(l.remote), 21);
+        o.pad(1);
+        o.cell(l.direction == LinkDirection::kInbound ? "in" : "out", 3);
+        o.pad(1);
+        o.cell(short_link_state(l), 7);
+        o.pad(1);
+        o.cell(feat, 4);
+        o.cell(format_u64(l.queued_bytes, queued), 8, true);
+        o.pad(2);
+        o.cell(l.state == LinkState::kEstablished ? format_duration(now - l.established_at, dur)
+                                                  : std::string_view("-"),
+               7);
+        o.end_line({}, true);
+    }
+    char total[80];
+    int n =
+        std::snprintf(total, sizeof total, "%zu link%s (FEAT: a=ack m=metrics r=relay w=who_has)",
+                      shown, shown == 1 ? "" : "s");
+    o.label(std::string_view(total, static_cast<std::size_t>(n)));
+    o.end_line();
+    im.sink.write_lines(o.view());
+}
+
+void Console::rtt(std::span<const PeerView> peers) {
+    Impl& im = *impl_;
+    if (options_.mode == ConsoleMode::kJson) {
+        im.begin_json("rtt");
+        im.key("peers");
+        im.writer.StartArray();
+        for (const PeerView& p : peers) {
+            if (im.stream.len + 512 > im.stream.cap) break;
+            im.writer.StartObject();
+            im.field("peer_id", p.peer_id);
+            im.key("mean_ms");
+            im.writer.Double(p.rtt_count > 0 ? p.rtt_mean_ms : -1);
+            im.key("last_ms");
+            im.writer.Int64(p.rtt_count > 0 ? p.last_rtt_ms : -1);
+            im.key("samples");
+            im.writer.Int(p.rtt_count);
+            im.writer.EndObject();
+        }
+        im.writer.EndArray();
+        im.finish_json();
+        return;
+    }
+    LineBuilder& o = im.out;
+    o.reset();
+    // 44 + 1 + 10 + 1 + 10 + 1 + 8 = 75 columns.
+    im.colour_on(kBold);
+    o.cell("PEER", 44);
+    o.pad(1);
+    o.cell("MEAN ms", 10, true);
+    o.pad(1);
+    o.cell("LAST ms", 10, true);
+    o.pad(1);
+    o.cell("SAMPLES", 8, true);
+    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    std::size_t shown = 0;
+    for (const PeerView& p : peers) {
+        if (o.nearly_full(256)) break;
+        ++shown;
+        char mean[16];
+        char last[16];
+        char count[24];
+        o.cell(or_dash(p.peer_id), 44);
+        o.pad(1);
+        o.cell(p.rtt_count > 0 ? format_ms(p.rtt_mean_ms, mean) : "-", 10, true);
+        o.pad(1);
+        o.cell(p.rtt_count > 0 ? format_ms(static_cast<double>(p.last_rtt_ms), last) : "-", 10,
+               true);
+        o.pad(1);
+        o.cell(format_u64(static_cast<std::uint64_t>(p.rtt_count), count), 8, true);
+        o.end_line({}, true);
+    }
+    if (shown == 0) {
+        o.label("no RTT samples yet (PING every ping interval on each link)");
+        o.end_line({}, true);
+    }
+    im.sink.write_lines(o.view());
+}
+
+void Console::routes(std::span<const RouteRow> routes) {
+    Impl& im = *impl_;
+    if (options_.mode == ConsoleMode::kJson) {
+        im.begin_json("routes");
+        im.key("routes");
+        im.writer.StartArray();
+        for (const RouteRow& r : routes) {
+            if (im.stream.len + 768 > im.stream.cap) break;
+            im.writer.StartObject();
+            im.field("dst", r.dst);
+            im.field("via", r.via.empty() ? std::string_view("direct") : r.via);
+            im.key("rtt_ms");
+            im.writer.Double(r.rtt_ms);
+            im.key("age_ms");
+            im.writer.Int64(r.age_ms);
+            im.writer.EndObject();
+        }
+        im.writer.EndArray();
+        im.finish_json();
+        return;
+    }
+    LineBuilder& o = im.out;
+    o.reset();
+    // 30 + 1 + 30 + 1 + 8 + 1 + 7 = 78 columns.
+    im.colour_on(kBold);
+    o.cell("DESTINATION", 30);
+    o.pad(1);
+    o.cell("VIA", 30);
+    o.pad(1);
+    o.cell("RTT ms", 8, true);
+    o.pad(1);
+    o.cell("AGE", 7);
+    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    std::size_t shown = 0;
+    for (const RouteRow& r : routes) {
+        if (o.nearly_full(256)) break;
+        ++shown;
+        char rtt[16];
+        char age[16];
+        o.cell(or_dash(r.dst), 30);
+        o.pad(1);
+        o.cell(r.via.empty() ? std::string_view("direct") : r.via, 30);
+        o.pad(1);
+        o.cell(format_ms(r.rtt_ms, rtt), 8, true);
+        o.pad(1);
+        o.cell(r.age_ms < 0 ? std::string_view("-") : format_duration(r.age_ms, age), 7);
+        o.end_line({}, true);
+    }
+    if (shown == 0) {
+        o.label("no routes: no peer is linked");
+        o.end_line({}, true);
+    }
+    im.sink.write_lines(o.view());
+}
+
+void Console::metrics(const MetricsView& m) {
+    Impl& im = *impl_;
+    if (options_.mode == ConsoleMode::kJson) {
+        im.begin_json("metrics");
+        im.field("peer_id", m.peer_id);
+        im.key("rtt_ms");
+        im.writer.Double(m.rtt_ms);
+        im.key("sent_count");
+        im.writer.Uint64(m.sent_count);
+        im.key("recv_count");
+        im.writer.Uint64(m.recv_count);
+        im.field("last_seen", m.last_seen);
+        im.finish_json();
+        return;
+    }
+    im.begin_event(EventKind::kInfo);
+    LineBuilder& o = im.out;
+    char rtt[16];
+    char sent[24];
+    char recv[24];
+    o.label("metrics ");
+    o.text(or_dash(m.peer_id));
+    o.label(": rtt ");
+    o.label(format_ms(m.rtt_ms, rtt));
+    o.label(" ms, sent ");
+    o.label(format_u64(m.sent_count, sent));
+    o.label(", received ");
+    o.label(format_u64(m.recv_count, recv));
+    o.label(", last seen ");
+    o.text(or_dash(m.last_seen));
+    im.finish_text();
+}
+
+void Console::help(CommandKind topic) {
+    Impl& im = *impl_;
+    HelpLines lines = topic == CommandKind::kEmpty ? help_overview() : help_for(topic);
+    if (options_.mode == ConsoleMode::kJson) {
+        im.begin_json("help");
+        im.key("lines");
+        im.writer.StartArray();
+        for (std::size_t i = 0; i < lines.count; ++i)
+            im.str(lines.lines[i]);
+        im.writer.EndArray();
+        im.finish_json();
+        return;
+    }
+    LineBuilder& o = im.out;
+    o.reset();
+    for (std::size_t i = 0; i < lines.count; ++i) {
+        o.label(lines.lines[i]);
+        o.end_line({}, true);
+    }
+    im.sink.write_lines(o.view());
+}
+
+}  // namespace p2p::shell

@@ -1,0 +1,35 @@
+// Escaping of untrusted text for a terminal or a plain line: what a peer
+// sends must never reach the terminal as a control sequence, a line break, or
+// a bidi override that reorders what is shown.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace p2p::shell {
+
+// Length of the well-formed UTF-8 sequence at s (1..4), or 0 if it is not one
+// (stray continuation, overlong form, surrogate, beyond U+10FFFF, cut short).
+std::size_t utf8_sequence(const unsigned char* s, std::size_t n, std::uint32_t& cp);
+
+// One displayable unit of escaped text: either a slice of the input or an
+// escape sequence held in `tmp`. `cols` is its width in columns.
+struct EscapedUnit {
+    const char* data;
+    std::size_t len;
+    std::size_t consumed;  // input bytes this unit stands for
+    int cols;
+    char tmp[8];
+};
+// The unit starting at in[pos] (pos < in.size()).
+void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u);
+
+// Columns of already-escaped text: one per code point.
+int escaped_columns(std::string_view escaped);
+
+// Control bytes become \n \r \t \xNN, C1 controls and bidi controls \uXXXX,
+// invalid UTF-8 bytes \xNN. Returns bytes written (at most cap; the output is
+// cut at a unit boundary when it does not fit).
+std::size_t escape_text(std::string_view in, char* out, std::size_t cap);
+
+}  // namespace p2p::shell

@@ -1,0 +1,783 @@
+// Console rendering: the exact plain lines scripts match, valid JSON lines,
+// the tty form for people, 80-column tables, and the guarantee that nothing a
+// peer sends reaches the terminal as a control sequence.
+#include "shell/console.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <new>
+#include <string>
+#include <vector>
+
+// Counts heap allocations so a test can prove that rendering does not allocate.
+namespace {
+std::atomic<long> g_allocations{0};
+}
+void* operator new(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+namespace p2p::shell {
+namespace {
+
+class CaptureSink final : public ConsoleSink {
+  public:
+    void write_lines(std::string_view lines) override {
+        text.append(lines);
+        ++writes;
+    }
+    std::string take() {
+        std::string out;
+        out.swap(text);
+        return out;
+    }
+    std::string text;
+    int writes = 0;
+};
+
+std::vector<std::string> split_lines(const std::string& s) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < s.size()) {
+        std::size_t nl = s.find('\n', start);
+        if (nl == std::string::npos) nl = s.size();
+        lines.push_back(s.substr(start, nl - start));
+        start = nl + 1;
+    }
+    return lines;
+}
+
+// Columns as a terminal shows them: code points, colour sequences excluded.
+std::size_t display_columns(const std::string& line) {
+    std::size_t cols = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\x1b') {
+            while (i < line.size() && line[i] != 'm')
+                ++i;
+            continue;
+        }
+        if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) ++cols;
+    }
+    return cols;
+}
+
+// No byte that a terminal acts on, except the line ends and (when colour is
+// on) the SGR sequences we wrote ourselves.
+void expect_terminal_safe(const std::string& out, bool allow_sgr) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(out[i]);
+        if (c == '\n') continue;
+        if (c == 0x1b && allow_sgr) {
+            ASSERT_LT(i + 1, out.size());
+            ASSERT_EQ(out[i + 1], '[') << "non-CSI escape at " << i;
+            std::size_t j = i + 2;
+            while (j < out.size() && ((out[j] >= '0' && out[j] <= '9') || out[j] == ';'))
+                ++j;
+            ASSERT_LT(j, out.size());
+            ASSERT_EQ(out[j], 'm') << "escape other than SGR at " << i;
+            i = j;
+            continue;
+        }
+        ASSERT_GE(c, 0x20) << "control byte " << int(c) << " at " << i;
+        ASSERT_NE(c, 0x7f) << "DEL at " << i;
+        if (c == 0xC2 && i + 1 < out.size()) {
+            unsigned char d = static_cast<unsigned char>(out[i + 1]);
+            ASSERT_FALSE(d >= 0x80 && d <= 0x9F) << "C1 control at " << i;
+        }
+        if (c == 0xE2 && i + 2 < out.size() && static_cast<unsigned char>(out[i + 1]) == 0x80) {
+            unsigned char d = static_cast<unsigned char>(out[i + 2]);
+            ASSERT_FALSE(d >= 0xAA && d <= 0xAE) << "bidi override at " << i;
+        }
+    }
+}
+
+NodeEvent msg(std::string_view from, std::string_view text, std::string_view id = "m1") {
+    NodeEvent ev;
+    ev.kind = EventKind::kMsg;
+    ev.peer_id = from;
+    ev.text = text;
+    ev.msg_id = id;
+    return ev;
+}
+
+// A payload a hostile peer might send: clear screen, move the cursor, set the
+// window title, ring the bell, CSI as a C1 byte, a bidi override, a newline
+// that would forge a second event line, and bytes that are not UTF-8.
+const std::string kHostile =
+    "a\x1b[2J\x1b[H\x1b]0;pwned\x07"
+    "b\r\nmsg evil@X: fake\x7f\xc2\x9b"
+    "31mc\xe2\x80\xae"
+    "d\xff\xfe\xc3";
+
+class ConsoleTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        // The tty form shows local time; pin it so the strings are exact.
+        setenv("TZ", "UTC", 1);
+        tzset();
+    }
+    std::unique_ptr<Console> make(ConsoleMode mode, bool colour = false, int width = 80) {
+        ConsoleOptions o;
+        o.mode = mode;
+        o.colour = colour;
+        o.width = width;
+        return std::make_unique<Console>(o, sink_, clock_);
+    }
+    std::string render(Console& c, const NodeEvent& ev) {
+        c.event(ev);
+        return sink_.take();
+    }
+
+    // 1'760'000'000'000 ms = 2025-10-09 08:53:20 UTC.
+    ManualClock clock_{1'000'000, 1'760'000'000'000};
+    CaptureSink sink_;
+};
+
+// ---- plain: exactly /work/briefs/console.md ----------------------------------
+
+TEST_F(ConsoleTest, PlainEventLines) {
+    auto c = make(ConsoleMode::kPlain);
+    EXPECT_EQ(render(*c, msg("alice@CIC", "hi there")), "msg alice@CIC: hi there\n");
+
+    NodeEvent pub;
+    pub.kind = EventKind::kPub;
+    pub.scope = "#CIC";
+    pub.peer_id = "alice@CIC";
+    pub.text = "hello all";
+    EXPECT_EQ(render(*c, pub), "pub #CIC alice@CIC: hello all\n");
+    pub.scope = "*";
+    EXPECT_EQ(render(*c, pub), "pub * alice@CIC: hello all\n");
+
+    NodeEvent sent;
+    sent.kind = EventKind::kSent;
+    sent.msg_id = "abc-1";
+    sent.peer_id = "bob@CIC";
+    EXPECT_EQ(render(*c, sent), "sent abc-1 to bob@CIC\n");
+
+    NodeEvent del = sent;
+    del.kind = EventKind::kDelivered;
+    del.rtt_ms = 12;
+    EXPECT_EQ(render(*c, del), "delivered abc-1 to bob@CIC (12 ms)\n");
+
+    NodeEvent to = sent;
+    to.kind = EventKind::kAckTimeout;
+    to.retry = 2;
+    to.max_retries = 3;
+    EXPECT_EQ(render(*c, to), "ack_timeout abc-1 to bob@CIC, retry 2/3\n");
+
+    NodeEvent und = sent;
+    und.kind = EventKind::kUndelivered;
+    und.reason = "no_route";
+    EXPECT_EQ(render(*c, und), "undelivered abc-1 to bob@CIC: no_route\n");
+
+    NodeEvent peer;
+    peer.kind = EventKind::kPeer;
+    peer.peer_id = "bob@CIC";
+    peer.state = PeerState::kStale;
+    EXPECT_EQ(render(*c, peer), "peer bob@CIC STALE\n");
+    peer.reason = "3 pings unanswered";
+    EXPECT_EQ(render(*c, peer), "peer bob@CIC STALE 3 pings unanswered\n");
+
+    NodeEvent link;
+    link.kind = EventKind::kLink;
+    link.peer_id = "bob@CIC";
+    link.up = true;
+    link.direction = LinkDirection::kInbound;
+    EXPECT_EQ(render(*c, link), "link bob@CIC up inbound\n");
+    link.up = false;
+    link.direction = LinkDirection::kOutbound;
+    link.reason = "closed_by_peer";
+    EXPECT_EQ(render(*c, link), "link bob@CIC down outbound closed_by_peer\n");
+
+    NodeEvent info;
+    info.kind = EventKind::kInfo;
+    info.text = "watch on";
+    EXPECT_EQ(render(*c, info), "info watch on\n");
+    NodeEvent err;
+    err.kind = EventKind::kError;
+    err.text = "unknown command '/x'";
+    EXPECT_EQ(render(*c, err), "error unknown command '/x'\n");
+
+    NodeEvent wire;
+    wire.kind = EventKind::kWire;
+    wire.peer_id = "bob@CIC";
+    wire.outgoing = true;
+    wire.line = R"({"type":"PING","ttl":1})";
+    EXPECT_EQ(render(*c, wire), "wire >> bob@CIC {\"type\":\"PING\",\"ttl\":1}\n");
+    wire.peer_id = "";
+    wire.outgoing = false;
+    wire.link = 7;
+    EXPECT_EQ(render(*c, wire), "wire << link#7 {\"type\":\"PING\",\"ttl\":1}\n");
+
+    c->info("registered as alice@CIC");
+    EXPECT_EQ(sink_.take(), "info registered as alice@CIC\n");
+    c->error("no target: use /msg first");
+    EXPECT_EQ(sink_.take(), "error no target: use /msg first\n");
+    c->rendezvous("registered, 3 peers listed");
+    EXPECT_EQ(sink_.take(), "rendezvous registered, 3 peers listed\n");
+}
+
+TEST_F(ConsoleTest, PlainEmptyPeerIdKeepsFieldsAligned) {
+    auto c = make(ConsoleMode::kPlain);
+    EXPECT_EQ(render(*c, msg("", "x")), "msg -: x\n");
+}
+
+TEST_F(ConsoleTest, PlainLongPayloadIsOneWholeLine) {
+    auto c = make(ConsoleMode::kPlain);
+    std::string text(30000, 'x');
+    for (std::size_t i = 50; i < text.size(); i += 50)
+        text[i] = ' ';
+    std::string out = render(*c, msg("alice@CIC", text));
+    EXPECT_EQ(out, "msg alice@CIC: " + text + "\n");
+}
+
+TEST_F(ConsoleTest, PlainEscapesEverythingHostile) {
+    auto c = make(ConsoleMode::kPlain);
+    std::string out = render(*c, msg("alice@CIC", kHostile));
+    EXPECT_EQ(out,
+              "msg alice@CIC: a\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07b\\r\\nmsg evil@X: "
+              "fake\\x7f\\u009b31mc\\u202ed\\xff\\xfe\\xc3\n");
+    expect_terminal_safe(out, false);
+    EXPECT_EQ(split_lines(out).size(), 1u);
+}
+
+TEST_F(ConsoleTest, HostilePeerIdAndReasonAreEscapedToo) {
+    auto c = make(ConsoleMode::kPlain);
+    NodeEvent peer;
+    peer.kind = EventKind::kPeer;
+    peer.peer_id = "x\x1b[31m@y";
+    peer.state = PeerState::kGone;
+    peer.reason = "bye\nlink z up inbound";
+    std::string out = render(*c, peer);
+    EXPECT_EQ(out, "peer x\\x1b[31m@y GONE bye\\nlink z up inbound\n");
+}
+
+TEST_F(ConsoleTest, ValidUtf8PassesThrough) {
+    auto c = make(ConsoleMode::kPlain);
+    EXPECT_EQ(render(*c, msg("jo\xc3\xa3o@CIC", "Ol\xc3\xa1! \xf0\x9f\x98\x80 \xe6\x97\xa5")),
+              "msg jo\xc3\xa3o@CIC: Ol\xc3\xa1! \xf0\x9f\x98\x80 \xe6\x97\xa5\n");
+}
+
+TEST(EscapeText, StopsAtCharacterBoundaryWhenFull) {
+    char out[8];
+    // "\x1b" needs 4 bytes; after "abc" only 5 remain, then the next escape
+    // would not fit whole.
+    std::size_t n = escape_text("abc\x1b\x1b", out, sizeof out);
+    EXPECT_EQ(std::string(out, n), "abc\\x1b");
+    n = escape_text("ab\xc3\xa1\xc3\xa1\xc3\xa1\xc3\xa1", out, sizeof out);
+    EXPECT_EQ(std::string(out, n), "ab\xc3\xa1\xc3\xa1\xc3\xa1");
+}
+
+TEST(EscapeText, RejectsOverlongAndSurrogateForms) {
+    char out[64];
+    // Overlong '/', a UTF-16 surrogate, a code point past U+10FFFF.
+    std::size_t n = escape_text("\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80", out, sizeof out);
+    EXPECT_EQ(std::string(out, n), "\\xc0\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80");
+}
+
+// ---- JSON --------------------------------------------------------------------
+
+TEST_F(ConsoleTest, JsonEventObjects) {
+    auto c = make(ConsoleMode::kJson);
+    EXPECT_EQ(render(*c, msg("alice@CIC", "hi", "m-9")),
+              R"({"event":"msg","from":"alice@CIC","text":"hi","msg_id":"m-9"})"
+              "\n");
+    NodeEvent pub;
+    pub.kind = EventKind::kPub;
+    pub.scope = "#CIC";
+    pub.peer_id = "alice@CIC";
+    pub.text = "hi";
+    pub.msg_id = "p1";
+    EXPECT_EQ(render(*c, pub),
+              R"({"event":"pub","scope":"#CIC","from":"alice@CIC","text":"hi","msg_id":"p1"})"
+              "\n");
+    NodeEvent del;
+    del.kind = EventKind::kDelivered;
+    del.msg_id = "m-9";
+    del.peer_id = "bob@CIC";
+    del.rtt_ms = 12;
+    EXPECT_EQ(render(*c, del), R"({"event":"delivered","msg_id":"m-9","to":"bob@CIC","rtt_ms":12})"
+                               "\n");
+    NodeEvent to = del;
+    to.kind = EventKind::kAckTimeout;
+    to.retry = 1;
+    to.max_retries = 3;
+    EXPECT_EQ(render(*c, to),
+              R"({"event":"ack_timeout","msg_id":"m-9","to":"bob@CIC","retry":1,"max_retries":3})"
+              "\n");
+    NodeEvent und = del;
+    und.kind = EventKind::kUndelivered;
+    und.reason = "ack_timeout";
+    EXPECT_EQ(render(*c, und),
+              R"({"event":"undelivered","msg_id":"m-9","to":"bob@CIC","reason":"ack_timeout"})"
+              "\n");
+    NodeEvent sent = del;
+    sent.kind = EventKind::kSent;
+    EXPECT_EQ(render(*c, sent), R"({"event":"sent","msg_id":"m-9","to":"bob@CIC"})"
+                                "\n");
+    NodeEvent peer;
+    peer.kind = EventKind::kPeer;
+    peer.peer_id = "bob@CIC";
+    peer.state = PeerState::kConnected;
+    EXPECT_EQ(render(*c, peer), R"({"event":"peer","peer_id":"bob@CIC","state":"CONNECTED"})"
+                                "\n");
+    NodeEvent link;
+    link.kind = EventKind::kLink;
+    link.peer_id = "bob@CIC";
+    link.up = false;
+    link.direction = LinkDirection::kInbound;
+    link.reason = "dead";
+    EXPECT_EQ(
+        render(*c, link),
+        R"({"event":"link","peer_id":"bob@CIC","up":false,"direction":"inbound","reason":"dead"})"
+        "\n");
+    NodeEvent wire;
+    wire.kind = EventKind::kWire;
+    wire.peer_id = "bob@CIC";
+    wire.link = 3;
+    wire.outgoing = true;
+    wire.line = R"({"type":"PONG"})";
+    EXPECT_EQ(
+        render(*c, wire),
+        R"({"event":"wire","peer_id":"bob@CIC","link":3,"direction":"out","line":"{\"type\":\"PONG\"}"})"
+        "\n");
+    c->error("bad");
+    EXPECT_EQ(sink_.take(), R"({"event":"error","text":"bad"})"
+                            "\n");
+    c->info("ok");
+    EXPECT_EQ(sink_.take(), R"({"event":"info","text":"ok"})"
+                            "\n");
+    c->rendezvous("registered");
+    EXPECT_EQ(sink_.take(), R"({"event":"rendezvous","text":"registered"})"
+                            "\n");
+}
+
+TEST_F(ConsoleTest, JsonEscapesAndRepairsText) {
+    auto c = make(ConsoleMode::kJson);
+    std::string out = render(*c, msg("alice@CIC", kHostile));
+    ASSERT_EQ(out.back(), '\n');
+    EXPECT_EQ(out.find('\n'), out.size() - 1);
+    // ASCII only: no raw control, C1, bidi or invalid bytes at all.
+    for (unsigned char ch : out.substr(0, out.size() - 1)) {
+        EXPECT_GE(ch, 0x20);
+        EXPECT_LT(ch, 0x80);
+    }
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size() - 1);
+    ASSERT_FALSE(d.HasParseError());
+    std::string text(d["text"].GetString(), d["text"].GetStringLength());
+    // Everything valid survives exactly; each invalid byte became U+FFFD.
+    EXPECT_EQ(text,
+              "a\x1b[2J\x1b[H\x1b]0;pwned\x07"
+              "b\r\nmsg evil@X: fake\x7f\xc2\x9b"
+              "31mc\xe2\x80\xae"
+              "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_F(ConsoleTest, JsonNonAsciiIsEscapedButRoundTrips) {
+    auto c = make(ConsoleMode::kJson);
+    std::string out = render(*c, msg("a@CIC", "Ol\xc3\xa1 \xf0\x9f\x98\x80"));
+    EXPECT_EQ(out, R"({"event":"msg","from":"a@CIC","text":"Ol\u00E1 \uD83D\uDE00","msg_id":"m1"})"
+                   "\n");
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size() - 1);
+    ASSERT_FALSE(d.HasParseError());
+    EXPECT_STREQ(d["text"].GetString(), "Ol\xc3\xa1 \xf0\x9f\x98\x80");
+}
+
+TEST_F(ConsoleTest, JsonLargestPayloadFitsWhole) {
+    auto c = make(ConsoleMode::kJson);
+    // Worst case for JSON: every byte a control character (6 bytes each).
+    std::string text(kMaxLineBytes - 200, '\x01');
+    std::string out = render(*c, msg("a@CIC", text));
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size() - 1);
+    ASSERT_FALSE(d.HasParseError()) << out.substr(0, 200);
+    EXPECT_EQ(d["text"].GetStringLength(), text.size());
+}
+
+// ---- tty -------------------------------------------------------------------------
+
+TEST_F(ConsoleTest, TtyShowsTimeAndReadableForms) {
+    auto c = make(ConsoleMode::kTty);
+    EXPECT_EQ(render(*c, msg("alice@CIC", "hi")), "08:53:20 alice@CIC: hi\n");
+    NodeEvent pub;
+    pub.kind = EventKind::kPub;
+    pub.scope = "#CIC";
+    pub.peer_id = "alice@CIC";
+    pub.text = "all";
+    EXPECT_EQ(render(*c, pub), "08:53:20 [#CIC] alice@CIC: all\n");
+    NodeEvent del;
+    del.kind = EventKind::kDelivered;
+    del.msg_id = "m-9";
+    del.peer_id = "bob@CIC";
+    del.rtt_ms = 12;
+    EXPECT_EQ(render(*c, del), "08:53:20 delivered to bob@CIC in 12 ms (m-9)\n");
+    NodeEvent to = del;
+    to.kind = EventKind::kAckTimeout;
+    to.retry = 1;
+    to.max_retries = 3;
+    EXPECT_EQ(render(*c, to), "08:53:20 no ACK yet from bob@CIC, retry 1/3 (m-9)\n");
+    NodeEvent und = del;
+    und.kind = EventKind::kUndelivered;
+    und.reason = "ack_timeout";
+    EXPECT_EQ(render(*c, und), "08:53:20 NOT delivered to bob@CIC: ack_timeout (m-9)\n");
+    clock_.advance(61'000);
+    c->error("no target");
+    EXPECT_EQ(sink_.take(), "08:54:21 error: no target\n");
+    c->info("watch on");
+    EXPECT_EQ(sink_.take(), "08:54:21 watch on\n");
+}
+
+TEST_F(ConsoleTest, TtyColourIsSgrOnly) {
+    auto c = make(ConsoleMode::kTty, /*colour=*/true);
+    EXPECT_EQ(render(*c, msg("alice@CIC", "hi")),
+              "\x1b[2m08:53:20\x1b[0m \x1b[1;36malice@CIC\x1b[0m: hi\x1b[0m\n");
+    std::string out = render(*c, msg("alice@CIC", kHostile));
+    expect_terminal_safe(out, /*allow_sgr=*/true);
+}
+
+TEST_F(ConsoleTest, TtyWrapsLongTextAtWordsWithIndent) {
+    auto c = make(ConsoleMode::kTty, false, 40);
+    std::string text = "the quick brown fox jumps over the lazy dog and keeps running far away";
+    std::string out = render(*c, msg("alice@CIC", text));
+    std::vector<std::string> lines = split_lines(out);
+    ASSERT_GE(lines.size(), 3u);
+    EXPECT_EQ(lines[0], "08:53:20 alice@CIC: the quick brown fox");
+    std::string joined = lines[0].substr(20);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        EXPECT_LE(display_columns(lines[i]), 40u) << lines[i];
+        if (i > 0) {
+            EXPECT_EQ(lines[i].substr(0, 9), std::string(9, ' '));
+            EXPECT_NE(lines[i][9], ' ');
+            joined += " " + lines[i].substr(9);
+        }
+    }
+    EXPECT_EQ(joined, text);
+}
+
+TEST_F(ConsoleTest, TtyBreaksWordsLongerThanALine) {
+    auto c = make(ConsoleMode::kTty, false, 30);
+    std::string text(100, 'z');
+    std::string out = render(*c, msg("a@b", text));
+    std::string joined;
+    for (const std::string& line : split_lines(out)) {
+        EXPECT_LE(display_columns(line), 30u) << line;
+        joined += line;
+    }
+    EXPECT_NE(joined.find(std::string(21, 'z')), std::string::npos);
+    std::size_t zs = 0;
+    for (char ch : joined)
+        zs += ch == 'z';
+    EXPECT_EQ(zs, 100u);
+}
+
+TEST_F(ConsoleTest, TtyCutsHugePayloadAndSaysHowMuch) {
+    auto c = make(ConsoleMode::kTty, false, 80);
+    std::string text(kMaxLineBytes - 100, 'y');
+    std::string out = render(*c, msg("a@b", text));
+    std::vector<std::string> lines = split_lines(out);
+    EXPECT_EQ(lines.size(), 21u);  // 20 lines of text, then the note
+    std::size_t shown = 0;
+    for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+        EXPECT_LE(display_columns(lines[i]), 80u);
+        for (char ch : lines[i])
+            shown += ch == 'y';
+    }
+    EXPECT_EQ(lines.back(),
+              "         [... " + std::to_string(text.size() - shown) + " more bytes]");
+}
+
+TEST_F(ConsoleTest, TtyWrapDoesNotSplitEscapes) {
+    auto c = make(ConsoleMode::kTty, false, 24);
+    std::string text(5, 'a');
+    for (int i = 0; i < 10; ++i)
+        text += "\x1b";
+    std::string out = render(*c, msg("a@b", text));
+    for (const std::string& line : split_lines(out)) {
+        std::size_t pos = 0;
+        // Every backslash on a line starts a complete \xNN escape.
+        while ((pos = line.find('\\', pos)) != std::string::npos) {
+            ASSERT_LE(pos + 4, line.size()) << line;
+            EXPECT_EQ(line.substr(pos, 4), "\\x1b");
+            pos += 4;
+        }
+    }
+}
+
+// ---- tables --------------------------------------------------------------------
+
+std::vector<PeerView> sample_peers() {
+    std::vector<PeerView> peers(4);
+    peers[0].peer_id = "alice@CIC";
+    peers[0].ns = "CIC";
+    peers[0].host = "192.168.100.200";
+    peers[0].port = 65535;
+    peers[0].state = PeerState::kConnected;
+    peers[0].link = 5;
+    peers[0].direction = LinkDirection::kOutbound;
+    peers[0].rtt_mean_ms = 43.25;
+    peers[0].rtt_count = 4;
+    peers[0].last_rtt_ms = 41;
+    peers[1].peer_id = "a-really-long-peer-name-for-testing@namespace-long";
+    peers[1].ns = "namespace-long";
+    peers[1].host = "fe80::1234:5678:9abc:def0";
+    peers[1].port = 7070;
+    peers[1].state = PeerState::kStale;
+    peers[1].next_attempt_at = 1'000'000 + 245'000;
+    peers[2].peer_id = "bob@lab";
+    peers[2].ns = "lab";
+    peers[2].host = "10.0.0.2";
+    peers[2].port = 7071;
+    peers[2].state = PeerState::kDiscovered;
+    peers[2].said_bye = true;
+    peers[3].host = "pi.local";
+    peers[3].port = 7070;
+    peers[3].state = PeerState::kConnecting;
+    peers[3].is_static = true;
+    return peers;
+}
+
+TEST_F(ConsoleTest, PeersTableFitsEightyColumns) {
+    auto c = make(ConsoleMode::kPlain);
+    std::vector<PeerView> peers = sample_peers();
+    c->peers(peers, 1'000'000);
+    std::string out = sink_.take();
+    std::vector<std::string> lines = split_lines(out);
+    ASSERT_EQ(lines.size(), 6u) << out;
+    EXPECT_EQ(lines[0],
+              "PEER                   ADDRESS               STATE      LINK RTT ms  NOTE");
+    EXPECT_EQ(lines[1], "alice@CIC              192.168.100.200:65535 CONNECTED  out    43.2");
+    EXPECT_EQ(lines[2],
+              "a-really-long-peer-na~ fe80::1234:5678:9abc~ STALE      -         -  dial 4m05s");
+    EXPECT_EQ(lines[3], "bob@lab                10.0.0.2:7071         DISCOVERED -         -  bye");
+    EXPECT_EQ(lines[4],
+              "-                      pi.local:7070         CONNECTING -         -  static");
+    EXPECT_EQ(lines[5], "4 peers");
+    for (const std::string& l : lines)
+        EXPECT_LE(l.size(), 79u) << l;
+    expect_terminal_safe(out, false);
+}
+
+TEST_F(ConsoleTest, PeersTableFiltersByNamespace) {
+    auto c = make(ConsoleMode::kPlain);
+    std::vector<PeerView> peers = sample_peers();
+    c->peers(peers, 1'000'000, "lab");
+    std::vector<std::string> lines = split_lines(sink_.take());
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[1].substr(0, 7), "bob@lab");
+    EXPECT_EQ(lines[2], "1 peer");
+}
+
+TEST_F(ConsoleTest, PeersTableJson) {
+    auto c = make(ConsoleMode::kJson);
+    std::vector<PeerView> peers = sample_peers();
+    c->peers(peers, 1'000'000);
+    std::string out = sink_.take();
+    EXPECT_EQ(out.find('\n'), out.size() - 1);
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size() - 1);
+    ASSERT_FALSE(d.HasParseError());
+    EXPECT_STREQ(d["event"].GetString(), "peers");
+    ASSERT_EQ(d["peers"].Size(), 4u);
+    EXPECT_STREQ(d["peers"][0]["peer_id"].GetString(), "alice@CIC");
+    EXPECT_EQ(d["peers"][0]["port"].GetUint(), 65535u);
+    EXPECT_STREQ(d["peers"][0]["state"].GetString(), "CONNECTED");
+    EXPECT_DOUBLE_EQ(d["peers"][0]["rtt_ms"].GetDouble(), 43.25);
+    EXPECT_TRUE(d["peers"][2]["said_bye"].GetBool());
+    EXPECT_TRUE(d["peers"][3]["static"].GetBool());
+}
+
+TEST_F(ConsoleTest, HostileCellsAreEscapedAndCut) {
+    auto c = make(ConsoleMode::kPlain);
+    std::vector<PeerView> peers(1);
+    peers[0].peer_id = "\x1b[2Jx@y";
+    peers[0].host = "\x1b]0;t\x07";
+    peers[0].port = 1;
+    c->peers(peers, 0);
+    std::string out = sink_.take();
+    expect_terminal_safe(out, false);
+    EXPECT_EQ(split_lines(out)[1].substr(0, 22), "\\x1b[2Jx@y            ");
+}
+
+TEST_F(ConsoleTest, ConnTable) {
+    auto c = make(ConsoleMode::kPlain);
+    std::vector<LinkView> links(2);
+    links[0].id = 3;
+    links[0].peer_id = "alice@CIC";
+    links[0].remote = "127.0.0.1:40000";
+    links[0].direction = LinkDirection::kInbound;
+    links[0].state = LinkState::kEstablished;
+    links[0].active = true;
+    links[0].features = kFeatureAck | kFeatureRelay;
+    links[0].queued_bytes = 1234;
+    links[0].established_at = 1'000'000 - 3'725'000;
+    links[1].id = 4;
+    links[1].remote = "10.1.2.3:7070";
+    links[1].state = LinkState::kDialing;
+    c->links(links, 1'000'000);
+    std::string out = sink_.take();
+    std::vector<std::string> lines = split_lines(out);
+    ASSERT_EQ(lines.size(), 4u) << out;
+    EXPECT_EQ(lines[0],
+              "PEER                    REMOTE                DIR STATE   FEAT  QUEUED  UP");
+    EXPECT_EQ(lines[1],
+              "alice@CIC               127.0.0.1:40000       in  up      a-r-    1234  1h02m");
+    EXPECT_EQ(lines[2],
+              "-                       10.1.2.3:7070         out dialing ----       0  -");
+    EXPECT_EQ(lines[3], "2 links (FEAT: a=ack m=metrics r=relay w=who_has)");
+    for (const std::string& l : lines)
+        EXPECT_LE(l.size(), 79u) << l;
+}
+
+TEST_F(ConsoleTest, ConnTableMarksStandbyDuplicate) {
+    auto c = make(ConsoleMode::kPlain);
+    std::vector<LinkView> links(1);
+    links[0].peer_id = "a@b";
+    links[0].state = LinkState::kEstablished;
+    links[0].active = false;
+    c->links(links, 0);
+    EXPECT_NE(sink_.take().find(" standby "), std::string::npos);
+}
+
+TEST_F(ConsoleTest, RttTable) {
+    auto c = make(ConsoleMode::kPlain);
+    std::vector<PeerView> peers = sample_peers();
+    peers.resize(2);
+    c->rtt(peers);
+    std::vector<std::string> lines = split_lines(sink_.take());
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0],
+              "PEER                                            MEAN ms    LAST ms  SAMPLES");
+    EXPECT_EQ(lines[1],
+              "alice@CIC                                          43.2       41.0        4");
+    EXPECT_EQ(lines[2],
+              "a-really-long-peer-name-for-testing@namespa~          -          -        0");
+    c->rtt({});
+    EXPECT_EQ(sink_.take(),
+              "PEER                                            MEAN ms    LAST ms  SAMPLES\n"
+              "no RTT samples yet (PING every ping interval on each link)\n");
+}
+
+TEST_F(ConsoleTest, RoutesTable) {
+    auto c = make(ConsoleMode::kPlain);
+    RouteRow rows[2];
+    rows[0].dst = "alice@CIC";
+    rows[0].rtt_ms = 3.5;
+    rows[1].dst = "carol@CIC";
+    rows[1].via = "relay@CIC";
+    rows[1].rtt_ms = -1;
+    rows[1].age_ms = 95'000;
+    c->routes(rows);
+    std::vector<std::string> lines = split_lines(sink_.take());
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0],
+              "DESTINATION                    VIA                              RTT ms AGE");
+    EXPECT_EQ(lines[1], "alice@CIC                      direct                              3.5 -");
+    EXPECT_EQ(lines[2],
+              "carol@CIC                      relay@CIC                             - 1m35s");
+    c->routes({});
+    EXPECT_NE(sink_.take().find("no routes"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, MetricsLine) {
+    auto c = make(ConsoleMode::kPlain);
+    MetricsView m;
+    m.peer_id = "bob@CIC";
+    m.rtt_ms = 42;
+    m.sent_count = 120;
+    m.recv_count = 115;
+    m.last_seen = "2025-09-21T11:45:00Z";
+    c->metrics(m);
+    EXPECT_EQ(sink_.take(),
+              "metrics bob@CIC: rtt 42.0 ms, sent 120, received 115, last seen "
+              "2025-09-21T11:45:00Z\n");
+    auto j = make(ConsoleMode::kJson);
+    j->metrics(m);
+    EXPECT_EQ(
+        sink_.take(),
+        R"({"event":"metrics","peer_id":"bob@CIC","rtt_ms":42.0,"sent_count":120,"recv_count":115,"last_seen":"2025-09-21T11:45:00Z"})"
+        "\n");
+}
+
+TEST_F(ConsoleTest, HelpFitsEightyColumns) {
+    auto c = make(ConsoleMode::kPlain);
+    c->help();
+    std::string out = sink_.take();
+    std::vector<std::string> lines = split_lines(out);
+    EXPECT_GE(lines.size(), 15u);
+    for (const std::string& l : lines)
+        EXPECT_LE(l.size(), 79u) << l;
+    std::size_t count = 0;
+    const CommandName* names = command_names(&count);
+    for (std::size_t i = 0; i < count; ++i)
+        EXPECT_NE(out.find(std::string("  ") + std::string(names[i].name)), std::string::npos)
+            << names[i].name << " missing from /help";
+    for (std::size_t i = 0; i < count; ++i) {
+        c->help(names[i].kind);
+        std::string one = sink_.take();
+        EXPECT_EQ(one.substr(0, names[i].name.size()), names[i].name);
+        for (const std::string& l : split_lines(one))
+            EXPECT_LE(l.size(), 79u) << l;
+    }
+}
+
+TEST_F(ConsoleTest, HelpJson) {
+    auto c = make(ConsoleMode::kJson);
+    c->help(CommandKind::kQuit);
+    std::string out = sink_.take();
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size() - 1);
+    ASSERT_FALSE(d.HasParseError());
+    EXPECT_STREQ(d["event"].GetString(), "help");
+    EXPECT_STREQ(d["lines"][0].GetString(), "/quit");
+}
+
+// ---- memory ------------------------------------------------------------------------
+
+TEST_F(ConsoleTest, EventsDoNotAllocate) {
+    for (ConsoleMode mode : {ConsoleMode::kPlain, ConsoleMode::kJson, ConsoleMode::kTty}) {
+        auto c = make(mode, true, 60);
+        sink_.text.reserve(1 << 20);
+        std::string big_text(20000, 'w');
+        NodeEvent big = msg("alice@CIC", big_text);
+        std::string hostile_text = kHostile;
+        NodeEvent hostile = msg("alice@CIC", hostile_text);
+        c->event(big);  // first use: nothing left to grow after this
+        sink_.text.clear();
+        long before = g_allocations.load();
+        for (int i = 0; i < 100; ++i) {
+            c->event(hostile);
+            c->event(big);
+            c->info("tick");
+            sink_.text.clear();
+        }
+        EXPECT_EQ(g_allocations.load() - before, 0) << "mode " << int(mode);
+    }
+}
+
+}  // namespace
+}  // namespace p2p::shell
