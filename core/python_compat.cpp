@@ -1,8 +1,8 @@
 #include "core/python_compat.h"
 
-#include <rapidjson/internal/dtoa.h>
-
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -205,10 +205,27 @@ void append_float_repr(double d, std::string& out) {
         out += '-';
         d = -d;
     }
+    // Shortest correctly rounded digits that read back as d (what Python's
+    // repr gives): try %.<p>e for growing precision. Digits and exponent are
+    // picked out of the text, so the locale's decimal point does not matter.
     char digits[32];
-    int len = 0, k = 0;
-    rapidjson::internal::Grisu2(d, digits, &len, &k);  // d = digits * 10^k
-    int exp10 = len + k - 1;                           // scientific exponent
+    int len = 0, exp10 = 0;
+    for (int precision = 0; precision <= 17; ++precision) {
+        char text[40];
+        std::snprintf(text, sizeof text, "%.*e", precision, d);
+        if (std::strtod(text, nullptr) != d && precision < 17) continue;
+        len = 0;
+        const char* c = text;
+        for (; *c && *c != 'e'; ++c) {
+            if (*c >= '0' && *c <= '9') digits[len++] = *c;
+        }
+        exp10 = std::atoi(c + 1);
+        break;
+    }
+    // Drop trailing zeros ("1.0e+16" has the single digit 1); d = digits * 10^k.
+    while (len > 1 && digits[len - 1] == '0')
+        --len;
+    int k = exp10 - len + 1;
     if (exp10 >= -4 && exp10 < 16) {
         if (exp10 < 0) {
             out += "0.";
