@@ -1,0 +1,156 @@
+#include "platform/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace p2p::platform {
+namespace {
+
+void set_err(std::string* err, const std::string& what, int e) {
+    if (err) *err = what + ": " + std::strerror(e);
+}
+
+std::string dir_of(const std::string& path) {
+    std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+bool write_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+// Makes the rename itself durable. Some filesystems refuse fsync on a
+// directory (EINVAL); the data is already safe there, so that is not an error.
+bool fsync_dir(const std::string& dir, std::string* err) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        set_err(err, "open directory " + dir, errno);
+        return false;
+    }
+    int rc = ::fsync(fd);
+    int e = errno;
+    ::close(fd);
+    if (rc < 0 && e != EINVAL && e != EROFS) {
+        set_err(err, "fsync directory " + dir, e);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool write_file_atomic(const std::string& path, std::string_view data, std::string* err) {
+    // Beside the target so rename() stays within one filesystem; the pid
+    // keeps two processes writing the same file from sharing a temp file.
+    std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        set_err(err, "create " + tmp, errno);
+        return false;
+    }
+    if (!write_all(fd, data.data(), data.size())) {
+        int e = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        set_err(err, "write " + tmp, e);
+        return false;
+    }
+    if (::fsync(fd) < 0) {
+        int e = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        set_err(err, "fsync " + tmp, e);
+        return false;
+    }
+    if (::close(fd) < 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        set_err(err, "close " + tmp, e);
+        return false;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) < 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        set_err(err, "rename " + tmp + " to " + path, e);
+        return false;
+    }
+    return fsync_dir(dir_of(path), err);
+}
+
+bool read_file(const std::string& path, std::string& out, std::string* err, bool* missing) {
+    if (missing) *missing = false;
+    out.clear();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (missing) *missing = e == ENOENT;
+        set_err(err, "open " + path, e);
+        return false;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        set_err(err, "read " + path, EISDIR);
+        return false;
+    }
+    if (st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[16384];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(fd);
+            out.clear();
+            set_err(err, "read " + path, e);
+            return false;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return true;
+}
+
+std::string move_aside(const std::string& path, std::string* err) {
+    time_t now = ::time(nullptr);
+    struct tm tm {};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    std::string base = path + ".bad-" + stamp;
+    // Never overwrite an earlier bad file: it may be the one worth keeping.
+    for (int i = 0; i < 1000; ++i) {
+        std::string target = i == 0 ? base : base + "-" + std::to_string(i);
+        struct stat st {};
+        if (::lstat(target.c_str(), &st) == 0) continue;
+        if (::rename(path.c_str(), target.c_str()) < 0) {
+            set_err(err, "rename " + path + " to " + target, errno);
+            return "";
+        }
+        fsync_dir(dir_of(path), nullptr);
+        return target;
+    }
+    set_err(err, "move aside " + path, EEXIST);
+    return "";
+}
+
+}  // namespace p2p::platform

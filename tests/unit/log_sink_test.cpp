@@ -1,0 +1,178 @@
+// platform/log_sinks: the line format, colour rules, the file sink over a
+// real file, control-character cleaning, truncation, and no C++ allocation
+// per line.
+#include "platform/log_sinks.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pty.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <regex>
+#include <string>
+
+#include "platform/files.h"
+
+// Counts C++ allocations so a test can show logging makes none.
+static std::atomic<long> g_news{0};
+void* operator new(std::size_t n) {
+    ++g_news;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+namespace p2p::platform {
+namespace {
+
+std::string fmt(WallMs wall, LogLevel level, std::string_view module, std::string_view text,
+                bool colour = false) {
+    char buf[2048];
+    std::size_t n = format_log_line(buf, sizeof buf, wall, level, module, text, colour);
+    return std::string(buf, n);
+}
+
+std::string read_all(int fd) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+TEST(LogFormat, MatchesTheDocumentedShape) {
+    // 2026-11-22T01:02:03.456Z
+    WallMs t = 1795309323456;
+    EXPECT_EQ(fmt(t, LogLevel::kInfo, "Rendezvous", "listening on 0.0.0.0:8080"),
+              "2026-11-22T01:02:03.456Z INFO [Rendezvous] listening on 0.0.0.0:8080\n");
+    EXPECT_EQ(fmt(0, LogLevel::kError, "", "x"), "1970-01-01T00:00:00.000Z ERROR x\n");
+    EXPECT_EQ(fmt(5, LogLevel::kWarn, "M", ""), "1970-01-01T00:00:00.005Z WARN [M] \n");
+}
+
+TEST(LogFormat, ControlCharactersCannotForgeLines) {
+    std::string line =
+        fmt(0, LogLevel::kInfo, "Peer\n", "name=\"evil\n1970 ERROR fake\x1b[2J\"\t!");
+    EXPECT_EQ(line, "1970-01-01T00:00:00.000Z INFO [Peer?] name=\"evil?1970 ERROR fake?[2J\"\t!\n");
+    EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(LogFormat, ColourWrapsOnlyTheLevel) {
+    std::string line = fmt(0, LogLevel::kError, "M", "t", true);
+    EXPECT_EQ(line, "1970-01-01T00:00:00.000Z \x1b[31mERROR\x1b[0m [M] t\n");
+}
+
+TEST(LogFormat, TruncatesButAlwaysEndsWithANewline) {
+    std::string text(5000, 'a');
+    char buf[100];
+    std::size_t n = format_log_line(buf, sizeof buf, 0, LogLevel::kInfo, "M", text, false);
+    EXPECT_EQ(n, sizeof buf);
+    EXPECT_EQ(buf[n - 1], '\n');
+    char tiny[1];
+    EXPECT_EQ(format_log_line(tiny, 1, 0, LogLevel::kInfo, "M", "t", false), 1u);
+    EXPECT_EQ(tiny[0], '\n');
+}
+
+TEST(StderrSink, WritesOneLinePerCallAndNoColourOnAPipe) {
+    int p[2];
+    ASSERT_EQ(pipe2(p, O_NONBLOCK), 0);
+    StderrSink sink(p[1]);
+    EXPECT_FALSE(sink.colour());
+    sink.write(LogLevel::kInfo, "Node", "hello");
+    sink.write(LogLevel::kDebug, "Node", "again");
+    std::string got = read_all(p[0]);
+    std::regex shape(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO \[Node\] hello\n)"
+                     R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z DEBUG \[Node\] again\n)");
+    EXPECT_TRUE(std::regex_match(got, shape)) << got;
+    close(p[0]);
+    close(p[1]);
+}
+
+TEST(StderrSink, ColourOnATerminalOrWhenForced) {
+    int master = -1, slave = -1;
+    if (openpty(&master, &slave, nullptr, nullptr, nullptr) == 0) {
+        EXPECT_TRUE(StderrSink(slave).colour());
+        EXPECT_FALSE(StderrSink(slave, StderrSink::Colour::kNever).colour());
+        close(master);
+        close(slave);
+    }
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    StderrSink forced(p[1], StderrSink::Colour::kAlways);
+    EXPECT_TRUE(forced.colour());
+    forced.write(LogLevel::kWarn, "M", "t");
+    close(p[1]);
+    EXPECT_NE(read_all(p[0]).find("\x1b[33mWARN\x1b[0m"), std::string::npos);
+    close(p[0]);
+}
+
+TEST(FileSink, AppendsWholeLinesAcrossReopen) {
+    char tmpl[] = "/tmp/p2p_log_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string path = std::string(tmpl) + "/node.log";
+    std::string err;
+    {
+        FileSink sink;
+        ASSERT_TRUE(sink.open(path, &err)) << err;
+        sink.write(LogLevel::kInfo, "A", "one");
+    }
+    {
+        FileSink sink;
+        ASSERT_TRUE(sink.open(path, &err)) << err;
+        sink.write(LogLevel::kError, "B", "two");
+        // Visible at once, before the sink is closed: line-buffered.
+        std::string got;
+        ASSERT_TRUE(read_file(path, got, &err));
+        std::regex shape(R"(\S+Z INFO \[A\] one\n\S+Z ERROR \[B\] two\n)");
+        EXPECT_TRUE(std::regex_match(got, shape)) << got;
+    }
+    unlink(path.c_str());
+    rmdir(tmpl);
+}
+
+TEST(FileSink, OpenFailureIsReported) {
+    FileSink sink;
+    std::string err;
+    EXPECT_FALSE(sink.open("/nonexistent-dir-p2p/x.log", &err));
+    EXPECT_NE(err.find("/nonexistent-dir-p2p/x.log"), std::string::npos) << err;
+    sink.write(LogLevel::kInfo, "M", "dropped, not crashed");
+}
+
+TEST(Sinks, NoAllocationPerLine) {
+    int devnull = open("/dev/null", O_WRONLY);
+    ASSERT_GE(devnull, 0);
+    StderrSink err_sink(devnull, StderrSink::Colour::kAlways);
+    FileSink file_sink;
+    std::string e;
+    ASSERT_TRUE(file_sink.open("/dev/null", &e)) << e;
+    std::string long_text(3000, 'x');
+    err_sink.write(LogLevel::kInfo, "M", "warm up");
+    long before = g_news.load();
+    for (int i = 0; i < 1000; ++i) {
+        err_sink.write(LogLevel::kInfo, "Module", long_text);
+        file_sink.write(LogLevel::kWarn, "Module", "short");
+    }
+    EXPECT_EQ(g_news.load() - before, 0);
+    close(devnull);
+}
+
+TEST(SyslogSink, PriorityMapping) {
+    EXPECT_EQ(SyslogSink::priority(LogLevel::kDebug), LOG_DEBUG);
+    EXPECT_EQ(SyslogSink::priority(LogLevel::kInfo), LOG_INFO);
+    EXPECT_EQ(SyslogSink::priority(LogLevel::kWarn), LOG_WARNING);
+    EXPECT_EQ(SyslogSink::priority(LogLevel::kError), LOG_ERR);
+}
+
+}  // namespace
+}  // namespace p2p::platform
