@@ -1,0 +1,76 @@
+// The rendezvous server on the reactor (PROTOCOL.md §3): accepts connections,
+// reads one request line from each, answers with core/registry.h and closes.
+// Single-threaded, never blocks; thousands of concurrent connections, silent
+// or slow ones costing only their slot until the idle timeout.
+//
+// Used by `p2pchat rendezvous` (shell/rendezvous_cli.h) and embedded in a
+// node that serves the rendezvous in-process.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/registry.h"
+#include "platform/event_loop.h"
+#include "platform/net.h"
+
+namespace p2p::shell {
+
+struct RendezvousServerConfig {
+    RegistryConfig registry;
+    // Registrations are persisted here (rewritten atomically on change) and
+    // reloaded at start. Empty: memory only.
+    std::string db_path;
+    // Changes are coalesced for this long before the file is rewritten
+    // (0: once per loop iteration that changed something).
+    MonoMs db_write_delay_ms = 0;
+    // Silence before "Timeout: no data received" (reference: 5 s).
+    MonoMs idle_timeout_ms = 5'000;
+    // Whole-request deadline, so a client trickling bytes cannot hold a slot
+    // forever (the reference has none; it only times out silence).
+    MonoMs request_timeout_ms = 30'000;
+    // Concurrent connections. When full, the oldest connection is answered
+    // with the timeout message and closed to make room.
+    std::size_t max_connections = 4096;
+    int backlog = 1024;
+    // Answers that did not fit in the socket buffer wait in memory; beyond
+    // this total, such a connection is closed instead.
+    std::size_t max_pending_output_bytes = 32u << 20;
+};
+
+class RendezvousServer final : private platform::IoHandler, private platform::TimerHandler {
+  public:
+    RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config);
+    ~RendezvousServer();
+    RendezvousServer(const RendezvousServer&) = delete;
+    RendezvousServer& operator=(const RendezvousServer&) = delete;
+
+    // Loads the db (a corrupt one is reported and kept aside), then listens.
+    // False with *err if it cannot listen.
+    bool start(const platform::SockAddr& addr, std::string* err);
+    // The address actually bound (its port when asked for port 0).
+    platform::SockAddr bound_address() const;
+    // Closes every connection and the listener, and writes pending changes.
+    void stop();
+
+  private:
+    struct Conn;
+    void on_io(int fd, std::uint32_t events) override;
+    void on_timer(std::uint64_t tag) override;
+    void load_db();
+    void flush_db();
+    void accept_ready();
+    void read_ready(Conn& c);
+    void write_ready(Conn& c);
+    void answer(Conn& c, std::string_view reply);
+    void close_conn(Conn& c);
+    void arm_timer(Conn& c);
+    void after_request();
+
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace p2p::shell
