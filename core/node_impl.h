@@ -145,6 +145,7 @@ struct Node::Impl {
     void on_error(Link& l, const PeerMessage& m);
     bool transmit(int index);  // queue a copy of pending SEND `index`
     void flush_pending(int peer);
+    bool needs_copy(const PendingSend& ps) const;
     void pending_timer_fired(int index);
     void finish_pending(int index, bool delivered, std::string_view reason);
     void fail_waiting(int peer, std::string_view reason);

@@ -298,6 +298,13 @@ void Node::Impl::keepalive(Link& l) {
         begin_close(l, "keep-alive timeout", "dead: PINGs unanswered", false, true);
         return;
     }
+    MonoMs t = now();
+    if (l.legacy && (t < l.write_ready_at || !l.out.empty())) {
+        // Paced link busy: a PING queued now would wait, and its RTT would
+        // measure our own pacing. Send it when the link is free.
+        l.next_ping = std::max(l.write_ready_at, t + cfg.legacy_write_gap_ms);
+        return;
+    }
     char id[kMsgIdBytes];
     char ts[kIsoTimeBytes];
     PeerMessage ping;
@@ -306,7 +313,6 @@ void Node::Impl::keepalive(Link& l) {
     ping.has_msg_id = true;
     ping.timestamp = format_iso8601(clock.wall_ms(), ts);
     ping.ttl = 1;
-    MonoMs t = now();
     if (queue_msg(l, ping, true)) {
         l.pings[l.ping_next] = Link::Ping{SeenCache::hash(ping.msg_id), t};
         l.ping_next = (l.ping_next + 1) % Link::kPings;
@@ -324,6 +330,7 @@ void Node::Impl::on_pong(Link& l, const PeerMessage& m) {
         p = Link::Ping{0, 0};
         l.missed = 0;
         PeerRecord& r = peers.at(l.peer);
+        if (r.link != l.id) return;  // a spare link's RTT says nothing of the one we use
         r.add_rtt(rtt, cfg.rtt_samples);
         P2P_DEBUG("KeepAlive", "PONG from %s: RTT %lld ms | Average RTT = %.1f ms", r.id,
                   static_cast<long long>(rtt), r.rtt_mean());
@@ -418,7 +425,10 @@ void Node::Impl::detach(Link& l, const char* why, bool penalize) {
     } else if (r.link != kNoLink) {
         return;  // a spare link or a dial that lost the race: the peer is fine
     }
-    if (r.dialing != kNoLink) return;
+    if (r.dialing != kNoLink) {
+        set_state(p, PeerState::kConnecting, why ? why : "closed");
+        return;
+    }
     if (l.got_reject) r.rejected = true;
     peer_lost(p, why ? why : "closed", penalize);
 }

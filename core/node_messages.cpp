@@ -203,6 +203,14 @@ int next_for_peer(const PendingAcks& pending, int peer, std::uint64_t after) {
 
 }  // namespace
 
+// Never sent, or its last copy went on a link that is gone: the ACK cannot
+// come back that way, so it goes (again) on the current link.
+bool Node::Impl::needs_copy(const PendingSend& ps) const {
+    if (ps.transmissions == 0) return true;
+    const Link* l = find_link(ps.tx_link);
+    return !l || l->state != LinkState::kEstablished;
+}
+
 void Node::Impl::flush_pending(int p) {
     Link* l = active_link(p);
     if (!l) return;
@@ -216,14 +224,12 @@ void Node::Impl::flush_pending(int p) {
             pending.at(k).deadline = 0;
             timers.clear(pending_timer(k));
         }
-        PendingSend& h = pending.at(head);
-        if (h.transmissions == 0 || h.tx_link != l->id) transmit(head);
+        if (needs_copy(pending.at(head))) transmit(head);
         return;
     }
     for (int k = next_for_peer(pending, p, 0); k >= 0;
          k = next_for_peer(pending, p, pending.at(k).seq)) {
-        PendingSend& ps = pending.at(k);
-        if (ps.transmissions == 0 || ps.tx_link != l->id) transmit(k);
+        if (needs_copy(pending.at(k))) transmit(k);
     }
 }
 
@@ -274,7 +280,7 @@ void Node::Impl::finish_pending(int k, bool delivered, std::string_view reason) 
     timers.clear(pending_timer(k));
     pending.release(k, pool);
     emit(ev);
-    if (delivered) flush_pending(p);  // a legacy peer's next SEND may go now
+    flush_pending(p);  // a legacy peer's next SEND may go now
 }
 
 // ---- API -------------------------------------------------------------------------
