@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,10 @@ bool write_all(int fd, std::string_view data) {
         return false;
     }
     return true;
+}
+
+bool restrict_to_owner(const std::string& path) {
+    return ::chmod(path.c_str(), 0600) == 0;
 }
 
 ReadStatus read_some(int fd, char* buf, std::size_t cap, std::size_t* got) {

@@ -2,6 +2,7 @@
 // platform/ talks to the OS.
 #pragma once
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "core/clock.h"
@@ -22,6 +23,9 @@ void format_local_hms(WallMs wall, char (&out)[9]);
 // Writes all of `data` to fd, retrying on EINTR and waiting (poll) while a
 // non-blocking fd is full. False on an error (EPIPE, EBADF, ...).
 bool write_all(int fd, std::string_view data);
+
+// chmod 0600: for files holding what the user typed (history).
+bool restrict_to_owner(const std::string& path);
 
 enum class ReadStatus { kData, kWouldBlock, kEof, kError };
 // One read(2) into buf; never blocks longer than read(2) itself does on a fd

@@ -1,0 +1,351 @@
+#include "shell/line_editor.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "platform/terminal.h"
+#include "shell/command_parser.h"
+
+#ifdef P2P_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
+
+namespace p2p::shell {
+namespace {
+
+std::string_view trim_left(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    return s;
+}
+
+#ifdef P2P_HAVE_LIBEDIT
+LineEditor* g_active = nullptr;  // the editor libedit's globals belong to
+
+// Display columns of UTF-8 text: one per code point.
+std::size_t code_points(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+// Byte offset of the code point number `index` in s (s.size() if past it).
+std::size_t byte_offset_of(std::string_view s, std::size_t index) {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+            if (seen == index) return i;
+            ++seen;
+        }
+    }
+    return s.size();
+}
+
+// libedit re-encodes the edit line into a conversion buffer that starts at
+// 1024 bytes and is reallocated (leaving rl_line_buffer stale) beyond that;
+// read rl_line_buffer only while the line is safely shorter.
+constexpr int kSafeLineBufferBytes = 1000;
+#endif
+
+}  // namespace
+
+std::string default_history_path() {
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) return {};
+    return std::string(home) + "/.p2pchat_history";
+}
+
+LineEditor::LineEditor(int in_fd, int out_fd, LineHandler& handler, LineEditorOptions options)
+    : in_fd_(in_fd),
+      out_fd_(out_fd),
+      handler_(handler),
+      options_(std::move(options)),
+      reader_(handler) {}
+
+LineEditor::~LineEditor() {
+    stop();
+}
+
+void LineEditor::start(platform::EventLoop* loop) {
+    if (mode_ != Mode::kStopped || reader_.finished()) return;
+    if (!(options_.allow_libedit && start_editor())) mode_ = Mode::kPlain;
+    if (loop && loop->watch(in_fd_, platform::kIoRead, this)) loop_ = loop;
+}
+
+void LineEditor::stop() {
+    if (mode_ == Mode::kEditor) stop_editor();
+    mode_ = Mode::kStopped;
+    if (loop_) {
+        loop_->unwatch(in_fd_);
+        loop_ = nullptr;
+    }
+}
+
+int LineEditor::columns() const {
+    return platform::terminal_columns(out_fd_, 80);
+}
+
+void LineEditor::on_io(int, std::uint32_t events) {
+    if (mode_ == Mode::kEditor && (events & platform::kIoHangup) &&
+        platform::bytes_readable(in_fd_) == 0) {
+        // The terminal went away (SSH dropped): libedit would read nothing
+        // forever. That is the end of input.
+        stop();
+        handler_.on_eof();
+        return;
+    }
+    feed();
+}
+
+void LineEditor::feed() {
+    switch (mode_) {
+        case Mode::kStopped:
+            return;
+        case Mode::kPlain:
+            if (!reader_.feed(in_fd_)) stop();
+            return;
+        case Mode::kEditor:
+#ifdef P2P_HAVE_LIBEDIT
+            // libedit takes one key per call; handle what is already there
+            // (a paste, tmux send-keys) in this wake-up.
+            for (int budget = 4096; budget > 0 && mode_ == Mode::kEditor; --budget) {
+                rl_callback_read_char();
+                if (platform::bytes_readable(in_fd_) == 0) break;
+            }
+#endif
+            return;
+    }
+}
+
+void LineEditor::write_lines(std::string_view lines) {
+    if (mode_ != Mode::kEditor || !prompt_shown_) {
+        std::fflush(stdout);  // keep order with anything libedit buffered
+        platform::write_all(out_fd_, lines);
+        return;
+    }
+    erase_prompt();
+    platform::write_all(out_fd_, lines);
+    redraw_prompt();
+}
+
+void LineEditor::completions(std::string_view line_before_word, std::string_view word,
+                             const std::vector<std::string>& peer_ids,
+                             std::vector<std::string>& out) {
+    out.clear();
+    auto offer = [&](std::string_view candidate) {
+        if (candidate.substr(0, word.size()) != word) return;
+        for (const std::string& have : out)
+            if (have == candidate) return;
+        out.emplace_back(candidate);
+    };
+    std::string_view before = trim_left(line_before_word);
+    std::size_t count = 0;
+    const CommandName* names = command_names(&count);
+    if (before.empty()) {
+        // The first word: a command.
+        if (!word.starts_with("/")) return;
+        for (std::size_t i = 0; i < count; ++i)
+            offer(names[i].name);
+        return;
+    }
+    // The second word: what the command takes. Later words are free text.
+    std::size_t space = before.find_first_of(" \t");
+    std::string_view command = before.substr(0, space);
+    if (space != std::string_view::npos && !trim_left(before.substr(space)).empty()) return;
+    CommandKind kind = CommandKind::kEmpty;
+    for (std::size_t i = 0; i < count; ++i)
+        if (names[i].name == command) kind = names[i].kind;
+
+    bool want_peers =
+        kind == CommandKind::kMsg || kind == CommandKind::kConnect || kind == CommandKind::kMetrics;
+    bool want_scopes =
+        kind == CommandKind::kMsg || kind == CommandKind::kPub || kind == CommandKind::kPeers;
+    if (kind == CommandKind::kHelp) {
+        for (std::size_t i = 0; i < count; ++i)
+            offer(names[i].name.substr(1));
+        return;
+    }
+    if (want_peers) {
+        for (const std::string& id : peer_ids)
+            offer(id);
+        // "/msg @bob<Tab>" completes the @-form too.
+        if (word.starts_with("@"))
+            for (const std::string& id : peer_ids)
+                offer("@" + id);
+    }
+    if (want_scopes) {
+        offer("*");
+        for (const std::string& id : peer_ids) {
+            std::size_t at = id.find('@');
+            if (at != std::string::npos) offer("#" + id.substr(at + 1));
+        }
+    }
+}
+
+#ifdef P2P_HAVE_LIBEDIT
+
+bool LineEditor::start_editor() {
+    if (g_active != nullptr) return false;
+    // libedit's readline layer reads rl_instream/rl_outstream: stdin/stdout.
+    if (in_fd_ != 0 || out_fd_ != 1) return false;
+    if (!platform::is_tty(in_fd_) || !platform::is_tty(out_fd_)) return false;
+
+    g_active = this;
+    // Signals stay with the EventLoop (SIGINT/SIGTERM via its self-pipe);
+    // libedit's own handlers would re-raise them at the whole process group.
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    rl_readline_name = "p2pchat";
+    rl_instream = stdin;
+    rl_outstream = stdout;
+    if (rl_initialize() != 0) {
+        g_active = nullptr;
+        return false;
+    }
+    using_history();
+    stifle_history(options_.history_size > 0 ? options_.history_size : 1);
+    if (!options_.history_file.empty()) read_history(options_.history_file.c_str());
+
+    // Peer ids contain '@', which readline's default word breaks split at.
+    static char word_breaks[] = " \t";
+    rl_basic_word_break_characters = word_breaks;
+    rl_completer_word_break_characters = word_breaks;
+    rl_attempted_completion_function = &LineEditor::editor_complete_trampoline;
+    rl_completion_append_character = ' ';
+
+    mode_ = Mode::kEditor;
+    rl_callback_handler_install(options_.prompt.c_str(), &LineEditor::editor_line_trampoline);
+    prompt_shown_ = true;
+    std::fflush(stdout);
+    return true;
+}
+
+void LineEditor::stop_editor() {
+    if (prompt_shown_) {
+        erase_prompt();
+        prompt_shown_ = false;
+    }
+    rl_callback_handler_remove();  // back to cooked mode
+    std::fflush(stdout);
+    if (!options_.history_file.empty()) {
+        write_history(options_.history_file.c_str());
+        // Typed messages are private.
+        platform::restrict_to_owner(options_.history_file);
+    }
+    rl_attempted_completion_function = nullptr;
+    g_active = nullptr;
+}
+
+void LineEditor::editor_line_trampoline(char* line) {
+    if (g_active)
+        g_active->handle_editor_line(line);
+    else
+        std::free(line);
+}
+
+void LineEditor::handle_editor_line(char* line) {
+    // libedit has moved to a fresh line and left raw mode: what the line
+    // produces is printed plainly, then the prompt comes back below it.
+    prompt_shown_ = false;
+    if (line == nullptr) {
+        // Ctrl-D on an empty line. The cursor is still after the prompt.
+        platform::write_all(out_fd_, "\n");
+        stop();
+        handler_.on_eof();
+        return;
+    }
+    std::string_view text(line);
+    if (text.size() > kMaxLineBytes) {
+        char msg[96];
+        int n = std::snprintf(msg, sizeof msg, "input line longer than %zu bytes ignored",
+                              kMaxLineBytes);
+        handler_.on_input_error(std::string_view(msg, static_cast<std::size_t>(n)));
+    } else {
+        if (!trim_left(text).empty()) add_history(line);
+        handler_.on_line(text);
+    }
+    std::free(line);
+    if (mode_ == Mode::kEditor) {
+        // Re-arming the handler starts a new line and prints the prompt.
+        rl_callback_handler_install(options_.prompt.c_str(), &LineEditor::editor_line_trampoline);
+        prompt_shown_ = true;
+        std::fflush(stdout);
+    }
+}
+
+void LineEditor::erase_prompt() {
+    std::fflush(stdout);
+    int cols = columns();
+    int rl_cols = 0;
+    rl_get_screen_size(nullptr, &rl_cols);
+    if (rl_cols != cols) rl_resize_terminal();  // we keep SIGWINCH from libedit
+    if (cols <= 0) cols = 80;
+    // Where the cursor is within the prompt + line, in screen rows.
+    std::size_t before_cursor = code_points(options_.prompt);
+    if (rl_end < kSafeLineBufferBytes && rl_line_buffer != nullptr)
+        before_cursor += code_points(std::string_view(rl_line_buffer, rl_point));
+    else
+        before_cursor += static_cast<std::size_t>(rl_point);
+    std::size_t row = before_cursor / static_cast<std::size_t>(cols);
+    char seq[32];
+    int n = row > 0 ? std::snprintf(seq, sizeof seq, "\x1b[%zuA\r\x1b[J", row)
+                    : std::snprintf(seq, sizeof seq, "\r\x1b[J");
+    platform::write_all(out_fd_, std::string_view(seq, static_cast<std::size_t>(n)));
+}
+
+void LineEditor::redraw_prompt() {
+    // Redraws the prompt and the whole line from the cursor's (fresh) row and
+    // puts the cursor back at rl_point.
+    rl_forced_update_display();
+    std::fflush(stdout);
+}
+
+char** LineEditor::editor_complete_trampoline(const char* text, int start, int) {
+    rl_attempted_completion_over = 1;  // never fall back to file names
+    LineEditor* self = g_active;
+    if (!self || rl_line_buffer == nullptr || rl_end >= kSafeLineBufferBytes) return nullptr;
+    std::string_view line(rl_line_buffer, static_cast<std::size_t>(rl_end));
+    // `start` counts characters, the buffer is UTF-8.
+    std::string_view before =
+        line.substr(0, byte_offset_of(line, static_cast<std::size_t>(start < 0 ? 0 : start)));
+    std::vector<std::string> peers;
+    if (self->peer_ids_) self->peer_ids_(peers);
+    completions(before, text, peers, self->candidates_);
+    if (self->candidates_.empty()) return nullptr;
+    return rl_completion_matches(text, &LineEditor::editor_candidate);
+}
+
+char* LineEditor::editor_candidate(const char*, int state) {
+    static std::size_t next = 0;
+    if (state == 0) next = 0;
+    LineEditor* self = g_active;
+    if (!self || next >= self->candidates_.size()) return nullptr;
+    return strdup(self->candidates_[next++].c_str());
+}
+
+#else  // no libedit: the plain reader serves terminals too
+
+bool LineEditor::start_editor() {
+    return false;
+}
+void LineEditor::stop_editor() {}
+void LineEditor::handle_editor_line(char* line) {
+    std::free(line);
+}
+void LineEditor::erase_prompt() {}
+void LineEditor::redraw_prompt() {}
+void LineEditor::editor_line_trampoline(char* line) {
+    std::free(line);
+}
+char** LineEditor::editor_complete_trampoline(const char*, int, int) {
+    return nullptr;
+}
+char* LineEditor::editor_candidate(const char*, int) {
+    return nullptr;
+}
+
+#endif
+
+}  // namespace p2p::shell

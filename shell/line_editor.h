@@ -1,0 +1,108 @@
+// The console's input side, driven by the reactor.
+//
+// On a terminal (stdin and stdout both ttys) and with libedit built in
+// (P2P_HAVE_LIBEDIT), it is libedit through its readline-compatible callback
+// interface: the app watches stdin with the EventLoop and calls feed() when it
+// is readable; libedit reads the keys, edits the line, keeps history and
+// completes with Tab. Events are printed above the prompt with write_lines():
+// the prompt and the half-typed line are erased, the event is written, and
+// libedit redraws the prompt, the line and the cursor where they were.
+//
+// Otherwise (pipe, service, cross build) it is the plain LineReader: one
+// command per line, events written straight to stdout.
+//
+// libedit keeps its state in globals, so only one LineEditor may be started
+// at a time.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/event_loop.h"
+#include "shell/console.h"
+#include "shell/line_reader.h"
+
+namespace p2p::shell {
+
+struct LineEditorOptions {
+    std::string prompt = "> ";
+    // History file; empty: no history is loaded or saved.
+    std::string history_file;
+    int history_size = 500;
+    // false: never use libedit, even on a terminal.
+    bool allow_libedit = true;
+};
+
+// ~/.p2pchat_history, or "" when HOME is not set.
+std::string default_history_path();
+
+class LineEditor final : public ConsoleSink, public platform::IoHandler {
+  public:
+    // Supplies the peer ids Tab may complete to (the app reads the engine's
+    // peer table). Called only while completing.
+    using PeerIdSource = std::function<void(std::vector<std::string>& out)>;
+
+    LineEditor(int in_fd, int out_fd, LineHandler& handler, LineEditorOptions options = {});
+    ~LineEditor();
+    LineEditor(const LineEditor&) = delete;
+    LineEditor& operator=(const LineEditor&) = delete;
+
+    // Chooses libedit or the plain reader and, for libedit, shows the prompt.
+    // With a loop, also watches the input fd (feed() on readable) until
+    // stop() or the end of input. A stream that has ended is not restarted.
+    void start(platform::EventLoop* loop = nullptr);
+    // Restores the terminal, saves the history and stops watching the input.
+    // Safe to call twice, and from inside LineHandler callbacks (on /quit);
+    // the LineEditor must not be destroyed from inside them.
+    void stop();
+
+    // True when libedit owns the terminal (and so colour and the prompt apply).
+    bool interactive() const { return mode_ == Mode::kEditor; }
+    bool started() const { return mode_ != Mode::kStopped; }
+    int input_fd() const { return in_fd_; }
+    // Terminal width (80 when not a terminal).
+    int columns() const;
+
+    // stdin is readable.
+    void feed();
+    void on_io(int fd, std::uint32_t events) override;
+
+    // ConsoleSink: complete lines, printed above the prompt in editor mode.
+    void write_lines(std::string_view lines) override;
+
+    void set_peer_id_source(PeerIdSource source) { peer_ids_ = std::move(source); }
+
+    // Tab completion candidates for the word being typed, given the line
+    // before it; exposed so that it can be tested without a terminal.
+    static void completions(std::string_view line_before_word, std::string_view word,
+                            const std::vector<std::string>& peer_ids,
+                            std::vector<std::string>& out);
+
+  private:
+    enum class Mode { kStopped, kPlain, kEditor };
+
+    bool start_editor();
+    void stop_editor();
+    void handle_editor_line(char* line);
+    void erase_prompt();
+    void redraw_prompt();
+    static void editor_line_trampoline(char* line);
+    static char** editor_complete_trampoline(const char* text, int start, int end);
+    static char* editor_candidate(const char* text, int state);
+
+    int in_fd_;
+    int out_fd_;
+    platform::EventLoop* loop_ = nullptr;
+    LineHandler& handler_;
+    LineEditorOptions options_;
+    LineReader reader_;
+    Mode mode_ = Mode::kStopped;
+    bool prompt_shown_ = false;  // editor mode: prompt and line are on screen
+    bool in_line_callback_ = false;
+    PeerIdSource peer_ids_;
+    std::vector<std::string> candidates_;  // of the completion in progress
+};
+
+}  // namespace p2p::shell

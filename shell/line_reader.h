@@ -1,0 +1,59 @@
+// Line input without a terminal (a pipe, a service, a cross build without
+// libedit): reads stdin as the reactor reports it readable and hands each
+// complete line on. One fixed buffer of max_line + 1 bytes; a line longer
+// than max_line is refused with a message and skipped up to its newline,
+// never buffered and never split into pieces that would run as commands.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "core/limits.h"
+
+namespace p2p::shell {
+
+// What a line source reports. Shared by the plain reader and the editor.
+class LineHandler {
+  public:
+    // A complete line, without '\n' or a trailing '\r'.
+    virtual void on_line(std::string_view line) = 0;
+    // Input that was refused (too long); one line of explanation.
+    virtual void on_input_error(std::string_view message) = 0;
+    // End of input (EOF, Ctrl-D on an empty line, or a read error).
+    virtual void on_eof() = 0;
+
+  protected:
+    ~LineHandler() = default;
+};
+
+class LineReader {
+  public:
+    explicit LineReader(LineHandler& handler, std::size_t max_line = kMaxLineBytes);
+
+    // Call when fd is readable: one read(2), then every complete line in the
+    // buffer is delivered. At EOF a last unterminated line is delivered
+    // before on_eof(). Returns false once EOF or an error has been reported.
+    bool feed(int fd);
+    // Same, for bytes obtained elsewhere (already read).
+    void push(std::string_view bytes);
+    // Ends input: delivers an unterminated last line, then on_eof().
+    void finish();
+
+    bool finished() const { return finished_; }
+    std::size_t max_line() const { return max_line_; }
+    std::size_t buffered() const { return len_; }
+
+  private:
+    void deliver_complete_lines();
+    void refuse_long_line();
+
+    LineHandler& handler_;
+    std::size_t max_line_;
+    std::size_t cap_;  // max_line + 1: room for the '\n' of a longest line
+    std::unique_ptr<char[]> buf_;
+    std::size_t len_ = 0;
+    bool discarding_ = false;  // inside a refused over-long line
+    bool finished_ = false;
+};
+
+}  // namespace p2p::shell
