@@ -291,7 +291,15 @@ std::optional<ExitStatus> Process::wait_exit(milliseconds timeout) {
     int step = 1;
     for (;;) {
         if (pid_ <= 0) return std::nullopt;
-        if (reap(false)) return status_;
+        if (reap(false)) {
+            // Let the reader catch up, so everything the child printed can be
+            // inspected once this returns (bounded: a grandchild may still
+            // hold the pipes open).
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait_until(lock, std::max(deadline, Clock::now() + milliseconds(1000)),
+                           [&] { return out_.closed && err_.closed; });
+            return status_;
+        }
         int left = remaining_ms(deadline);
         if (left == 0) return std::nullopt;
         std::this_thread::sleep_for(milliseconds(std::min(step, left)));

@@ -80,7 +80,8 @@ class Process {
     std::string dump();  // stdout and stderr, labelled, for assertion messages
 
     bool send_signal(int signo);
-    // Waits at most `timeout` for the child to exit. nullopt if still running.
+    // Waits at most `timeout` for the child to exit, then for its output to
+    // be fully captured (up to 1 s more). nullopt if still running.
     std::optional<ExitStatus> wait_exit(milliseconds timeout);
     // SIGKILL and reap (no-op if already gone). Returns how it ended.
     ExitStatus kill_now();
