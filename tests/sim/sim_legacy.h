@@ -37,6 +37,7 @@ class LegacyScript final : public Participant {
 
     MonoMs ping_interval_ms = 30'000;  // on links it dialed only
     std::vector<MonoMs> retransmit_after = {5'000, 10'000, 20'000};
+    int ignore_first_acks = 0;  // pretend these ACKs were lost (forces retransmissions)
 
     // What it saw.
     struct Got {
@@ -279,6 +280,10 @@ class LegacyScript final : public Participant {
                 }
                 return;
             case MsgType::kAck:
+                if (ignore_first_acks > 0) {
+                    --ignore_first_acks;
+                    return;
+                }
                 if (my_sends.count(std::string(m.msg_id))) my_sends[std::string(m.msg_id)] = true;
                 return;
             case MsgType::kPub:
