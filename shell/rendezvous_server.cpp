@@ -357,8 +357,11 @@ void RendezvousServer::read_ready(Conn& c) {
             // reference); nothing at all is an empty request.
             std::size_t len = c.framer.discarding() ? 0 : c.framer.buffered();
             if (len > kMaxLineBytes) len = kMaxLineBytes;  // only a held '\r' can exceed
-            c.partial[len] = '\0';
-            std::string_view reply = m.registry.handle(c.partial, len, c.ip, c.port);
+            // An empty request must not touch (and make resident) the arena.
+            char empty[1];
+            char* line = len > 0 ? c.partial : empty;
+            line[len] = '\0';
+            std::string_view reply = m.registry.handle(line, len, c.ip, c.port);
             answer(c, reply);
             return;
         }
