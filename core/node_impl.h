@@ -119,6 +119,8 @@ struct Node::Impl {
     // BYE then close once flushed (or BYE_OK when await_bye_ok), within the grace.
     void begin_close(Link& l, std::string_view bye_reason, const char* why, bool await_bye_ok,
                      bool penalize);
+    // Close once what is queued (an ERROR) is written, without BYE.
+    void close_after_flush(Link& l, const char* why, bool penalize);
     // Close at once: the host drops the socket, the slot is freed.
     void close_now(Link& l, const char* why, bool penalize);
     void release(Link& l, const char* why, bool penalize);

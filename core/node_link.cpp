@@ -125,7 +125,7 @@ void Node::Impl::feed(Link& l, char* data, std::size_t len) {
         if (ev == LineFramer::Event::kTooLong) {
             ++stats.bad_lines;
             send_error(l, "line_too_long", {}, {});
-            if (handshaking(l)) close_now(l, "line too long before handshake", true);
+            if (handshaking(l)) close_after_flush(l, "line too long before handshake", true);
             return;
         }
         handle_line(l, line, n);
@@ -159,7 +159,7 @@ void Node::Impl::handle_line(Link& l, char* line, std::size_t len) {
         P2P_DEBUG("Link", "%s: bad line: %.*s", l.remote, static_cast<int>(d.detail.size()),
                   d.detail.data());
         send_error(l, "bad_format", {}, d.detail);
-        if (handshaking(l)) close_now(l, "bad line before handshake", true);
+        if (handshaking(l)) close_after_flush(l, "bad line before handshake", true);
         return;
     }
     if (handshaking(l))
@@ -184,7 +184,7 @@ void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
         if (!is_valid_peer_id(m.peer_id) || m.peer_id == self) {
             send_error(l, "bad_format", m.msg_id,
                        m.peer_id == self ? "that is our own peer_id" : "bad peer_id");
-            close_now(l, m.peer_id == self ? "loop to ourselves" : "bad HELLO_OK", true);
+            close_after_flush(l, m.peer_id == self ? "loop to ourselves" : "bad HELLO_OK", true);
             return;
         }
         l.features = m.features & cfg.features;
@@ -206,14 +206,14 @@ void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
     P2P_INFO("Link", "%s: %.*s before the handshake: closing", l.remote,
              static_cast<int>(m.type_name.size()), m.type_name.data());
     send_error(l, "bad_format", m.msg_id, "handshake first");
-    close_now(l, "message before handshake", true);
+    close_after_flush(l, "message before handshake", true);
 }
 
 bool Node::Impl::accept_hello(Link& l, const PeerMessage& m) {
     if (!is_valid_peer_id(m.peer_id) || m.peer_id == self) {
         bool own = m.peer_id == self;
         send_error(l, "bad_format", m.msg_id, own ? "that is our own peer_id" : "bad peer_id");
-        close_now(l, own ? "loop to ourselves" : "bad HELLO", !own);
+        close_after_flush(l, own ? "loop to ourselves" : "bad HELLO", !own);
         return false;
     }
     l.features = m.features & cfg.features;
@@ -223,7 +223,7 @@ bool Node::Impl::accept_hello(Link& l, const PeerMessage& m) {
     int p = learn_peer(l, m.peer_id);
     if (p < 0) {
         send_error(l, "busy", m.msg_id, "peer table full");
-        close_now(l, "peer table full", false);
+        close_after_flush(l, "peer table full", false);
         return false;
     }
     PeerMessage ok;
@@ -436,7 +436,6 @@ void Node::Impl::detach(Link& l, const char* why, bool penalize) {
 void Node::Impl::begin_close(Link& l, std::string_view bye_reason, const char* why,
                              bool await_bye_ok, bool penalize) {
     if (l.state == LinkState::kClosing) return;
-    detach(l, why, penalize);
     char id[kMsgIdBytes];
     PeerMessage bye;
     bye.type = MsgType::kBye;
@@ -447,10 +446,24 @@ void Node::Impl::begin_close(Link& l, std::string_view bye_reason, const char* w
     bye.reason = bye_reason;
     bye.ttl = 1;
     queue_msg(l, bye, true);
+    detach(l, why, penalize);  // after the BYE is built: detaching may forget the peer
     l.state = LinkState::kClosing;
     l.await_bye_ok = await_bye_ok;
     l.close_deadline = now() + cfg.close_grace_ms;
     if (!await_bye_ok && l.out.empty()) {
+        close_now(l, nullptr, false);
+        return;
+    }
+    rearm_link(l);
+}
+
+void Node::Impl::close_after_flush(Link& l, const char* why, bool penalize) {
+    if (l.state == LinkState::kClosing) return;
+    detach(l, why, penalize);
+    l.state = LinkState::kClosing;
+    l.await_bye_ok = false;
+    l.close_deadline = now() + cfg.close_grace_ms;
+    if (l.out.empty()) {
         close_now(l, nullptr, false);
         return;
     }
