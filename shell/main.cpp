@@ -1,2 +1,15 @@
-// Entry point: dispatches `p2pchat rendezvous ...` and the node. (Being written.)
-int main() { return 0; }
+// Entry point: `p2pchat rendezvous ...` runs the rendezvous server; anything
+// else runs a chat node.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "shell/node_app.h"
+#include "shell/rendezvous_cli.h"
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "rendezvous") == 0)
+        return p2p::shell::rendezvous_main(argc - 1, argv + 1);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    return p2p::shell::node_main(args);
+}

@@ -18,13 +18,11 @@ constexpr const char* kModule = "Rendezvous";
 RendezvousLink::RendezvousLink(platform::EventLoop& loop, platform::Resolver& resolver,
                                MonoMs timeout_ms, std::size_t max_response)
     : loop_(loop),
-      resolver_(resolver),
+      connector_(loop, resolver),
       timeout_ms_(timeout_ms),
-      self_(std::make_shared<RendezvousLink*>(this)),
       response_(max_response + 1) {}
 
 RendezvousLink::~RendezvousLink() {
-    *self_ = nullptr;  // a resolver answer still on its way finds nobody home
     reset();
 }
 
@@ -38,32 +36,17 @@ bool RendezvousLink::start(std::uint64_t id, std::string_view request, Done done
     id_ = id;
     done_ = std::move(done);
     ++generation_;
+    phase_ = Phase::kConnecting;
+    // One deadline for the whole exchange; the connector's own is the same
+    // length, so whichever fires first reports.
     timer_ = loop_.schedule_in(timeout_ms_, this, generation_);
-
-    platform::SockAddr addr;
-    if (platform::parse_numeric_addr(server_.host, server_.port, addr)) {
-        phase_ = Phase::kConnecting;
-        connect_to(addr);
-        return true;
+    if (!connector_.connect(
+            server_.host, server_.port, timeout_ms_,
+            [this](int fd, const std::string& error) { on_connected(fd, error); })) {
+        reset();
+        done_ = nullptr;
+        return false;
     }
-    phase_ = Phase::kResolving;
-    std::weak_ptr<RendezvousLink*> weak = self_;
-    std::uint64_t generation = generation_;
-    resolver_.resolve(
-        server_.host, server_.port,
-        [weak, generation](bool ok, const platform::SockAddr& resolved, const std::string& error) {
-            auto alive = weak.lock();
-            if (!alive || !*alive) return;
-            RendezvousLink* link = *alive;
-            if (link->generation_ != generation || link->phase_ != Phase::kResolving)
-                return;  // cancelled or timed out meanwhile
-            if (!ok) {
-                link->finish_fail(RdvFailure::kResolve, error);
-                return;
-            }
-            link->phase_ = Phase::kConnecting;
-            link->connect_to(resolved);
-        });
     return true;
 }
 
@@ -73,6 +56,7 @@ void RendezvousLink::cancel() {
 }
 
 void RendezvousLink::reset() {
+    connector_.cancel();
     if (fd_ >= 0) {
         loop_.unwatch(fd_);
         platform::close_fd(fd_);
@@ -86,41 +70,30 @@ void RendezvousLink::reset() {
     ++generation_;
 }
 
-void RendezvousLink::connect_to(const platform::SockAddr& addr) {
-    std::string err;
-    fd_ = platform::tcp_connect_start(addr, &err);
-    if (fd_ < 0) {
-        finish_fail(RdvFailure::kConnect, err);
+void RendezvousLink::on_connected(int fd, const std::string& error) {
+    if (phase_ != Phase::kConnecting) {
+        if (fd >= 0) platform::close_fd(fd);
         return;
     }
+    if (fd < 0) {
+        finish_fail(RdvFailure::kConnect, error);
+        return;
+    }
+    fd_ = fd;
     if (!loop_.watch(fd_, platform::kIoWrite, this)) {
         finish_fail(RdvFailure::kIo, "cannot watch the socket");
         return;
     }
+    phase_ = Phase::kWriting;
+    try_write();
 }
 
 void RendezvousLink::on_io(int fd, std::uint32_t events) {
     if (fd != fd_) return;
-    switch (phase_) {
-        case Phase::kConnecting: {
-            int e = platform::tcp_connect_error(fd_);
-            if (e != 0) {
-                finish_fail(RdvFailure::kConnect, std::strerror(e));
-                return;
-            }
-            phase_ = Phase::kWriting;
-            try_write();
-            return;
-        }
-        case Phase::kWriting:
-            if (events & (platform::kIoWrite | platform::kIoHangup)) try_write();
-            return;
-        case Phase::kReading:
-            try_read();
-            return;
-        default:
-            return;
-    }
+    if (phase_ == Phase::kWriting && (events & (platform::kIoWrite | platform::kIoHangup)))
+        try_write();
+    else if (phase_ == Phase::kReading)
+        try_read();
 }
 
 void RendezvousLink::try_write() {
@@ -175,11 +148,9 @@ void RendezvousLink::try_read() {
 void RendezvousLink::on_timer(std::uint64_t tag) {
     if (tag != generation_ || phase_ == Phase::kIdle) return;
     timer_ = 0;
-    bool connected = phase_ == Phase::kWriting || phase_ == Phase::kReading;
+    bool connected = phase_ != Phase::kConnecting;
     finish_fail(connected ? RdvFailure::kTimeout : RdvFailure::kConnect,
-                phase_ == Phase::kResolving ? "name resolution timed out"
-                : connected                 ? "no answer in time"
-                                            : "connect timed out");
+                connected ? "no answer in time" : "connect timed out");
 }
 
 void RendezvousLink::finish_ok(std::size_t line_len) {

@@ -1,11 +1,11 @@
 // The rendezvous client's runtime: one request per TCP connection (PROTOCOL.md
 // §3), on the reactor, never blocking it.
 //
-// RendezvousLink performs one exchange: resolve (off-loop for names), connect,
-// write the request line, read one answer line, close — all bounded by one
-// timeout. RendezvousDriver runs a RendezvousClient (core) over a link:
-// it wakes at the client's deadlines, encodes what the client asks for, and
-// feeds the decoded answer (or the failure) back.
+// RendezvousLink performs one exchange: connect (platform TcpConnector:
+// names resolved off the loop), write the request line, read one answer line, close — all bounded
+// by one timeout. RendezvousDriver runs a RendezvousClient (core) over a link: it wakes at the
+// client's deadlines, encodes what the client asks for, and feeds the decoded answer (or the
+// failure) back.
 //
 // Answer line limit: kMaxResponseBytes = 256 KiB, not the protocol's 32 KiB.
 // The 32 KiB limit binds *requests* (what the server reads); a DISCOVER answer
@@ -27,6 +27,7 @@
 
 #include "core/codec.h"
 #include "core/rendezvous_client.h"
+#include "platform/connector.h"
 #include "platform/event_loop.h"
 #include "platform/resolver.h"
 #include "shell/node_options.h"
@@ -72,9 +73,9 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     void on_timer(std::uint64_t tag) override;
 
   private:
-    enum class Phase { kIdle, kResolving, kConnecting, kWriting, kReading };
+    enum class Phase { kIdle, kConnecting, kWriting, kReading };
 
-    void connect_to(const platform::SockAddr& addr);
+    void on_connected(int fd, const std::string& error);
     void try_write();
     void try_read();
     void finish_ok(std::size_t line_len);
@@ -82,7 +83,7 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     void reset();
 
     platform::EventLoop& loop_;
-    platform::Resolver& resolver_;
+    platform::TcpConnector connector_;
     MonoMs timeout_ms_;
     HostPort server_;
 
@@ -91,8 +92,7 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     Done done_;
     int fd_ = -1;
     platform::TimerId timer_ = 0;
-    std::uint64_t generation_ = 0;           // tells a late resolver answer from a current one
-    std::shared_ptr<RendezvousLink*> self_;  // cleared on destruction, for late callbacks
+    std::uint64_t generation_ = 0;  // tells this exchange's timer from an earlier one's
 
     char request_[kMaxRequestBytes + 1];
     std::size_t request_len_ = 0;

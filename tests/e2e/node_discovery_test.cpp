@@ -1,0 +1,281 @@
+// Issue 2's node, end to end: real p2pchat processes over loopback.
+//   - two nodes register with the real `p2pchat rendezvous` and discover
+//     each other;
+//   - with no rendezvous answering at the default address, a node serves it
+//     in-process and a second node discovers the first through it;
+//   - SIGTERM/SIGINT make a node UNREGISTER (a raw DISCOVER stops listing
+//     it) and exit 0;
+//   - options are checked before anything starts.
+// The default address is moved off 127.0.0.1:8080 with
+// P2PCHAT_DEFAULT_RENDEZVOUS so parallel tests never collide.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/node_process.h"
+#include "tests/support/process.h"
+#include "tests/support/tcp_client.h"
+
+namespace p2p::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loopback port that was free a moment ago (bound to port 0, then closed).
+// Only for the in-process server test, which must bind it itself.
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    std::uint16_t port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
+        port = ntohs(sa.sin_port);
+    ::close(fd);
+    return port;
+}
+
+// The DISCOVER answer a raw client gets from the server on `port`.
+std::string discover_raw(std::uint16_t port) {
+    auto line = request_line(port, R"({"type":"DISCOVER","namespace":"CIC"})", 5000ms);
+    return line ? *line : std::string("<no answer>");
+}
+
+// Polls until `pred(answer)` holds for a raw DISCOVER answer (the server
+// state changes asynchronously), at most `timeout`.
+template <class Pred>
+bool discover_until(std::uint16_t port, Pred pred, std::string* last,
+                    std::chrono::milliseconds timeout = kEventTimeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        *last = discover_raw(port);
+        if (pred(*last)) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        // Paced well under the server's 50 connections per minute.
+        std::this_thread::sleep_for(1500ms);
+    }
+}
+
+NodeConfig node_config(const std::string& name, std::uint16_t rendezvous_port) {
+    NodeConfig c;
+    c.name = name;
+    c.ns = "CIC";
+    c.rendezvous_port = rendezvous_port;
+    return c;
+}
+
+TEST(NodeDiscovery, TwoNodesDiscoverEachOtherThroughTheRendezvous) {
+    RendezvousProcess rdv;
+    std::string err;
+    ASSERT_TRUE(rdv.start(&err)) << err;
+
+    NodeProcess alice;
+    NodeProcess bob;
+    ASSERT_TRUE(alice.start(node_config("alice", rdv.port()), &err)) << err;
+    ASSERT_TRUE(bob.start(node_config("bob", rdv.port()), &err)) << err;
+
+    ASSERT_TRUE(alice.expect("^rendezvous registered alice@CIC")) << alice.dump();
+    EXPECT_TRUE(alice.expect("^peer bob@CIC DISCOVERED")) << alice.dump();
+    EXPECT_TRUE(bob.expect("^peer alice@CIC DISCOVERED")) << bob.dump();
+    EXPECT_FALSE(alice.saw("^peer alice@CIC")) << "own entry must be skipped\n" << alice.dump();
+
+    // /peers answers from the table the discovery built, with the address
+    // bob registered.
+    ASSERT_TRUE(alice.command("/peers"));
+    EXPECT_TRUE(alice.expect("^bob@CIC +127\\.0\\.0\\.1:" + std::to_string(bob.port()) + " "))
+        << alice.dump();
+
+    // /quit: UNREGISTER, then exit 0; bob's next DISCOVERs no longer list it
+    // and the raw view of the server agrees.
+    auto status = alice.quit();
+    ASSERT_TRUE(status.has_value()) << alice.dump();
+    EXPECT_TRUE(status->success()) << alice.dump();
+    EXPECT_TRUE(alice.expect("^rendezvous unregistered$")) << alice.dump();
+    std::string last;
+    EXPECT_TRUE(discover_until(
+        rdv.port(),
+        [](const std::string& a) {
+            return a.find("\"bob\"") != std::string::npos &&
+                   a.find("\"alice\"") == std::string::npos;
+        },
+        &last))
+        << last;
+}
+
+TEST(NodeDiscovery, SigtermUnregistersAndExitsZero) {
+    RendezvousProcess rdv;
+    std::string err;
+    ASSERT_TRUE(rdv.start(&err)) << err;
+    NodeProcess carol;
+    NodeProcess dave;
+    ASSERT_TRUE(carol.start(node_config("carol", rdv.port()), &err)) << err;
+    ASSERT_TRUE(dave.start(node_config("dave", rdv.port()), &err)) << err;
+    ASSERT_TRUE(carol.expect("^peer dave@CIC DISCOVERED")) << carol.dump();
+    ASSERT_TRUE(dave.expect("^peer carol@CIC DISCOVERED")) << dave.dump();
+
+    std::string last;
+    ASSERT_TRUE(discover_until(
+        rdv.port(), [](const std::string& a) { return a.find("\"carol\"") != std::string::npos; },
+        &last))
+        << last;
+
+    ASSERT_TRUE(carol.proc().send_signal(SIGTERM));
+    auto status = carol.proc().wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value()) << carol.dump();
+    EXPECT_TRUE(status->success()) << carol.dump();
+    EXPECT_TRUE(carol.expect("^rendezvous unregistered$")) << carol.dump();
+    // Straight after the exit, without waiting for any ttl to lapse.
+    last = discover_raw(rdv.port());
+    EXPECT_EQ(last.find("\"carol\""), std::string::npos) << last;
+    EXPECT_NE(last.find("\"dave\""), std::string::npos) << last;
+
+    ASSERT_TRUE(dave.proc().send_signal(SIGINT));
+    status = dave.proc().wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value()) << dave.dump();
+    EXPECT_TRUE(status->success()) << dave.dump();
+    EXPECT_TRUE(dave.expect("^rendezvous unregistered$")) << dave.dump();
+}
+
+// Starts a node with no --rendezvous; the default address comes from the
+// environment. Waits for its listen line and returns the port it listens on.
+std::uint16_t start_default_node(Process& p, const std::string& name, std::uint16_t default_port,
+                                 std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--name", name, "--namespace",          "CIC",
+                                     "--port", "0",  "--discovery-interval", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::string> env = {
+        "P2PCHAT_DEFAULT_RENDEZVOUS=127.0.0.1:" + std::to_string(default_port), "NO_COLOR=1",
+        "TERM=dumb"};
+    std::string err;
+    if (!p.start(P2PCHAT_BIN, args, env, &err)) {
+        ADD_FAILURE() << err;
+        return 0;
+    }
+    std::vector<std::string> groups;
+    if (!p.wait_for_line("^info listening on [^ ]*:([0-9]+)", kEventTimeout, Stream::kStdout,
+                         &groups)) {
+        ADD_FAILURE() << "no listen line\n" << p.dump();
+        return 0;
+    }
+    return static_cast<std::uint16_t>(std::stoi(groups[1]));
+}
+
+TEST(NodeDiscovery, ServesTheRendezvousItselfWhenNoneAnswers) {
+    std::uint16_t rdv_port = free_port();
+    ASSERT_NE(rdv_port, 0);
+    std::string at = "127\\.0\\.0\\.1:" + std::to_string(rdv_port);
+
+    Process erin;
+    std::uint16_t erin_port = start_default_node(erin, "erin", rdv_port);
+    ASSERT_NE(erin_port, 0);
+    ASSERT_TRUE(erin.wait_for_line("^rendezvous serving in-process on " + at, kEventTimeout))
+        << erin.dump();
+    ASSERT_TRUE(erin.wait_for_line("^rendezvous registered erin@CIC", kEventTimeout))
+        << erin.dump();
+
+    // The second node finds a rendezvous answering there and only uses it.
+    Process frank;
+    std::uint16_t frank_port = start_default_node(frank, "frank", rdv_port);
+    ASSERT_NE(frank_port, 0);
+    EXPECT_TRUE(frank.wait_for_line("^peer erin@CIC DISCOVERED", kEventTimeout)) << frank.dump();
+    EXPECT_TRUE(erin.wait_for_line("^peer frank@CIC DISCOVERED", kEventTimeout)) << erin.dump();
+    EXPECT_FALSE(frank.has_line(std::regex("serving in-process"))) << frank.dump();
+
+    // A raw client sees both registrations in the in-process server.
+    std::string answer = discover_raw(rdv_port);
+    EXPECT_NE(answer.find("\"erin\""), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\"frank\""), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\"port\":" + std::to_string(erin_port)), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\"port\":" + std::to_string(frank_port)), std::string::npos) << answer;
+
+    ASSERT_TRUE(frank.write_line("/quit"));
+    auto status = frank.wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value()) << frank.dump();
+    EXPECT_TRUE(status->success()) << frank.dump();
+    ASSERT_TRUE(erin.send_signal(SIGTERM));
+    status = erin.wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value()) << erin.dump();
+    EXPECT_TRUE(status->success()) << erin.dump();
+}
+
+TEST(NodeDiscovery, ServeRendezvousFlagPicksAPortAndServesOthers) {
+    // A dead default address (bound, not listening) proves the flag, not the
+    // fallback, made the node serve.
+    DeadPort dead;
+    Process gina;
+    std::uint16_t gina_port =
+        start_default_node(gina, "gina", dead.port(), {"--serve-rendezvous", "127.0.0.1:0"});
+    ASSERT_NE(gina_port, 0);
+    std::vector<std::string> groups;
+    ASSERT_TRUE(gina.wait_for_line("^rendezvous serving in-process on 127\\.0\\.0\\.1:([0-9]+)",
+                                   kEventTimeout, Stream::kStdout, &groups))
+        << gina.dump();
+    std::uint16_t served = static_cast<std::uint16_t>(std::stoi(groups[1]));
+    ASSERT_NE(served, 0);
+
+    NodeProcess hank;
+    std::string err;
+    ASSERT_TRUE(hank.start(node_config("hank", served), &err)) << err;
+    EXPECT_TRUE(hank.expect("^peer gina@CIC DISCOVERED")) << hank.dump();
+    EXPECT_TRUE(gina.wait_for_line("^peer hank@CIC DISCOVERED", kEventTimeout)) << gina.dump();
+    ASSERT_TRUE(gina.write_line("/quit"));
+    auto status = gina.wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value()) << gina.dump();
+    EXPECT_TRUE(status->success()) << gina.dump();
+}
+
+TEST(NodeDiscovery, UnreachableRendezvousIsRetriedWithBackoff) {
+    DeadPort dead;
+    NodeProcess ivan;
+    std::string err;
+    ASSERT_TRUE(ivan.start(node_config("ivan", dead.port()), &err)) << err;
+    // Two failures in a row, the second retry scheduled later than the first.
+    std::vector<std::string> g1;
+    std::vector<std::string> g2;
+    ASSERT_TRUE(
+        ivan.expect("^rendezvous REGISTER failed: .*; retry in ([0-9.]+) s$", kEventTimeout, &g1))
+        << ivan.dump();
+    ASSERT_TRUE(
+        ivan.expect("^rendezvous REGISTER failed: .*; retry in ([0-9.]+) s$", kEventTimeout, &g2))
+        << ivan.dump();
+    // Jittered steps: the first retry within [0.5, 1] s, the second [1, 2] s.
+    EXPECT_LE(std::stod(g1[1]), 1.0) << ivan.dump();
+    EXPECT_GE(std::stod(g2[1]), 1.0) << ivan.dump();
+    // Still alive and answering commands; quits cleanly without a registration.
+    auto status = ivan.quit();
+    ASSERT_TRUE(status.has_value()) << ivan.dump();
+    EXPECT_TRUE(status->success()) << ivan.dump();
+}
+
+TEST(NodeDiscovery, BadOptionsAreRefusedBeforeStarting) {
+    Process p;
+    ASSERT_TRUE(p.start(P2PCHAT_BIN, {"--name", "bad name", "--namespace", "CIC"}));
+    auto status = p.wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(status->exited);
+    EXPECT_EQ(status->code, 2);
+    // Output is captured by a reader thread: wait for it rather than peek.
+    EXPECT_TRUE(p.wait_for_line("--name", kEventTimeout, Stream::kStderr)) << p.dump();
+
+    Process help;
+    ASSERT_TRUE(help.start(P2PCHAT_BIN, {"--help"}));
+    status = help.wait_exit(kEventTimeout);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(status->success());
+    EXPECT_TRUE(help.wait_for_line("--serve-rendezvous", kEventTimeout)) << help.dump();
+}
+
+}  // namespace
+}  // namespace p2p::test
