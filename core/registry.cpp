@@ -1,5 +1,8 @@
 #include "core/registry.h"
 
+// First, so RapidJSON gets json_util's UBSan exemption (see there).
+#include "core/json_util.h"
+
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
