@@ -53,13 +53,14 @@ void Node::Impl::on_send(Link& l, const PeerMessage& m) {
         send_error(l, "no_route", m.msg_id, "this node does not relay");
         return;
     }
-    bool dup = m.has_msg_id && seen.check_and_insert(m.msg_id, now());
+    std::string_view origin = m.src.empty() ? r.peer_id() : m.src;
+    bool dup = m.has_msg_id && seen.check_and_insert(origin, m.msg_id, now());
     if (dup) {
         ++stats.duplicates;
     } else {
         NodeEvent ev;
         ev.kind = EventKind::kMsg;
-        ev.peer_id = m.src.empty() ? r.peer_id() : m.src;
+        ev.peer_id = origin;
         ev.text = m.payload;
         ev.msg_id = m.msg_id;
         emit(ev);
@@ -102,7 +103,8 @@ void Node::Impl::on_pub(Link& l, const PeerMessage& m) {
         send_error(l, "bad_format", m.msg_id, "PUB dst must be * or #namespace");
         return;
     }
-    if (m.has_msg_id && seen.check_and_insert(m.msg_id, now())) {
+    std::string_view origin = m.src.empty() ? r.peer_id() : m.src;
+    if (m.has_msg_id && seen.check_and_insert(origin, m.msg_id, now())) {
         ++stats.duplicates;
         return;
     }
@@ -117,7 +119,7 @@ void Node::Impl::on_pub(Link& l, const PeerMessage& m) {
         std::memcpy(scope + 1, ns.data(), ns.size());
         ev.scope = std::string_view(scope, ns.size() + 1);
     }
-    ev.peer_id = m.src.empty() ? r.peer_id() : m.src;
+    ev.peer_id = origin;
     ev.text = m.payload;
     ev.msg_id = m.msg_id;
     emit(ev);
@@ -383,7 +385,7 @@ SendResult Node::pub(std::string_view scope, std::string_view text) {
         res.status = SendStatus::kTooLarge;
         return res;
     }
-    n.seen.check_and_insert(msg_id, n.now());  // our own PUB coming back is dropped
+    n.seen.check_and_insert(n.self, msg_id, n.now());  // our own PUB coming back is dropped
     std::size_t busy = 0;
     for (std::size_t i = 0; i < n.peers.capacity(); ++i) {
         int p = static_cast<int>(i);

@@ -17,9 +17,13 @@ SeenCache::SeenCache(std::size_t capacity, MonoMs max_age_ms)
     mask_ = size - 1;
 }
 
-std::uint64_t SeenCache::hash(std::string_view id) {
-    // FNV-1a, then a finalizer so the low bits used for the table are mixed.
+std::uint64_t SeenCache::hash(std::string_view origin, std::string_view id) {
+    // FNV-1a over origin, a separator and id, then a finalizer so the low
+    // bits used for the table are mixed.
     std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : origin)
+        h = (h ^ c) * 0x100000001b3ull;
+    h = (h ^ 0xffu) * 0x100000001b3ull;
     for (unsigned char c : id)
         h = (h ^ c) * 0x100000001b3ull;
     h ^= h >> 33;
@@ -67,14 +71,14 @@ void SeenCache::expire(MonoMs now) {
         evict_oldest();
 }
 
-bool SeenCache::contains(std::string_view id, MonoMs now) {
+bool SeenCache::contains(std::string_view origin, std::string_view id, MonoMs now) {
     expire(now);
-    return find_slot(hash(id)) != kNpos;
+    return find_slot(hash(origin, id)) != kNpos;
 }
 
-bool SeenCache::check_and_insert(std::string_view id, MonoMs now) {
+bool SeenCache::check_and_insert(std::string_view origin, std::string_view id, MonoMs now) {
     expire(now);
-    std::uint64_t h = hash(id);
+    std::uint64_t h = hash(origin, id);
     if (find_slot(h) != kNpos) return true;
     if (count_ == ring_.size()) evict_oldest();
     std::size_t idx = (head_ + count_) % ring_.size();

@@ -22,12 +22,17 @@ class SeenCache {
 
     // True when `id` was seen within the window; otherwise records it and
     // returns false.
-    bool check_and_insert(std::string_view id, MonoMs now);
-    bool contains(std::string_view id, MonoMs now);
+    bool check_and_insert(std::string_view id, MonoMs now) { return check_and_insert({}, id, now); }
+    bool contains(std::string_view id, MonoMs now) { return contains({}, id, now); }
+    // Keyed by origin and msg_id, so two origins that happen to pick the
+    // same msg_id never suppress each other.
+    bool check_and_insert(std::string_view origin, std::string_view id, MonoMs now);
+    bool contains(std::string_view origin, std::string_view id, MonoMs now);
     std::size_t size() const { return count_; }
     std::size_t capacity() const { return ring_.size(); }
 
-    static std::uint64_t hash(std::string_view id);
+    static std::uint64_t hash(std::string_view id) { return hash({}, id); }
+    static std::uint64_t hash(std::string_view origin, std::string_view id);
 
   private:
     struct Entry {

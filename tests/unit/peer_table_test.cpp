@@ -1,0 +1,70 @@
+// The peer table arena, its lookups, RTT window and the backoff schedule.
+#include "core/peer_table.h"
+
+#include <gtest/gtest.h>
+
+namespace p2p {
+namespace {
+
+TEST(PeerTable, FixedCapacityAllocFindRelease) {
+    PeerTable t(3);
+    int a = t.alloc(), b = t.alloc(), c = t.alloc();
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    ASSERT_GE(c, 0);
+    EXPECT_EQ(t.alloc(), -1);  // full: refused, never grown
+    t.at(a).set_id("alice@CIC");
+    t.at(b).set_id("bob@CIC");
+    t.at(c).is_static = true;
+    t.at(c).set_host("pi.local", 7070);
+    EXPECT_EQ(t.find("bob@CIC"), b);
+    EXPECT_EQ(t.find("carol@CIC"), -1);
+    EXPECT_EQ(t.find(""), -1);
+    EXPECT_EQ(t.find_static("pi.local", 7070), c);
+    EXPECT_EQ(t.find_static("pi.local", 7071), -1);
+    EXPECT_EQ(t.at(b).ns(), "CIC");
+    t.release(b);
+    EXPECT_EQ(t.size(), 2u);
+    EXPECT_EQ(t.find("bob@CIC"), -1);
+    int d = t.alloc();
+    EXPECT_EQ(d, b);
+    EXPECT_TRUE(t.at(d).peer_id().empty());  // recycled records start clean
+}
+
+TEST(PeerTable, RttMeanOverTheLastSamples) {
+    PeerRecord r;
+    for (int ms : {10, 20, 30})
+        r.add_rtt(ms, 4);
+    EXPECT_DOUBLE_EQ(r.rtt_mean(), 20.0);
+    for (int ms : {40, 50, 60})
+        r.add_rtt(ms, 4);
+    EXPECT_EQ(r.rtt_count, 4);
+    EXPECT_DOUBLE_EQ(r.rtt_mean(), 45.0);  // 30,40,50,60
+    EXPECT_EQ(r.last_rtt, 60);
+}
+
+TEST(PeerTable, BackoffDoublesFromOneSecondToFiveMinutesWithJitter) {
+    Rng rng(99);
+    for (int attempt = 1; attempt <= 12; ++attempt) {
+        MonoMs base = std::min<MonoMs>(1000LL << (attempt - 1), 300'000);
+        MonoMs lo = INT64_MAX, hi = 0;
+        for (int i = 0; i < 200; ++i) {
+            MonoMs d = PeerTable::backoff(attempt, 1000, 300'000, rng);
+            lo = std::min(lo, d);
+            hi = std::max(hi, d);
+        }
+        EXPECT_GE(lo, base) << attempt;
+        EXPECT_LE(hi, base + base / 4) << attempt;
+        EXPECT_GT(hi, lo) << attempt;  // jitter actually varies
+    }
+}
+
+TEST(PeerTable, HostTooLongIsRefused) {
+    PeerRecord r;
+    EXPECT_FALSE(r.set_host(std::string(PeerRecord::kHostBytes, 'h'), 1));
+    EXPECT_TRUE(r.set_host("10.0.0.1", 7000));
+    EXPECT_TRUE(r.dialable());
+}
+
+}  // namespace
+}  // namespace p2p
