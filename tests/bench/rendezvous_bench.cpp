@@ -1,0 +1,252 @@
+// Benchmark (not a test): rendezvous requests per second with one request per
+// connection, as real clients use the server, at several concurrencies, and
+// the server's resident memory.
+//
+//   bench_rendezvous_bench [--connect HOST:PORT] [--seconds S]
+//                          [--concurrency 1,16,64,256] [--request register|discover]
+//
+// Without --connect it starts `p2pchat rendezvous` itself on 127.0.0.1 with
+// the rate limit off (every connection comes from one IP) and no db file, and
+// reports its VmRSS/VmHWM from /proc. The client is one thread driving all
+// connections with epoll, so the figure is the server's, not the client's
+// thread scheduling.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+#include "tests/support/tcp_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct Options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;
+    double seconds = 2.0;
+    std::vector<int> concurrency = {1, 16, 64, 256};
+    std::string request = "register";
+};
+
+long status_kib(pid_t pid, const char* key) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    std::size_t n = std::strlen(key);
+    while (std::getline(in, line))
+        if (line.compare(0, n, key) == 0) return std::strtol(line.c_str() + n, nullptr, 10);
+    return -1;
+}
+
+struct Slot {
+    int fd = -1;
+    bool sent = false;
+    std::size_t got = 0;
+    bool newline = false;
+};
+
+struct Result {
+    long done = 0;
+    long failed = 0;
+    double seconds = 0;
+};
+
+// Keeps `conc` connections in flight for `seconds`: connect, send the request,
+// read the answer line until the server closes, repeat.
+Result run(const Options& o, int conc, const std::string& request) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(o.port);
+    ::inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    std::vector<Slot> slots(static_cast<std::size_t>(conc));
+    Result r;
+    auto open_slot = [&](std::size_t i) {
+        Slot& s = slots[i];
+        s = Slot{};
+        s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+            errno != EINPROGRESS) {
+            ++r.failed;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
+        ev.data.u64 = i;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, s.fd, &ev);
+    };
+    auto finish = [&](std::size_t i, bool ok) {
+        ::epoll_ctl(ep, EPOLL_CTL_DEL, slots[i].fd, nullptr);
+        ::close(slots[i].fd);
+        (ok ? r.done : r.failed)++;
+    };
+    auto start = Clock::now();
+    auto end = start + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(o.seconds));
+    for (std::size_t i = 0; i < slots.size(); ++i)
+        open_slot(i);
+    std::vector<epoll_event> events(static_cast<std::size_t>(conc));
+    char buf[65536];
+    bool stopping = false;
+    std::size_t open = slots.size();
+    while (open > 0) {
+        if (!stopping && Clock::now() >= end) stopping = true;
+        int n = ::epoll_wait(ep, events.data(), conc, 100);
+        for (int k = 0; k < n; ++k) {
+            std::size_t i = events[static_cast<std::size_t>(k)].data.u64;
+            Slot& s = slots[i];
+            std::uint32_t e = events[static_cast<std::size_t>(k)].events;
+            if (!s.sent && (e & EPOLLOUT)) {
+                ssize_t w = ::send(s.fd, request.data(), request.size(), MSG_NOSIGNAL);
+                if (w != static_cast<ssize_t>(request.size())) {
+                    finish(i, false);
+                    if (stopping)
+                        --open;
+                    else
+                        open_slot(i);
+                    continue;
+                }
+                s.sent = true;
+                epoll_event ev{};
+                ev.events = EPOLLIN | EPOLLRDHUP;
+                ev.data.u64 = i;
+                ::epoll_ctl(ep, EPOLL_CTL_MOD, s.fd, &ev);
+            }
+            if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                bool closed = false;
+                for (;;) {
+                    ssize_t got = ::recv(s.fd, buf, sizeof buf, 0);
+                    if (got > 0) {
+                        s.got += static_cast<std::size_t>(got);
+                        if (std::memchr(buf, '\n', static_cast<std::size_t>(got))) s.newline = true;
+                        continue;
+                    }
+                    if (got < 0 && errno == EAGAIN) break;
+                    closed = true;
+                    break;
+                }
+                if (closed) {
+                    finish(i, s.newline);
+                    if (stopping)
+                        --open;
+                    else
+                        open_slot(i);
+                }
+            }
+        }
+    }
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    ::close(ep);
+    return r;
+}
+
+bool parse_args(int argc, char** argv, Options& o) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--connect") {
+            std::string v = value();
+            auto colon = v.rfind(':');
+            if (colon == std::string::npos) return false;
+            o.host = v.substr(0, colon);
+            o.port = static_cast<std::uint16_t>(std::atoi(v.c_str() + colon + 1));
+        } else if (a == "--seconds") {
+            o.seconds = std::atof(value().c_str());
+        } else if (a == "--concurrency") {
+            o.concurrency.clear();
+            std::stringstream ss(value());
+            std::string item;
+            while (std::getline(ss, item, ','))
+                o.concurrency.push_back(std::atoi(item.c_str()));
+        } else if (a == "--request") {
+            o.request = value();
+            if (o.request != "register" && o.request != "discover") return false;
+        } else {
+            return false;
+        }
+    }
+    return o.seconds > 0 && !o.concurrency.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (!parse_args(argc, argv, o)) {
+        std::fprintf(stderr,
+                     "usage: %s [--connect HOST:PORT] [--seconds S] [--concurrency 1,16,64,256] "
+                     "[--request register|discover]\n",
+                     argv[0]);
+        return 2;
+    }
+    rlimit rl{};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+
+    p2p::test::Process server;
+    if (o.port == 0) {
+        std::string err;
+        if (!server.start(P2PCHAT_BIN,
+                          {"rendezvous", "--listen", "127.0.0.1:0", "--rate-limit", "0",
+                           "--log-level", "ERROR"},
+                          {}, &err)) {
+            std::fprintf(stderr, "cannot start %s: %s\n", P2PCHAT_BIN, err.c_str());
+            return 1;
+        }
+        std::vector<std::string> groups;
+        if (!server.wait_for_line(R"(^listening on 127\.0\.0\.1:(\d+)$)", 15s,
+                                  p2p::test::Stream::kStdout, &groups)) {
+            std::fprintf(stderr, "server did not start:\n%s", server.dump().c_str());
+            return 1;
+        }
+        o.port = static_cast<std::uint16_t>(std::stoi(groups[1]));
+    }
+
+    // DISCOVER needs a registration from our IP; give it ten peers to list.
+    for (int i = 0; i < 10; ++i) {
+        p2p::test::request_line(o.port, R"({"type":"REGISTER","namespace":"bench","name":"peer)" +
+                                            std::to_string(i) + R"(","port":)" +
+                                            std::to_string(7000 + i) + "}");
+    }
+    std::string request =
+        o.request == "register"
+            ? R"({"type":"REGISTER","namespace":"bench","name":"peer0","port":7000})"
+              "\n"
+            : R"({"type":"DISCOVER","namespace":"bench"})"
+              "\n";
+
+    std::printf("rendezvous %s on %s:%u, one request per connection, %.1f s per level\n",
+                o.request.c_str(), o.host.c_str(), o.port, o.seconds);
+    if (server.pid() > 0)
+        std::printf("server RSS at start: %ld KiB\n", p2p::test::rss_kib(server.pid()));
+    std::printf("%12s %12s %10s %14s\n", "concurrency", "requests/s", "failed", "server RSS KiB");
+    for (int conc : o.concurrency) {
+        Result r = run(o, conc, request);
+        long rss = server.pid() > 0 ? p2p::test::rss_kib(server.pid()) : -1;
+        std::printf("%12d %12.0f %10ld %14ld\n", conc, static_cast<double>(r.done) / r.seconds,
+                    r.failed, rss);
+        std::fflush(stdout);
+    }
+    if (server.pid() > 0)
+        std::printf("server peak RSS (VmHWM): %ld KiB\n", status_kib(server.pid(), "VmHWM:"));
+    return 0;
+}
