@@ -1,0 +1,337 @@
+// The shell through a real terminal: tmux runs the program in a pane, the
+// test types with send-keys, makes an event arrive, and reads the screen
+// with capture-pane. The point: an event printed while a line is half typed
+// goes above the prompt, and the typed line (and the cursor in it) survive.
+//
+// Runs shell_demo (line editor + console on a real EventLoop; events come
+// from a fifo). Uses a private tmux server (-L) so the user's tmux is never
+// touched. Skipped when tmux is not installed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
+    }
+    return out + "'";
+}
+
+// Runs a shell command, returns its stdout.
+std::string capture(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
+
+bool have_tmux() {
+    return std::system("tmux -V >/dev/null 2>&1") == 0;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+constexpr auto kTimeout = std::chrono::milliseconds(10000);
+
+// One private tmux server with one session running the demo.
+class TmuxDemo {
+  public:
+    TmuxDemo(int width, int height) {
+        static int counter = 0;
+        char dir[] = "/tmp/p2p_shell_tty_XXXXXX";
+        dir_ = ::mkdtemp(dir) ? dir : "";
+        socket_ = "p2pshell-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+        fifo_ = dir_ + "/events";
+        record_ = dir_ + "/typed";
+        history_ = dir_ + "/history";
+        width_ = width;
+        height_ = height;
+        ::mkfifo(fifo_.c_str(), 0600);
+    }
+    ~TmuxDemo() {
+        if (fifo_fd_ >= 0) ::close(fifo_fd_);
+        tmux("kill-server");
+        std::system(("rm -rf " + shell_quote(dir_)).c_str());
+    }
+
+    // Starts (or restarts) the demo in the session and waits for its prompt.
+    bool start() {
+        // HOME points at the temp dir so no ~/.editrc of the user applies.
+        std::string cmd = "env HOME=" + shell_quote(dir_) + " " + shell_quote(SHELL_DEMO_BIN) +
+                          " --fifo " + shell_quote(fifo_) + " --record " + shell_quote(record_) +
+                          " --history " + shell_quote(history_);
+        if (!started_) {
+            tmux("new-session -d -s demo -x " + std::to_string(width_) + " -y " +
+                 std::to_string(height_) + " " + shell_quote(cmd));
+            tmux("set-option -t demo remain-on-exit on");
+            started_ = true;
+        } else {
+            tmux("respawn-pane -k -t demo " + shell_quote(cmd));
+        }
+        if (!wait_until([&] { return screen().find("demo ready (libedit)") != std::string::npos; },
+                        kTimeout))
+            return false;
+        if (fifo_fd_ >= 0) ::close(fifo_fd_);
+        fifo_fd_ = ::open(fifo_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        return fifo_fd_ >= 0;
+    }
+
+    std::string tmux(const std::string& args) {
+        return capture("tmux -L " + socket_ + " -f /dev/null " + args + " 2>&1");
+    }
+    void type(const std::string& text) { tmux("send-keys -t demo -l " + shell_quote(text)); }
+    void key(const std::string& name) { tmux("send-keys -t demo " + name); }
+
+    std::string screen() { return tmux("capture-pane -p -t demo"); }
+    // Screen lines, trailing blank lines dropped.
+    std::vector<std::string> lines() {
+        std::vector<std::string> out;
+        std::stringstream ss(screen());
+        std::string line;
+        while (std::getline(ss, line))
+            out.push_back(line);
+        while (!out.empty() && out.back().find_first_not_of(' ') == std::string::npos)
+            out.pop_back();
+        return out;
+    }
+    std::string last_line() {
+        auto l = lines();
+        return l.empty() ? "" : l.back();
+    }
+    std::pair<int, int> cursor() {
+        std::string xy = tmux("display -p -t demo '#{cursor_x} #{cursor_y}'");
+        int x = -1;
+        int y = -1;
+        std::sscanf(xy.c_str(), "%d %d", &x, &y);
+        return {x, y};
+    }
+    bool dead() { return tmux("display -p -t demo '#{pane_dead}'").find('1') == 0; }
+
+    void event(const std::string& text) {
+        std::string line = text + "\n";
+        ASSERT_EQ(::write(fifo_fd_, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    }
+    bool screen_has(const std::string& text) {
+        return wait_until([&] { return screen().find(text) != std::string::npos; }, kTimeout);
+    }
+    bool last_line_is(const std::string& text) {
+        return wait_until([&] { return last_line() == text; }, kTimeout);
+    }
+    bool typed_has(const std::string& line) {
+        return wait_until([&] { return read_file(record_).find(line + "\n") != std::string::npos; },
+                          kTimeout);
+    }
+    const std::string& history_path() const { return history_; }
+
+  private:
+    std::string dir_;
+    std::string socket_;
+    std::string fifo_;
+    std::string record_;
+    std::string history_;
+    int width_;
+    int height_;
+    int fifo_fd_ = -1;
+    bool started_ = false;
+};
+
+class ShellTty : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!have_tmux())
+            GTEST_SKIP() << "tmux is not installed: the interactive shell test needs it";
+    }
+};
+
+TEST_F(ShellTty, HalfTypedLineSurvivesAnIncomingMessage) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("hello half");
+    ASSERT_TRUE(t.last_line_is("> hello half")) << t.screen();
+    auto before = t.cursor();
+    EXPECT_EQ(before.first, 12);
+
+    t.event("incoming one");
+    ASSERT_TRUE(t.screen_has("bob@CIC: incoming one")) << t.screen();
+    std::vector<std::string> lines;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            lines = t.lines();
+            return lines.size() >= 2 && lines.back() == "> hello half" &&
+                   lines[lines.size() - 2].find("bob@CIC: incoming one") != std::string::npos;
+        },
+        kTimeout))
+        << t.screen();
+    // The event took the prompt's row; the prompt moved down by one, the
+    // cursor is where it was in the line.
+    auto after = t.cursor();
+    EXPECT_EQ(after.first, 12);
+    EXPECT_EQ(after.second, before.second + 1);
+    // The prompt text itself appears once: it was erased, not left behind.
+    std::size_t prompts = 0;
+    for (const auto& l : lines)
+        prompts += l.rfind("> hello half", 0) == 0;
+    EXPECT_EQ(prompts, 1u) << t.screen();
+
+    t.type(" done");
+    t.key("Enter");
+    EXPECT_TRUE(t.typed_has("hello half done")) << t.screen();
+    EXPECT_TRUE(t.screen_has("got: hello half done")) << t.screen();
+}
+
+TEST_F(ShellTty, CursorInsideTheLineStaysPut) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("hello half");
+    ASSERT_TRUE(t.last_line_is("> hello half"));
+    t.key("Left Left Left");
+    ASSERT_TRUE(wait_until([&] { return t.cursor().first == 9; }, kTimeout));
+    t.event("while editing");
+    ASSERT_TRUE(t.screen_has("bob@CIC: while editing")) << t.screen();
+    ASSERT_TRUE(t.last_line_is("> hello half")) << t.screen();
+    EXPECT_EQ(t.cursor().first, 9);
+    // Typing goes where the cursor was.
+    t.type("XY");
+    ASSERT_TRUE(t.last_line_is("> hello hXYalf")) << t.screen();
+    t.key("Enter");
+    EXPECT_TRUE(t.typed_has("hello hXYalf"));
+}
+
+TEST_F(ShellTty, LineLongerThanTheScreenWidthSurvives) {
+    TmuxDemo t(60, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    std::string typed = "/msg bob@CIC " + std::string(90, 'w');  // wraps onto a 2nd row
+    t.type(typed);
+    std::string full = "> " + typed;
+    ASSERT_TRUE(t.last_line_is(full.substr(60))) << t.screen();
+    auto before = t.cursor();
+    t.event("across rows");
+    ASSERT_TRUE(t.screen_has("bob@CIC: across rows")) << t.screen();
+    std::vector<std::string> lines;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            lines = t.lines();
+            return lines.size() >= 3 && lines.back() == full.substr(60) &&
+                   lines[lines.size() - 2] == full.substr(0, 60) &&
+                   lines[lines.size() - 3].find("bob@CIC: across rows") != std::string::npos;
+        },
+        kTimeout))
+        << t.screen();
+    EXPECT_EQ(t.cursor().first, before.first);
+    t.key("Enter");
+    EXPECT_TRUE(t.typed_has(typed));
+}
+
+TEST_F(ShellTty, BurstOfEventsKeepsTheLine) {
+    TmuxDemo t(80, 24);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("/pub #CIC still typing");
+    ASSERT_TRUE(t.last_line_is("> /pub #CIC still typing"));
+    for (int i = 0; i < 40; ++i)
+        t.event("burst " + std::to_string(i));
+    ASSERT_TRUE(t.screen_has("bob@CIC: burst 39")) << t.screen();
+    ASSERT_TRUE(t.last_line_is("> /pub #CIC still typing")) << t.screen();
+    std::vector<std::string> lines = t.lines();
+    // Events in order, each on its own line, none overwritten by the prompt.
+    ASSERT_GE(lines.size(), 3u);
+    EXPECT_NE(lines[lines.size() - 2].find("burst 39"), std::string::npos);
+    EXPECT_NE(lines[lines.size() - 3].find("burst 38"), std::string::npos);
+    EXPECT_EQ(t.cursor().first, 24);
+}
+
+TEST_F(ShellTty, HostileMessageCannotDriveTheTerminal) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("safe");
+    ASSERT_TRUE(t.last_line_is("> safe"));
+    // Clear screen + home + a fake prompt, as raw bytes in the text.
+    t.event("x\x1b[2J\x1b[H> pwned");
+    ASSERT_TRUE(t.screen_has("bob@CIC: x\\x1b[2J\\x1b[H> pwned")) << t.screen();
+    EXPECT_NE(t.screen().find("demo ready"), std::string::npos) << "screen was cleared";
+    EXPECT_TRUE(t.last_line_is("> safe"));
+}
+
+TEST_F(ShellTty, TabCompletesCommandsAndPeerIds) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("/he");
+    t.key("Tab");
+    ASSERT_TRUE(t.last_line_is("> /help")) << t.screen();
+    t.key("C-u");
+    t.type("/msg car");
+    t.key("Tab");
+    ASSERT_TRUE(t.last_line_is("> /msg carol@CIC")) << t.screen();
+    t.type("hi");
+    t.key("Enter");
+    EXPECT_TRUE(t.typed_has("/msg carol@CIC hi")) << t.screen();
+}
+
+TEST_F(ShellTty, HistoryIsKeptInAPrivateFile) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("/peers #CIC");
+    t.key("Enter");
+    ASSERT_TRUE(t.typed_has("/peers #CIC"));
+    t.type("/quit");
+    t.key("Enter");
+    ASSERT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
+    std::string hist = read_file(t.history_path());
+    EXPECT_NE(hist.find("/peers"), std::string::npos) << hist;
+    struct stat st {};
+    ASSERT_EQ(::stat(t.history_path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    // A new run recalls it with Up.
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.key("Up");
+    ASSERT_TRUE(t.last_line_is("> /quit")) << t.screen();
+    t.key("Up");
+    ASSERT_TRUE(t.last_line_is("> /peers #CIC")) << t.screen();
+}
+
+TEST_F(ShellTty, CtrlDOnEmptyLineEndsInputAndRestoresTheTerminal) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.key("C-d");
+    ASSERT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
+}
+
+}  // namespace
