@@ -86,6 +86,13 @@ std::map<void*, std::uint32_t> collect(Poller& p, int ms, std::size_t until_coun
     return seen;
 }
 
+// One suite name per backend, so ctest lists (and reports) them apart.
+#if defined(P2P_TEST_BACKEND_KQUEUE)
+#define PollerContract KqueuePollerContract
+#else
+#define PollerContract EpollPollerContract
+#endif
+
 void* tag(int i) {
     return reinterpret_cast<void*>(static_cast<std::intptr_t>(0x1000 + i));
 }

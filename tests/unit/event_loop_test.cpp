@@ -9,10 +9,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <new>
 #include <string>
 #include <vector>
+
+// Counts C++ allocations so a test can show the loop's steady state makes none.
+static std::atomic<long> g_news{0};
+void* operator new(std::size_t n) {
+    ++g_news;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace p2p::platform {
 namespace {
@@ -336,6 +353,48 @@ TEST(EventLoop, StopFromATimerEndsRunAndRunCanBeCalledAgain) {
     loop.schedule_in(10, &r, 2);
     loop.run();
     EXPECT_EQ(r.fired.size(), 2u);
+}
+
+// Timers scheduled, fired and cancelled, fds becoming ready, hooks running:
+// after a warm-up, none of it allocates.
+TEST(EventLoop, SteadyStateDoesNotAllocate) {
+    EventLoop loop;
+    Pipe p;
+    struct Echo final : IoHandler {
+        int calls = 0;
+        void on_io(int fd, std::uint32_t) override {
+            char buf[16];
+            while (read(fd, buf, sizeof buf) > 0) {
+            }
+            ++calls;
+        }
+    } io;
+    struct Count final : TimerHandler {
+        int fired = 0;
+        void on_timer(std::uint64_t) override { ++fired; }
+    } timers;
+    int hooks = 0;
+    loop.add_before_sleep([&] { ++hooks; });
+    ASSERT_TRUE(loop.watch(p.r, kIoRead, &io));
+    auto round = [&] {
+        for (int i = 0; i < 50; ++i)
+            loop.cancel(loop.schedule_in(1000, &timers, 1));
+        for (int i = 0; i < 50; ++i)
+            loop.schedule_in(0, &timers, 2);
+        ASSERT_EQ(write(p.w, "x", 1), 1);
+        loop.run_once(100);
+        loop.run_once(0);
+    };
+    for (int i = 0; i < 20; ++i)
+        round();  // warm-up: containers reach working size
+    long before = g_news.load();
+    int fired_before = timers.fired;
+    for (int i = 0; i < 200; ++i)
+        round();
+    EXPECT_EQ(g_news.load() - before, 0);
+    EXPECT_EQ(timers.fired - fired_before, 200 * 50);
+    EXPECT_GE(io.calls, 200);
+    loop.unwatch(p.r);
 }
 
 void expect_disposition(int signo, void (*want)(int)) {
