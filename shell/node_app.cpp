@@ -1,5 +1,6 @@
 #include "shell/node_app.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -7,8 +8,8 @@
 #include <span>
 #include <string>
 
-#include "core/line_framer.h"
 #include "core/log.h"
+#include "core/node.h"
 #include "core/rendezvous_client.h"
 #include "core/rng.h"
 #include "platform/event_loop.h"
@@ -20,7 +21,10 @@
 #include "platform/terminal.h"
 #include "shell/command_parser.h"
 #include "shell/console.h"
+#include "shell/line_editor.h"
+#include "shell/line_reader.h"
 #include "shell/node_options.h"
+#include "shell/peer_links.h"
 #include "shell/rendezvous_link.h"
 #include "shell/rendezvous_server.h"
 
@@ -29,26 +33,28 @@ namespace p2p::shell {
 namespace {
 
 constexpr const char* kModule = "Node";
-// After /quit or a signal: the longest we wait for the UNREGISTER answer.
-constexpr MonoMs kShutdownGraceMs = 3'000;
+// After /quit or a signal the engine says BYE and waits up to 2 s for the
+// BYE_OKs, then the UNREGISTER takes one request (5 s at worst). Past this
+// the node exits regardless.
+constexpr MonoMs kShutdownDeadlineMs = 8'000;
 constexpr int kListenBacklog = 128;
 
-enum TimerTag : std::uint64_t { kTagShutdownDeadline = 1 };
+enum TimerTag : std::uint64_t { kTagShutdownDeadline = 1, kTagEngine = 2 };
 
 class StdoutSink final : public ConsoleSink {
   public:
     void write_lines(std::string_view lines) override { platform::write_all(1, lines); }
 };
 
-ConsoleOptions console_options(const NodeOptions& o) {
+ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
     ConsoleOptions c;
     if (o.json) {
         c.mode = ConsoleMode::kJson;
-    } else if (platform::is_tty(1)) {
+    } else if (editor && editor->interactive()) {
         c.mode = ConsoleMode::kTty;
         const char* no_colour = std::getenv("NO_COLOR");
         c.colour = !(no_colour && *no_colour);
-        c.width = platform::terminal_columns(1);
+        c.width = editor->columns();
     }
     return c;
 }
@@ -62,45 +68,92 @@ HostPort local_view(const HostPort& bound) {
     return hp;
 }
 
+NodeConfig engine_config(const NodeOptions& o, std::uint64_t seed) {
+    NodeConfig c;
+    c.name = o.name;
+    c.ns = o.ns;
+    c.features = kAllFeatures;  // the engine keeps only what it implements
+    c.max_peers = o.max_peers;
+    c.ping_interval_ms = o.ping_interval_ms;
+    c.max_reconnect_attempts = o.max_reconnect_attempts;
+    c.seed = seed;
+    return c;
+}
+
+// A peer id or scope kept across commands (/reply, plain text), without
+// allocating once reserved.
+class IdBuffer {
+  public:
+    IdBuffer() { text_.reserve(2 * kMaxNameBytes + 2); }
+    void set(std::string_view id) { text_.assign(id.substr(0, 2 * kMaxNameBytes + 1)); }
+    std::string_view get() const { return text_; }
+    bool empty() const { return text_.empty(); }
+
+  private:
+    std::string text_;
+};
+
 class NodeApp final : public RendezvousClientListener,
-                      public platform::IoHandler,
+                      public NodeHost,
+                      public LineHandler,
                       public platform::TimerHandler {
   public:
     explicit NodeApp(NodeOptions options)
         : options_(std::move(options)),
           resolver_(loop_),
-          console_(console_options(options_), stdout_sink_, loop_.clock()),
           rng_(platform::random_seed()),
-          stdin_partial_(new char[LineFramer::kPartialBytes]),
-          stdin_framer_(stdin_partial_.get()) {
+          links_(loop_, resolver_) {
         parser_.set_default_namespace(options_.ns);
-        peer_rows_.reserve(options_.max_peers);
     }
 
     ~NodeApp() override {
+        if (editor_) editor_->stop();
         driver_.reset();
         link_.reset();
         if (server_) server_->stop();
-        if (listen_fd_ >= 0) {
-            loop_.unwatch(listen_fd_);
-            platform::close_fd(listen_fd_);
-        }
-        if (stdin_watched_) loop_.unwatch(0);
+        links_.close_all();
+        links_.stop_listening();
+        if (engine_timer_) loop_.cancel(engine_timer_);
     }
 
     int run() {
+        platform::raise_fd_limit();
+        node_ = std::make_unique<Node>(engine_config(options_, rng_.next()), loop_.clock(), *this);
+        links_.attach(*node_);
+        reserve_views();
+
+        if (!options_.no_shell) {
+            LineEditorOptions eo;
+            eo.history_file = default_history_path();
+            editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
+            editor_->start(&loop_);
+            editor_->set_peer_id_source([this](std::vector<std::string>& out) {
+                PeerView v;
+                for (std::size_t i = 0; i < node_->peer_slots(); ++i)
+                    if (node_->peer_view(i, v) && !v.peer_id.empty()) out.emplace_back(v.peer_id);
+            });
+        }
+        ConsoleSink& sink = editor_ ? static_cast<ConsoleSink&>(*editor_) : stdout_sink_;
+        console_ = std::make_unique<Console>(console_options(options_, editor_.get()), sink,
+                                             loop_.clock());
+
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
         if (!start_listening()) return 1;
         if (!start_rendezvous()) return 1;
+        for (const HostPort& p : options_.static_peers)
+            if (!node_->add_static_peer(p.host, p.port))
+                console_->error("cannot add static peer " + p.to_string());
+
+        loop_.add_before_sleep([this] { before_sleep(); });
         loop_.on_signal([this](int signo) { on_signal(signo); });
-        if (!options_.no_shell) start_stdin();
         loop_.run();
+        if (editor_) editor_->stop();
         return exit_code_;
     }
 
   private:
-    // ---- start-up --------------------------------------------------------------
+    // ---- start-up ----------------------------------------------------------------------
 
     bool start_listening() {
         platform::SockAddr addr;
@@ -110,17 +163,15 @@ class NodeApp final : public RendezvousClientListener,
             return false;
         }
         std::string err;
-        listen_fd_ = platform::tcp_listen(addr, kListenBacklog, &err);
-        if (listen_fd_ < 0) {
+        if (!links_.listen(addr, kListenBacklog, &err)) {
             std::fprintf(stderr, "p2pchat: cannot listen on %s: %s\n", addr.to_string().c_str(),
                          err.c_str());
             return false;
         }
-        loop_.watch(listen_fd_, platform::kIoRead, this);
-        platform::SockAddr bound = platform::local_addr(listen_fd_);
+        platform::SockAddr bound = links_.listen_address();
         listen_port_ = bound.port();
         std::string text = "listening on " + bound.to_string() + " as " + self_id();
-        console_.info(text);
+        console_->info(text);
         P2P_INFO(kModule, "%s", text.c_str());
         return true;
     }
@@ -161,7 +212,7 @@ class NodeApp final : public RendezvousClientListener,
         platform::SockAddr bound = server_->bound_address();
         char ip[64];
         target = local_view(HostPort{bound.ip(ip, sizeof ip), bound.port()});
-        console_.rendezvous("serving in-process on " + bound.to_string());
+        console_->rendezvous("serving in-process on " + bound.to_string());
         return true;
     }
 
@@ -180,73 +231,94 @@ class NodeApp final : public RendezvousClientListener,
         link_ = std::make_unique<RendezvousLink>(loop_, resolver_);
         link_->set_server(target);
         driver_ = std::make_unique<RendezvousDriver>(loop_, *client_, *link_);
-        console_.rendezvous("using " + target.to_string());
+        console_->rendezvous("using " + target.to_string());
         client_->start();
         driver_->pump();
         return true;
     }
 
-    void start_stdin() {
-        stdin_watched_ = loop_.watch(0, platform::kIoRead, this);
-        if (!stdin_watched_) P2P_WARN(kModule, "stdin cannot be watched; commands disabled");
+    void reserve_views() {
+        peer_rows_.reserve(node_->peer_slots());
+        link_rows_.reserve(node_->link_slots());
+        route_rows_.reserve(node_->link_slots());
     }
 
     std::string self_id() const { return options_.name + "@" + options_.ns; }
 
-    // ---- I/O -------------------------------------------------------------------------
+    // ---- the reactor's side of the engine ----------------------------------------------
 
-    void on_io(int fd, std::uint32_t) override {
-        if (fd == listen_fd_) {
-            accept_all();
-        } else if (fd == 0) {
-            read_stdin();
+    // Just before the loop sleeps: write what the engine queued (one writev
+    // per link), then wake up again at the engine's next deadline.
+    void before_sleep() {
+        links_.flush();
+        arm_engine_timer();
+    }
+
+    void arm_engine_timer() {
+        MonoMs deadline = node_->next_deadline();
+        if (deadline == engine_timer_at_) return;
+        if (engine_timer_) loop_.cancel(engine_timer_);
+        engine_timer_ = 0;
+        engine_timer_at_ = deadline;
+        if (deadline != Node::kNoDeadline)
+            engine_timer_ = loop_.schedule_at(deadline, this, kTagEngine);
+    }
+
+    void on_timer(std::uint64_t tag) override {
+        if (tag == kTagEngine) {
+            engine_timer_ = 0;
+            engine_timer_at_ = Node::kNoDeadline;
+            node_->on_timer();
+        } else if (tag == kTagShutdownDeadline) {
+            shutdown_timer_ = 0;
+            P2P_WARN(kModule, "shutdown took too long; exiting anyway");
+            finish();
         }
     }
 
-    void accept_all() {
-        for (;;) {
-            platform::SockAddr peer;
-            int fd = platform::tcp_accept(listen_fd_, &peer);
-            if (fd < 0) return;
-            // Peer links are not served by this version of the node: refuse
-            // politely by closing, so the dialer backs off instead of hanging.
-            P2P_DEBUG(kModule, "connection from %s closed: links not served",
-                      peer.to_string().c_str());
-            platform::close_fd(fd);
-        }
+    // ---- NodeHost (called from inside the engine: never call back into it) -------------
+
+    bool dial(LinkId link, std::string_view host, std::uint16_t port) override {
+        return links_.dial(link, host, port);
+    }
+    void close_link(LinkId link) override { links_.close_link(link); }
+    void want_write(LinkId link) override { links_.want_write(link); }
+
+    void emit(const NodeEvent& event) override {
+        if (event.kind == EventKind::kMsg && !event.peer_id.empty()) last_from_.set(event.peer_id);
+        console_->event(event);
     }
 
-    void read_stdin() {
-        std::size_t got = 0;
-        switch (platform::read_some(0, stdin_buf_, sizeof stdin_buf_, &got)) {
-            case platform::ReadStatus::kData:
-                stdin_framer_.feed(stdin_buf_, got,
-                                   [this](LineFramer::Event ev, char* line, std::size_t len) {
-                                       if (ev == LineFramer::Event::kTooLong)
-                                           console_.error("line too long, ignored");
-                                       else
-                                           handle_line(std::string_view(line, len));
-                                   });
-                return;
-            case platform::ReadStatus::kWouldBlock:
-                return;
-            case platform::ReadStatus::kEof:
-            case platform::ReadStatus::kError:
-                // A service's stdin is often /dev/null: keep running headless.
-                loop_.unwatch(0);
-                stdin_watched_ = false;
-                P2P_INFO(kModule, "stdin closed; running without commands");
-                return;
-        }
+    void quit_complete() override {
+        // Every link is closed: now UNREGISTER (the client and its driver do
+        // not touch the engine, so this is safe from inside it).
+        links_closed_ = true;
+        client_->shutdown();
+        driver_->pump();
+        if (client_->done()) finish();
     }
 
-    // ---- commands ---------------------------------------------------------------------
+    // ---- LineHandler ---------------------------------------------------------------------
+
+    void on_line(std::string_view line) override { handle_line(line); }
+    void on_input_error(std::string_view message) override { console_->error(message); }
+    void on_eof() override {
+        if (editor_ && editor_->interactive()) {
+            begin_shutdown("end of input");  // Ctrl-D at the prompt
+            return;
+        }
+        // A service's stdin is often /dev/null: keep running headless.
+        P2P_INFO(kModule, "stdin closed; running without commands");
+    }
+
+    // ---- commands ------------------------------------------------------------------------
 
     void handle_line(std::string_view line) {
+        if (shutting_down_) return;
         ParseResult parsed;
         parser_.parse(line, parsed);
         if (!parsed.ok()) {
-            console_.error(parsed.error());
+            console_->error(parsed.error());
             return;
         }
         const Command& cmd = parsed.command();
@@ -257,46 +329,139 @@ class NodeApp final : public RendezvousClientListener,
                 begin_shutdown("quit");
                 return;
             case CommandKind::kHelp:
-                console_.help(cmd.help_topic);
+                console_->help(cmd.help_topic);
                 return;
             case CommandKind::kPeers:
                 show_peers(cmd.ns);
                 return;
+            case CommandKind::kConn:
+                show_links();
+                return;
+            case CommandKind::kRtt:
+                show_rtt();
+                return;
+            case CommandKind::kRoutes:
+                show_routes();
+                return;
+            case CommandKind::kMsg:
+                send_to(cmd.target, cmd.text);
+                return;
+            case CommandKind::kPub:
+                publish(cmd.target, cmd.text);
+                return;
+            case CommandKind::kReply:
+                if (last_from_.empty()) {
+                    console_->error("/reply: nobody has sent you a message yet");
+                    return;
+                }
+                send_to(last_from_.get(), cmd.text);
+                return;
+            case CommandKind::kText:
+                if (last_target_.empty()) {
+                    console_->error("no conversation yet: use /msg <peer_id> <text> first");
+                    return;
+                }
+                send_to(last_target_.get(), cmd.text);
+                return;
+            case CommandKind::kConnect:
+                connect(cmd);
+                return;
             case CommandKind::kReconnect:
+                node_->reconnect_all();
                 client_->request_discover();
                 driver_->pump();
-                console_.info("asking the rendezvous for peers now");
+                console_->info("redialing stale peers and asking the rendezvous for peers");
+                return;
+            case CommandKind::kWatch:
+                node_->set_watch(!node_->watching());
+                console_->info(node_->watching() ? "watch on: every protocol line is shown"
+                                                 : "watch off");
                 return;
             case CommandKind::kLog:
                 logger().set_level(cmd.level);
-                console_.info(std::string("log level ") + log_level_name(cmd.level));
+                console_->info(std::string("log level ") + log_level_name(cmd.level));
                 return;
-            default:
-                console_.error(std::string(command_name(cmd.kind).empty()
-                                               ? "sending text"
-                                               : command_name(cmd.kind)) +
-                               " needs peer links, which this node does not run");
+            case CommandKind::kMetrics:
+                console_->error("/metrics needs the metrics feature, not in this version");
                 return;
         }
     }
 
-    void show_peers(std::string_view ns) {
-        peer_rows_.clear();
-        client_->for_each_peer([this](const RendezvousClient::TrackedPeer& p) {
-            if (peer_rows_.size() == peer_rows_.capacity()) return;
-            PeerView v;
-            v.peer_id = p.id();
-            v.ns = p.ns();
-            v.host = p.address_ip();
-            v.port = p.port;
-            v.state = PeerState::kDiscovered;
-            peer_rows_.push_back(v);
-        });
-        console_.peers(std::span<const PeerView>(peer_rows_.data(), peer_rows_.size()), loop_.now(),
-                       ns);
+    void send_to(std::string_view peer_id, std::string_view text) {
+        last_target_.set(peer_id);
+        SendResult r = node_->send(peer_id, text);
+        if (r.status != SendStatus::kQueued)
+            console_->error("not sent to " + std::string(peer_id) + ": " +
+                            send_status_name(r.status));
     }
 
-    // ---- shutdown -----------------------------------------------------------------------
+    void publish(std::string_view scope, std::string_view text) {
+        SendResult r = node_->pub(scope, text);
+        if (r.status != SendStatus::kQueued) {
+            console_->error("not published to " + std::string(scope) + ": " +
+                            send_status_name(r.status));
+            return;
+        }
+        char info[160];
+        std::snprintf(info, sizeof info, "published %s to %.*s on %zu link%s", r.msg_id,
+                      static_cast<int>(std::min<std::size_t>(scope.size(), 70)), scope.data(),
+                      r.links, r.links == 1 ? "" : "s");
+        console_->info(info);
+    }
+
+    void connect(const Command& cmd) {
+        if (cmd.target_kind == TargetKind::kHostPort) {
+            if (!node_->add_static_peer(cmd.host, cmd.port))
+                console_->error("cannot dial " + std::string(cmd.target) +
+                                ": peer table full or bad address");
+            else
+                console_->info("dialing " + std::string(cmd.target));
+            return;
+        }
+        if (!node_->connect_peer(cmd.target))
+            console_->error("unknown peer " + std::string(cmd.target) + " (see /peers)");
+    }
+
+    void collect_peers() {
+        peer_rows_.clear();
+        PeerView v;
+        for (std::size_t i = 0; i < node_->peer_slots(); ++i)
+            if (node_->peer_view(i, v)) peer_rows_.push_back(v);
+    }
+
+    void show_peers(std::string_view ns) {
+        collect_peers();
+        console_->peers(peer_rows_, loop_.now(), ns);
+    }
+
+    void show_rtt() {
+        collect_peers();
+        console_->rtt(peer_rows_);
+    }
+
+    void show_links() {
+        link_rows_.clear();
+        LinkView v;
+        for (std::size_t i = 0; i < node_->link_slots(); ++i)
+            if (node_->link_view(i, v)) link_rows_.push_back(v);
+        console_->links(link_rows_, loop_.now());
+    }
+
+    // Direct links only: the relay's route cache comes with the relay feature.
+    void show_routes() {
+        collect_peers();
+        route_rows_.clear();
+        for (const PeerView& p : peer_rows_) {
+            if (p.state != PeerState::kConnected || p.peer_id.empty()) continue;
+            RouteRow row;
+            row.dst = p.peer_id;
+            row.rtt_ms = p.rtt_count > 0 ? p.rtt_mean_ms : -1;
+            route_rows_.push_back(row);
+        }
+        console_->routes(route_rows_);
+    }
+
+    // ---- shutdown -------------------------------------------------------------------------
 
     void on_signal(int signo) {
         if (shutting_down_) {
@@ -307,26 +472,16 @@ class NodeApp final : public RendezvousClientListener,
         begin_shutdown(signo == 2 ? "SIGINT" : "SIGTERM");
     }
 
+    // BYE on every link (the engine waits for the BYE_OKs), then UNREGISTER
+    // once quit_complete() says the links are closed, then exit.
     void begin_shutdown(const char* why) {
         if (shutting_down_) return;
         shutting_down_ = true;
         P2P_INFO(kModule, "shutting down (%s)", why);
-        if (stdin_watched_) {
-            loop_.unwatch(0);
-            stdin_watched_ = false;
-        }
-        shutdown_timer_ = loop_.schedule_in(kShutdownGraceMs, this, kTagShutdownDeadline);
-        client_->shutdown();
-        driver_->pump();
-        if (client_->done()) finish();
-    }
-
-    void on_timer(std::uint64_t tag) override {
-        if (tag == kTagShutdownDeadline) {
-            shutdown_timer_ = 0;
-            P2P_WARN(kModule, "no UNREGISTER answer in time; exiting anyway");
-            finish();
-        }
+        if (editor_) editor_->stop();
+        links_.stop_listening();
+        shutdown_timer_ = loop_.schedule_in(kShutdownDeadlineMs, this, kTagShutdownDeadline);
+        node_->quit();
     }
 
     void finish() {
@@ -335,15 +490,15 @@ class NodeApp final : public RendezvousClientListener,
         loop_.stop();
     }
 
-    // ---- RendezvousClientListener ------------------------------------------------------
+    // ---- RendezvousClientListener ---------------------------------------------------------
 
     void on_registered(std::string_view ip, std::int64_t port, std::int64_t ttl) override {
         char text[256];
         std::snprintf(text, sizeof text,
                       "registered %s port %u (seen as %.*s:%" PRId64 ", ttl %" PRId64 " s)",
                       self_id().c_str(), static_cast<unsigned>(listen_port_),
-                      static_cast<int>(ip.size()), ip.data(), port, ttl);
-        console_.rendezvous(text);
+                      static_cast<int>(std::min<std::size_t>(ip.size(), 64)), ip.data(), port, ttl);
+        console_->rendezvous(text);
     }
 
     void on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) override {
@@ -353,29 +508,21 @@ class NodeApp final : public RendezvousClientListener,
         char text[160];
         std::snprintf(text, sizeof text, "discovered %zu peer%s (%zu listed, %zu tracked)", usable,
                       usable == 1 ? "" : "s", listed, tracked);
-        console_.rendezvous(text);
+        console_->rendezvous(text);
     }
 
+    // The engine owns the peer table and reports its changes itself.
     void on_peer(const RdvPeerEvent& e) override {
-        char detail[96];
-        NodeEvent ev;
-        ev.kind = EventKind::kPeer;
-        ev.peer_id = e.peer_id;
-        switch (e.change) {
-            case RdvPeerChange::kDiscovered:
-            case RdvPeerChange::kUpdated:
-                if (e.change == RdvPeerChange::kUpdated && !e.address_changed) return;
-                std::snprintf(detail, sizeof detail, "%.*s:%u", static_cast<int>(e.ip.size()),
-                              e.ip.data(), static_cast<unsigned>(e.port));
-                ev.state = PeerState::kDiscovered;
-                ev.reason = detail;
-                break;
-            case RdvPeerChange::kExpired:
-                ev.state = PeerState::kGone;
-                ev.reason = "registration expired";
-                break;
-        }
-        console_.event(ev);
+        PeerAdvert a;
+        a.change = e.change == RdvPeerChange::kDiscovered ? AdvertChange::kDiscovered
+                   : e.change == RdvPeerChange::kUpdated  ? AdvertChange::kUpdated
+                                                          : AdvertChange::kExpired;
+        a.peer_id = e.peer_id;
+        a.ip = e.ip;
+        a.port = e.port;
+        a.expires_in_s = e.expires_in_s;
+        a.reregistered = e.reregistered;
+        node_->on_peer_advert(a);
     }
 
     void on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
@@ -390,25 +537,31 @@ class NodeApp final : public RendezvousClientListener,
                           static_cast<int>(std::min<std::size_t>(reason.size(), 300)),
                           reason.data(), static_cast<double>(retry_in_ms) / 1000.0);
         }
-        console_.rendezvous(text);
+        console_->rendezvous(text);
     }
 
     void on_unregistered(bool ok, std::string_view reason) override {
-        if (ok) {
-            console_.rendezvous("unregistered");
-        } else {
-            console_.rendezvous("unregister failed: " + std::string(reason));
-        }
-        if (shutting_down_) finish();
+        if (ok)
+            console_->rendezvous("unregistered");
+        else
+            console_->rendezvous("unregister failed: " + std::string(reason));
+        if (shutting_down_ && links_closed_) finish();
     }
 
     NodeOptions options_;
     platform::EventLoop loop_;
     platform::Resolver resolver_;
-    StdoutSink stdout_sink_;
-    Console console_;
     Rng rng_;
+    StdoutSink stdout_sink_;
+    std::unique_ptr<LineEditor> editor_;
+    std::unique_ptr<Console> console_;
     CommandParser parser_;
+
+    std::unique_ptr<Node> node_;
+    PeerLinks links_;
+    platform::TimerId engine_timer_ = 0;
+    MonoMs engine_timer_at_ = Node::kNoDeadline;
+    std::uint16_t listen_port_ = 0;
 
     std::unique_ptr<RendezvousServer> server_;  // when serving in-process
     std::unique_ptr<RendezvousClient> client_;
@@ -417,16 +570,14 @@ class NodeApp final : public RendezvousClientListener,
     bool reported_discovery_ = false;
     std::size_t last_usable_ = 0;
 
-    int listen_fd_ = -1;
-    std::uint16_t listen_port_ = 0;
-
-    bool stdin_watched_ = false;
-    std::unique_ptr<char[]> stdin_partial_;
-    LineFramer stdin_framer_;
-    char stdin_buf_[4096];
-
     std::vector<PeerView> peer_rows_;
+    std::vector<LinkView> link_rows_;
+    std::vector<RouteRow> route_rows_;
+    IdBuffer last_from_;    // /reply goes here
+    IdBuffer last_target_;  // plain text goes here
+
     bool shutting_down_ = false;
+    bool links_closed_ = false;
     platform::TimerId shutdown_timer_ = 0;
     int exit_code_ = 0;
 };
