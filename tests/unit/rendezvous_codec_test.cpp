@@ -58,9 +58,9 @@ TEST(RendezvousWire, EscapesAndOverflow) {
                   return rdv::encode_error(b, c, std::string_view("a\"\\\n\0b", 6));
               }),
               "{\"status\":\"ERROR\",\"message\":\"a\\\"\\\\\\n\\u0000b\"}\n");
-    char small[10];
-    EXPECT_EQ(rdv::encode_ok(small, sizeof small), 0u);
-    EXPECT_EQ(rdv::encode_ok(small, 16), 16u);  // exactly fits
+    char small[16];
+    EXPECT_EQ(rdv::encode_ok(small, 15), 0u);
+    EXPECT_EQ(rdv::encode_ok(small, sizeof small), 16u);  // exactly fits
 }
 
 TEST(RendezvousWire, DiscoverAnswer) {
