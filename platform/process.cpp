@@ -49,10 +49,6 @@ std::uint64_t random_seed() {
     return seed;
 }
 
-bool is_tty(int fd) {
-    return isatty(fd) == 1;
-}
-
 long rss_kib() {
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 
+#include "platform/terminal.h"  // is_tty lives there
+
 namespace p2p::platform {
 
 // Raises the soft RLIMIT_NOFILE to the hard limit (a node or rendezvous with
@@ -10,7 +12,6 @@ namespace p2p::platform {
 long raise_fd_limit();
 // A seed for core's Rng: getrandom() where available, else time ^ pid.
 std::uint64_t random_seed();
-bool is_tty(int fd);
 // Resident set size in KiB from /proc/self/statm; -1 where there is no /proc.
 long rss_kib();
 
