@@ -22,7 +22,7 @@ void LineBuilder::wrap(int width, int indent, int max_lines) {
 }
 
 void LineBuilder::raw(std::string_view s) {
-    if (cut_) return;
+    if (cut_ || s.empty()) return;
     if (len_ + s.size() + kSlack > cap_) return;
     std::memcpy(buf_ + len_, s.data(), s.size());
     len_ += s.size();
@@ -102,12 +102,13 @@ void LineBuilder::start_line() {
 }
 
 void LineBuilder::append_cell(std::string_view s) {
-    if (len_ + s.size() + kSlack > cap_) return;
+    if (s.empty() || len_ + s.size() + kSlack > cap_) return;
     std::memcpy(buf_ + len_, s.data(), s.size());
     len_ += s.size();
 }
 
 void LineBuilder::append_unchecked(const char* s, std::size_t n) {
+    if (n == 0) return;  // s may be null (an empty string_view)
     if (len_ + n > cap_) n = cap_ - len_;
     std::memcpy(buf_ + len_, s, n);
     len_ += n;
