@@ -92,6 +92,9 @@ struct NodeConfig {
     // A peer that answered HELLO_REJECT ("already connected") is retried only
     // after this long, without counting an attempt.
     MonoMs reject_retry_ms = 30'000;
+    // A STALE peer we cannot dial (known only from its inbound link) is
+    // removed after this long unless it links again.
+    MonoMs forget_stale_ms = 600'000;
 
     // Outgoing queue per link. Control messages (PONG, ACK, BYE, ERROR) may
     // fill it; user and relayed data stop `control_reserve_bytes` earlier.
@@ -220,7 +223,7 @@ struct PeerView {
     std::uint16_t port = 0;
     PeerState state = PeerState::kDiscovered;
     bool is_static = false;
-    bool said_bye = false;  // not redialed until it re-registers
+    bool said_bye = false;  // left with BYE (state GONE): not redialed until it re-registers
     LinkId link = kNoLink;  // the link messages go on, if any
     LinkDirection direction = LinkDirection::kOutbound;
     double rtt_mean_ms = 0;  // mean of the last samples; 0 when none

@@ -62,18 +62,28 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
         r.state = PeerState::kStale;
         return;
     }
-    if (!r.is_static && !r.has_advert) {
-        // Known only from an inbound link (or its registration lapsed): we
-        // have no address to dial it back.
-        remove_peer(p, why);
-        return;
-    }
     char detail[160];
     MonoMs t = now();
     r.next_attempt = 0;
     if (r.said_bye) {
+        // It left on purpose: GONE (not a lost link), kept so a fresh
+        // registration can bring it back.
         std::snprintf(detail, sizeof detail, "%s; not redialed until it re-registers", why);
-    } else if (r.rejected) {
+        timers.clear(peer_timer(p));
+        set_state(p, PeerState::kGone, detail);
+        fail_waiting(p, "peer_unreachable");
+        return;
+    }
+    if (!r.is_static && !r.has_advert) {
+        // Known only from its inbound link (or its registration lapsed): no
+        // address to dial back. STALE for a while in case it dials us again.
+        std::snprintf(detail, sizeof detail, "%s; no address to redial", why);
+        timers.set(peer_timer(p), t + cfg.forget_stale_ms);
+        set_state(p, PeerState::kStale, detail);
+        fail_waiting(p, "peer_unreachable");
+        return;
+    }
+    if (r.rejected) {
         r.next_attempt = t + cfg.reject_retry_ms;
         std::snprintf(detail, sizeof detail, "%s; retry in %lld s", why,
                       static_cast<long long>(cfg.reject_retry_ms / 1000));
@@ -110,6 +120,10 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
 
 void Node::Impl::peer_timer_fired(int p) {
     PeerRecord& r = peers.at(p);
+    if (!r.is_static && !r.has_advert && r.link == kNoLink && r.dialing == kNoLink) {
+        remove_peer(p, "forgotten");
+        return;
+    }
     r.next_attempt = 0;
     if (r.link == kNoLink && r.dialing == kNoLink && !r.said_bye) start_dial(p);
 }

@@ -170,7 +170,7 @@ TEST_F(Chat, QuitSaysByeAndThePeerDoesNotRedialUntilReregistered) {
     ASSERT_TRUE(net.run_until([&] { return a.quit_done; }, 3000)) << dump();
     PeerView v;
     ASSERT_TRUE(b.peer_state("alice@CIC", v));
-    EXPECT_EQ(v.state, PeerState::kStale);
+    EXPECT_EQ(v.state, PeerState::kGone);  // it left; not a lost link
     EXPECT_TRUE(v.said_bye);
     EXPECT_EQ(v.next_attempt_at, 0);
     EXPECT_EQ(a.node().link_count(), 0u);

@@ -259,8 +259,15 @@ TEST(Session, KeepAliveDeclaresTheLinkDeadAfterThreeUnansweredPings) {
     EXPECT_TRUE(has(out[0], "\"dst\":\"bob@CIC\""));
     EXPECT_EQ(h.closed.count(l), 1u);
     PeerView v;
-    // Known only from its inbound link (no address to redial): removed.
+    // Marked STALE; known only from its inbound link (no address to
+    // redial), it is forgotten after a while unless it links again.
+    ASSERT_TRUE(h.peer("bob@CIC", v));
+    EXPECT_EQ(v.state, PeerState::kStale);
+    EXPECT_EQ(v.next_attempt_at, 0);
+    std::size_t dials = h.dials.size();
+    h.advance(h.node->config().forget_stale_ms);
     EXPECT_FALSE(h.peer("bob@CIC", v));
+    EXPECT_EQ(h.dials.size(), dials);
 }
 
 TEST(Session, PongResetsTheMissCountAndGivesRtt) {
@@ -305,7 +312,7 @@ TEST(Session, ByeIsAnsweredAndThePeerIsNotRedialed) {
     EXPECT_EQ(h.closed.count(l), 1u);
     PeerView v;
     ASSERT_TRUE(h.peer("bob@CIC", v));
-    EXPECT_EQ(v.state, PeerState::kStale);
+    EXPECT_EQ(v.state, PeerState::kGone);  // it left; not a lost link
     EXPECT_TRUE(v.said_bye);
     std::size_t dials = h.dials.size();
     h.advance(600000);
