@@ -192,19 +192,22 @@ class LegacyInterop : public ::testing::Test {
     }
 
     // Node -> legacy: typed back to back, so the node must pace them (one
-    // write each, one SEND awaiting its ACK); all delivered, none dropped.
-    void node_to_legacy(LegacyPeer& legacy, int n) {
-        for (int i = 0; i < n; ++i)
-            ASSERT_TRUE(node_.command("/msg legacy@CIC from node " + std::to_string(i)));
+    // write each, one SEND awaiting its ACK); all delivered, in order, none
+    // dropped. `round` keeps the texts of successive calls apart.
+    void node_to_legacy(LegacyPeer& legacy, int n, const std::string& round) {
+        std::size_t before = legacy.snapshot().send_payloads().size();
+        std::vector<std::string> expected;
+        for (int i = 0; i < n; ++i) {
+            expected.push_back(round + " from node " + std::to_string(i));
+            ASSERT_TRUE(node_.command("/msg legacy@CIC " + expected.back()));
+        }
         for (int i = 0; i < n; ++i)
             ASSERT_TRUE(node_.expect("^delivered \\S+ to legacy@CIC")) << node_.dump();
         ASSERT_TRUE(legacy.wait_until(
-            [&](const LegacyState& s) { return static_cast<int>(s.send_payloads().size()) >= n; }));
-        auto state = legacy.snapshot();
-        std::vector<std::string> expected;
-        for (int i = 0; i < n; ++i)
-            expected.push_back("from node " + std::to_string(i));
-        EXPECT_EQ(state.send_payloads(), expected);
+            [&](const LegacyState& s) { return s.send_payloads().size() >= before + n; }));
+        auto all = legacy.snapshot().send_payloads();
+        std::vector<std::string> got(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
+        EXPECT_EQ(got, expected);
     }
 
     void expect_nothing_lost(LegacyPeer& legacy) {
@@ -230,7 +233,7 @@ TEST_F(LegacyInterop, LegacyDialsUsAndMessagesFlowBothWays) {
     EXPECT_FALSE(contains(state.remote_features, "relay")) << "HELLO_OK must be an intersection";
 
     legacy_to_node(legacy, 3);
-    node_to_legacy(legacy, 5);
+    node_to_legacy(legacy, 5, "first");
     legacy_to_node(legacy, 2);
     expect_nothing_lost(legacy);
 }
@@ -246,9 +249,9 @@ TEST_F(LegacyInterop, WeDialLegacyAndMessagesFlowBothWays) {
     EXPECT_EQ(hello.type, "HELLO");
     EXPECT_EQ(JsonLine(hello.line).str("peer_id"), "node@CIC");
 
-    node_to_legacy(legacy, 5);
+    node_to_legacy(legacy, 5, "first");
     legacy_to_node(legacy, 3);
-    node_to_legacy(legacy, 2);
+    node_to_legacy(legacy, 2, "second");
     expect_nothing_lost(legacy);
 }
 
@@ -315,7 +318,7 @@ TEST_F(LegacyInterop, EveryLineTheNodeWritesCarriesTtlAtLeastOne) {
     LegacyPeer legacy(fast_options());
     ASSERT_TRUE(legacy.dial(node_.port()));
     ASSERT_TRUE(node_.wait_link_up("legacy@CIC")) << node_.dump();
-    node_to_legacy(legacy, 2);
+    node_to_legacy(legacy, 2, "ttl");
     for (const auto& r : legacy.snapshot().received) {
         JsonLine json(r.line);
         auto ttl = json.integer("ttl");
