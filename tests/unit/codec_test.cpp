@@ -82,7 +82,8 @@ std::vector<std::string> keys_of(const std::string& line) {
     doc.Parse(line.data(), line.size());
     std::vector<std::string> keys;
     if (doc.HasParseError() || !doc.IsObject()) return keys;
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it)
+    const rapidjson::Value& root = doc;  // const iterators: unambiguous under C++20
+    for (auto it = root.MemberBegin(); it != root.MemberEnd(); ++it)
         keys.emplace_back(it->name.GetString());
     return keys;
 }
