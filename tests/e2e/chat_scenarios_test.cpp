@@ -271,9 +271,18 @@ TEST_F(ChatScenario, TooLargeMessageRefusedBeforeSending) {
     auto& alice = node("alice", dead_.port());
     auto& bob = node("bob", dead_.port(), {alice.address()});
     ASSERT_TRUE(links_up(bob, {"alice@CIC"}));
-    ASSERT_TRUE(bob.command("/msg alice@CIC " + std::string(33000, 'y')));
-    EXPECT_TRUE(bob.expect("^(undelivered|error) .*(message_too_large|too large|too long)"))
+    // The typed line fits the console's 32768-byte input line, but the SEND
+    // it would make (payload plus JSON fields) does not fit a wire line.
+    std::string payload(32740, 'y');
+    ASSERT_LT(("/msg alice@CIC " + payload).size(), 32768u);
+    ASSERT_TRUE(bob.command("/msg alice@CIC " + payload));
+    EXPECT_TRUE(
+        bob.expect("^(undelivered \\S+ to alice@CIC: message_too_large|error "
+                   ".*message_too_large)"))
         << bob.dump();
+    // A typed line too long for the console itself is refused out loud.
+    ASSERT_TRUE(bob.command("/msg alice@CIC " + std::string(33000, 'y')));
+    EXPECT_TRUE(bob.expect("^error .*(too long|longer than)")) << bob.dump();
     // The link is unharmed and nothing oversized reached alice.
     ASSERT_TRUE(msg_delivered(bob, alice, "small one"));
     EXPECT_FALSE(alice.saw("yyyyyyyyyy")) << alice.dump();
