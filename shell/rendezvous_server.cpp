@@ -405,6 +405,8 @@ void RendezvousServer::answer(Conn& c, std::string_view reply) {
         close_conn(c);
         return;
     }
+    P2P_DEBUG("Rendezvous", "answer to %s:%u: %zu of %zu bytes wait for the socket", c.ip, c.port,
+              reply.size() - written, reply.size());
     c.pending.assign(reply.data() + written, reply.size() - written);
     c.pending_off = 0;
     m.pending_bytes += c.pending.size();

@@ -295,6 +295,49 @@ TEST(RendezvousServer, CorruptDbIsReportedKeptAsideAndServerStartsEmpty) {
     EXPECT_NE(read_text(db).find("alice"), std::string::npos);
 }
 
+TEST(RendezvousServer, LargeDiscoverAnswerReachesASlowReader) {
+    // 30000 registrations with long fields: a ~7 MB answer, more than the
+    // kernel takes in one write while the client does not read (a 4 MB send
+    // buffer at most, a 128 KB receive window until the client reads), so the
+    // server must queue the rest and resume when the socket drains.
+    constexpr int kEntries = 30000;
+    const std::string ns(64, 'n');
+    TempDir dir;
+    std::string db = dir.file("peers.json");
+    {
+        std::ofstream out(db);
+        out << "[";
+        for (int i = 0; i < kEntries; ++i) {
+            char name[80], ip[80];
+            std::snprintf(name, sizeof name, "%064d", i);
+            // Only the first entry is ours; the others may come from anywhere.
+            std::snprintf(ip, sizeof ip, "2001:db8:ffff:ffff:ffff:ffff:%04x:%04x", i >> 16,
+                          i & 0xffff);
+            out << (i ? "," : "") << R"({"ip":")" << (i == 0 ? "127.0.0.1" : ip) << R"(","name":")"
+                << name << R"(","namespace":")" << ns << R"(","port":)" << (1000 + i % 60000)
+                << R"(,"ttl":86400,"timestamp":"2999-01-01T00:00:00+00:00"})";
+        }
+        out << "]";
+    }
+    Server s({"--max-registrations", "40000"}, db);
+    TcpClient c;
+    ASSERT_TRUE(c.connect(s.port));
+    ASSERT_TRUE(c.send_line(R"({"type":"DISCOVER","namespace":")" + ns + R"("})"));
+    EXPECT_TRUE(s.proc.wait_for_line("bytes wait for the socket", 10s, Stream::kStderr))
+        << s.proc.dump();
+    std::string answer;
+    ASSERT_EQ(c.read_line(&answer, 20s), TcpClient::Read::kLine);
+    EXPECT_GT(answer.size(), 7'000'000u);
+    EXPECT_EQ(answer.rfind(R"({"status":"OK","peers":[{"ip":"127.0.0.1","port":1000,)", 0), 0u);
+    std::size_t entries = 0;
+    for (std::size_t pos = 0; (pos = answer.find("\"expires_in\":", pos)) != std::string::npos;
+         ++pos)
+        ++entries;
+    EXPECT_EQ(entries, static_cast<std::size_t>(kEntries));
+    EXPECT_EQ(answer.substr(answer.size() - 3), "}]}");
+    EXPECT_TRUE(c.wait_closed(5s));
+}
+
 TEST(RendezvousServer, HelpDocumentsEveryFlagAndBadFlagsAreRefused) {
     Process help;
     ASSERT_TRUE(help.start(P2PCHAT_BIN, {"rendezvous", "--help"}));
