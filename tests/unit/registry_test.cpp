@@ -3,10 +3,29 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
+
+// Counts heap allocations, to show that steady-state requests make none.
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace p2p {
 namespace {
@@ -59,6 +78,7 @@ class RegistryTest : public ::testing::Test {
 
     ManualClock clock;
     Registry registry{clock};
+    char scratch[4096];
 };
 
 // ---- REGISTER -------------------------------------------------------------------
@@ -355,6 +375,44 @@ TEST_F(RegistryTest, FullRegistryRefusesNewKeysButRenewsExistingOnes) {
     clock.advance(6'000);  // "a" expires and frees its slot
     EXPECT_NE(ask_small(R"({"type":"REGISTER","namespace":"C","name":"c","port":1})").find("OK"),
               std::string::npos);
+}
+
+TEST_F(RegistryTest, SteadyStateRequestsDoNotAllocate) {
+    for (int i = 0; i < 20; ++i)
+        reg("CIC", "peer" + std::to_string(i), 7000 + i);
+    std::vector<std::string> lines = {
+        R"({"type":"REGISTER","namespace":"CIC","name":"peer3","port":"7100","ttl":60})",
+        R"({"type":"DISCOVER","namespace":"CIC"})",
+        R"({"type":"DISCOVER"})",
+        R"({"type":"UNREGISTER","namespace":"CIC","name":"nobody"})",
+        R"({"type":"UNREGISTER","namespace":"CIC","port":"abc"})",
+        R"({"type":"REGISTER","namespace":"CIC","name":"peer4","port":0})",
+        "not json",
+        ""};
+    for (auto& l : lines)
+        l.push_back('\0');
+    std::string_view reply;
+    auto round = [&] {
+        for (auto& l : lines) {
+            std::memcpy(scratch, l.data(), l.size());
+            reply = registry.handle(scratch, l.size() - 1, kIp, 1);
+            ASSERT_FALSE(reply.empty());
+            registry.admit(kOtherIp, 1, &reply);
+        }
+    };
+    round();  // warm-up: answer buffers reach their working size
+    long before = g_allocations.load();
+    for (int i = 0; i < 100; ++i) {
+        for (auto& l : lines) {
+            std::memcpy(scratch, l.data(), l.size());
+            reply = registry.handle(scratch, l.size() - 1, kIp, 1);
+        }
+        registry.admit(kOtherIp, 1, &reply);
+        clock.advance(10);
+    }
+    EXPECT_EQ(g_allocations.load() - before, 0);
+    auto counted = std::make_unique<int>(1);  // the counter does see allocations
+    EXPECT_EQ(g_allocations.load() - before, 1);
 }
 
 // ---- rate limit -----------------------------------------------------------------
