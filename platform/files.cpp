@@ -142,6 +142,11 @@ std::string move_aside(const std::string& path, std::string* err) {
         std::string target = i == 0 ? base : base + "-" + std::to_string(i);
         struct stat st {};
         if (::lstat(target.c_str(), &st) == 0) continue;
+        // Only a name that certainly does not exist is free.
+        if (errno != ENOENT) {
+            set_err(err, "move aside " + path + ": cannot check " + target, errno);
+            return "";
+        }
         if (::rename(path.c_str(), target.c_str()) < 0) {
             set_err(err, "rename " + path + " to " + target, errno);
             return "";
