@@ -10,14 +10,17 @@
 //     if (!root) -> not JSON (also: too deep, embedded NUL, longer than the limit)
 //     if (const json::Value* v = json::member(*root, "type"); v && v->IsString())
 //         std::string_view type = json::view(*v);
-// The root and every view into it stay valid until the next parse_line() on
-// the same arena, and only while `line` is alive (strings point into it).
+// The root and its Values stay valid until the next parse_line() on the same
+// arena. String views taken from it point into `line` (in-situ parse), so
+// they outlive the next parse and stay valid as long as `line` does.
 //
 // Usage (encode):
 //     json::FixedWriter w(out, cap);
-//     w->StartObject(); json::put(*w, "type", "PING"); ... w->EndObject();
-//     if (w.overflowed()) -> did not fit
-//     std::size_t n = w.size();
+//     w.note(w->StartObject());
+//     json::put(w, "type", "PING");  // put_int, put_bool, ... likewise
+//     w.note(w->EndObject());
+//     w.put_raw('\n');
+//     if (w.failed()) -> did not fit (or NaN); else w.size() bytes written
 #pragma once
 // RapidJSON 1.1.0's internal::Stack computes `nullptr + n` on its first push
 // (fixed in later upstream versions, not in Debian's 1.1.0); clang's UBSan
