@@ -3,9 +3,12 @@
 // with capture-pane. The point: an event printed while a line is half typed
 // goes above the prompt, and the typed line (and the cursor in it) survive.
 //
-// Runs shell_demo (line editor + console on a real EventLoop; events come
-// from a fifo). Uses a private tmux server (-L) so the user's tmux is never
-// touched. Skipped when tmux is not installed.
+// Two programs are driven: shell_demo (line editor + console on a real
+// EventLoop; events come from a fifo), for precise checks of the editor, and
+// the real p2pchat: two nodes and a rendezvous over loopback, where one node
+// /msg's the other while that one has a half-typed line. A private tmux
+// server (-L) is used so the user's tmux is never touched. Skipped when tmux
+// is not installed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -16,10 +19,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/support/process.h"
 
 namespace {
 
@@ -113,6 +119,15 @@ class TmuxDemo {
         fifo_fd_ = ::open(fifo_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         return fifo_fd_ >= 0;
     }
+
+    // Runs `cmd` (a shell command line) in the session.
+    void start_command(const std::string& cmd) {
+        tmux("new-session -d -s demo -x " + std::to_string(width_) + " -y " +
+             std::to_string(height_) + " " + shell_quote(cmd));
+        tmux("set-option -t demo remain-on-exit on");
+        started_ = true;
+    }
+    const std::string& dir() const { return dir_; }
 
     std::string tmux(const std::string& args) {
         return capture("tmux -L " + socket_ + " -f /dev/null " + args + " 2>&1");
@@ -332,6 +347,83 @@ TEST_F(ShellTty, CtrlDOnEmptyLineEndsInputAndRestoresTheTerminal) {
     ASSERT_TRUE(t.start()) << t.screen();
     t.key("C-d");
     ASSERT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
+}
+
+// ---- the real node ---------------------------------------------------------------
+
+TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
+    using p2p::test::Process;
+    using p2p::test::Stream;
+    using std::chrono::milliseconds;
+    TmuxDemo t(100, 30);
+
+    Process rdv;
+    ASSERT_TRUE(rdv.start(P2PCHAT_BIN, {"rendezvous", "--listen", "127.0.0.1:0"}));
+    std::vector<std::string> groups;
+    ASSERT_TRUE(rdv.wait_for_line(R"(listening on 127\.0\.0\.1:(\d+))", milliseconds(10000),
+                                  Stream::kStdout, &groups))
+        << rdv.dump();
+    std::string rdv_addr = "127.0.0.1:" + groups[1];
+
+    // bob: the person at the terminal. Logs go to a file, not the screen.
+    std::string bob_cmd = "env HOME=" + shell_quote(t.dir()) + " " + shell_quote(P2PCHAT_BIN) +
+                          " --name bob --namespace CIC --port 0 --listen-host 127.0.0.1" +
+                          " --rendezvous " + rdv_addr + " --discovery-interval 0.5" +
+                          " --log-file " + shell_quote(t.dir() + "/bob.log");
+    t.start_command(bob_cmd);
+    std::smatch m;
+    std::string screen;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            screen = t.screen();
+            return std::regex_search(screen, m,
+                                     std::regex(R"(listening on [0-9.]+:(\d+) as bob@CIC)"));
+        },
+        kTimeout))
+        << screen;
+    std::string bob_port = m[1];
+
+    // alice: a node driven through a pipe (plain mode), dialing bob.
+    Process alice;
+    ASSERT_TRUE(alice.start(P2PCHAT_BIN,
+                            {"--name", "alice", "--namespace", "CIC", "--port", "0",
+                             "--listen-host", "127.0.0.1", "--rendezvous", rdv_addr,
+                             "--discovery-interval", "0.5", "--peer", "127.0.0.1:" + bob_port},
+                            {"HOME=" + t.dir()}));
+    ASSERT_TRUE(alice.wait_for_line(R"(^peer bob@CIC CONNECTED)", milliseconds(15000)))
+        << alice.dump();
+    ASSERT_TRUE(t.screen_has("alice@CIC CONNECTED")) << t.screen();
+
+    const std::string half = "/msg alice@CIC half typed";
+    t.type(half);
+    ASSERT_TRUE(t.last_line_is("> " + half)) << t.screen();
+
+    ASSERT_TRUE(alice.write_line("/msg bob@CIC hello from alice"));
+    ASSERT_TRUE(alice.wait_for_line(R"(^delivered \S+ to bob@CIC \(\d+ ms\))", milliseconds(15000)))
+        << alice.dump();
+    ASSERT_TRUE(t.screen_has("alice@CIC: hello from alice")) << t.screen();
+    // The message is above the prompt; the half-typed line and the cursor at
+    // its end are intact.
+    ASSERT_TRUE(t.last_line_is("> " + half)) << t.screen();
+    std::vector<std::string> lines = t.lines();
+    std::size_t msg_row = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        if (lines[i].find("alice@CIC: hello from alice") != std::string::npos) msg_row = i;
+    EXPECT_LT(msg_row, lines.size() - 1) << t.screen();
+    EXPECT_EQ(t.cursor().first, static_cast<int>(2 + half.size()));
+
+    // Finishing the line sends it, whole.
+    t.type(" line");
+    t.key("Enter");
+    ASSERT_TRUE(alice.wait_for_line(R"(^msg bob@CIC: half typed line$)", milliseconds(15000)))
+        << alice.dump() << t.screen();
+    ASSERT_TRUE(t.screen_has("delivered to alice@CIC")) << t.screen();
+
+    t.type("/quit");
+    t.key("Enter");
+    EXPECT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
+    alice.write_line("/quit");
+    EXPECT_TRUE(alice.wait_exit(milliseconds(10000)));
 }
 
 }  // namespace
