@@ -1,5 +1,7 @@
 #include "core/rendezvous_client.h"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -25,6 +27,92 @@ constexpr std::int64_t kRenewalSlackSeconds = 2;
 bool is_name_byte(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '-';
+}
+
+// ---- answers longer than a protocol line ------------------------------------------
+//
+// The shared codec parses at most kMaxLineBytes into a fixed arena, which
+// covers every request and every answer but a DISCOVER listing many peers.
+// Such an answer (rare: at most one per discovery interval, and only from a
+// busy server) is parsed here into a heap-backed document, with the codec's
+// tolerance: errors under `message` or `error`, `ip`/`port` or the older
+// `observed_*`, numbers also as numeric strings, entries lacking
+// ip/port/name/namespace skipped.
+
+using LargeDoc = rapidjson::Document;
+using LargeValue = LargeDoc::ValueType;
+
+const LargeValue* large_member(const LargeValue& object, std::string_view key) {
+    if (!object.IsObject()) return nullptr;
+    const LargeValue* found = nullptr;  // the last of duplicates, as Python's json
+    for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it)
+        if (std::string_view(it->name.GetString(), it->name.GetStringLength()) == key)
+            found = &it->value;
+    return found;
+}
+
+std::string_view large_string(const LargeValue* v) {
+    return v && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength())
+                              : std::string_view();
+}
+
+std::int64_t large_int(const LargeValue* v, std::int64_t fallback) {
+    if (!v) return fallback;
+    if (v->IsInt64()) return v->GetInt64();
+    if (v->IsDouble()) {
+        double d = v->GetDouble();
+        return d >= -9.2e18 && d <= 9.2e18 ? static_cast<std::int64_t>(d) : fallback;
+    }
+    std::string_view s = large_string(v);
+    if (s.empty() || s.size() > 18) return fallback;
+    std::int64_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return fallback;
+        n = n * 10 + (c - '0');
+    }
+    return n;
+}
+
+template <class OnPeer>
+bool decode_large_answer(char* line, std::size_t len, RendezvousResponse& out, OnPeer&& on_peer) {
+    out = RendezvousResponse{};
+    line[len] = '\0';
+    LargeDoc doc;
+    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(line);
+    if (doc.HasParseError() || !doc.IsObject()) return false;
+    out.ok = large_string(large_member(doc, "status")) == "OK";
+    if (!out.ok) {
+        out.error = large_string(large_member(doc, "message"));
+        if (out.error.empty()) out.error = large_string(large_member(doc, "error"));
+    }
+    out.ttl = large_int(large_member(doc, "ttl"), 0);
+    out.observed_ip = large_string(large_member(doc, "ip"));
+    if (out.observed_ip.empty()) out.observed_ip = large_string(large_member(doc, "observed_ip"));
+    out.observed_port = large_int(large_member(doc, "port"), 0);
+    if (out.observed_port == 0)
+        out.observed_port = large_int(large_member(doc, "observed_port"), 0);
+    const LargeValue* peers = large_member(doc, "peers");
+    if (!peers || !peers->IsArray()) return true;
+    out.has_peers = true;
+    for (const LargeValue& entry : peers->GetArray()) {
+        if (!entry.IsObject()) continue;
+        const LargeValue* ip = large_member(entry, "ip");
+        const LargeValue* name = large_member(entry, "name");
+        const LargeValue* ns = large_member(entry, "namespace");
+        std::int64_t port = large_int(large_member(entry, "port"), 0);
+        if (!ip || !ip->IsString() || !name || !name->IsString() || !ns || !ns->IsString() ||
+            port < 1 || port > 65535)
+            continue;
+        DiscoveredPeer peer;
+        peer.ip = large_string(ip);
+        peer.port = port;
+        peer.name = large_string(name);
+        peer.ns = large_string(ns);
+        peer.ttl = large_int(large_member(entry, "ttl"), 0);
+        peer.expires_in = large_int(large_member(entry, "expires_in"), -1);
+        on_peer(peer);
+    }
+    return true;
 }
 
 }  // namespace
@@ -308,6 +396,16 @@ void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& r
 
 void RendezvousClient::on_response_line(std::uint64_t id, char* line, std::size_t len,
                                         JsonArena& arena) {
+    if (len > kMaxLineBytes) {
+        RendezvousResponse response;
+        bool parsed = decode_large_answer(
+            line, len, response, [&](const DiscoveredPeer& peer) { on_discover_entry(id, peer); });
+        if (parsed)
+            on_response(id, response);
+        else
+            on_failure(id, RdvFailure::kMalformed);
+        return;
+    }
     struct Ctx {
         RendezvousClient* client;
         std::uint64_t id;

@@ -146,10 +146,12 @@ class RendezvousClient {
     void on_discover_entry(std::uint64_t id, const DiscoveredPeer& entry);
     void on_response(std::uint64_t id, const RendezvousResponse& response);
     void on_failure(std::uint64_t id, RdvFailure failure);
-    // Both steps from one answer line, decoded in situ by the shared codec
-    // (tolerant: errors under `message` or `error`, `ip`/`port` or
-    // `observed_ip`/`observed_port`, missing and extra fields). A line that is
-    // not a JSON object counts as kMalformed.
+    // Both steps from one answer line, decoded in situ (line[len] must be
+    // writable) by the shared codec — tolerant: errors under `message` or
+    // `error`, `ip`/`port` or `observed_ip`/`observed_port`, missing and extra
+    // fields. An answer longer than kMaxLineBytes (a DISCOVER of a busy
+    // server) is decoded with the same rules into a heap-backed document. A
+    // line that is not a JSON object counts as kMalformed.
     void on_response_line(std::uint64_t id, char* line, std::size_t len, JsonArena& arena);
 
     // Inspection (tests, /peers, status lines).

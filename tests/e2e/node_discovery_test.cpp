@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <regex>
 #include <string>
@@ -279,6 +280,94 @@ TEST(NodeDiscovery, UnreachableRendezvousIsRetriedWithBackoff) {
     auto status = ivan.quit();
     ASSERT_TRUE(status.has_value()) << ivan.dump();
     EXPECT_TRUE(status->success()) << ivan.dump();
+}
+
+// A scripted rendezvous on loopback: answers REGISTER with OK and DISCOVER
+// with `discover_answer`, one request per connection, like the real server.
+class ScriptedRendezvous {
+  public:
+    explicit ScriptedRendezvous(std::string discover_answer) : answer_(std::move(discover_answer)) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+            ::listen(fd_, 16) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+            return;
+        port_ = ntohs(sa.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~ScriptedRendezvous() {
+        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+        if (thread_.joinable()) thread_.join();
+        ::close(fd_);
+    }
+    std::uint16_t port() const { return port_; }
+    int discovers() const { return discovers_.load(); }
+
+  private:
+    void serve() {
+        for (;;) {
+            int c = ::accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            std::string request;
+            char buf[4096];
+            while (request.find('\n') == std::string::npos) {
+                ssize_t n = ::recv(c, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                request.append(buf, static_cast<std::size_t>(n));
+            }
+            std::string reply = R"({"status":"OK","ttl":7200,"ip":"127.0.0.1","port":1})";
+            if (request.find("\"DISCOVER\"") != std::string::npos) {
+                reply = answer_;
+                ++discovers_;
+            }
+            reply += "\n";
+            for (std::size_t off = 0; off < reply.size();) {
+                ssize_t n = ::send(c, reply.data() + off, reply.size() - off, MSG_NOSIGNAL);
+                if (n <= 0) break;
+                off += static_cast<std::size_t>(n);
+            }
+            ::close(c);
+        }
+    }
+
+    std::string answer_;
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::thread thread_;
+    std::atomic<int> discovers_{0};
+};
+
+// A busy server lists more peers than fit in one 32 KiB protocol line; the
+// node reads the whole answer (up to 256 KiB) and learns every peer.
+TEST(NodeDiscovery, LongDiscoverAnswerFromABusyServer) {
+    DeadPort dead;  // every listed peer "lives" here: dials are refused on loopback
+    std::string peers;
+    for (int i = 0; i < 400; ++i) {
+        if (i) peers += ",";
+        peers += R"({"ip":"127.0.0.1","port":)" + std::to_string(dead.port()) + R"(,"name":"busy)" +
+                 std::to_string(i) + R"(","namespace":"CIC","ttl":7200,"expires_in":7000})";
+    }
+    std::string answer = R"({"status":"OK","peers":[)" + peers + "]}";
+    ASSERT_GT(answer.size(), 32768u);
+    ScriptedRendezvous rdv(answer);
+    ASSERT_NE(rdv.port(), 0);
+
+    NodeConfig c = node_config("judy", rdv.port());
+    c.extra_args = {"--max-peers", "500", "--log-level", "ERROR"};
+    NodeProcess judy;
+    std::string err;
+    ASSERT_TRUE(judy.start(c, &err)) << err;
+    EXPECT_TRUE(judy.expect("^rendezvous discovered 400 peers \\(400 listed, 400 tracked\\)$"))
+        << judy.dump();
+    EXPECT_TRUE(judy.saw("^peer busy0@CIC DISCOVERED")) << judy.dump();
+    EXPECT_TRUE(judy.saw("^peer busy399@CIC DISCOVERED")) << judy.dump();
+    auto status = judy.quit();
+    ASSERT_TRUE(status.has_value()) << judy.dump();
+    EXPECT_TRUE(status->success()) << judy.dump();
 }
 
 TEST(NodeDiscovery, BadOptionsAreRefusedBeforeStarting) {

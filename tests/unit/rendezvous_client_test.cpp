@@ -687,6 +687,67 @@ TEST_F(RendezvousClientLineTest, DiscoverToleratesMissingAndExtraFields) {
     }
 }
 
+// A busy server's DISCOVER answer is longer than a protocol line; it is
+// decoded with the same tolerance as a short one.
+TEST_F(RendezvousClientLineTest, LongDiscoverAnswerIsDecodedWithTheSameRules) {
+    auto entries = [](int n) {
+        std::string peers;
+        for (int i = 0; i < n; ++i) {
+            if (i) peers += ",";
+            peers += R"({"ip":"10.0.)" + std::to_string(i / 250) + "." + std::to_string(i % 250) +
+                     R"(","port":)" + std::to_string(7000 + i) + R"(,"name":"peer)" +
+                     std::to_string(i) +
+                     R"(","namespace":"CIC","ttl":7200,"expires_in":7100,"observed_ip":"x"})";
+        }
+        // The odd ones a tolerant reader keeps or skips.
+        peers += R"(,{"ip":"10.9.9.9","port":"7999","name":"strport","namespace":"CIC"})";
+        peers += R"(,{"ip":"10.9.9.8","name":"noport","namespace":"CIC"})";
+        peers += R"(,{"ip":"10.9.9.7","port":7998,"name":"bad name","namespace":"CIC"})";
+        peers += R"(,{"ip":"127.0.0.1","port":7070,"name":"alice","namespace":"CIC"})";
+        return R"({"status":"OK","peers":[)" + peers + "]}";
+    };
+    auto run = [&](int n, std::string extra) {
+        RendezvousClient::Config c;
+        c.name = "alice";
+        c.ns = "CIC";
+        c.listen_port = 7070;
+        c.max_tracked_peers = 1000;
+        listener = Listener{};
+        client = std::make_unique<RendezvousClient>(c, clock, rng, listener);
+        client->start();
+        answer(take(RdvRequestKind::kRegister), R"({"status":"OK","ttl":7200})");
+        std::string line = entries(n);
+        line.insert(line.size() - 1, extra);  // inside the top-level object
+        answer(take(RdvRequestKind::kDiscover), line);
+        return line.size();
+    };
+
+    std::size_t short_len = run(5, "");
+    ASSERT_LT(short_len, kMaxLineBytes);
+    std::vector<std::string> short_events = listener.r.peers;
+
+    std::size_t padded_len = run(5, R"(,"padding":")" + std::string(40'000, 'p') + "\"");
+    ASSERT_GT(padded_len, kMaxLineBytes);
+    EXPECT_EQ(listener.r.peers, short_events) << "same answer, same events, whatever its length";
+    EXPECT_EQ(short_events.size(), 6u);  // 5 + the numeric-string port
+
+    std::size_t big_len = run(600, "");
+    ASSERT_GT(big_len, 2 * kMaxLineBytes);
+    EXPECT_EQ(listener.r.discover_rounds, 1u);
+    EXPECT_EQ(listener.r.last_listed, 603u);  // noport is not even an entry
+    EXPECT_EQ(listener.r.last_usable, 601u);
+    EXPECT_EQ(client->tracked_count(), 601u);
+    EXPECT_EQ(listener.r.peers.front(), "D peer0@CIC 10.0.0.0:7000");
+    EXPECT_EQ(listener.r.peers.back(), "D strport@CIC 10.9.9.9:7999");
+}
+
+TEST_F(RendezvousClientLineTest, LongAnswerThatIsNotJsonIsAFailure) {
+    std::string junk = "{\"status\":\"OK\",\"peers\":[" + std::string(40'000, '[');
+    answer(take(RdvRequestKind::kRegister), junk);
+    ASSERT_EQ(listener.r.failures.size(), 1u);
+    EXPECT_EQ(listener.r.failures[0], "REGISTER answer is not a JSON object");
+}
+
 TEST_F(RendezvousClientLineTest, NonJsonAnswerIsAFailure) {
     answer(take(RdvRequestKind::kRegister), "HTTP/1.1 400 Bad Request");
     ASSERT_EQ(listener.r.failures.size(), 1u);
