@@ -17,6 +17,11 @@ namespace p2p::shell {
 namespace {
 
 constexpr std::uint64_t kDbTimerTag = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kAcceptTimerTag = kDbTimerTag - 1;
+// A listener that is readable yet yields no connection is, in practice, out
+// of descriptors (EMFILE): the pending connection stays queued and a
+// level-triggered poller would spin. Stop accepting for this long instead.
+constexpr MonoMs kAcceptPauseMs = 100;
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // One shared read buffer for every connection (+1 for the in-situ NUL).
 constexpr std::size_t kReadBytes = 64 * 1024;
@@ -76,6 +81,7 @@ struct RendezvousServer::Impl {
     std::unique_ptr<char[]> arena;  // max_connections partial-line buffers
     std::unique_ptr<char[]> read_buf;
     platform::TimerId db_timer = 0;
+    platform::TimerId accept_timer = 0;  // accepting paused while set
     MonoMs db_retry_ms = 1'000;
     std::string db_text;  // serialization buffer, reused
 
@@ -142,9 +148,13 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
 void RendezvousServer::stop() {
     Impl& m = *impl_;
     if (m.listen_fd >= 0) {
-        m.loop.unwatch(m.listen_fd);
+        if (m.accept_timer == 0) m.loop.unwatch(m.listen_fd);
         platform::close_fd(m.listen_fd);
         m.listen_fd = -1;
+    }
+    if (m.accept_timer) {
+        m.loop.cancel(m.accept_timer);
+        m.accept_timer = 0;
     }
     while (m.oldest != kNone)
         close_conn(m.conns[m.oldest]);
@@ -240,7 +250,15 @@ void RendezvousServer::accept_ready() {
     for (int i = 0; i < kAcceptBatch && m.listen_fd >= 0; ++i) {
         platform::SockAddr peer;
         int fd = platform::tcp_accept(m.listen_fd, &peer);
-        if (fd < 0) return;
+        if (fd < 0) {
+            if (i == 0 && m.accept_timer == 0) {
+                P2P_WARN("Rendezvous", "cannot accept (out of descriptors?): pausing %lld ms",
+                         static_cast<long long>(kAcceptPauseMs));
+                m.loop.unwatch(m.listen_fd);
+                m.accept_timer = m.loop.schedule_in(kAcceptPauseMs, this, kAcceptTimerTag);
+            }
+            return;
+        }
         char ip_buf[64];
         std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
         std::uint16_t port = peer.port();
@@ -318,6 +336,11 @@ void RendezvousServer::on_timer(std::uint64_t tag) {
     Impl& m = *impl_;
     if (tag == kDbTimerTag) {
         flush_db();
+        return;
+    }
+    if (tag == kAcceptTimerTag) {
+        m.accept_timer = 0;
+        if (m.listen_fd >= 0) m.loop.watch(m.listen_fd, platform::kIoRead, this);
         return;
     }
     std::uint32_t index = static_cast<std::uint32_t>(tag);
