@@ -222,18 +222,24 @@ int tcp_connect_start(const SockAddr& addr, std::string* err) {
 }
 
 int tcp_connect_error(int fd) {
+    // A connected socket has a peer: success.
+    sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl) == 0) return 0;
+    if (errno != ENOTCONN) return errno;
+    // Failed or still in progress. A read hands back the pending socket
+    // error as errno (and clears it). Preferred over SO_ERROR because
+    // qemu-user passes SO_ERROR's value through untranslated, so on a
+    // mips target under qemu ECONNREFUSED came back as the host's number.
+    char c;
+    ssize_t r = ::recv(fd, &c, 1, MSG_PEEK);
+    if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN && errno != EINTR) {
+        return errno;
+    }
     int e = 0;
     socklen_t len = sizeof e;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0) return errno;
-    if (e != 0) return e;
-    // SO_ERROR is 0 both on success and while still in progress; only a
-    // connected socket has a peer.
-    sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl) < 0) {
-        return errno == ENOTCONN ? EINPROGRESS : errno;
-    }
-    return 0;
+    return e != 0 ? e : EINPROGRESS;
 }
 
 SockAddr local_addr(int fd) {
