@@ -30,6 +30,9 @@ enum class ConsoleMode : std::uint8_t { kPlain, kJson, kTty };
 class ConsoleSink {
   public:
     virtual void write_lines(std::string_view lines) = 0;
+    // Width of the screen the lines go to, when known (a terminal that can be
+    // resized); 0: use ConsoleOptions::width.
+    virtual int columns() const { return 0; }
 
   protected:
     ~ConsoleSink() = default;
@@ -38,7 +41,7 @@ class ConsoleSink {
 struct ConsoleOptions {
     ConsoleMode mode = ConsoleMode::kPlain;
     bool colour = false;  // kTty only
-    int width = 80;       // kTty: wrap width of event text
+    int width = 80;       // kTty: wrap width of event text, unless the sink knows it
     // kTty: an event's text is cut after this many screen lines.
     int max_event_lines = 20;
 };

@@ -167,7 +167,8 @@ struct Console::Impl {
         out.label(hms);
         if (colour()) out.raw(console_detail::kReset);
         out.label(" ");
-        out.wrap(options.width, 9, options.max_event_lines);
+        int width = sink.columns();
+        out.wrap(width > 0 ? width : options.width, 9, options.max_event_lines);
         if (colour()) out.raw(console_detail::colour_for(kind));
     }
     void colour_on(std::string_view c) {

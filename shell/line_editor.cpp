@@ -71,14 +71,30 @@ LineEditor::~LineEditor() {
 void LineEditor::start(platform::EventLoop* loop) {
     if (mode_ != Mode::kStopped || reader_.finished()) return;
     if (!(options_.allow_libedit && start_editor())) mode_ = Mode::kPlain;
-    if (loop && loop->watch(in_fd_, platform::kIoRead, this)) loop_ = loop;
+    if (!loop) return;
+    loop_ = loop;
+    if (!loop->watch(in_fd_, platform::kIoRead, this)) {
+        polled_by_timer_ = true;
+        timer_ = loop->schedule_in(0, this, 0);
+    }
+}
+
+void LineEditor::on_timer(std::uint64_t) {
+    timer_ = 0;
+    feed();
+    if (mode_ != Mode::kStopped && loop_) timer_ = loop_->schedule_in(0, this, 0);
 }
 
 void LineEditor::stop() {
     if (mode_ == Mode::kEditor) stop_editor();
     mode_ = Mode::kStopped;
     if (loop_) {
-        loop_->unwatch(in_fd_);
+        if (polled_by_timer_) {
+            if (timer_) loop_->cancel(timer_);
+            timer_ = 0;
+        } else {
+            loop_->unwatch(in_fd_);
+        }
         loop_ = nullptr;
     }
 }
@@ -120,13 +136,17 @@ void LineEditor::feed() {
 }
 
 void LineEditor::write_lines(std::string_view lines) {
+    write_lines_to(out_fd_, lines);
+}
+
+void LineEditor::write_lines_to(int fd, std::string_view lines) {
     if (mode_ != Mode::kEditor || !prompt_shown_) {
         std::fflush(stdout);  // keep order with anything libedit buffered
-        platform::write_all(out_fd_, lines);
+        platform::write_all(fd, lines);
         return;
     }
     erase_prompt();
-    platform::write_all(out_fd_, lines);
+    platform::write_all(fd, lines);
     redraw_prompt();
 }
 

@@ -38,7 +38,9 @@ struct LineEditorOptions {
 // ~/.p2pchat_history, or "" when HOME is not set.
 std::string default_history_path();
 
-class LineEditor final : public ConsoleSink, public platform::IoHandler {
+class LineEditor final : public ConsoleSink,
+                         public platform::IoHandler,
+                         public platform::TimerHandler {
   public:
     // Supplies the peer ids Tab may complete to (the app reads the engine's
     // peer table). Called only while completing.
@@ -62,15 +64,22 @@ class LineEditor final : public ConsoleSink, public platform::IoHandler {
     bool interactive() const { return mode_ == Mode::kEditor; }
     bool started() const { return mode_ != Mode::kStopped; }
     int input_fd() const { return in_fd_; }
-    // Terminal width (80 when not a terminal).
-    int columns() const;
+    // ConsoleSink: terminal width (80 when not a terminal), asked per event
+    // so a resized window wraps at its new width.
+    int columns() const override;
 
     // stdin is readable.
     void feed();
     void on_io(int fd, std::uint32_t events) override;
+    // An input the poller cannot watch (a regular file, /dev/null) is read
+    // one chunk per loop iteration from a zero-delay timer instead.
+    void on_timer(std::uint64_t tag) override;
 
     // ConsoleSink: complete lines, printed above the prompt in editor mode.
     void write_lines(std::string_view lines) override;
+    // The same for another fd sharing the terminal (stderr, for log lines):
+    // without this, a log line would land in the middle of the typed line.
+    void write_lines_to(int fd, std::string_view lines);
 
     void set_peer_id_source(PeerIdSource source) { peer_ids_ = std::move(source); }
 
@@ -95,6 +104,8 @@ class LineEditor final : public ConsoleSink, public platform::IoHandler {
     int in_fd_;
     int out_fd_;
     platform::EventLoop* loop_ = nullptr;
+    bool polled_by_timer_ = false;
+    platform::TimerId timer_ = 0;
     LineHandler& handler_;
     LineEditorOptions options_;
     LineReader reader_;

@@ -292,6 +292,17 @@ TEST_F(ShellTty, BurstOfEventsKeepsTheLine) {
     EXPECT_EQ(t.cursor().first, 24);
 }
 
+TEST_F(ShellTty, LogLinesOnStderrGoAboveThePromptToo) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("/msg bob@CIC typing");
+    ASSERT_TRUE(t.last_line_is("> /msg bob@CIC typing"));
+    t.event("log:link to carol@CIC dead after 3 PINGs");
+    ASSERT_TRUE(t.screen_has("WARN [Demo] link to carol@CIC dead after 3 PINGs")) << t.screen();
+    ASSERT_TRUE(t.last_line_is("> /msg bob@CIC typing")) << t.screen();
+    EXPECT_EQ(t.cursor().first, 21);
+}
+
 TEST_F(ShellTty, HostileMessageCannotDriveTheTerminal) {
     TmuxDemo t(100, 20);
     ASSERT_TRUE(t.start()) << t.screen();

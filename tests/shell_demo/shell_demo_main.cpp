@@ -5,7 +5,8 @@
 //   shell_demo --fifo PATH [--record FILE] [--history FILE]
 //
 // Each line written to the fifo is shown as an incoming message from
-// bob@CIC, above the prompt. Each line typed is parsed as a command; its
+// bob@CIC, above the prompt; a line "log:TEXT" is logged (to stderr, through
+// the EditorLogSink) instead. Each line typed is parsed as a command; its
 // text is appended to --record (so the test can see exactly what the editor
 // delivered) and answered like the node would (error / help / info).
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "platform/terminal.h"
 #include "shell/command_parser.h"
 #include "shell/console.h"
+#include "shell/editor_log_sink.h"
 #include "shell/line_editor.h"
 
 namespace {
@@ -34,7 +36,11 @@ class Demo final : public LineHandler, public platform::IoHandler {
           fifo_fd_(fifo_fd),
           record_(std::move(record)),
           editor_(0, 1, *this, options(std::move(history))),
-          console_(console_options(), editor_, loop.clock()) {}
+          console_(console_options(), editor_, loop.clock()),
+          log_sink_(editor_) {
+        logger().set_sink(&log_sink_);
+    }
+    ~Demo() { logger().set_sink(nullptr); }
 
     void run() {
         editor_.set_peer_id_source([](std::vector<std::string>& out) {
@@ -83,6 +89,10 @@ class Demo final : public LineHandler, public platform::IoHandler {
         while ((nl = pending_.find('\n')) != std::string::npos) {
             std::string text = pending_.substr(0, nl);
             pending_.erase(0, nl + 1);
+            if (text.rfind("log:", 0) == 0) {
+                P2P_WARN("Demo", "%s", text.c_str() + 4);
+                continue;
+            }
             NodeEvent ev;
             ev.kind = EventKind::kMsg;
             ev.peer_id = "bob@CIC";
@@ -122,6 +132,7 @@ class Demo final : public LineHandler, public platform::IoHandler {
     std::string record_;
     LineEditor editor_;
     Console console_;
+    EditorLogSink log_sink_;
     CommandParser parser_;
     ParseResult result_;
     std::string pending_;

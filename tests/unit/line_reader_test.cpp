@@ -252,6 +252,44 @@ TEST(LineEditorPlain, StopFromInsideALineCallback) {
     EXPECT_EQ(quitter.lines.size(), 1u);
 }
 
+TEST(LineEditorPlain, ReadsARegularFileTheLoopCannotPoll) {
+    // `p2pchat < script.txt`: epoll refuses regular files; the editor falls
+    // back to reading from a zero-delay timer.
+    char path[] = "/tmp/p2p_line_reader_XXXXXX";
+    int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    std::string script = "/peers\n/msg bob@CIC hi\n/quit";
+    ASSERT_EQ(::write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+    ASSERT_EQ(::lseek(fd, 0, SEEK_SET), 0);
+    Pipe out;
+    Recorder rec;
+    LineEditor editor(fd, out.w, rec);
+    platform::EventLoop loop;
+    editor.start(&loop);
+    for (int i = 0; i < 200 && rec.eofs == 0; ++i)
+        loop.run_once(10);
+    EXPECT_EQ(rec.lines, (std::vector<std::string>{"/peers", "/msg bob@CIC hi", "/quit"}));
+    EXPECT_EQ(rec.eofs, 1);
+    EXPECT_FALSE(editor.started());
+    ::close(fd);
+    ::unlink(path);
+}
+
+TEST(LineEditorPlain, DevNullIsAnImmediateEof) {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    Pipe out;
+    Recorder rec;
+    LineEditor editor(fd, out.w, rec);
+    platform::EventLoop loop;
+    editor.start(&loop);
+    for (int i = 0; i < 200 && rec.eofs == 0; ++i)
+        loop.run_once(10);
+    EXPECT_EQ(rec.eofs, 1);
+    EXPECT_TRUE(rec.lines.empty());
+    ::close(fd);
+}
+
 // ---- Tab completion candidates -----------------------------------------------------
 
 TEST(Completion, CommandNames) {

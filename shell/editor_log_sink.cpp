@@ -1,0 +1,18 @@
+#include "shell/editor_log_sink.h"
+
+#include "platform/log_sinks.h"
+#include "platform/terminal.h"
+
+namespace p2p::shell {
+
+EditorLogSink::EditorLogSink(LineEditor& editor, int fd)
+    : editor_(editor), fd_(fd), colour_(platform::is_tty(fd)) {}
+
+void EditorLogSink::write(LogLevel level, std::string_view module, std::string_view text) {
+    char line[1200];  // core truncates a log text at 1 KiB
+    std::size_t n = platform::format_log_line(line, sizeof line, clock_.wall_ms(), level, module,
+                                              text, colour_);
+    editor_.write_lines_to(fd_, std::string_view(line, n));
+}
+
+}  // namespace p2p::shell

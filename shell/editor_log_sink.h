@@ -1,0 +1,25 @@
+// Log lines for a stderr that shares the terminal with the line editor: each
+// line is printed above the prompt, like an event, instead of landing in the
+// middle of the line being typed. Formats exactly like platform's StderrSink.
+#pragma once
+#include <string_view>
+
+#include "core/log.h"
+#include "platform/event_loop.h"
+#include "shell/line_editor.h"
+
+namespace p2p::shell {
+
+class EditorLogSink final : public LogSink {
+  public:
+    explicit EditorLogSink(LineEditor& editor, int fd = 2);
+    void write(LogLevel level, std::string_view module, std::string_view text) override;
+
+  private:
+    LineEditor& editor_;
+    int fd_;
+    bool colour_;
+    platform::SystemClock clock_;
+};
+
+}  // namespace p2p::shell
