@@ -106,6 +106,12 @@ NodeConfig normalized(NodeConfig c) {
         c.pool_bytes = c.max_links * c.queue_max_bytes / 4 + c.max_pending_sends * 1024;
     c.pool_bytes = std::max(c.pool_bytes, 2 * (kMaxLineBytes + ChunkPool::kChunkBytes));
     c.rtt_samples = std::clamp(c.rtt_samples, 1, PeerRecord::kMaxRtt);
+    c.relay_ttl = std::clamp(c.relay_ttl, 1, 8);
+    c.relay_share_percent = std::clamp(c.relay_share_percent, 1, 100);
+    if (c.max_routes == 0) c.max_routes = 1;
+    if (c.max_relay_acks == 0) c.max_relay_acks = 1;
+    // who_has and relaying only make sense together in this engine.
+    if (!(c.features & kFeatureRelay)) c.features &= ~kFeatureWhoHas;
     if (c.ping_interval_ms <= 0) c.ping_interval_ms = 30'000;
     if (c.ack_timeout_ms <= 0) c.ack_timeout_ms = 5'000;
     if (c.max_missed_pongs < 1) c.max_missed_pongs = 1;
@@ -127,7 +133,10 @@ Node::Impl::Impl(const NodeConfig& config, const Clock& clk, NodeHost& h)
       pending(cfg.max_pending_sends),
       seen(cfg.seen_cache_entries, cfg.seen_cache_age_ms),
       timers(cfg.max_links + cfg.max_peers + cfg.max_pending_sends),
-      scratch(new char[kScratchBytes]) {
+      scratch(new char[kScratchBytes]),
+      routes(cfg.max_routes),
+      backtrack(cfg.max_relay_acks),
+      rates(64) {
     links = std::vector<Link>(cfg.max_links);
     for (std::size_t i = 0; i < cfg.max_links; ++i)
         links[i].framer = LineFramer(partials.get() + i * LineFramer::kPartialBytes);

@@ -73,8 +73,9 @@ struct NodeConfig {
     std::string ns;    // local namespace
     std::string version = "1.0";
     // Features announced in HELLO / HELLO_OK. Only what the engine implements:
-    // the constructor masks this with kImplementedFeatures.
-    std::uint32_t features = kFeatureAck;
+    // the constructor masks this with kImplementedFeatures. --no-relay: drop
+    // kFeatureRelay (the node then forwards nothing).
+    std::uint32_t features = kAllFeatures;
 
     std::size_t max_peers = 64;  // peer records (--max-peers)
     std::size_t max_links = 0;   // link slots; 0 = 2 * max_peers + 8
@@ -118,11 +119,20 @@ struct NodeConfig {
     // its BYE_OK or flush never came (PROTOCOL.md §4: wait up to 2 s).
     MonoMs close_grace_ms = 2'000;
 
+    // ---- relay (PROTOCOL.md §5) ----
+    int relay_ttl = 1;                  // origin ttl of our SEND/PUB/WHO_HAS, 1..8
+    MonoMs route_ttl_ms = 120'000;      // a cached route dst -> via
+    MonoMs who_has_timeout_ms = 3'000;  // no HIT by then: no_route
+    std::size_t max_routes = 128;       // cached routes
+    std::size_t max_relay_acks = 512;   // forwarded SENDs whose ACK we pass back
+    int relay_share_percent = 50;       // of a link's queue usable by relayed traffic
+    int relay_rate_per_origin = 50;     // relayed messages per origin per second (over_quota)
+
     std::uint64_t seed = 1;  // msg_id generation and jitter
 };
 
 // Features this build of the engine implements (and so may announce).
-inline constexpr std::uint32_t kImplementedFeatures = kFeatureAck;
+inline constexpr std::uint32_t kImplementedFeatures = kAllFeatures;
 
 // ---- events for the console ---------------------------------------------------
 
@@ -251,6 +261,16 @@ struct LinkView {
     MonoMs established_at = 0;
 };
 
+// A cached route (learnt from WHO_HAS_HIT): messages to dst go via `via`.
+struct RouteView {
+    std::string_view dst;
+    std::string_view via;
+    LinkId link = kNoLink;
+    double via_rtt_ms = 0;
+    MonoMs learnt_at = 0;
+    MonoMs expires_at = 0;
+};
+
 // One piece of queued output. The host copies these into iovecs for writev.
 struct OutSlice {
     const char* data;
@@ -319,6 +339,10 @@ class Node {
     // BYE_OKs, close; then NodeHost::quit_complete().
     void quit(std::string_view reason = "Encerrando sessão");
     bool quitting() const;
+    // /metrics peer_id: METRICS_REQ on its link; the answer comes as a kInfo
+    // event ("metrics <peer_id>: rtt_ms=.. sent=.. recv=.. last_seen=..").
+    // False when there is no link to it that negotiated `metrics`.
+    bool request_metrics(std::string_view peer_id);
     // /watch: emit a kWire event for every protocol line sent and received.
     void set_watch(bool on);
     bool watching() const;
@@ -328,8 +352,10 @@ class Node {
     bool peer_view(std::size_t slot, PeerView& out) const;  // false: slot unused
     std::size_t link_slots() const;
     bool link_view(std::size_t slot, LinkView& out) const;  // false: slot unused
-    std::size_t peer_count() const;                         // records in use
-    std::size_t link_count() const;                         // links open
+    std::size_t route_slots() const;
+    bool route_view(std::size_t slot, RouteView& out) const;  // false: unused or expired
+    std::size_t peer_count() const;                           // records in use
+    std::size_t link_count() const;                           // links open
 
     // Counters for tests and /conn.
     struct Stats {
@@ -340,6 +366,9 @@ class Node {
         std::uint64_t duplicates = 0;   // SEND/PUB copies suppressed by msg_id
         std::uint64_t retransmits = 0;
         std::uint64_t decode_overflow = 0;  // JSON arena spilled to the heap
+        std::uint64_t relayed = 0;          // SEND/PUB copies forwarded for others
+        std::uint64_t relay_refused = 0;    // RELAY_FAIL / TTL_EXPIRED / over_quota answered
+        std::uint64_t relay_dropped = 0;    // relayed PUB copies not queued (busy)
     };
     const Stats& stats() const;
 

@@ -57,6 +57,33 @@ struct Link {
     std::string_view remote_view() const { return {remote, remote_len}; }
 };
 
+// A route learnt from WHO_HAS_HIT: messages to dst go on link `via`.
+struct Route {
+    bool used = false;
+    char dst[2 * kMaxNameBytes + 2] = {};
+    std::uint8_t dst_len = 0;
+    LinkId via = kNoLink;
+    MonoMs learnt = 0;
+    MonoMs expires = 0;
+    std::string_view dst_id() const { return {dst, dst_len}; }
+};
+
+// Something we forwarded for a neighbour (a SEND, a WHO_HAS), so its answer
+// (ACK, RELAY_FAIL, TTL_EXPIRED, WHO_HAS_HIT) can be passed back to it.
+struct Backtrack {
+    bool used = false;
+    std::uint64_t key = 0;  // hash of the msg_id
+    LinkId prev = kNoLink;
+    MonoMs expires = 0;
+};
+
+// Relayed messages per origin in the current one-second window.
+struct OriginRate {
+    std::uint64_t origin = 0;
+    MonoMs window = 0;
+    int count = 0;
+};
+
 struct Node::Impl {
     Impl(const NodeConfig& config, const Clock& clock, NodeHost& host);
 
@@ -81,6 +108,10 @@ struct Node::Impl {
     JsonArena arena;
     std::unique_ptr<char[]> scratch;  // one encoded line (kMaxLineBytes + 2)
     static constexpr std::size_t kScratchBytes = kMaxLineBytes + 2;
+
+    std::vector<Route> routes;
+    std::vector<Backtrack> backtrack;
+    std::vector<OriginRate> rates;
 
     Stats stats;
     bool watch = false;
@@ -151,6 +182,28 @@ struct Node::Impl {
     void pending_timer_fired(int index);
     void finish_pending(int index, bool delivered, std::string_view reason);
     void fail_waiting(int peer, std::string_view reason);
+
+    // ---- relay (node_relay.cpp) ----
+    bool relaying() const { return (cfg.features & kFeatureRelay) != 0; }
+    Link* route_link(std::string_view dst);
+    void add_route(std::string_view dst, LinkId via);
+    void drop_routes_via(LinkId via);
+    void drop_route(std::string_view dst);
+    bool has_who_has_neighbour(std::string_view except_peer);
+    void send_who_has(std::string_view dst);
+    void remember(std::string_view msg_id, LinkId prev, MonoMs keep);
+    Link* backtrack_link(std::string_view msg_id);
+    bool over_quota(std::string_view origin);
+    bool queue_relayed(Link& l, const PeerMessage& m);
+    void relay_send(Link& l, const PeerMessage& m);
+    void relay_pub(Link& l, const PeerMessage& m, std::string_view ns, bool all);
+    void relay_reply(Link& l, MsgType type, const PeerMessage& m, std::string_view reason);
+    void on_who_has(Link& l, const PeerMessage& m);
+    void on_who_has_hit(Link& l, const PeerMessage& m);
+    void on_relay_answer(Link& l, const PeerMessage& m);
+    void on_metrics_req(Link& l, const PeerMessage& m);
+    void on_metrics(Link& l, const PeerMessage& m);
+    void flush_routed(std::string_view dst);
 
     // ---- events ----
     void emit(const NodeEvent& ev) { host.emit(ev); }

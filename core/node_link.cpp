@@ -383,16 +383,21 @@ void Node::Impl::handle_established(Link& l, const PeerMessage& m) {
             P2P_DEBUG("Link", "%s: repeated handshake ignored", l.remote);
             return;
         case MsgType::kWhoHas:
-        case MsgType::kMetricsReq:
-            send_error(l, "relay_not_supported", m.msg_id, m.type_name);
+            on_who_has(l, m);
             return;
         case MsgType::kWhoHasHit:
+            on_who_has_hit(l, m);
+            return;
         case MsgType::kRelayOk:
         case MsgType::kRelayFail:
         case MsgType::kTtlExpired:
+            on_relay_answer(l, m);
+            return;
+        case MsgType::kMetricsReq:
+            on_metrics_req(l, m);
+            return;
         case MsgType::kMetrics:
-            P2P_DEBUG("Link", "%s: %.*s ignored (relay not negotiated)", l.remote,
-                      static_cast<int>(m.type_name.size()), m.type_name.data());
+            on_metrics(l, m);
             return;
         case MsgType::kUnknown:
             ++stats.bad_lines;
@@ -404,6 +409,7 @@ void Node::Impl::handle_established(Link& l, const PeerMessage& m) {
 void Node::Impl::detach(Link& l, const char* why, bool penalize) {
     if (l.detached) return;
     l.detached = true;
+    drop_routes_via(l.id);
     if (l.established_at != 0) emit_link(l, false, why ? why : "closed");
     if (l.peer < 0) return;
     int p = l.peer;

@@ -50,7 +50,12 @@ void Node::Impl::on_send(Link& l, const PeerMessage& m) {
         return;
     }
     if (!m.dst.empty() && m.dst != self) {
-        send_error(l, "no_route", m.msg_id, "this node does not relay");
+        if (!relaying() || !(l.features & kFeatureRelay)) {
+            send_error(l, relaying() ? "no_route" : "relay_not_supported", m.msg_id,
+                       "not relayed on this link");
+            return;
+        }
+        relay_send(l, m);
         return;
     }
     std::string_view origin = m.src.empty() ? r.peer_id() : m.src;
@@ -82,12 +87,19 @@ void Node::Impl::on_send(Link& l, const PeerMessage& m) {
 void Node::Impl::on_ack(Link& l, const PeerMessage& m) {
     if (!m.has_msg_id) return;  // broken legacy ACK with "" or null msg_id
     int k = pending.find(m.msg_id);
-    if (k < 0 || pending.at(k).peer != l.peer) {
-        P2P_DEBUG("Chat", "ACK for unknown msg_id %.*s", static_cast<int>(m.msg_id.size()),
-                  m.msg_id.data());
+    if (k >= 0) {
+        const PendingSend& ps = pending.at(k);
+        // From the destination itself, or from the relay the copy went through.
+        if (ps.tx_link == l.id || (ps.peer >= 0 && ps.peer == l.peer)) finish_pending(k, true, {});
         return;
     }
-    finish_pending(k, true, {});
+    // The ACK of a SEND we relayed: pass it back toward its origin.
+    if (Link* back = backtrack_link(m.msg_id)) {
+        if (back != &l) queue_msg(*back, m, true);
+        return;
+    }
+    P2P_DEBUG("Chat", "ACK for unknown msg_id %.*s", static_cast<int>(m.msg_id.size()),
+              m.msg_id.data());
 }
 
 void Node::Impl::on_pub(Link& l, const PeerMessage& m) {
@@ -108,6 +120,7 @@ void Node::Impl::on_pub(Link& l, const PeerMessage& m) {
         ++stats.duplicates;
         return;
     }
+    relay_pub(l, m, ns, all);
     if (!all && ns != self_ns) return;  // not in our scope
     char scope[kMaxNameBytes + 2];
     NodeEvent ev;
@@ -160,7 +173,8 @@ void Node::Impl::on_error(Link& l, const PeerMessage& m) {
              static_cast<int>(m.detail.size()), m.detail.data());
     if (m.ref.empty()) return;
     int k = pending.find(m.ref);
-    if (k < 0 || pending.at(k).peer != l.peer) return;
+    if (k < 0) return;
+    if (pending.at(k).tx_link != l.id && pending.at(k).peer != l.peer) return;
     if (m.error == "no_route" || m.error == "peer_unreachable" || m.error == "message_too_large" ||
         m.error == "unauthorized" || m.error == "relay_not_supported")
         finish_pending(k, false, m.error);
@@ -168,8 +182,17 @@ void Node::Impl::on_error(Link& l, const PeerMessage& m) {
 
 bool Node::Impl::transmit(int k) {
     PendingSend& ps = pending.at(k);
-    Link* l = active_link(ps.peer);
-    if (!l) return false;
+    Link* l = ps.peer >= 0 ? active_link(ps.peer) : nullptr;
+    if (l) {
+        ps.routed = false;
+    } else if (relaying()) {
+        l = route_link(ps.dst_id());
+        if (!l) return false;
+        ps.routed = true;
+    } else {
+        return false;
+    }
+    ps.route_deadline = 0;
     std::size_t n = ps.line.peek(scratch.get(), kScratchBytes);
     if (!queue_line(*l, scratch.get(), n, false)) return false;
     ++ps.transmissions;
@@ -183,7 +206,7 @@ bool Node::Impl::transmit(int k) {
         NodeEvent ev;
         ev.kind = EventKind::kSent;
         ev.msg_id = ps.id();
-        ev.peer_id = peers.at(ps.peer).peer_id();
+        ev.peer_id = ps.dst_id();
         emit(ev);
     }
     return true;
@@ -238,26 +261,38 @@ void Node::Impl::flush_pending(int p) {
 void Node::Impl::pending_timer_fired(int k) {
     PendingSend& ps = pending.at(k);
     int p = ps.peer;
-    Link* l = active_link(p);
+    Link* l = p >= 0 ? active_link(p) : nullptr;
     if (l && l->legacy && next_for_peer(pending, p, 0) != k) {
         ps.deadline = 0;  // waits behind the in-flight one
         return;
     }
+    if (ps.route_deadline != 0 && ps.transmissions == 0) {
+        // WHO_HAS went unanswered: nobody we know can reach it.
+        if (!transmit(k)) finish_pending(k, false, "no_route");
+        return;
+    }
     ++ps.timeouts;
     if (ps.timeouts > cfg.ack_retries) {
-        finish_pending(k, false, l && ps.transmissions > 0 ? "ack_timeout" : "peer_unreachable");
+        const char* why = ps.transmissions == 0                   ? "peer_unreachable"
+                          : ps.routed && !route_link(ps.dst_id()) ? "no_route"
+                          : (l || ps.routed)                      ? "ack_timeout"
+                                                                  : "peer_unreachable";
+        finish_pending(k, false, why);
         return;
     }
     NodeEvent ev;
     ev.kind = EventKind::kAckTimeout;
     ev.msg_id = ps.id();
-    ev.peer_id = peers.at(p).peer_id();
+    ev.peer_id = ps.dst_id();
     ev.retry = ps.timeouts;
     ev.max_retries = cfg.ack_retries;
     emit(ev);
     if (!transmit(k)) {
         // No link right now (or its queue is full): try again next period;
-        // a rebuilt link retransmits at once (flush_pending).
+        // a rebuilt link retransmits at once (flush_pending). A routed
+        // message whose relay went away asks for a route again.
+        if (ps.routed && relaying() && has_who_has_neighbour(ps.dst_id()))
+            send_who_has(ps.dst_id());
         ps.deadline = now() + cfg.ack_timeout_ms;
         timers.set(pending_timer(k), ps.deadline);
     }
@@ -269,8 +304,10 @@ void Node::Impl::finish_pending(int k, bool delivered, std::string_view reason) 
     char id[kMsgIdBytes];
     std::memcpy(id, ps.msg_id, ps.id_len + 1u);
     std::string_view msg_id(id, ps.id_len);
+    char dst[sizeof(PendingSend::dst)];
+    std::memcpy(dst, ps.dst, ps.dst_len + 1u);
     NodeEvent ev;
-    ev.peer_id = peers.at(p).peer_id();
+    ev.peer_id = std::string_view(dst, ps.dst_len);
     ev.msg_id = msg_id;
     if (delivered) {
         ev.kind = EventKind::kDelivered;
@@ -282,7 +319,7 @@ void Node::Impl::finish_pending(int k, bool delivered, std::string_view reason) 
     timers.clear(pending_timer(k));
     pending.release(k, pool);
     emit(ev);
-    flush_pending(p);  // a legacy peer's next SEND may go now
+    if (p >= 0) flush_pending(p);  // a legacy peer's next SEND may go now
 }
 
 // ---- API -------------------------------------------------------------------------
@@ -301,12 +338,16 @@ SendResult Node::send(std::string_view dst, std::string_view text) {
     }
     std::string_view msg_id = make_msg_id(n.rng, res.msg_id);
     int p = n.peers.find(dst);
-    bool reachable = false;
+    Link* direct = p >= 0 ? n.active_link(p) : nullptr;
+    bool direct_soon = false;  // a link to it is being made or will be retried
     if (p >= 0) {
         const PeerRecord& r = n.peers.at(p);
-        reachable = r.link != kNoLink || r.dialing != kNoLink || r.next_attempt != 0;
+        direct_soon = r.link != kNoLink || r.dialing != kNoLink || r.next_attempt != 0;
     }
-    if (!reachable) {
+    // No direct link: through a relay if one of our neighbours can find it.
+    bool via_relay =
+        !direct && n.relaying() && (n.route_link(dst) != nullptr || n.has_who_has_neighbour(dst));
+    if (!direct && !via_relay && !direct_soon) {
         res.status = SendStatus::kNoRoute;
         n.emit_undelivered(msg_id, dst, "no_route");
         return res;
@@ -319,14 +360,14 @@ SendResult Node::send(std::string_view dst, std::string_view text) {
     m.dst = dst;
     m.payload = text;
     m.require_ack = true;
-    m.ttl = 1;
+    m.ttl = n.cfg.relay_ttl;  // relays a message may still cross (1: direct or one relay)
     std::size_t len = encode_peer_message(m, n.scratch.get(), Impl::kScratchBytes);
     if (len == 0 || len > kMaxLineBytes + 1) {
         res.status = SendStatus::kTooLarge;
         n.emit_undelivered(msg_id, dst, "message_too_large");
         return res;
     }
-    int k = n.pending.alloc(msg_id, p, ++n.seq);
+    int k = n.pending.alloc(msg_id, dst, p, ++n.seq);
     if (k < 0 || !n.pending.at(k).line.append(n.pool, n.scratch.get(), len)) {
         if (k >= 0) n.pending.release(k, n.pool);
         res.status = SendStatus::kBusy;
@@ -334,8 +375,22 @@ SendResult Node::send(std::string_view dst, std::string_view text) {
         return res;
     }
     PendingSend& ps = n.pending.at(k);
-    Link* l = n.active_link(p);
-    if (!l) {
+    Link* l = direct;
+    if (!l && via_relay) {
+        if (n.route_link(dst)) {
+            if (!n.transmit(k)) {
+                n.finish_pending(k, false, "busy");
+                res.status = SendStatus::kBusy;
+                return res;
+            }
+        } else {
+            // Ask the neighbours; the SEND goes when a WHO_HAS_HIT names a route.
+            n.send_who_has(dst);
+            ps.routed = true;
+            ps.route_deadline = n.now() + n.cfg.who_has_timeout_ms;
+            n.timers.set(n.pending_timer(k), ps.route_deadline);
+        }
+    } else if (!l) {
         // The link is being made: the SEND goes when it is up, on the clock.
         ps.deadline = n.now() + n.cfg.ack_timeout_ms;
         n.timers.set(n.pending_timer(k), ps.deadline);
@@ -379,7 +434,7 @@ SendResult Node::pub(std::string_view scope, std::string_view text) {
     m.dst = dst_view;
     m.payload = text;
     m.require_ack = false;
-    m.ttl = 1;
+    m.ttl = n.cfg.relay_ttl;
     std::size_t len = encode_peer_message(m, n.scratch.get(), Impl::kScratchBytes);
     if (len == 0 || len > kMaxLineBytes + 1) {
         res.status = SendStatus::kTooLarge;

@@ -130,6 +130,10 @@ void Node::Impl::peer_timer_fired(int p) {
 
 void Node::Impl::remove_peer(int p, const char* why) {
     fail_waiting(p, "peer_unreachable");
+    for (std::size_t k = 0; k < pending.capacity(); ++k) {
+        PendingSend& ps = pending.at(static_cast<int>(k));
+        if (ps.used && ps.peer == p) ps.peer = -1;  // routed ones live on without the record
+    }
     timers.clear(peer_timer(p));
     set_state(p, PeerState::kGone, why ? why : "");
     for (Link& l : links)
@@ -181,7 +185,8 @@ int Node::Impl::learn_peer(Link& l, std::string_view peer_id) {
 void Node::Impl::fail_waiting(int p, std::string_view reason) {
     for (std::size_t k = 0; k < pending.capacity(); ++k) {
         PendingSend& ps = pending.at(static_cast<int>(k));
-        if (ps.used && ps.peer == p) finish_pending(static_cast<int>(k), false, reason);
+        if (ps.used && ps.peer == p && !ps.routed)
+            finish_pending(static_cast<int>(k), false, reason);
     }
 }
 

@@ -6,8 +6,8 @@ namespace p2p {
 
 PendingAcks::PendingAcks(std::size_t capacity) : slots_(capacity) {}
 
-int PendingAcks::alloc(std::string_view msg_id, int peer, std::uint64_t seq) {
-    if (msg_id.size() >= kMsgIdBytes) return -1;
+int PendingAcks::alloc(std::string_view msg_id, std::string_view dst, int peer, std::uint64_t seq) {
+    if (msg_id.size() >= kMsgIdBytes || dst.size() >= sizeof(PendingSend::dst)) return -1;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         PendingSend& p = slots_[i];
         if (p.used) continue;
@@ -16,6 +16,11 @@ int PendingAcks::alloc(std::string_view msg_id, int peer, std::uint64_t seq) {
         p.msg_id[msg_id.size()] = '\0';
         p.id_len = static_cast<std::uint8_t>(msg_id.size());
         p.peer = peer;
+        std::memcpy(p.dst, dst.data(), dst.size());
+        p.dst[dst.size()] = '\0';
+        p.dst_len = static_cast<std::uint8_t>(dst.size());
+        p.routed = false;
+        p.route_deadline = 0;
         p.transmissions = 0;
         p.timeouts = 0;
         p.deadline = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/node.h"
 #include "core/out_queue.h"
 #include "core/wire_util.h"
@@ -19,7 +20,11 @@ struct PendingSend {
     bool used = false;
     char msg_id[kMsgIdBytes] = {};
     std::uint8_t id_len = 0;
-    int peer = -1;  // peer record index of the destination
+    int peer = -1;  // peer record index of the destination, -1 if none
+    char dst[2 * kMaxNameBytes + 2] = {};
+    std::uint8_t dst_len = 0;
+    bool routed = false;        // goes through a relay (route from WHO_HAS_HIT)
+    MonoMs route_deadline = 0;  // WHO_HAS sent: no HIT by then means no_route
     ChunkQueue line;
     int transmissions = 0;  // copies queued so far
     int timeouts = 0;       // ack timeouts so far
@@ -28,12 +33,14 @@ struct PendingSend {
     LinkId tx_link = kNoLink;  // link of the last copy
     std::uint64_t seq = 0;     // submission order
     std::string_view id() const { return {msg_id, id_len}; }
+    std::string_view dst_id() const { return {dst, dst_len}; }
 };
 
 class PendingAcks {
   public:
     explicit PendingAcks(std::size_t capacity);
-    int alloc(std::string_view msg_id, int peer, std::uint64_t seq);  // -1 when full
+    // -1 when full.
+    int alloc(std::string_view msg_id, std::string_view dst, int peer, std::uint64_t seq);
     void release(int index, ChunkPool& pool);
     int find(std::string_view msg_id) const;
     PendingSend& at(int index) { return slots_[static_cast<std::size_t>(index)]; }

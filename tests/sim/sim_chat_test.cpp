@@ -118,6 +118,7 @@ TEST_F(Chat, SilentPeerGivesAckTimeoutsThenUndelivered) {
     SimNode& a = add("alice");
     SimNode& b = add("bob");
     mesh();
+    net.run_for(1000);  // the duplicate links of the simultaneous dials are settled
     net.freeze(b.host());
     SendResult r = a.node().send("bob@CIC", "anyone?");
     ASSERT_EQ(r.status, SendStatus::kQueued);
@@ -203,12 +204,17 @@ TEST_F(Chat, TooLargeUnknownAndBadDestinationsAreRefusedLocally) {
     // A payload that just fits still goes.
     EXPECT_EQ(a.node().send("bob@CIC", std::string(kMaxLineBytes - 200, 'y')).status,
               SendStatus::kQueued);
-    EXPECT_EQ(a.node().send("zed@CIC", "hi").status, SendStatus::kNoRoute);
-    EXPECT_EQ(a.events.back().reason, "no_route");
+    // Unknown peer: bob is asked (WHO_HAS), does not know it either, and
+    // after the WHO_HAS timeout the user is told no_route.
+    SendResult zed = a.node().send("zed@CIC", "hi");
+    EXPECT_EQ(zed.status, SendStatus::kQueued);
     EXPECT_EQ(a.node().send("alice@CIC", "me").status, SendStatus::kBadDestination);
     EXPECT_EQ(a.node().send("no-at-sign", "x").status, SendStatus::kBadDestination);
-    EXPECT_EQ(a.node().stats().lines_out, lines + 1);
+    EXPECT_EQ(a.node().stats().lines_out, lines + 2);  // the SEND that fits, the WHO_HAS
     ASSERT_TRUE(net.run_until([&] { return a.count(EventKind::kDelivered) == 1; }, 3000));
+    ASSERT_TRUE(net.run_until(
+        [&] { return a.count_msg_id(EventKind::kUndelivered, zed.msg_id) == 1; }, 4000));
+    EXPECT_EQ(a.events.back().reason, "no_route");
 }
 
 TEST_F(Chat, PendingTableFullIsBusyNotSilentLoss) {

@@ -101,8 +101,12 @@ TEST_F(Mesh, SimultaneousDialsAgreeOnTheLowerIdsOutboundLink) {
     ASSERT_EQ(active(b, db), 1);
     EXPECT_EQ(da, LinkDirection::kOutbound);  // "alice" < "bob": alice's dial wins
     EXPECT_EQ(db, LinkDirection::kInbound);
-    // Legacy peers (no relay) keep the spare link open, unused.
-    EXPECT_EQ(a.node().link_count(), 2u);
+    // Between relay-capable peers the spare link is closed with BYE
+    // "duplicate", which does not mean the peer left.
+    EXPECT_EQ(a.node().link_count(), 1u);
+    EXPECT_EQ(b.node().link_count(), 1u);
+    EXPECT_TRUE(a.connected_to("bob@CIC"));
+    EXPECT_TRUE(b.connected_to("alice@CIC"));
     EXPECT_EQ(a.node().send("bob@CIC", "one").status, SendStatus::kQueued);
     EXPECT_EQ(b.node().send("alice@CIC", "two").status, SendStatus::kQueued);
     net.run_for(2000);
@@ -223,6 +227,40 @@ TEST_F(Mesh, StaticPeersMeshWithoutRendezvous) {
     PeerView v;
     ASSERT_TRUE(c.peer_state("alice@CIC", v));
     EXPECT_TRUE(v.is_static);
+}
+
+}  // namespace
+}  // namespace p2p::sim
+
+namespace p2p::sim {
+namespace {
+
+TEST_F(Mesh, WithoutRelayTheSpareLinkStaysOpenUnused) {
+    NodeConfig ca = sim_config("alice", "CIC", 5);
+    NodeConfig cb = sim_config("bob", "CIC", 6);
+    ca.features = cb.features = kFeatureAck;  // --no-relay: both are "legacy" to each other
+    SimNode& a = add("alice", ca);
+    SimNode& b = add("bob", cb);
+    rdv.register_node(a);
+    rdv.register_node(b);
+    discover_all();
+    ASSERT_TRUE(net.run_until([&] { return fully_meshed(2); }, 5000));
+    net.run_for(1000);
+    EXPECT_EQ(a.node().link_count(), 2u);
+    EXPECT_EQ(b.node().link_count(), 2u);
+    int active = 0;
+    for (std::size_t s = 0; s < a.node().link_slots(); ++s) {
+        LinkView v;
+        if (a.node().link_view(s, v) && v.active) {
+            ++active;
+            EXPECT_EQ(v.direction, LinkDirection::kOutbound);
+            EXPECT_TRUE(v.legacy);
+        }
+    }
+    EXPECT_EQ(active, 1);
+    EXPECT_EQ(a.node().send("bob@CIC", "one").status, SendStatus::kQueued);
+    net.run_for(2000);
+    EXPECT_EQ(b.count(EventKind::kMsg, "alice@CIC", "one"), 1);
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ TEST(Session, InboundHelloGetsHelloOkWithFeatureIntersection) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_TRUE(has(out[0], "\"type\":\"HELLO_OK\""));
     EXPECT_TRUE(has(out[0], "\"peer_id\":\"alice@CIC\""));
-    EXPECT_TRUE(has(out[0], "\"features\":[\"ack\"]")) << out[0];
+    // Ours are all four; theirs lack who_has.
+    EXPECT_TRUE(has(out[0], "\"features\":[\"ack\",\"metrics\",\"relay\"]")) << out[0];
     EXPECT_TRUE(has(out[0], "\"ttl\":1}"));
     PeerView v;
     ASSERT_TRUE(h.peer("bob@CIC", v));
