@@ -252,6 +252,9 @@ TEST_F(NatRelayTest, NattedPeersChatThroughThePublicRelay) {
     EXPECT_FALSE(b.saw("^link alice@CIC up")) << b.proc->dump();
     EXPECT_FALSE(a.saw("^undelivered")) << a.proc->dump();
     EXPECT_FALSE(b.saw("^undelivered")) << b.proc->dump();
+    // And A's route table says how it reaches B.
+    ASSERT_TRUE(a.command("/routes"));
+    EXPECT_TRUE(a.expect("^bob@CIC +relay@CIC ", 5s)) << a.proc->dump();
 }
 
 // Builds a namespace, starts a node and an orphaned grandchild inside, then

@@ -1,0 +1,213 @@
+// Benchmark (not a test): what one relay hop costs. Three real p2pchat
+// nodes over loopback, alice – relay – bob, where alice and bob are never
+// linked directly: each has only a static --peer link to the relay and the
+// rendezvous address is a dead port, so neither ever learns the other's
+// address (no flag is needed to stop a dial; there is nothing to dial).
+//   1. SEND+ACK throughput through the relay: alice sends N /msg to bob with
+//      up to W typed ahead; messages per second until every one is
+//      `delivered`. The same run to the relay itself (one direct hop) gives
+//      the baseline.
+//   2. Latency from writing /msg on alice's stdin to alice's `delivered`
+//      line (the full round trip: SEND out, ACK back), one message at a
+//      time, relayed (to bob) and direct (to the relay); p50/p99, and the
+//      difference, which is what the hop adds.
+//
+// The relay limits what it forwards per origin and second (`over_quota`);
+// those refusals are counted, not hidden. Latency samples are paced
+// (--pace-ms, default 25 ms = 40/s) to stay under the default quota, so they
+// measure the hop and not the limiter. --relay-arg passes a flag to the
+// relay's command line (repeatable), e.g. to change its limits.
+//
+// Usage: bench_relay_bench [--messages N] [--window W] [--samples S]
+//                          [--pace-ms P] [--relay-arg FLAG]...
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/node_process.h"
+
+using namespace p2p::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+    int messages = 2000;
+    int window = 32;
+    int samples = 200;
+    int pace_ms = 25;
+    std::vector<std::string> relay_args;
+};
+
+Args parse(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        int v = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--relay-arg"))
+            a.relay_args.push_back(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--pace-ms"))
+            a.pace_ms = std::max(0, v);
+        else if (!std::strcmp(argv[i], "--messages"))
+            a.messages = v;
+        else if (!std::strcmp(argv[i], "--window"))
+            a.window = v;
+        else if (!std::strcmp(argv[i], "--samples"))
+            a.samples = v;
+        else
+            std::fprintf(stderr, "ignoring unknown argument %s\n", argv[i]);
+    }
+    a.window = std::max(1, a.window);
+    a.messages = std::max(1, a.messages);
+    a.samples = std::max(1, a.samples);
+    return a;
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    auto idx = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(idx, v.size() - 1)];
+}
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// The last lines of a node's stdout, enough to see why a run stopped.
+std::string tail(NodeProcess& node, std::size_t n = 20) {
+    auto lines = node.proc().lines();
+    std::string out;
+    for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+        out += "  " + lines[i] + "\n";
+    return out;
+}
+
+int count_over_quota(NodeProcess& node) {
+    int n = 0;
+    for (const auto& l : node.proc().lines())
+        n += l.rfind("undelivered ", 0) == 0 && l.find(": over_quota") != std::string::npos;
+    return n;
+}
+
+// N /msg from `from` to `to` with up to `window` outstanding; msg/s of the
+// delivered ones, or -1 if the run stalled. *failed counts `undelivered`.
+double throughput(NodeProcess& from, const std::string& to, const Args& args,
+                  const std::string& tag, int* failed) {
+    int typed = 0, delivered = 0;
+    *failed = 0;
+    auto start = Clock::now();
+    std::string done_re = "^(delivered|undelivered) \\S+ to " + regex_escape(to);
+    while (delivered + *failed < args.messages) {
+        while (typed < args.messages && typed - delivered - *failed < args.window)
+            from.command("/msg " + to + " " + tag + std::to_string(typed++));
+        std::vector<std::string> g;
+        if (!from.expect(done_re, std::chrono::seconds(30), &g)) {
+            std::fprintf(stderr, "%s: stalled after %d delivered\n%s", tag.c_str(), delivered,
+                         tail(from).c_str());
+            return -1;
+        }
+        (g[1] == "delivered" ? delivered : *failed)++;
+    }
+    return delivered / (ms_since(start) / 1000.0);
+}
+
+// One /msg at a time, `pace_ms` apart: ms from writing it to its `delivered` line.
+bool round_trips(NodeProcess& from, const std::string& to, int samples, int pace_ms,
+                 const std::string& tag, std::vector<double>* out) {
+    std::string done_re = "^(delivered|undelivered) \\S+ to " + regex_escape(to);
+    auto next = Clock::now();
+    for (int i = 0; i < samples; ++i) {
+        std::this_thread::sleep_until(next);  // pacing, not synchronisation
+        next = Clock::now() + std::chrono::milliseconds(pace_ms);
+        auto t0 = Clock::now();
+        from.command("/msg " + to + " " + tag + std::to_string(i));
+        std::vector<std::string> g;
+        if (!from.expect(done_re, std::chrono::seconds(30), &g) || g[1] != "delivered") {
+            std::fprintf(stderr, "%s sample %d not delivered\n%s", tag.c_str(), i,
+                         tail(from).c_str());
+            return false;
+        }
+        out->push_back(ms_since(t0));
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args args = parse(argc, argv);
+    DeadPort no_rendezvous;
+    NodeProcess relay, alice, bob;
+    NodeConfig cr;
+    cr.name = "relay";
+    cr.rendezvous_port = no_rendezvous.port();
+    cr.extra_args = args.relay_args;
+    std::string err;
+    if (!relay.start(cr, &err)) {
+        std::fprintf(stderr, "relay did not start: %s\n", err.c_str());
+        return 1;
+    }
+    NodeConfig ca = cr;
+    ca.extra_args.clear();
+    ca.name = "alice";
+    ca.peers = {relay.address()};
+    NodeConfig cb = ca;
+    cb.name = "bob";
+    if (!alice.start(ca, &err) || !bob.start(cb, &err)) {
+        std::fprintf(stderr, "alice or bob did not start: %s\n", err.c_str());
+        return 1;
+    }
+    if (!alice.wait_link_up("relay@CIC") || !bob.wait_link_up("relay@CIC")) {
+        std::fprintf(stderr, "no links to the relay\n%s\n%s\n", alice.dump().c_str(),
+                     bob.dump().c_str());
+        return 1;
+    }
+
+    // The first relayed message pays for route discovery (WHO_HAS, up to 3 s):
+    // send it before measuring.
+    std::vector<double> warmup;
+    if (!round_trips(alice, "bob@CIC", 1, 0, "warm", &warmup)) return 1;
+    std::printf("first relayed message (incl. route discovery): %.2f ms\n", warmup[0]);
+
+    int failed_relayed = 0, failed_direct = 0;
+    double relayed_rate = throughput(alice, "bob@CIC", args, "r", &failed_relayed);
+    double direct_rate = throughput(alice, "relay@CIC", args, "d", &failed_direct);
+    if (relayed_rate < 0 || direct_rate < 0) return 1;
+    std::printf(
+        "throughput through 1 relay hop: %.0f msg/s delivered with ACK (%d msgs, "
+        "window %d, %d undelivered, %d of them over_quota)\n",
+        relayed_rate, args.messages, args.window, failed_relayed, count_over_quota(alice));
+    std::printf(
+        "throughput direct (baseline):   %.0f msg/s delivered with ACK (%d msgs, "
+        "window %d, %d undelivered)\n",
+        direct_rate, args.messages, args.window, failed_direct);
+
+    // Let the relay's per-second quota window pass before the paced samples.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    std::vector<double> relayed, direct;
+    if (!round_trips(alice, "bob@CIC", args.samples, args.pace_ms, "lr", &relayed) ||
+        !round_trips(alice, "relay@CIC", args.samples, args.pace_ms, "ld", &direct))
+        return 1;
+    double r50 = percentile(relayed, 50), r99 = percentile(relayed, 99);
+    double d50 = percentile(direct, 50), d99 = percentile(direct, 99);
+    std::printf("/msg -> delivered, relayed: p50 %.2f ms, p99 %.2f ms (%d samples, %d ms apart)\n",
+                r50, r99, args.samples, args.pace_ms);
+    std::printf("/msg -> delivered, direct:  p50 %.2f ms, p99 %.2f ms (%d samples, %d ms apart)\n",
+                d50, d99, args.samples, args.pace_ms);
+    std::printf("added by the relay hop:     p50 %.2f ms, p99 %.2f ms\n", r50 - d50, r99 - d99);
+
+    // The relay really carried them: bob saw alice's messages without a link to her.
+    if (bob.saw("^link alice@CIC up") || alice.saw("^link bob@CIC up")) {
+        std::fprintf(stderr, "alice and bob linked directly: the figures are not relayed\n");
+        return 1;
+    }
+    alice.quit();
+    bob.quit();
+    relay.quit();
+    return 0;
+}
