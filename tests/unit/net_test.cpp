@@ -149,7 +149,6 @@ TEST(Net, ListenConnectAcceptOverIpv6) {
     close_fd(probe);
     Conn c("::1");
     ASSERT_GE(c.server, 0);
-    SockAddr peer;
     EXPECT_EQ(peer_addr(c.server).storage.ss_family, AF_INET6);
     EXPECT_EQ(peer_addr(c.server).to_string().rfind("[::1]:", 0), 0u);
     EXPECT_TRUE(nodelay(c.client));
