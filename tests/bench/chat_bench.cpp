@@ -96,6 +96,14 @@ int main(int argc, char** argv) {
         (g[1] == "delivered" ? delivered : failed)++;
     }
     double secs = ms_since(start) / 1000.0;
+    // Sanity: the figures count only what bob really showed.
+    int shown = 0;
+    for (const auto& line : bob.proc().lines())
+        if (line.rfind("msg alice@CIC: t", 0) == 0) ++shown;
+    if (shown != delivered) {
+        std::fprintf(stderr, "bob showed %d messages but %d were delivered\n", shown, delivered);
+        return 1;
+    }
     std::printf("throughput: %d SEND+ACK in %.2f s = %.0f msg/s (window %d, %d undelivered)\n",
                 delivered, secs, delivered / secs, args.window, failed);
 

@@ -54,19 +54,33 @@ int main(int argc, char** argv) {
         return 1;
     }
     DeadPort no_rendezvous;
-    NodeProcess node;
     NodeConfig c;
     c.name = "idle";
     c.rendezvous_port = no_rendezvous.port();
-    // Room for every load link: the peer table is sized at start.
-    c.extra_args = {"--max-peers", std::to_string(links + 16)};
     std::string err;
+
+    // A node as people run it (default --max-peers), for the idle figure.
+    long idle_default = -1;
+    {
+        NodeProcess plain;
+        if (!plain.start(c, &err)) {
+            std::fprintf(stderr, "node did not start: %s\n", err.c_str());
+            return 1;
+        }
+        idle_default = settled_rss(plain.proc().pid());
+        plain.quit();
+    }
+
+    // Room for every load link: the peer table and link slots are sized at
+    // start, so this node's idle RSS already holds their arenas.
+    c.extra_args = {"--max-peers", std::to_string(links + 16)};
+    NodeProcess node;
     if (!node.start(c, &err)) {
         std::fprintf(stderr, "node did not start: %s\n", err.c_str());
         return 1;
     }
     pid_t pid = node.proc().pid();
-    long idle = settled_rss(pid);
+    long idle_sized = settled_rss(pid);
 
     std::vector<RawPeer> peers(static_cast<std::size_t>(links));
     auto t0 = std::chrono::steady_clock::now();
@@ -79,9 +93,25 @@ int main(int argc, char** argv) {
     }
     double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     long loaded = settled_rss(pid);
-    std::printf("idle node RSS: %ld KiB\n", idle);
-    std::printf("with %d idle links: %ld KiB (links opened in %.2f s)\n", links, loaded, open_s);
-    std::printf("per idle link: %.2f KiB\n", static_cast<double>(loaded - idle) / links);
+
+    // The figures mean something only if every link is still up: each one
+    // must still answer a PING.
+    for (int i = 0; i < links; ++i) {
+        RawPeer& p = peers[static_cast<std::size_t>(i)];
+        std::string id = "alive" + std::to_string(i);
+        auto pong = p.send_raw(make_ping(id)) ? p.read_type("PONG", 10s) : std::nullopt;
+        if (!pong || pong->str("msg_id") != id) {
+            std::fprintf(stderr, "link %d no longer answers\n", i);
+            return 1;
+        }
+    }
+    std::printf("idle node RSS (default --max-peers): %ld KiB\n", idle_default);
+    std::printf("idle node RSS (--max-peers %d): %ld KiB\n", links + 16, idle_sized);
+    std::printf("with %d idle links: %ld KiB (opened in %.2f s, all answer PING)\n", links, loaded,
+                open_s);
+    std::printf("per idle link: %.2f KiB over the sized idle node, %.2f KiB over the default\n",
+                static_cast<double>(loaded - idle_sized) / links,
+                static_cast<double>(loaded - idle_default) / links);
     peers.clear();
     node.quit();
     return 0;
