@@ -81,7 +81,7 @@ constexpr std::string_view kReconnect[] = {
 constexpr std::string_view kLog[] = {
     "/log <LEVEL>",
     "  Sets the log level now: DEBUG, INFO, WARN, ERROR or OFF. Logs go to",
-    "  stderr, the --log-file or syslog, never between the events here.",
+    "  stderr (above the prompt on a terminal), the --log-file or syslog.",
 };
 constexpr std::string_view kHelp[] = {
     "/help [command]",

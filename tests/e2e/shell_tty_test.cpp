@@ -191,6 +191,9 @@ class TmuxDemo {
 class ShellTty : public ::testing::Test {
   protected:
     void SetUp() override {
+#ifndef P2P_HAVE_LIBEDIT
+        GTEST_SKIP() << "built without libedit: the shell has no line editor to test";
+#endif
         if (!have_tmux())
             GTEST_SKIP() << "tmux is not installed: the interactive shell test needs it";
     }
