@@ -117,7 +117,7 @@ class NatRelayTest : public ::testing::Test {
     }
 
     bool start_node(const std::string& ns, const std::string& name, std::uint16_t rdv_port,
-                    NsNode* node, std::string* err) {
+                    NsNode* node, std::string* err, const std::vector<std::string>& extra = {}) {
         std::string home = dir_.path() + "/home-" + name;
         std::filesystem::create_directories(home);
         std::vector<std::string> args = {
@@ -131,6 +131,7 @@ class NatRelayTest : public ::testing::Test {
             std::string(NatTopology::kPubIp) + ":" + std::to_string(rdv_port),
             "--discovery-interval",
             "1"};
+        args.insert(args.end(), extra.begin(), extra.end());
         node->proc =
             net_.exec_in(ns, P2PCHAT_BIN, args, {"HOME=" + home, "NO_COLOR=1", "TERM=dumb"}, err);
         if (!node->proc) return false;
@@ -255,6 +256,32 @@ TEST_F(NatRelayTest, NattedPeersChatThroughThePublicRelay) {
     // And A's route table says how it reaches B.
     ASSERT_TRUE(a.command("/routes"));
     EXPECT_TRUE(a.expect("^bob@CIC +relay@CIC ", 5s)) << a.proc->dump();
+}
+
+// The same network with a public node that does not relay (--no-relay):
+// A's message to B has no way through and A is told so; B never sees it.
+// This is the control for the test above: without the relay, the NAT
+// really separates them.
+TEST_F(NatRelayTest, WithoutARelayNattedPeersCannotReachEachOther) {
+    using T = NatTopology;
+    std::string err;
+    std::uint16_t rdv = start_rendezvous(&err);
+    ASSERT_NE(rdv, 0) << err;
+    NsNode hub, a, b;
+    ASSERT_TRUE(start_node(T::kPub, "hub", rdv, &hub, &err, {"--no-relay"})) << err;
+    ASSERT_TRUE(start_node(T::kA, "alice", rdv, &a, &err)) << err;
+    ASSERT_TRUE(start_node(T::kB, "bob", rdv, &b, &err)) << err;
+    ASSERT_TRUE(a.expect("^link hub@CIC up")) << a.proc->dump();
+    ASSERT_TRUE(b.expect("^link hub@CIC up")) << b.proc->dump();
+    ASSERT_TRUE(poll_until([&] { return a.saw("^peer bob@CIC ") && b.saw("^peer alice@CIC "); }))
+        << a.proc->dump() << b.proc->dump();
+
+    ASSERT_TRUE(a.command("/msg bob@CIC nobody carries this"));
+    // WHO_HAS gets no HIT (3 s), or the hub refuses to forward: either way final.
+    EXPECT_TRUE(a.expect("^undelivered \\S+ to bob@CIC: ", 30s)) << a.proc->dump();
+    EXPECT_FALSE(a.saw("^delivered ")) << a.proc->dump();
+    EXPECT_FALSE(b.saw("nobody carries this")) << b.proc->dump();
+    EXPECT_FALSE(a.saw("^link bob@CIC up")) << a.proc->dump();
 }
 
 // Builds a namespace, starts a node and an orphaned grandchild inside, then
