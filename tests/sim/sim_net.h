@@ -52,6 +52,10 @@ class Net {
     // 0: each read delivers everything that arrived; else reads are split in
     // random pieces of 1..chunk_max bytes.
     std::size_t chunk_max = 0;
+    // Bytes a direction holds (in flight + arrived but unread) before the
+    // writer blocks, like a pair of socket buffers. A reader that stops
+    // reading (freeze) makes its peer's writes block.
+    std::size_t sockbuf_bytes = 256 * 1024;
 
     struct Host {
         Participant* p = nullptr;
@@ -202,6 +206,7 @@ class Net {
         bool open[2] = {false, false};
         MonoMs last_arrival[2] = {0, 0};  // keeps each direction in order
         std::string arrived[2];           // arrived, not yet read
+        std::size_t unread[2] = {0, 0};   // in flight + arrived, toward side i
         bool read_scheduled[2] = {false, false};
     };
     struct Event {
@@ -249,15 +254,21 @@ class Net {
                 auto it = ends_.find({h, link});
                 if (it == ends_.end() || !hosts_[std::size_t(h)].up) break;
                 int id = it->second;
-                std::size_t n = hosts_[std::size_t(h)].p->output(link, slices, 16);
-                if (n == 0) break;
-                std::string data;
-                for (std::size_t i = 0; i < n; ++i)
-                    data.append(slices[i].data, slices[i].len);
                 Conn& c = conns_[id];
                 int s = c.host[0] == h && c.link[0] == link ? 0 : 1;
                 int o = 1 - s;
+                std::size_t room = c.unread[o] < sockbuf_bytes ? sockbuf_bytes - c.unread[o] : 0;
+                if (room == 0) {
+                    blocked_.insert({h, link});  // retried when the reader drains
+                    break;
+                }
+                std::size_t n = hosts_[std::size_t(h)].p->output(link, slices, 16);
+                if (n == 0) break;
+                std::string data;
+                for (std::size_t i = 0; i < n && data.size() < room; ++i)
+                    data.append(slices[i].data, std::min(slices[i].len, room - data.size()));
                 if (c.open[o]) {
+                    c.unread[o] += data.size();
                     Event e;
                     e.kind = Event::kData;
                     e.conn = id;
@@ -335,8 +346,17 @@ class Net {
     }
 
     void deliver(int id, int side) {
+        if (!hosts_[std::size_t(conns_[id].host[side])].up) return;  // frozen: reads nothing
         std::string data;
         data.swap(conns_[id].arrived[side]);
+        conns_[id].unread[side] -= std::min(conns_[id].unread[side], data.size());
+        // The writer toward this side may have room again.
+        int o = 1 - side;
+        auto b = blocked_.find({conns_[id].host[o], conns_[id].link[o]});
+        if (b != blocked_.end()) {
+            dirty_.insert(*b);
+            blocked_.erase(b);
+        }
         std::size_t pos = 0;
         while (pos < data.size()) {
             Conn& c = conns_[id];
@@ -363,6 +383,7 @@ class Net {
     std::map<std::pair<int, LinkId>, int> ends_;
     std::set<std::pair<int, LinkId>> dials_;
     std::set<std::pair<int, LinkId>> dirty_;
+    std::set<std::pair<int, LinkId>> blocked_;  // writers waiting for buffer room
     std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> events_;
     std::uint64_t seq_ = 0;
     int next_conn_ = 1;
