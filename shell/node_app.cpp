@@ -39,7 +39,7 @@ constexpr const char* kModule = "Node";
 constexpr MonoMs kShutdownDeadlineMs = 8'000;
 constexpr int kListenBacklog = 128;
 
-enum TimerTag : std::uint64_t { kTagShutdownDeadline = 1, kTagEngine = 2 };
+enum TimerTag : std::uint64_t { kTagShutdownDeadline = 1, kTagEngine = 2, kTagFlushMore = 3 };
 
 class StdoutSink final : public ConsoleSink {
   public:
@@ -114,6 +114,7 @@ class NodeApp final : public RendezvousClientListener,
         links_.close_all();
         links_.stop_listening();
         if (engine_timer_) loop_.cancel(engine_timer_);
+        if (flush_timer_) loop_.cancel(flush_timer_);
     }
 
     int run() {
@@ -250,7 +251,8 @@ class NodeApp final : public RendezvousClientListener,
     // Just before the loop sleeps: write what the engine queued (one writev
     // per link), then wake up again at the engine's next deadline.
     void before_sleep() {
-        links_.flush();
+        if (links_.flush() && !flush_timer_)
+            flush_timer_ = loop_.schedule_in(0, this, kTagFlushMore);  // do not sleep on them
         arm_engine_timer();
     }
 
@@ -269,6 +271,8 @@ class NodeApp final : public RendezvousClientListener,
             engine_timer_ = 0;
             engine_timer_at_ = Node::kNoDeadline;
             node_->on_timer();
+        } else if (tag == kTagFlushMore) {
+            flush_timer_ = 0;  // its only job was to keep the loop awake
         } else if (tag == kTagShutdownDeadline) {
             shutdown_timer_ = 0;
             P2P_WARN(kModule, "shutdown took too long; exiting anyway");
@@ -560,6 +564,7 @@ class NodeApp final : public RendezvousClientListener,
     std::unique_ptr<Node> node_;
     PeerLinks links_;
     platform::TimerId engine_timer_ = 0;
+    platform::TimerId flush_timer_ = 0;
     MonoMs engine_timer_at_ = Node::kNoDeadline;
     std::uint16_t listen_port_ = 0;
 

@@ -246,7 +246,7 @@ void PeerLinks::set_write_interest(Slot& s, bool on) {
     loop_.rewatch(s.fd, on ? (platform::kIoRead | platform::kIoWrite) : platform::kIoRead, this);
 }
 
-void PeerLinks::flush() {
+bool PeerLinks::flush() {
     for (int pass = 0; pass < kFlushPasses && !dirty_.empty(); ++pass) {
         flushing_.swap(dirty_);
         dirty_.clear();
@@ -258,13 +258,9 @@ void PeerLinks::flush() {
         }
         flushing_.clear();
     }
-    if (!dirty_.empty()) {
-        // Still more after several passes: leave it for the next iteration,
-        // which will not sleep long (the loop wakes for the engine's timers
-        // and for writability).
-        P2P_DEBUG(kModule, "%zu links still have output after %d passes", dirty_.size(),
-                  kFlushPasses);
-    }
+    // Still more after several passes: the next iteration takes the rest,
+    // after the loop has polled the other sockets once.
+    return !dirty_.empty();
 }
 
 void PeerLinks::flush_slot(int index) {

@@ -56,7 +56,9 @@ class PeerLinks final : public platform::IoHandler {
 
     // Writes what the Node has queued on every marked link. From the
     // before-sleep hook; calls into the Node (output/consumed/on_link_down).
-    void flush();
+    // True if links were marked again meanwhile and still wait: the caller
+    // must not let the loop sleep on them (arm an immediate wake-up).
+    bool flush();
     // Closes every socket without telling the Node (the app is exiting).
     void close_all();
 
