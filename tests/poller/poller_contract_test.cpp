@@ -306,5 +306,85 @@ TEST_F(PollerContract, FdNumberReusedAfterCloseWithoutRemove) {
     close(fds[1]);
 }
 
+#if defined(P2P_TEST_BACKEND_KQUEUE)
+}  // namespace
+}  // namespace p2p::platform
+
+#include <sys/event.h>
+
+namespace p2p::platform {
+namespace {
+
+// The double itself: the FreeBSD behaviours the backend relies on.
+TEST(KqueueDouble, ChangeErrorsGoToTheEventListWhenThereIsRoom) {
+    int kq = kqueue();
+    ASSERT_GE(kq, 0);
+    TcpPair s;
+    struct kevent ch[2];
+    EV_SET(&ch[0], s.a, EVFILT_READ, EV_DELETE, 0, 0, nullptr);  // never added
+    EV_SET(&ch[1], s.a, EVFILT_WRITE, EV_ADD, 0, 0, tag(1));
+    struct kevent out[4];
+    ASSERT_EQ(kevent(kq, ch, 2, out, 4, nullptr), 1);  // returns at once with the error
+    EXPECT_TRUE(out[0].flags & EV_ERROR);
+    EXPECT_EQ(out[0].data, ENOENT);
+    EXPECT_EQ(out[0].filter, EVFILT_READ);
+    // The change after the failing one was still applied.
+    timespec zero{};
+    ASSERT_EQ(kevent(kq, nullptr, 0, out, 4, &zero), 1);
+    EXPECT_EQ(out[0].filter, EVFILT_WRITE);
+    EXPECT_EQ(out[0].udata, tag(1));
+    close(kq);
+}
+
+TEST(KqueueDouble, WithoutRoomTheFirstErrorFailsTheCallAndStopsThere) {
+    int kq = kqueue();
+    ASSERT_GE(kq, 0);
+    TcpPair s;
+    struct kevent ch[2];
+    EV_SET(&ch[0], s.a, EVFILT_WRITE, EV_DELETE, 0, 0, nullptr);
+    EV_SET(&ch[1], s.a, EVFILT_WRITE, EV_ADD, 0, 0, tag(1));
+    errno = 0;
+    EXPECT_EQ(kevent(kq, ch, 2, nullptr, 0, nullptr), -1);
+    EXPECT_EQ(errno, ENOENT);
+    struct kevent out[4];
+    timespec wait{0, 20 * 1000 * 1000};
+    EXPECT_EQ(kevent(kq, nullptr, 0, out, 4, &wait), 0) << "the add after the error must not apply";
+    close(kq);
+}
+
+TEST(KqueueDouble, DisabledFiltersReportNothingEvenOnHangup) {
+    int kq = kqueue();
+    ASSERT_GE(kq, 0);
+    TcpPair s;
+    struct kevent ch[2];
+    EV_SET(&ch[0], s.a, EVFILT_READ, EV_ADD | EV_DISABLE, 0, 0, nullptr);
+    EV_SET(&ch[1], s.a, EVFILT_WRITE, EV_ADD | EV_DISABLE, 0, 0, nullptr);
+    ASSERT_EQ(kevent(kq, ch, 2, nullptr, 0, nullptr), 0);
+    close(s.b);
+    s.b = -1;
+    struct kevent out[4];
+    timespec wait{0, 30 * 1000 * 1000};
+    EXPECT_EQ(kevent(kq, nullptr, 0, out, 4, &wait), 0);
+    EV_SET(&ch[0], s.a, EVFILT_READ, EV_ENABLE, 0, 0, tag(5));
+    ASSERT_EQ(kevent(kq, ch, 1, nullptr, 0, nullptr), 0);
+    ASSERT_EQ(kevent(kq, nullptr, 0, out, 4, &wait), 1);
+    EXPECT_EQ(out[0].filter, EVFILT_READ);
+    EXPECT_TRUE(out[0].flags & EV_EOF);
+    close(kq);
+}
+
+TEST(KqueueDouble, BadFdIsEbadf) {
+    int kq = kqueue();
+    ASSERT_GE(kq, 0);
+    struct kevent ch;
+    EV_SET(&ch, 100000, EVFILT_READ, EV_ADD, 0, 0, nullptr);
+    EXPECT_EQ(kevent(kq, &ch, 1, nullptr, 0, nullptr), -1);
+    EXPECT_EQ(errno, EBADF);
+    close(kq);
+    EXPECT_EQ(kevent(-1, nullptr, 0, nullptr, 0, nullptr), -1);
+    EXPECT_EQ(errno, EBADF);
+}
+#endif
+
 }  // namespace
 }  // namespace p2p::platform
