@@ -127,7 +127,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
             if (!number(1, 3600)) return bad();
             o.server.request_timeout_ms = n * 1000;
         } else if (name == "--max-connections") {
-            if (!number(1, 1'000'000)) return bad();
+            if (!number(1, 262'144)) return bad();
             o.server.max_connections = static_cast<std::size_t>(n);
         } else if (name == "--max-registrations") {
             if (!number(1, 10'000'000)) return bad();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "core/line_framer.h"
@@ -100,10 +101,22 @@ void RendezvousServer::Conn::on_io(int, std::uint32_t events) {
 RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config)
     : impl_(std::make_unique<Impl>(loop, std::move(config))) {
     Impl& m = *impl_;
-    if (m.config.max_connections == 0) m.config.max_connections = 1;
+    const std::size_t config_max_connections = m.config.max_connections;
     // The arena is reserved, not touched: a slot's pages become resident
-    // only if a client sends a line in several pieces.
-    m.arena.reset(new char[m.config.max_connections * LineFramer::kPartialBytes]);
+    // only if a client sends a line in several pieces. Where the address
+    // space or the kernel's overcommit policy refuses that much, serve fewer
+    // connections rather than fail.
+    std::size_t most = (std::numeric_limits<std::size_t>::max() / 4) / LineFramer::kPartialBytes;
+    m.config.max_connections = std::clamp<std::size_t>(m.config.max_connections, 1, most);
+    for (;;) {
+        m.arena.reset(
+            new (std::nothrow) char[m.config.max_connections * LineFramer::kPartialBytes]);
+        if (m.arena || m.config.max_connections == 1) break;
+        m.config.max_connections /= 2;
+    }
+    if (!m.arena) throw std::bad_alloc();
+    if (m.config.max_connections < config_max_connections)
+        P2P_WARN("Rendezvous", "memory for %zu connections only", m.config.max_connections);
     m.read_buf.reset(new char[kReadBytes + 1]);
     m.conns.resize(m.config.max_connections);
     m.free_slots.reserve(m.config.max_connections);
