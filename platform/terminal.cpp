@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +60,18 @@ bool write_all(int fd, std::string_view data) {
         return false;
     }
     return true;
+}
+
+void suspend_job() {
+    ::kill(0, SIGTSTP);
+}
+
+bool pass_suspend_key(int fd) {
+    struct termios t {};
+    if (::tcgetattr(fd, &t) != 0) return false;
+    if (t.c_cc[VSUSP] == _POSIX_VDISABLE) return true;
+    t.c_cc[VSUSP] = _POSIX_VDISABLE;
+    return ::tcsetattr(fd, TCSANOW, &t) == 0;
 }
 
 bool restrict_to_owner(const std::string& path) {

@@ -24,6 +24,14 @@ void format_local_hms(WallMs wall, char (&out)[9]);
 // non-blocking fd is full. False on an error (EPIPE, EBADF, ...).
 bool write_all(int fd, std::string_view data);
 
+// Stops this process's job as Ctrl-Z does in cooked mode (SIGTSTP to our
+// process group); returns after the shell continues it (fg).
+void suspend_job();
+// Makes the terminal on fd pass the suspend key (Ctrl-Z) to the program as
+// a key instead of stopping it, so an editor can restore the terminal
+// before stopping and redraw after. For raw (editing) mode only.
+bool pass_suspend_key(int fd);
+
 // chmod 0600: for files holding what the user typed (history).
 bool restrict_to_owner(const std::string& path);
 

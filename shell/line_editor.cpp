@@ -234,12 +234,23 @@ bool LineEditor::start_editor() {
     rl_completer_word_break_characters = word_breaks;
     rl_attempted_completion_function = &LineEditor::editor_complete_trampoline;
     rl_completion_append_character = ' ';
+    // Ctrl-Z would stop us with the terminal in raw mode and nothing would
+    // redraw after fg (SIGCONT is not libedit's here). So the terminal hands
+    // us Ctrl-Z as a key (pass_suspend_key, after each switch to raw mode)
+    // and editor_suspend restores the terminal, stops, and redraws.
+    rl_add_defun("p2p-suspend", &LineEditor::editor_suspend, 'Z' & 0x1f);
 
     mode_ = Mode::kEditor;
+    show_prompt();
+    return true;
+}
+
+void LineEditor::show_prompt() {
+    // Arming the handler starts a new line in raw mode and prints the prompt.
     rl_callback_handler_install(options_.prompt.c_str(), &LineEditor::editor_line_trampoline);
+    platform::pass_suspend_key(in_fd_);
     prompt_shown_ = true;
     std::fflush(stdout);
-    return true;
 }
 
 void LineEditor::stop_editor() {
@@ -289,9 +300,7 @@ void LineEditor::handle_editor_line(char* line) {
     std::free(line);
     if (mode_ == Mode::kEditor) {
         // Re-arming the handler starts a new line and prints the prompt.
-        rl_callback_handler_install(options_.prompt.c_str(), &LineEditor::editor_line_trampoline);
-        prompt_shown_ = true;
-        std::fflush(stdout);
+        show_prompt();
     }
 }
 
@@ -320,6 +329,18 @@ void LineEditor::redraw_prompt() {
     // puts the cursor back at rl_point.
     rl_forced_update_display();
     std::fflush(stdout);
+}
+
+int LineEditor::editor_suspend(int, int) {
+    if (!g_active) return 0;
+    g_active->erase_prompt();
+    rl_deprep_terminal();  // the shell gets the terminal as it expects it
+    platform::suspend_job();
+    // Continued (fg): back to raw mode, prompt and line as they were.
+    rl_prep_terminal(0);
+    platform::pass_suspend_key(g_active->in_fd_);
+    g_active->redraw_prompt();
+    return 0;
 }
 
 char** LineEditor::editor_complete_trampoline(const char* text, int start, int) {
@@ -351,6 +372,7 @@ bool LineEditor::start_editor() {
     return false;
 }
 void LineEditor::stop_editor() {}
+void LineEditor::show_prompt() {}
 void LineEditor::handle_editor_line(char* line) {
     std::free(line);
 }
@@ -358,6 +380,9 @@ void LineEditor::erase_prompt() {}
 void LineEditor::redraw_prompt() {}
 void LineEditor::editor_line_trampoline(char* line) {
     std::free(line);
+}
+int LineEditor::editor_suspend(int, int) {
+    return 0;
 }
 char** LineEditor::editor_complete_trampoline(const char*, int, int) {
     return nullptr;

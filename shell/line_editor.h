@@ -94,10 +94,12 @@ class LineEditor final : public ConsoleSink,
 
     bool start_editor();
     void stop_editor();
+    void show_prompt();
     void handle_editor_line(char* line);
     void erase_prompt();
     void redraw_prompt();
     static void editor_line_trampoline(char* line);
+    static int editor_suspend(int count, int key);
     static char** editor_complete_trampoline(const char* text, int start, int end);
     static char* editor_candidate(const char* text, int state);
 

@@ -99,11 +99,26 @@ class TmuxDemo {
     }
 
     // Starts (or restarts) the demo in the session and waits for its prompt.
+    // The demo's command line. HOME points at the temp dir so that no
+    // ~/.editrc of the user applies.
+    std::string demo_command() const {
+        return "env HOME=" + shell_quote(dir_) + " " + shell_quote(SHELL_DEMO_BIN) + " --fifo " +
+               shell_quote(fifo_) + " --record " + shell_quote(record_) + " --history " +
+               shell_quote(history_);
+    }
+
+    // Starts the demo from an interactive shell with job control, so that
+    // Ctrl-Z and fg work as for a person.
+    bool start_under_shell() {
+        start_command("env PS1='$ ' bash --norc --noprofile");
+        if (!last_line_is("$")) return false;
+        type(demo_command());
+        key("Enter");
+        return attach_fifo();
+    }
+
     bool start() {
-        // HOME points at the temp dir so no ~/.editrc of the user applies.
-        std::string cmd = "env HOME=" + shell_quote(dir_) + " " + shell_quote(SHELL_DEMO_BIN) +
-                          " --fifo " + shell_quote(fifo_) + " --record " + shell_quote(record_) +
-                          " --history " + shell_quote(history_);
+        std::string cmd = demo_command();
         if (!started_) {
             tmux("new-session -d -s demo -x " + std::to_string(width_) + " -y " +
                  std::to_string(height_) + " " + shell_quote(cmd));
@@ -112,6 +127,10 @@ class TmuxDemo {
         } else {
             tmux("respawn-pane -k -t demo " + shell_quote(cmd));
         }
+        return attach_fifo();
+    }
+
+    bool attach_fifo() {
         if (!wait_until([&] { return screen().find("demo ready (libedit)") != std::string::npos; },
                         kTimeout))
             return false;
@@ -304,6 +323,28 @@ TEST_F(ShellTty, LogLinesOnStderrGoAboveThePromptToo) {
     ASSERT_TRUE(t.screen_has("WARN [Demo] link to carol@CIC dead after 3 PINGs")) << t.screen();
     ASSERT_TRUE(t.last_line_is("> /msg bob@CIC typing")) << t.screen();
     EXPECT_EQ(t.cursor().first, 21);
+}
+
+TEST_F(ShellTty, CtrlZAndFgRestoreTheTerminalAndTheLine) {
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start_under_shell()) << t.screen();
+    t.type("abc");
+    ASSERT_TRUE(t.last_line_is("> abc")) << t.screen();
+    t.key("C-z");
+    ASSERT_TRUE(t.screen_has("Stopped")) << t.screen();
+    ASSERT_TRUE(t.last_line_is("$")) << t.screen();
+    // The shell got its terminal back in its own (cooked) state: it echoes.
+    t.type("fg");
+    ASSERT_TRUE(t.last_line_is("$ fg")) << t.screen();
+    t.key("Enter");
+    ASSERT_TRUE(t.last_line_is("> abc")) << t.screen();
+    EXPECT_EQ(t.cursor().first, 5);
+    t.event("after resume");
+    ASSERT_TRUE(t.screen_has("bob@CIC: after resume")) << t.screen();
+    t.type("def");
+    ASSERT_TRUE(t.last_line_is("> abcdef")) << t.screen();
+    t.key("Enter");
+    EXPECT_TRUE(t.typed_has("abcdef")) << t.screen();
 }
 
 TEST_F(ShellTty, HostileMessageCannotDriveTheTerminal) {
