@@ -3,10 +3,12 @@
 // linked directly: each has only a static --peer link to the relay and the
 // rendezvous address is a dead port, so neither ever learns the other's
 // address (no flag is needed to stop a dial; there is nothing to dial).
-//   1. SEND+ACK throughput through the relay: alice sends N /msg to bob with
-//      up to W typed ahead; messages per second until every one is
-//      `delivered`. The same run to the relay itself (one direct hop) gives
-//      the baseline.
+//   1. SEND+ACK throughput through the relay: for D seconds alice sends
+//      /msg to bob with up to W typed ahead, then waits for the last
+//      answers; delivered messages per second of the whole run. The same
+//      run to the relay itself (one direct hop) gives the baseline. A run
+//      of fixed duration (not a fixed count) measures a sustained rate even
+//      when the relay's per-origin quota refuses most of a burst.
 //   2. Latency from writing /msg on alice's stdin to alice's `delivered`
 //      line (the full round trip: SEND out, ACK back), one message at a
 //      time, relayed (to bob) and direct (to the relay); p50/p99, and the
@@ -18,7 +20,7 @@
 // measure the hop and not the limiter. --relay-arg passes a flag to the
 // relay's command line (repeatable), e.g. to change its limits.
 //
-// Usage: bench_relay_bench [--messages N] [--window W] [--samples S]
+// Usage: bench_relay_bench [--seconds D] [--window W] [--samples S]
 //                          [--pace-ms P] [--relay-arg FLAG]...
 #include <algorithm>
 #include <chrono>
@@ -37,7 +39,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Args {
-    int messages = 2000;
+    int seconds = 3;
     int window = 32;
     int samples = 200;
     int pace_ms = 25;
@@ -52,8 +54,8 @@ Args parse(int argc, char** argv) {
             a.relay_args.push_back(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--pace-ms"))
             a.pace_ms = std::max(0, v);
-        else if (!std::strcmp(argv[i], "--messages"))
-            a.messages = v;
+        else if (!std::strcmp(argv[i], "--seconds"))
+            a.seconds = v;
         else if (!std::strcmp(argv[i], "--window"))
             a.window = v;
         else if (!std::strcmp(argv[i], "--samples"))
@@ -62,7 +64,7 @@ Args parse(int argc, char** argv) {
             std::fprintf(stderr, "ignoring unknown argument %s\n", argv[i]);
     }
     a.window = std::max(1, a.window);
-    a.messages = std::max(1, a.messages);
+    a.seconds = std::max(1, a.seconds);
     a.samples = std::max(1, a.samples);
     return a;
 }
@@ -94,26 +96,35 @@ int count_over_quota(NodeProcess& node) {
     return n;
 }
 
-// N /msg from `from` to `to` with up to `window` outstanding; msg/s of the
-// delivered ones, or -1 if the run stalled. *failed counts `undelivered`.
-double throughput(NodeProcess& from, const std::string& to, const Args& args,
-                  const std::string& tag, int* failed) {
-    int typed = 0, delivered = 0;
-    *failed = 0;
+struct Run {
+    double rate = -1;  // delivered per second; < 0: the run stalled
+    int typed = 0;
+    int delivered = 0;
+    int failed = 0;  // `undelivered`
+};
+
+// /msg from `from` to `to` for `seconds`, up to `window` outstanding.
+Run throughput(NodeProcess& from, const std::string& to, const Args& args, const std::string& tag) {
+    Run r;
+    int& typed = r.typed;
+    int& delivered = r.delivered;
+    int* failed = &r.failed;
     auto start = Clock::now();
+    auto stop_typing = start + std::chrono::seconds(args.seconds);
     std::string done_re = "^(delivered|undelivered) \\S+ to " + regex_escape(to);
-    while (delivered + *failed < args.messages) {
-        while (typed < args.messages && typed - delivered - *failed < args.window)
+    while (delivered + *failed < typed || Clock::now() < stop_typing) {
+        while (Clock::now() < stop_typing && typed - delivered - *failed < args.window)
             from.command("/msg " + to + " " + tag + std::to_string(typed++));
         std::vector<std::string> g;
         if (!from.expect(done_re, std::chrono::seconds(30), &g)) {
             std::fprintf(stderr, "%s: stalled after %d delivered\n%s", tag.c_str(), delivered,
                          tail(from).c_str());
-            return -1;
+            return r;
         }
         (g[1] == "delivered" ? delivered : *failed)++;
     }
-    return delivered / (ms_since(start) / 1000.0);
+    r.rate = delivered / (ms_since(start) / 1000.0);
+    return r;
 }
 
 // One /msg at a time, `pace_ms` apart: ms from writing it to its `delivered` line.
@@ -174,18 +185,20 @@ int main(int argc, char** argv) {
     if (!round_trips(alice, "bob@CIC", 1, 0, "warm", &warmup)) return 1;
     std::printf("first relayed message (incl. route discovery): %.2f ms\n", warmup[0]);
 
-    int failed_relayed = 0, failed_direct = 0;
-    double relayed_rate = throughput(alice, "bob@CIC", args, "r", &failed_relayed);
-    double direct_rate = throughput(alice, "relay@CIC", args, "d", &failed_direct);
-    if (relayed_rate < 0 || direct_rate < 0) return 1;
+    Run relayed_run = throughput(alice, "bob@CIC", args, "r");
+    int over_quota = count_over_quota(alice);
+    Run direct_run = throughput(alice, "relay@CIC", args, "d");
+    if (relayed_run.rate < 0 || direct_run.rate < 0) return 1;
     std::printf(
-        "throughput through 1 relay hop: %.0f msg/s delivered with ACK (%d msgs, "
-        "window %d, %d undelivered, %d of them over_quota)\n",
-        relayed_rate, args.messages, args.window, failed_relayed, count_over_quota(alice));
+        "throughput through 1 relay hop: %.0f msg/s delivered with ACK (%d s, window %d: "
+        "%d typed, %d delivered, %d undelivered, %d of them over_quota)\n",
+        relayed_run.rate, args.seconds, args.window, relayed_run.typed, relayed_run.delivered,
+        relayed_run.failed, over_quota);
     std::printf(
-        "throughput direct (baseline):   %.0f msg/s delivered with ACK (%d msgs, "
-        "window %d, %d undelivered)\n",
-        direct_rate, args.messages, args.window, failed_direct);
+        "throughput direct (baseline):   %.0f msg/s delivered with ACK (%d s, window %d: "
+        "%d typed, %d delivered, %d undelivered)\n",
+        direct_run.rate, args.seconds, args.window, direct_run.typed, direct_run.delivered,
+        direct_run.failed);
 
     // Let the relay's per-second quota window pass before the paced samples.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
