@@ -275,6 +275,38 @@ TEST_F(Relay, LegacyFinalHopGetsTtlOneAndItsAckReachesTheOrigin) {
     EXPECT_TRUE(py.dropped.empty());
 }
 
+TEST_F(Relay, OneOriginOverItsRateIsRefusedOverQuota) {
+    SimNode& a = add("alice");
+    NodeConfig rc = sim_config("relay", "CIC", 77);
+    rc.relay_rate_per_origin = 5;
+    nodes.push_back(std::make_unique<SimNode>(net, rc, "10.0.3.50", 7050));
+    SimNode& r = *nodes.back();
+    SimNode& b = add("bob");
+    separate(a, b);
+    link(a, r);
+    link(b, r);
+    ASSERT_TRUE(net.run_until(
+        [&] {
+            return r.connected_count() == 2 && a.connected_count() == 1 && b.connected_count() == 1;
+        },
+        5000));
+    a.node().send("bob@CIC", "route");
+    ASSERT_TRUE(net.run_until([&] { return a.count(EventKind::kDelivered) == 1; }, 5000)) << dump();
+    net.run_for(1000);
+    for (int i = 0; i < 20; ++i)
+        a.node().send("bob@CIC", "burst " + std::to_string(i));
+    net.run_for(3000);
+    int quota = 0;
+    for (const Ev& e : a.events)
+        if (e.kind == EventKind::kUndelivered && e.reason == "over_quota") ++quota;
+    EXPECT_EQ(a.count(EventKind::kDelivered), 6);  // the route message + 5 in the window
+    EXPECT_EQ(quota, 15);
+    // bob's own traffic through the same relay is not limited by alice's.
+    SendResult s = b.node().send("alice@CIC", "mine");
+    ASSERT_TRUE(
+        net.run_until([&] { return b.count_msg_id(EventKind::kDelivered, s.msg_id) == 1; }, 5000));
+}
+
 TEST_F(Relay, MetricsAnswerWithTheLinkFigures) {
     SimNode& a = add("alice");
     SimNode& b = add("bob");
