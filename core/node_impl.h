@@ -45,7 +45,8 @@ struct Link {
     MonoMs close_deadline = 0;  // kClosing: close at the latest then
     MonoMs write_ready_at = 0;  // legacy pacing: no write before then
 
-    int missed = 0;  // PINGs in a row without PONG
+    int missed = 0;               // PINGs in a row without PONG
+    bool ping_postponed = false;  // this period's PING waited once for a busy paced link
     struct Ping {
         std::uint64_t hash;
         MonoMs at;

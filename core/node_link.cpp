@@ -60,6 +60,7 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     l.close_deadline = 0;
     l.write_ready_at = 0;
     l.missed = 0;
+    l.ping_postponed = false;
     for (Link::Ping& p : l.pings)
         p = Link::Ping{0, 0};
     l.ping_next = 0;
@@ -299,12 +300,15 @@ void Node::Impl::keepalive(Link& l) {
         return;
     }
     MonoMs t = now();
-    if (l.legacy && (t < l.write_ready_at || !l.out.empty())) {
+    if (l.legacy && !l.ping_postponed && (t < l.write_ready_at || !l.out.empty())) {
         // Paced link busy: a PING queued now would wait, and its RTT would
-        // measure our own pacing. Send it when the link is free.
+        // measure our own pacing. Send it when the link is free — but only
+        // once per period, so a peer that stops reading is still found dead.
+        l.ping_postponed = true;
         l.next_ping = std::max(l.write_ready_at, t + cfg.legacy_write_gap_ms);
         return;
     }
+    l.ping_postponed = false;
     char id[kMsgIdBytes];
     char ts[kIsoTimeBytes];
     PeerMessage ping;

@@ -155,3 +155,28 @@ TEST_F(Legacy, NeverSendsTtlZeroAndEveryLineCarriesTtl) {
 
 }  // namespace
 }  // namespace p2p::sim
+
+namespace p2p::sim {
+namespace {
+
+TEST_F(Legacy, APeerThatStopsReadingIsStillFoundDead) {
+    net.sockbuf_bytes = 4096;
+    alice_dials();
+    net.freeze(py->host());  // the process hangs: it reads nothing, answers nothing
+    // alice keeps typing: the paced queue to py never drains.
+    for (int i = 0; i < 40; ++i)
+        a->node().send("py@CIC", std::string(400, 'q'));
+    PeerView v;
+    ASSERT_TRUE(net.run_until(
+        [&] { return a->peer_state("py@CIC", v) && v.state == PeerState::kStale; }, 300000))
+        << a->dump();
+    bool dead = false;
+    for (const Ev& e : a->events) {
+        if (e.kind == EventKind::kLink && !e.up && e.reason.find("dead") != std::string::npos)
+            dead = true;
+    }
+    EXPECT_TRUE(dead);
+}
+
+}  // namespace
+}  // namespace p2p::sim
