@@ -31,7 +31,8 @@ Options:
                           change and reloaded at start (default: memory only).
                           A corrupt file is reported and kept as PATH.bad-*
   --db-write-delay-ms MS  coalesce changes for MS before rewriting the file
-                          (default 0: once per burst of requests)
+                          (default 100; 0 rewrites after every burst of
+                          requests, each rewrite pausing the server to fsync)
   --rate-limit N          connections per source IP per window before it is
                           blocked; 0 disables (default 50)
   --rate-window S         the sliding window, seconds (default 60)

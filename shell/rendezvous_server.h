@@ -24,8 +24,10 @@ struct RendezvousServerConfig {
     // reloaded at start. Empty: memory only.
     std::string db_path;
     // Changes are coalesced for this long before the file is rewritten
-    // (0: once per loop iteration that changed something).
-    MonoMs db_write_delay_ms = 0;
+    // (0: once per loop iteration that changed something). The rewrite
+    // fsyncs on the loop thread, so without a delay every REGISTER would
+    // stall all clients for an fsync (~100 req/s instead of thousands).
+    MonoMs db_write_delay_ms = 100;
     // Silence before "Timeout: no data received" (reference: 5 s).
     MonoMs idle_timeout_ms = 5'000;
     // Whole-request deadline, so a client trickling bytes cannot hold a slot
