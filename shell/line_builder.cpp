@@ -30,9 +30,27 @@ void LineBuilder::raw(std::string_view s) {
 
 void LineBuilder::text(std::string_view s) {
     EscapedUnit u;
-    for (std::size_t pos = 0; pos < s.size(); pos += u.consumed) {
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+        if (wrap_width_ == 0 && !cut_) {
+            // Without wrapping, a run of printable ASCII (most chat text) needs
+            // no escaping and no per-character bookkeeping: copy it whole.
+            std::size_t end = pos;
+            while (end < s.size() && static_cast<unsigned char>(s[end]) >= 0x20 &&
+                   static_cast<unsigned char>(s[end]) < 0x7f)
+                ++end;
+            std::size_t run = end - pos;
+            if (run > 0 && len_ + run + kSlack <= cap_) {
+                std::memcpy(buf_ + len_, s.data() + pos, run);
+                len_ += run;
+                col_ += static_cast<int>(run);
+                pos = end;
+                continue;
+            }
+        }
         next_escaped_unit(s, pos, u);
         put(u.data, u.len, u.cols, u.consumed);
+        pos += u.consumed;
     }
 }
 
