@@ -255,6 +255,24 @@ TEST_F(LegacyInterop, WeDialLegacyAndMessagesFlowBothWays) {
     expect_nothing_lost(legacy);
 }
 
+TEST_F(LegacyInterop, LinkDroppedWithoutByeIsRedialedAndMessagesResume) {
+    LegacyPeer legacy(fast_options());
+    ASSERT_TRUE(legacy.listen());
+    ASSERT_TRUE(node_.start(node_config({"127.0.0.1:" + std::to_string(legacy.port())})))
+        << node_.dump();
+    ASSERT_TRUE(node_.wait_link_up("legacy@CIC")) << node_.dump();
+    node_to_legacy(legacy, 1, "before");
+    // A crashed Python peer: the socket closes, no BYE.
+    legacy.drop_links();
+    ASSERT_TRUE(node_.expect("^link legacy@CIC down")) << node_.dump();
+    ASSERT_TRUE(node_.wait_link_up("legacy@CIC")) << "never redialed\n" << node_.dump();
+    ASSERT_TRUE(legacy.wait_until([](const LegacyState& s) { return s.handshakes == 2; }));
+    node_to_legacy(legacy, 2, "after");
+    legacy_to_node(legacy, 1);
+    auto state = legacy.snapshot();
+    EXPECT_TRUE(state.dropped.empty()) << state.dropped[0];
+}
+
 TEST_F(LegacyInterop, RetransmittedSendShownOnceAndAckedEveryCopy) {
     ASSERT_TRUE(node_.start(node_config())) << node_.dump();
     LegacyPeerOptions o = fast_options();
