@@ -70,6 +70,8 @@ const char* event_kind_name(EventKind kind) {
             return "error";
         case EventKind::kWire:
             return "wire";
+        case EventKind::kMetrics:
+            return "metrics";
     }
     return "?";
 }

@@ -149,6 +149,7 @@ enum class EventKind : std::uint8_t {
     kInfo,         // text
     kError,        // text (a command was refused)
     kWire,         // /watch: one protocol line sent (outgoing) or received
+    kMetrics,      // peer_id: a METRICS answer (metrics_* fields; text: one summary line)
 };
 const char* event_kind_name(EventKind kind);  // "msg", "pub", ... "wire"
 
@@ -168,6 +169,10 @@ struct NodeEvent {
     int retry = 0;                                       // kAckTimeout
     int max_retries = 0;                                 // kAckTimeout
     LinkId link = kNoLink;                               // kLink, kWire
+    double metrics_rtt_ms = 0;                           // kMetrics: the responder's figures
+    std::uint64_t metrics_sent = 0;                      // kMetrics
+    std::uint64_t metrics_recv = 0;                      // kMetrics
+    std::string_view metrics_last_seen;                  // kMetrics, ISO 8601 as received
 };
 
 // ---- what the engine asks of its host ----------------------------------------
@@ -339,8 +344,9 @@ class Node {
     // BYE_OKs, close; then NodeHost::quit_complete().
     void quit(std::string_view reason = "Encerrando sessão");
     bool quitting() const;
-    // /metrics peer_id: METRICS_REQ on its link; the answer comes as a kInfo
-    // event ("metrics <peer_id>: rtt_ms=.. sent=.. recv=.. last_seen=..").
+    // /metrics peer_id: METRICS_REQ on its link; the answer comes as a
+    // kMetrics event (text: "metrics <peer_id>: rtt_ms=.. sent=.. recv=..
+    // last_seen=..").
     // False when there is no link to it that negotiated `metrics`.
     bool request_metrics(std::string_view peer_id);
     // /watch: emit a kWire event for every protocol line sent and received.

@@ -356,9 +356,13 @@ void Node::Impl::on_metrics(Link& l, const PeerMessage& m) {
                           static_cast<unsigned long long>(m.recv_count),
                           static_cast<int>(m.last_seen.size()), m.last_seen.data());
     NodeEvent ev;
-    ev.kind = EventKind::kInfo;
+    ev.kind = EventKind::kMetrics;
     ev.peer_id = l.peer >= 0 ? peers.at(l.peer).peer_id() : std::string_view();
     ev.text = std::string_view(text, static_cast<std::size_t>(std::clamp(n, 0, 255)));
+    ev.metrics_rtt_ms = m.rtt_ms;
+    ev.metrics_sent = m.sent_count;
+    ev.metrics_recv = m.recv_count;
+    ev.metrics_last_seen = m.last_seen;
     emit(ev);
 }
 

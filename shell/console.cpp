@@ -153,6 +153,7 @@ void Console::Impl::text_event(const NodeEvent& ev) {
             out.text(ev.line);
             break;
         case EventKind::kInfo:
+        case EventKind::kMetrics:  // Console::event() renders it with metrics()
             if (!t) out.label("info ");
             out.text(ev.text);
             break;
@@ -222,6 +223,7 @@ void Console::Impl::json_event(const NodeEvent& ev) {
             break;
         case EventKind::kInfo:
         case EventKind::kError:
+        case EventKind::kMetrics:  // Console::event() renders it with metrics()
             field("text", ev.text);
             break;
     }
@@ -243,6 +245,16 @@ void Console::set_width(int width) {
 }
 
 void Console::event(const NodeEvent& ev) {
+    if (ev.kind == EventKind::kMetrics) {
+        MetricsView m;
+        m.peer_id = ev.peer_id;
+        m.rtt_ms = ev.metrics_rtt_ms;
+        m.sent_count = ev.metrics_sent;
+        m.recv_count = ev.metrics_recv;
+        m.last_seen = ev.metrics_last_seen;
+        metrics(m);
+        return;
+    }
     if (options_.mode == ConsoleMode::kJson)
         impl_->json_event(ev);
     else

@@ -62,6 +62,7 @@ inline const char* colour_for(EventKind kind) {
         case EventKind::kWire:
             return "\x1b[2m";
         case EventKind::kInfo:
+        case EventKind::kMetrics:
             return "";
     }
     return "";

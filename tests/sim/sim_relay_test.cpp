@@ -317,7 +317,7 @@ TEST_F(Relay, MetricsAnswerWithTheLinkFigures) {
     net.run_for(100);
     bool got = false;
     for (const Ev& e : a.events)
-        if (e.kind == EventKind::kInfo && e.text.rfind("metrics bob@CIC: rtt_ms=", 0) == 0)
+        if (e.kind == EventKind::kMetrics && e.text.rfind("metrics bob@CIC: rtt_ms=", 0) == 0)
             got = true;
     EXPECT_TRUE(got) << a.dump();
     EXPECT_FALSE(a.node().request_metrics("nobody@CIC"));
