@@ -74,6 +74,22 @@ bool pass_suspend_key(int fd) {
     return ::tcsetattr(fd, TCSANOW, &t) == 0;
 }
 
+int read_byte(int fd, int timeout_ms) {
+    struct pollfd p {
+        fd, POLLIN, 0
+    };
+    for (;;) {
+        int r = ::poll(&p, 1, timeout_ms);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        unsigned char c = 0;
+        ssize_t n = ::read(fd, &c, 1);
+        if (n == 1) return c;
+        if (n < 0 && errno == EINTR) continue;
+        return -1;
+    }
+}
+
 bool restrict_to_owner(const std::string& path) {
     return ::chmod(path.c_str(), 0600) == 0;
 }

@@ -32,6 +32,10 @@ void suspend_job();
 // before stopping and redraw after. For raw (editing) mode only.
 bool pass_suspend_key(int fd);
 
+// One byte from fd, waiting at most timeout_ms for it; -1 on timeout, EOF or
+// error. For a line editor's key reads after the first key of a sequence.
+int read_byte(int fd, int timeout_ms);
+
 // chmod 0600: for files holding what the user typed (history).
 bool restrict_to_owner(const std::string& path);
 

@@ -47,6 +47,8 @@ std::size_t byte_offset_of(std::string_view s, std::size_t index) {
 // 1024 bytes and is reallocated (leaving rl_line_buffer stale) beyond that;
 // read rl_line_buffer only while the line is safely shorter.
 constexpr int kSafeLineBufferBytes = 1000;
+// Longest the reactor waits inside libedit for the next byte of a key.
+constexpr int kKeyWaitMs = 500;
 #endif
 
 }  // namespace
@@ -220,6 +222,10 @@ bool LineEditor::start_editor() {
     rl_readline_name = "p2pchat";
     rl_instream = stdin;
     rl_outstream = stdout;
+    // libedit reads the rest of a key sequence (after ESC, in a ^R search,
+    // after ^V) with blocking reads, which would stall the reactor, links and
+    // all, until the next key. Bound each wait; a lone ESC then times out.
+    rl_getc_function = &LineEditor::editor_getc;
     if (rl_initialize() != 0) {
         g_active = nullptr;
         return false;
@@ -331,6 +337,11 @@ void LineEditor::redraw_prompt() {
     std::fflush(stdout);
 }
 
+int LineEditor::editor_getc(FILE*) {
+    if (!g_active) return -1;
+    return platform::read_byte(g_active->in_fd_, kKeyWaitMs);
+}
+
 int LineEditor::editor_suspend(int, int) {
     if (!g_active) return 0;
     g_active->erase_prompt();
@@ -383,6 +394,9 @@ void LineEditor::editor_line_trampoline(char* line) {
 }
 int LineEditor::editor_suspend(int, int) {
     return 0;
+}
+int LineEditor::editor_getc(FILE*) {
+    return -1;
 }
 char** LineEditor::editor_complete_trampoline(const char*, int, int) {
     return nullptr;

@@ -15,6 +15,7 @@
 // at a time.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -100,6 +101,7 @@ class LineEditor final : public ConsoleSink,
     void redraw_prompt();
     static void editor_line_trampoline(char* line);
     static int editor_suspend(int count, int key);
+    static int editor_getc(FILE* in);
     static char** editor_complete_trampoline(const char* text, int start, int end);
     static char* editor_candidate(const char* text, int state);
 

@@ -347,6 +347,25 @@ TEST_F(ShellTty, CtrlZAndFgRestoreTheTerminalAndTheLine) {
     EXPECT_TRUE(t.typed_has("abcdef")) << t.screen();
 }
 
+TEST_F(ShellTty, LoneEscapeDoesNotStallTheNode) {
+    // libedit waits for the key after ESC; that wait must not hold up the
+    // event loop (and with it every link) until the person types again.
+    TmuxDemo t(100, 20);
+    ASSERT_TRUE(t.start()) << t.screen();
+    t.type("abc");
+    ASSERT_TRUE(t.last_line_is("> abc"));
+    t.key("Escape");
+    t.event("while ESC is pending");
+    ASSERT_TRUE(t.screen_has("bob@CIC: while ESC is pending")) << t.screen();
+    ASSERT_TRUE(t.last_line_is("> abc")) << t.screen();
+    t.type("d");
+    ASSERT_TRUE(t.last_line_is("> abcd")) << t.screen();
+    // ESC followed at once by a key is still Meta: M-b goes back a word.
+    t.key("Escape");
+    t.type("b");
+    EXPECT_TRUE(wait_until([&] { return t.cursor().first == 2; }, kTimeout)) << t.screen();
+}
+
 TEST_F(ShellTty, HostileMessageCannotDriveTheTerminal) {
     TmuxDemo t(100, 20);
     ASSERT_TRUE(t.start()) << t.screen();
