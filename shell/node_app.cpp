@@ -73,6 +73,16 @@ NodeConfig engine_config(const NodeOptions& o, std::uint64_t seed) {
     c.name = o.name;
     c.ns = o.ns;
     c.features = kAllFeatures;  // the engine keeps only what it implements
+    if (!o.relay) c.features &= ~kFeatureRelay;
+    c.relay_ttl = o.relay_ttl;
+    c.relay_share_percent = o.relay_share_percent;
+    c.relay_rate_per_origin = o.relay_rate_per_origin;
+    c.max_routes = o.max_routes;
+    c.route_ttl_ms = o.route_age_ms;
+    c.max_relay_acks = o.max_relay_acks;
+    c.max_pending_sends = o.max_pending_sends;
+    c.queue_max_bytes = o.queue_max_bytes;
+    c.queue_max_msgs = o.queue_max_msgs;
     c.max_peers = o.max_peers;
     c.ping_interval_ms = o.ping_interval_ms;
     c.max_reconnect_attempts = o.max_reconnect_attempts;
@@ -241,7 +251,7 @@ class NodeApp final : public RendezvousClientListener,
     void reserve_views() {
         peer_rows_.reserve(node_->peer_slots());
         link_rows_.reserve(node_->link_slots());
-        route_rows_.reserve(node_->link_slots());
+        route_rows_.reserve(node_->peer_slots() + node_->route_slots());
     }
 
     std::string self_id() const { return options_.name + "@" + options_.ns; }
@@ -386,7 +396,7 @@ class NodeApp final : public RendezvousClientListener,
                 console_->info(std::string("log level ") + log_level_name(cmd.level));
                 return;
             case CommandKind::kMetrics:
-                console_->error("/metrics needs the metrics feature, not in this version");
+                ask_metrics(cmd.target);
                 return;
         }
     }
@@ -451,7 +461,8 @@ class NodeApp final : public RendezvousClientListener,
         console_->links(link_rows_, loop_.now());
     }
 
-    // Direct links only: the relay's route cache comes with the relay feature.
+    // Direct links first, then the routes learnt from WHO_HAS_HIT (their RTT
+    // is the via link's), then the relay counters.
     void show_routes() {
         collect_peers();
         route_rows_.clear();
@@ -462,7 +473,34 @@ class NodeApp final : public RendezvousClientListener,
             row.rtt_ms = p.rtt_count > 0 ? p.rtt_mean_ms : -1;
             route_rows_.push_back(row);
         }
+        MonoMs now = loop_.now();
+        RouteView v;
+        for (std::size_t i = 0; i < node_->route_slots(); ++i) {
+            if (!node_->route_view(i, v)) continue;
+            RouteRow row;
+            row.dst = v.dst;
+            row.via = v.via.empty() ? std::string_view("?") : v.via;
+            row.rtt_ms = v.via_rtt_ms > 0 ? v.via_rtt_ms : -1;
+            row.age_ms = now - v.learnt_at;
+            route_rows_.push_back(row);
+        }
         console_->routes(route_rows_);
+        const Node::Stats& st = node_->stats();
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "relay%s: relayed %" PRIu64 ", dropped %" PRIu64 ", refused %" PRIu64,
+                      (node_->config().features & kFeatureRelay) ? "" : " (off)", st.relayed,
+                      st.relay_dropped, st.relay_refused);
+        console_->info(text);
+    }
+
+    // The answer arrives later as a kMetrics event.
+    void ask_metrics(std::string_view peer_id) {
+        if (node_->request_metrics(peer_id))
+            console_->info("metrics requested from " + std::string(peer_id));
+        else
+            console_->error("/metrics: no link to " + std::string(peer_id) +
+                            " that supports metrics (see /conn)");
     }
 
     // ---- shutdown -------------------------------------------------------------------------

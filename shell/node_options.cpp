@@ -20,6 +20,33 @@ namespace {
 
 constexpr std::int64_t kMaxTtlSeconds = 86400;  // the server clamps into 1..86400
 constexpr double kMaxIntervalSeconds = 86400;
+// The engine needs room for one maximal line plus its control headroom.
+constexpr std::int64_t kMinQueueBytes = 36865;
+constexpr std::int64_t kMaxQueueBytes = 16 * 1024 * 1024;
+
+// Relay bounds: each settable by a config key and a flag with one meaning.
+struct RelayBound {
+    std::string_view key;
+    std::string_view flag;
+};
+constexpr RelayBound kRelayBounds[] = {
+    {"relay_ttl", "--relay-ttl"},
+    {"relay_share_percent", "--relay-share"},
+    {"relay_rate_per_origin", "--relay-rate"},
+    {"max_routes", "--max-routes"},
+    {"route_age", "--route-age"},
+    {"max_relay_acks", "--max-relay-acks"},
+    {"max_pending_sends", "--max-pending-sends"},
+    {"queue_max_bytes", "--queue-bytes"},
+    {"queue_max_msgs", "--queue-msgs"},
+};
+
+// The config key of a relay bound named by key or flag; empty if none.
+std::string_view relay_bound_key(std::string_view name) {
+    for (const RelayBound& b : kRelayBounds)
+        if (b.key == name || b.flag == name) return b.key;
+    return {};
+}
 
 // ---- value checks shared by flags and config keys ------------------------------
 
@@ -97,6 +124,32 @@ struct Setter {
     }
     bool level(const std::string& what, std::string_view v) {
         if (!parse_log_level(v, o.log_level)) return fail(what, "DEBUG, INFO, WARN or ERROR", v);
+        return true;
+    }
+    // `key` from relay_bound_key().
+    bool relay_bound(std::string_view key, const std::string& what, std::string_view v) {
+        std::int64_t n = 0;
+        if (key == "route_age") return seconds(what, v, o.route_age_ms);
+        if (key == "relay_ttl") {
+            if (!integer(what, v, 1, 8, n)) return false;
+            o.relay_ttl = static_cast<int>(n);
+        } else if (key == "relay_share_percent") {
+            if (!integer(what, v, 1, 100, n)) return false;
+            o.relay_share_percent = static_cast<int>(n);
+        } else if (key == "relay_rate_per_origin") {
+            if (!integer(what, v, 1, 1'000'000, n)) return false;
+            o.relay_rate_per_origin = static_cast<int>(n);
+        } else if (key == "queue_max_bytes") {
+            if (!integer(what, v, kMinQueueBytes, kMaxQueueBytes, n)) return false;
+            o.queue_max_bytes = static_cast<std::size_t>(n);
+        } else {
+            if (!integer(what, v, 1, 65535, n)) return false;
+            std::size_t count = static_cast<std::size_t>(n);
+            if (key == "max_routes") o.max_routes = count;
+            if (key == "max_relay_acks") o.max_relay_acks = count;
+            if (key == "max_pending_sends") o.max_pending_sends = count;
+            if (key == "queue_max_msgs") o.queue_max_msgs = count;
+        }
         return true;
     }
     bool discover(const std::string& what, std::string_view v) {
@@ -247,6 +300,10 @@ bool apply_config(const std::string& path, const std::string& text, NodeOptions&
             o.rendezvous_db = s;
         } else if (key == "discover") {
             ok = need_scalar() && set.discover(what, s);
+        } else if (key == "relay") {
+            ok = need_bool(o.relay);
+        } else if (std::string_view bound = relay_bound_key(key); !bound.empty()) {
+            ok = need_scalar() && set.relay_bound(bound, what, s);
         } else {
             o.warnings.push_back("config file " + path + ": unknown key '" + key + "' ignored");
         }
@@ -271,17 +328,37 @@ struct Flag {
 };
 
 constexpr Flag kFlags[] = {
-    {"--name", true},          {"--namespace", true},
-    {"--port", true},          {"--listen-host", true},
-    {"--rendezvous", true},    {"--serve-rendezvous", false},  // optional value
-    {"--rendezvous-db", true}, {"--discover", true},
-    {"--ttl", true},           {"--discovery-interval", true},
-    {"--ping-interval", true}, {"--max-reconnect-attempts", true},
-    {"--max-peers", true},     {"--peer", true},
-    {"--config", true},        {"--log-level", true},
-    {"--log-file", true},      {"--syslog", false},
-    {"--json", false},         {"--no-shell", false},
+    {"--name", true},
+    {"--namespace", true},
+    {"--port", true},
+    {"--listen-host", true},
+    {"--rendezvous", true},
+    {"--serve-rendezvous", false},  // optional value
+    {"--rendezvous-db", true},
+    {"--discover", true},
+    {"--ttl", true},
+    {"--discovery-interval", true},
+    {"--ping-interval", true},
+    {"--max-reconnect-attempts", true},
+    {"--max-peers", true},
+    {"--peer", true},
+    {"--config", true},
+    {"--log-level", true},
+    {"--log-file", true},
+    {"--syslog", false},
+    {"--json", false},
+    {"--no-shell", false},
     {"--help", false},
+    {"--no-relay", false},
+    {"--relay-ttl", true},
+    {"--relay-share", true},
+    {"--relay-rate", true},
+    {"--max-routes", true},
+    {"--route-age", true},
+    {"--max-relay-acks", true},
+    {"--max-pending-sends", true},
+    {"--queue-bytes", true},
+    {"--queue-msgs", true},
 };
 
 const Flag* find_flag(std::string_view name) {
@@ -417,6 +494,10 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
             o.json = true;
         } else if (f == "--no-shell") {
             o.no_shell = true;
+        } else if (f == "--no-relay") {
+            o.relay = false;
+        } else if (std::string_view bound = relay_bound_key(f); !bound.empty()) {
+            ok = set.relay_bound(bound, what, v);
         }
         if (!ok) return ParseStatus::kError;
     }
@@ -491,6 +572,26 @@ Peers:
   --max-reconnect-attempts N  redials of a lost peer before it stays STALE
                               (default 5)
 
+Relay (forwarding for peers that cannot reach each other):
+  --no-relay                  forward nothing for others and do not announce
+                              the relay feature (config: "relay": false)
+  --relay-ttl N               relays our messages may cross, 1..8 (default 1)
+  --relay-share PERCENT       share of each link's outgoing queue relayed
+                              traffic may use, 1..100 (default 50); past it
+                              the relay answers busy
+  --relay-rate N              relayed messages per origin per second,
+                              1..1000000 (default 50); past it over_quota
+  --max-routes N              cached routes, 1..65535 (default 128)
+  --route-age SECONDS         how long a learnt route is used (default 120)
+  --max-relay-acks N          forwarded SENDs whose ACK is passed back,
+                              1..65535 (default 512)
+  --max-pending-sends N       our SENDs awaiting an ACK or a route (pending
+                              WHO_HAS), 1..65535 (default 64)
+  --queue-bytes N             each link's outgoing queue in bytes,
+                              36865..16777216 (default 65536)
+  --queue-msgs N              each link's outgoing queue in messages,
+                              1..65535 (default 256)
+
 Output and logs:
   --json                      events on stdout as JSON lines
   --no-shell                  headless: no interactive shell, stdin ignored
@@ -504,7 +605,11 @@ Output and logs:
                               listen_host, max_peers, peers (["HOST:PORT"]),
                               serve_rendezvous (true or "HOST:PORT"),
                               rendezvous_db, discover, log_level, log_file,
-                              syslog, json, no_shell
+                              syslog, json, no_shell; relay (true/false),
+                              relay_ttl, relay_share_percent,
+                              relay_rate_per_origin, max_routes, route_age,
+                              max_relay_acks, max_pending_sends,
+                              queue_max_bytes, queue_max_msgs
   -h, --help                  this text
 
 SIGINT/SIGTERM or /quit: say BYE to every peer, UNREGISTER, exit 0.

@@ -49,6 +49,18 @@ struct NodeOptions {
     std::size_t max_peers = 64;
     std::vector<HostPort> static_peers;
 
+    // Relay (PROTOCOL.md §5); the defaults are the engine's.
+    bool relay = true;                   // false (--no-relay): forward nothing, no `relay` feature
+    int relay_ttl = 1;                   // origin ttl of our SEND/PUB/WHO_HAS, 1..8
+    int relay_share_percent = 50;        // of each link's outgoing queue usable by relayed traffic
+    int relay_rate_per_origin = 50;      // relayed messages per origin per second
+    std::size_t max_routes = 128;        // cached routes dst -> via
+    MonoMs route_age_ms = 120'000;       // how long a cached route is used
+    std::size_t max_relay_acks = 512;    // forwarded SENDs whose ACK is passed back
+    std::size_t max_pending_sends = 64;  // our SENDs awaiting ACK or a WHO_HAS answer
+    std::size_t queue_max_bytes = 64 * 1024;  // each link's outgoing queue
+    std::size_t queue_max_msgs = 256;
+
     LogLevel log_level = LogLevel::kInfo;
     std::string log_file;
     bool syslog = false;
