@@ -295,5 +295,55 @@ TEST_F(PeerWire, T15_NodeDialsWithHello) {
     EXPECT_TRUE(node_.expect("^link raw@CIC up outbound")) << node_.dump();
 }
 
+// 16: a SEND whose link broke before its ACK is retransmitted, same
+// msg_id, on the link the node rebuilds by redialing, and delivered then.
+TEST_F(PeerWire, T16_PendingSendRetransmittedOnRedialedLink) {
+    RawListener listener;
+    ASSERT_TRUE(listener.ok());
+    ASSERT_TRUE(node_.command("/connect 127.0.0.1:" + std::to_string(listener.port())));
+    auto raw = listener.accept(10s);
+    ASSERT_TRUE(raw) << node_.dump();
+    ASSERT_TRUE(raw->accept_hello(kRawId, {"ack"})) << node_.dump();
+    ASSERT_TRUE(node_.wait_link_up(kRawId)) << node_.dump();
+    ASSERT_TRUE(node_.command("/msg raw@CIC survive the cut"));
+    auto first = raw->read_type("SEND");
+    ASSERT_TRUE(first) << node_.dump();
+    std::string id = first->str("msg_id");
+    raw->close();  // cut without BYE and without ACK
+    ASSERT_TRUE(node_.expect("^link raw@CIC down")) << node_.dump();
+
+    auto again = listener.accept(15s);  // the node redials (backoff ~1 s)
+    ASSERT_TRUE(again) << node_.dump();
+    ASSERT_TRUE(again->accept_hello(kRawId, {"ack"})) << node_.dump();
+    auto copy = again->read_type("SEND", 15s);
+    ASSERT_TRUE(copy) << node_.dump();
+    EXPECT_EQ(copy->str("msg_id"), id);
+    EXPECT_EQ(copy->str("payload"), "survive the cut");
+    ASSERT_TRUE(again->send_raw("{\"type\":\"ACK\",\"msg_id\":\"" + id + "\",\"ttl\":1}\n"));
+    EXPECT_TRUE(node_.expect("^delivered " + regex_escape(id) + " to raw@CIC")) << node_.dump();
+    EXPECT_FALSE(node_.saw("^undelivered " + regex_escape(id))) << node_.dump();
+}
+
+// 17: the same when the peer had dialed us: the node cannot redial it, but
+// the SEND stays pending through its retries, so when the peer comes back
+// within them it still gets the message (nothing typed is given up early).
+TEST_F(PeerWire, T17_PendingSendRetransmittedWhenPeerDialsBack) {
+    RawPeer raw = linked();
+    ASSERT_TRUE(node_.wait_link_up(kRawId)) << node_.dump();
+    ASSERT_TRUE(node_.command("/msg raw@CIC wait for me"));
+    auto first = raw.read_type("SEND");
+    ASSERT_TRUE(first) << node_.dump();
+    std::string id = first->str("msg_id");
+    raw.close();
+    ASSERT_TRUE(node_.expect("^link raw@CIC down")) << node_.dump();
+
+    RawPeer again = linked();
+    auto copy = again.read_type("SEND", 15s);
+    ASSERT_TRUE(copy) << node_.dump();
+    EXPECT_EQ(copy->str("msg_id"), id);
+    ASSERT_TRUE(again.send_raw("{\"type\":\"ACK\",\"msg_id\":\"" + id + "\",\"ttl\":1}\n"));
+    EXPECT_TRUE(node_.expect("^delivered " + regex_escape(id) + " to raw@CIC")) << node_.dump();
+}
+
 }  // namespace
 }  // namespace p2p::test
