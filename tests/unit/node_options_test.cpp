@@ -120,6 +120,35 @@ TEST_F(NodeOptionsTest, EveryFlag) {
     EXPECT_EQ(options.rendezvous_db, "/tmp/reg.json");
 }
 
+TEST_F(NodeOptionsTest, RelayFlagsAndKeys) {
+    ASSERT_EQ(parse({"--name", "a", "--namespace", "n"}), ParseStatus::kRun);
+    EXPECT_TRUE(options.relay);
+    EXPECT_EQ(options.relay_ttl, 1);
+    files["c.json"] = R"({"name": "a", "namespace": "n", "relay": false, "relay_ttl": 3,
+        "relay_share_percent": 20, "relay_rate_per_origin": 10})";
+    ASSERT_EQ(parse({"--config", "c.json"}), ParseStatus::kRun) << error;
+    EXPECT_FALSE(options.relay);
+    EXPECT_EQ(options.relay_ttl, 3);
+    EXPECT_EQ(options.relay_share_percent, 20);
+    EXPECT_EQ(options.relay_rate_per_origin, 10);
+    ASSERT_EQ(parse({"--config", "c.json", "--relay-ttl", "8", "--relay-share", "100",
+                     "--relay-rate", "5"}),
+              ParseStatus::kRun)
+        << error;
+    EXPECT_EQ(options.relay_ttl, 8);
+    EXPECT_EQ(options.relay_share_percent, 100);
+    EXPECT_EQ(options.relay_rate_per_origin, 5);
+    ASSERT_EQ(parse({"--name", "a", "--namespace", "n", "--no-relay"}), ParseStatus::kRun);
+    EXPECT_FALSE(options.relay);
+    expect_error({"--name", "a", "--namespace", "n", "--relay-ttl", "9"}, "--relay-ttl");
+    expect_error({"--name", "a", "--namespace", "n", "--relay-ttl", "0"}, "--relay-ttl");
+    expect_error({"--name", "a", "--namespace", "n", "--relay-share", "0"}, "--relay-share");
+    files["bad.json"] = R"({"relay_ttl": 0})";
+    expect_error({"--config", "bad.json"}, "key 'relay_ttl'");
+    files["bad.json"] = R"({"relay": "no"})";
+    expect_error({"--config", "bad.json"}, "key 'relay'");
+}
+
 TEST_F(NodeOptionsTest, HelpWins) {
     EXPECT_EQ(parse({"--help"}), ParseStatus::kHelp);
     EXPECT_EQ(parse({"--name", "x", "-h"}), ParseStatus::kHelp);
