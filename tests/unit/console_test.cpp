@@ -723,6 +723,25 @@ TEST_F(ConsoleTest, MetricsLine) {
         "\n");
 }
 
+TEST_F(ConsoleTest, MetricsEventRendersAsTheMetricsAnswer) {
+    NodeEvent ev;
+    ev.kind = EventKind::kMetrics;
+    ev.peer_id = "bob@CIC";
+    ev.metrics_rtt_ms = 42;
+    ev.metrics_sent = 120;
+    ev.metrics_recv = 115;
+    ev.metrics_last_seen = "2025-09-21T11:45:00Z";
+    auto c = make(ConsoleMode::kPlain);
+    EXPECT_EQ(render(*c, ev),
+              "metrics bob@CIC: rtt 42.0 ms, sent 120, received 115, last seen "
+              "2025-09-21T11:45:00Z\n");
+    auto j = make(ConsoleMode::kJson);
+    EXPECT_EQ(
+        render(*j, ev),
+        R"({"event":"metrics","peer_id":"bob@CIC","rtt_ms":42.0,"sent_count":120,"recv_count":115,"last_seen":"2025-09-21T11:45:00Z"})"
+        "\n");
+}
+
 TEST_F(ConsoleTest, HelpFitsEightyColumns) {
     auto c = make(ConsoleMode::kPlain);
     c->help();
