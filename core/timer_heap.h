@@ -1,6 +1,13 @@
 // An indexed min-heap of deadlines with one fixed slot per owner (link, peer
 // record, pending SEND), so arming, moving and cancelling a deadline is
 // O(log n), nothing is ever scanned periodically, and memory is fixed.
+// Why not core/timer_queue.h, the reactor's heap: the engine's owners already
+// have dense indices, so a slot needs no id, no generation, no free list and
+// no handler/tag payload (16 bytes a slot here against a 40-byte entry plus a
+// 12-byte slot there), its size is fixed at start instead of growing, and moving a
+// deadline is one re-sift rather than cancel + push. TimerQueue's ids exist
+// for callers that create and cancel timers at any rate and must not hit a
+// reused slot with a stale id; its FIFO tie-break is what the loop promises.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -6,7 +6,11 @@
 // churn of schedule/cancel never piles up dead entries. Slots and heap are
 // reserved up front and only grow past their high-water mark; steady state
 // allocates nothing. Pure: no clock, no syscalls.
-// (core/timer_heap.h is the other shape: one fixed slot per owner.)
+// core/timer_heap.h is the other shape, kept apart on purpose: one fixed slot
+// per owner for the engine, whose owners already have dense indices. Serving
+// the loop from it would lose stale-id safety (generations), FIFO order among
+// equal deadlines and growth; serving the engine from this one would add an
+// id map and a bigger entry per owner for nothing.
 #pragma once
 #include <cstddef>
 #include <cstdint>
