@@ -9,7 +9,7 @@ using MonoMs = std::int64_t;  // monotonic milliseconds, arbitrary epoch
 using WallMs = std::int64_t;  // milliseconds since the Unix epoch (UTC)
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual MonoMs mono_ms() const = 0;
     virtual WallMs wall_ms() const = 0;
@@ -17,7 +17,7 @@ public:
 
 // Deterministic clock for tests and simulations: time moves only when told.
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(MonoMs start = 1'000'000, WallMs wall_start = 1'760'000'000'000)
         : mono_(start), wall_offset_(wall_start - start) {}
     MonoMs mono_ms() const override { return mono_; }
@@ -25,7 +25,7 @@ public:
     void advance(MonoMs ms) { mono_ += ms; }
     void set(MonoMs ms) { mono_ = ms; }
 
-private:
+  private:
     MonoMs mono_;
     WallMs wall_offset_;
 };

@@ -17,7 +17,7 @@
 namespace p2p {
 
 class LineFramer {
-public:
+  public:
     // The partial buffer needs kPartialBytes; its memory stays the caller's.
     static constexpr std::size_t kPartialBytes = kMaxLineBytes + 1;
 
@@ -35,9 +35,12 @@ public:
     // Bytes of an unfinished line held right now.
     std::size_t buffered() const { return partial_len_; }
     bool discarding() const { return discarding_; }
-    void reset() { partial_len_ = 0; discarding_ = false; }
+    void reset() {
+        partial_len_ = 0;
+        discarding_ = false;
+    }
 
-private:
+  private:
     char* partial_;
     std::size_t limit_;
     std::size_t partial_len_ = 0;

@@ -1,17 +1,22 @@
 #include "core/log.h"
 
-#include <cstdio>
 #include <strings.h>
+#include <cstdio>
 
 namespace p2p {
 
 const char* log_level_name(LogLevel level) {
     switch (level) {
-        case LogLevel::kDebug: return "DEBUG";
-        case LogLevel::kInfo: return "INFO";
-        case LogLevel::kWarn: return "WARN";
-        case LogLevel::kError: return "ERROR";
-        case LogLevel::kOff: return "OFF";
+        case LogLevel::kDebug:
+            return "DEBUG";
+        case LogLevel::kInfo:
+            return "INFO";
+        case LogLevel::kWarn:
+            return "WARN";
+        case LogLevel::kError:
+            return "ERROR";
+        case LogLevel::kOff:
+            return "OFF";
     }
     return "?";
 }
@@ -47,8 +52,8 @@ void Logger::vlogf(LogLevel level, const char* module, const char* fmt, va_list 
     char text[1024];  // a log line longer than this is truncated, never allocated
     int n = std::vsnprintf(text, sizeof text, fmt, args);
     if (n < 0) return;
-    std::size_t len = static_cast<std::size_t>(n) < sizeof text ? static_cast<std::size_t>(n)
-                                                               : sizeof text - 1;
+    std::size_t len =
+        static_cast<std::size_t>(n) < sizeof text ? static_cast<std::size_t>(n) : sizeof text - 1;
     sink_->write(level, module, std::string_view(text, len));
 }
 

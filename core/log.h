@@ -14,23 +14,25 @@ const char* log_level_name(LogLevel level);
 bool parse_log_level(std::string_view text, LogLevel& out);
 
 class LogSink {
-public:
+  public:
     virtual ~LogSink() = default;
     virtual void write(LogLevel level, std::string_view module, std::string_view text) = 0;
 };
 
 class Logger {
-public:
+  public:
     void set_sink(LogSink* sink) { sink_ = sink; }
     LogSink* sink() const { return sink_; }
     void set_level(LogLevel level) { level_ = level; }
     LogLevel level() const { return level_; }
-    bool enabled(LogLevel level) const { return sink_ && level >= level_ && level != LogLevel::kOff; }
+    bool enabled(LogLevel level) const {
+        return sink_ && level >= level_ && level != LogLevel::kOff;
+    }
     void logf(LogLevel level, const char* module, const char* fmt, ...)
         __attribute__((format(printf, 4, 5)));
     void vlogf(LogLevel level, const char* module, const char* fmt, va_list args);
 
-private:
+  private:
     LogSink* sink_ = nullptr;
     LogLevel level_ = LogLevel::kInfo;
 };
@@ -40,10 +42,9 @@ Logger& logger();
 
 }  // namespace p2p
 
-#define P2P_LOG(level, module, ...)                                     \
-    do {                                                                \
-        if (::p2p::logger().enabled(level))                             \
-            ::p2p::logger().logf(level, module, __VA_ARGS__);           \
+#define P2P_LOG(level, module, ...)                                                           \
+    do {                                                                                      \
+        if (::p2p::logger().enabled(level)) ::p2p::logger().logf(level, module, __VA_ARGS__); \
     } while (0)
 #define P2P_DEBUG(module, ...) P2P_LOG(::p2p::LogLevel::kDebug, module, __VA_ARGS__)
 #define P2P_INFO(module, ...) P2P_LOG(::p2p::LogLevel::kInfo, module, __VA_ARGS__)

@@ -56,14 +56,14 @@ struct PeerMessage {
     bool has_msg_id = false;  // a non-empty string msg_id was present
     std::string_view src;
     std::string_view dst;
-    std::string_view peer_id;  // HELLO, HELLO_OK
-    std::string_view version;  // HELLO, HELLO_OK
-    std::uint32_t features = 0;     // HELLO, HELLO_OK: known features only
-    std::string_view payload;  // SEND, PUB
-    bool require_ack = false;  // SEND, PUB
-    std::string_view from;     // ACK
-    std::string_view reason;   // BYE, RELAY_FAIL, TTL_EXPIRED, HELLO_REJECT
-    std::string_view via;      // WHO_HAS_HIT
+    std::string_view peer_id;    // HELLO, HELLO_OK
+    std::string_view version;    // HELLO, HELLO_OK
+    std::uint32_t features = 0;  // HELLO, HELLO_OK: known features only
+    std::string_view payload;    // SEND, PUB
+    bool require_ack = false;    // SEND, PUB
+    std::string_view from;       // ACK
+    std::string_view reason;     // BYE, RELAY_FAIL, TTL_EXPIRED, HELLO_REJECT
+    std::string_view via;        // WHO_HAS_HIT
     std::string_view timestamp;  // ISO string as received; epoch numbers are accepted but not kept
 
     // ERROR: the code may arrive under `error` or `code` (both accepted).

@@ -6,7 +6,7 @@
 namespace p2p {
 
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed = 0x9E3779B97F4A7C15ull) : state_(seed) {}
     std::uint64_t next() {
         std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
@@ -18,7 +18,7 @@ public:
     std::uint64_t below(std::uint64_t bound) { return bound ? next() % bound : 0; }
     void reseed(std::uint64_t seed) { state_ = seed; }
 
-private:
+  private:
     std::uint64_t state_;
 };
 

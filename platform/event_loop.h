@@ -14,18 +14,18 @@
 namespace p2p::platform {
 
 class IoHandler {
-public:
+  public:
     virtual void on_io(int fd, std::uint32_t events) = 0;
 
-protected:
+  protected:
     ~IoHandler() = default;
 };
 
 class TimerHandler {
-public:
+  public:
     virtual void on_timer(std::uint64_t tag) = 0;
 
-protected:
+  protected:
     ~TimerHandler() = default;
 };
 
@@ -33,13 +33,13 @@ using TimerId = std::uint64_t;  // 0 is never a valid id
 
 // Monotonic + wall clock from the OS.
 class SystemClock final : public Clock {
-public:
+  public:
     MonoMs mono_ms() const override;
     WallMs wall_ms() const override;
 };
 
 class EventLoop {
-public:
+  public:
     explicit EventLoop(std::unique_ptr<Poller> poller = make_default_poller());
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
@@ -71,7 +71,7 @@ public:
     MonoMs now() const { return clock_.mono_ms(); }
     const char* backend() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     SystemClock clock_;

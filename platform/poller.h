@@ -13,7 +13,7 @@ enum IoEvent : std::uint32_t {
 };
 
 class Poller {
-public:
+  public:
     struct Ready {
         void* data;
         std::uint32_t events;
@@ -28,8 +28,8 @@ public:
     virtual const char* name() const = 0;
 };
 
-std::unique_ptr<Poller> make_epoll_poller();   // Linux only
-std::unique_ptr<Poller> make_kqueue_poller();  // BSD/macOS, or Linux tests with the kqueue double
-std::unique_ptr<Poller> make_default_poller(); // the backend CMake selected
+std::unique_ptr<Poller> make_epoll_poller();    // Linux only
+std::unique_ptr<Poller> make_kqueue_poller();   // BSD/macOS, or Linux tests with the kqueue double
+std::unique_ptr<Poller> make_default_poller();  // the backend CMake selected
 
 }  // namespace p2p::platform
