@@ -189,6 +189,15 @@ int main(int argc, char** argv) {
     int over_quota = count_over_quota(alice);
     Run direct_run = throughput(alice, "relay@CIC", args, "d");
     if (relayed_run.rate < 0 || direct_run.rate < 0) return 1;
+    // Every delivered relayed message was shown by bob, once.
+    int shown = 0;
+    for (const auto& l : bob.proc().lines())
+        shown += l.rfind("msg alice@CIC: r", 0) == 0;
+    if (shown != relayed_run.delivered) {
+        std::fprintf(stderr, "bob showed %d relayed messages, alice counted %d delivered\n", shown,
+                     relayed_run.delivered);
+        return 1;
+    }
     std::printf(
         "throughput through 1 relay hop: %.0f msg/s delivered with ACK (%d s, window %d: "
         "%d typed, %d delivered, %d undelivered, %d of them over_quota)\n",
