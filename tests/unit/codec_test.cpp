@@ -17,39 +17,7 @@
 #include "core/json_util.h"
 #include "core/limits.h"
 #include "core/message.h"
-
-// ---- allocation counter ---------------------------------------------------
-// Every global operator new in this executable goes through here, so a test
-// can assert that a stretch of code allocated nothing.
-namespace {
-std::atomic<long> g_news{0};
-}
-
-// GCC sees free() on memory from `new` once these are inlined; they are
-// replaced as a set, so the pairing is right.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t size) {
-    g_news.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size ? size : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-    return operator new(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "tests/support/alloc_counter.h"
 
 namespace p2p {
 namespace {
@@ -898,7 +866,7 @@ TEST(CodecArena, DecodingAndEncodingNeverCallOperatorNew) {
 
     std::string big = fill_line("{\"type\":\"PING\",", "\"a\":[0,{}],", "\"b\":0}");
 
-    long before = g_news.load();
+    long before = p2p::test::allocations();
     std::size_t ok = 0;
     for (int i = 0; i < 10000; ++i) {
         const std::string& line = lines[static_cast<std::size_t>(i) % lines.size()];
@@ -917,7 +885,7 @@ TEST(CodecArena, DecodingAndEncodingNeverCallOperatorNew) {
         PeerMessage m;
         ok += decode_peer_message(buf.data(), big.size(), arena, m).ok();
     }
-    long after = g_news.load();
+    long after = p2p::test::allocations();
     EXPECT_EQ(after - before, 0) << "operator new called while decoding/encoding";
     EXPECT_GT(ok, 10000u);
     EXPECT_FALSE(arena.overflowed());

@@ -17,19 +17,7 @@
 #include <string>
 #include <vector>
 
-// Counts C++ allocations so a test can show the loop's steady state makes none.
-static std::atomic<long> g_news{0};
-void* operator new(std::size_t n) {
-    ++g_news;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "tests/support/alloc_counter.h"
 
 namespace p2p::platform {
 namespace {
@@ -387,11 +375,11 @@ TEST(EventLoop, SteadyStateDoesNotAllocate) {
     };
     for (int i = 0; i < 20; ++i)
         round();  // warm-up: containers reach working size
-    long before = g_news.load();
+    long before = p2p::test::allocations();
     int fired_before = timers.fired;
     for (int i = 0; i < 200; ++i)
         round();
-    EXPECT_EQ(g_news.load() - before, 0);
+    EXPECT_EQ(p2p::test::allocations() - before, 0);
     EXPECT_EQ(timers.fired - fired_before, 200 * 50);
     EXPECT_GE(io.calls, 200);
     loop.unwatch(p.r);

@@ -16,20 +16,7 @@
 #include <string>
 
 #include "platform/files.h"
-
-// Counts C++ allocations so a test can show logging makes none.
-static std::atomic<long> g_news{0};
-void* operator new(std::size_t n) {
-    ++g_news;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "tests/support/alloc_counter.h"
 
 namespace p2p::platform {
 namespace {
@@ -158,12 +145,12 @@ TEST(Sinks, NoAllocationPerLine) {
     ASSERT_TRUE(file_sink.open("/dev/null", &e)) << e;
     std::string long_text(3000, 'x');
     err_sink.write(LogLevel::kInfo, "M", "warm up");
-    long before = g_news.load();
+    long before = p2p::test::allocations();
     for (int i = 0; i < 1000; ++i) {
         err_sink.write(LogLevel::kInfo, "Module", long_text);
         file_sink.write(LogLevel::kWarn, "Module", "short");
     }
-    EXPECT_EQ(g_news.load() - before, 0);
+    EXPECT_EQ(p2p::test::allocations() - before, 0);
     close(devnull);
 }
 

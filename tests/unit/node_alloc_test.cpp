@@ -11,40 +11,7 @@
 
 #include "core/clock.h"
 #include "core/node.h"
-
-// GCC inlines these replacements into their callers and then sees malloc'd
-// memory reach free() through "operator delete", which is exactly the point.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocs{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "tests/support/alloc_counter.h"
 
 namespace p2p {
 namespace {
@@ -145,12 +112,11 @@ TEST(NodeAlloc, SteadyStateTrafficDoesNotAllocate) {
     burst(50, 20'000);  // warm-up: caches and pools reach their working set
     long delivered_before = p.ha.count(EventKind::kDelivered);
 
-    g_allocs = 0;
-    g_counting = true;
+    long allocations_before = test::allocations();
     burst(1000, 240'000);  // spans several keep-alive rounds too
-    g_counting = false;
+    long allocations = test::allocations() - allocations_before;
 
-    EXPECT_EQ(g_allocs.load(), 0);
+    EXPECT_EQ(allocations, 0);
     EXPECT_GE(p.ha.count(EventKind::kDelivered) - delivered_before, 1000);
     EXPECT_EQ(p.ha.count(EventKind::kDelivered), queued_a);
     EXPECT_EQ(p.hb.count(EventKind::kDelivered), queued_b);
@@ -164,12 +130,11 @@ TEST(NodeAlloc, SteadyStateTrafficDoesNotAllocate) {
 
 TEST(NodeAlloc, TheCounterSeesAllocations) {
     // Guards the test above against counting nothing at all.
-    g_allocs = 0;
-    g_counting = true;
+    long before = test::allocations();
     auto* v = new std::string(100, 'x');
-    g_counting = false;
+    long allocations = test::allocations() - before;
     delete v;
-    EXPECT_GE(g_allocs.load(), 1);
+    EXPECT_GE(allocations, 1);
 }
 
 }  // namespace

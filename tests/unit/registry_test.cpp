@@ -12,20 +12,7 @@
 #include <vector>
 
 #include "core/clock.h"
-
-// Counts heap allocations, to show that steady-state requests make none.
-static std::atomic<long> g_allocations{0};
-void* operator new(std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "tests/support/alloc_counter.h"
 
 namespace p2p {
 namespace {
@@ -401,7 +388,7 @@ TEST_F(RegistryTest, SteadyStateRequestsDoNotAllocate) {
         }
     };
     round();  // warm-up: answer buffers reach their working size
-    long before = g_allocations.load();
+    long before = p2p::test::allocations();
     for (int i = 0; i < 100; ++i) {
         for (auto& l : lines) {
             std::memcpy(scratch, l.data(), l.size());
@@ -410,9 +397,9 @@ TEST_F(RegistryTest, SteadyStateRequestsDoNotAllocate) {
         registry.admit(kOtherIp, 1, &reply);
         clock.advance(10);
     }
-    EXPECT_EQ(g_allocations.load() - before, 0);
+    EXPECT_EQ(p2p::test::allocations() - before, 0);
     auto counted = std::make_unique<int>(1);  // the counter does see allocations
-    EXPECT_EQ(g_allocations.load() - before, 1);
+    EXPECT_EQ(p2p::test::allocations() - before, 1);
 }
 
 // ---- rate limit -----------------------------------------------------------------
