@@ -2,7 +2,6 @@
 // injected lookup), refusal, timeouts, cancellation, and re-entrancy.
 #include "platform/connector.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,28 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/loop_wait.h"
+
 namespace p2p::platform {
 namespace {
 
-bool run_until(EventLoop& loop, const std::function<bool()>& done, int ms = 5000) {
-    MonoMs end = loop.now() + ms;
-    while (!done()) {
-        if (loop.now() > end) return false;
-        loop.run_once(20);
-    }
-    return true;
-}
-
-int open_fds() {
-    int n = 0;
-    DIR* d = opendir("/proc/self/fd");
-    if (!d) return -1;
-    while (dirent* e = readdir(d)) {
-        if (e->d_name[0] != '.') ++n;
-    }
-    closedir(d);
-    return n;
-}
+using test::open_fds;
+using test::run_until;
 
 struct Listener {
     int fd = -1;

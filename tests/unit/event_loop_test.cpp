@@ -18,9 +18,12 @@
 #include <vector>
 
 #include "tests/support/alloc_counter.h"
+#include "tests/support/loop_wait.h"
 
 namespace p2p::platform {
 namespace {
+
+using test::run_until;
 
 struct Pipe {
     int r = -1;
@@ -55,16 +58,6 @@ struct Recorder final : TimerHandler {
         if (fn) fn(tag);
     }
 };
-
-// Runs iterations until `done` or the (generous) deadline passes.
-bool run_until(EventLoop& loop, const std::function<bool()>& done, int ms = 5000) {
-    MonoMs end = loop.now() + ms;
-    while (!done()) {
-        if (loop.now() > end) return false;
-        loop.run_once(20);
-    }
-    return true;
-}
 
 TEST(SystemClock, MonotonicAndWall) {
     SystemClock c;

@@ -3,7 +3,6 @@
 // bounds. No test depends on external DNS.
 #include "platform/resolver.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
@@ -14,8 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/loop_wait.h"
+
 namespace p2p::platform {
 namespace {
+
+using test::run_until;
+using test::thread_count;
 
 struct Result {
     int calls = 0;
@@ -31,26 +35,6 @@ struct Result {
         };
     }
 };
-
-bool run_until(EventLoop& loop, const std::function<bool()>& done, int ms = 5000) {
-    MonoMs end = loop.now() + ms;
-    while (!done()) {
-        if (loop.now() > end) return false;
-        loop.run_once(20);
-    }
-    return true;
-}
-
-int thread_count() {
-    int n = 0;
-    DIR* d = opendir("/proc/self/task");
-    if (!d) return -1;
-    while (dirent* e = readdir(d)) {
-        if (e->d_name[0] != '.') ++n;
-    }
-    closedir(d);
-    return n;
-}
 
 // A lookup that blocks its (worker) thread until the test opens the gate.
 struct Gate {
