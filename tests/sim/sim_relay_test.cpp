@@ -29,6 +29,19 @@ struct Relay : ::testing::Test {
         net.block_dial(b.host(), a.host());
     }
     void link(SimNode& a, SimNode& b) { a.node().add_static_peer(b.ip(), b.port()); }
+    // a and b cannot reach each other, only through r: waits until both
+    // links to r are up.
+    bool chain(SimNode& a, SimNode& r, SimNode& b) {
+        separate(a, b);
+        link(a, r);
+        link(b, r);
+        return net.run_until(
+            [&] {
+                return r.connected_count() == 2 && a.connected_count() == 1 &&
+                       b.connected_count() == 1;
+            },
+            5000);
+    }
     std::string dump() {
         std::string s;
         for (auto& n : nodes)
@@ -41,15 +54,7 @@ TEST_F(Relay, ChainSendWithAckBothWaysThroughTheRelay) {
     SimNode& a = add("alice");
     SimNode& r = add("relay");
     SimNode& b = add("bob");
-    separate(a, b);
-    link(a, r);
-    link(b, r);
-    ASSERT_TRUE(net.run_until(
-        [&] {
-            return r.connected_count() == 2 && a.connected_count() == 1 && b.connected_count() == 1;
-        },
-        5000))
-        << dump();
+    ASSERT_TRUE(chain(a, r, b)) << dump();
     SendResult ab = a.node().send("bob@CIC", "hello through R");
     ASSERT_EQ(ab.status, SendStatus::kQueued);
     ASSERT_TRUE(
@@ -84,14 +89,7 @@ TEST_F(Relay, PubReachesTheFarSideExactlyOnce) {
     SimNode& a = add("alice");
     SimNode& r = add("relay");
     SimNode& b = add("bob");
-    separate(a, b);
-    link(a, r);
-    link(b, r);
-    ASSERT_TRUE(net.run_until(
-        [&] {
-            return r.connected_count() == 2 && a.connected_count() == 1 && b.connected_count() == 1;
-        },
-        5000));
+    ASSERT_TRUE(chain(a, r, b)) << dump();
     ASSERT_EQ(a.node().pub("#CIC", "flood").status, SendStatus::kQueued);
     ASSERT_EQ(a.node().pub("*", "flood all").status, SendStatus::kQueued);
     net.run_for(2000);
@@ -182,14 +180,7 @@ TEST_F(Relay, RelayDyingMidStreamTellsTheSender) {
     SimNode& a = add("alice");
     SimNode& r = add("relay");
     SimNode& b = add("bob");
-    separate(a, b);
-    link(a, r);
-    link(b, r);
-    ASSERT_TRUE(net.run_until(
-        [&] {
-            return r.connected_count() == 2 && a.connected_count() == 1 && b.connected_count() == 1;
-        },
-        5000));
+    ASSERT_TRUE(chain(a, r, b)) << dump();
     SendResult first = a.node().send("bob@CIC", "before");
     ASSERT_TRUE(net.run_until([&] { return a.count(EventKind::kDelivered) == 1; }, 5000)) << dump();
     net.kill(r.host());
@@ -282,14 +273,7 @@ TEST_F(Relay, OneOriginOverItsRateIsRefusedOverQuota) {
     nodes.push_back(std::make_unique<SimNode>(net, rc, "10.0.3.50", 7050));
     SimNode& r = *nodes.back();
     SimNode& b = add("bob");
-    separate(a, b);
-    link(a, r);
-    link(b, r);
-    ASSERT_TRUE(net.run_until(
-        [&] {
-            return r.connected_count() == 2 && a.connected_count() == 1 && b.connected_count() == 1;
-        },
-        5000));
+    ASSERT_TRUE(chain(a, r, b)) << dump();
     a.node().send("bob@CIC", "route");
     ASSERT_TRUE(net.run_until([&] { return a.count(EventKind::kDelivered) == 1; }, 5000)) << dump();
     net.run_for(1000);
