@@ -89,7 +89,7 @@ TEST_F(RelayCli, MsgCrossesTheRelayBothWaysAndRoutesShowIt) {
     // alice's table: the relay as a direct link, bob through it with an age.
     ASSERT_TRUE(alice_->command("/routes"));
     EXPECT_TRUE(alice_->expect("^DESTINATION +VIA +RTT ms +AGE *$", 5s)) << alice_->dump();
-    EXPECT_TRUE(alice_->saw("^relay@CIC +direct +\\S+ +- *$")) << alice_->dump();
+    EXPECT_TRUE(alice_->expect("^relay@CIC +direct +\\S+ +- *$", 5s)) << alice_->dump();
     EXPECT_TRUE(alice_->expect("^bob@CIC +relay@CIC +(-|[0-9]+\\.[0-9]) +[0-9]+s *$", 5s))
         << alice_->dump();
     EXPECT_TRUE(alice_->expect("^info relay: relayed 0, dropped 0, refused 0$", 5s))
