@@ -182,6 +182,7 @@ struct Node::Impl {
     bool needs_copy(const PendingSend& ps) const;
     void pending_timer_fired(int index);
     void finish_pending(int index, bool delivered, std::string_view reason);
+    void put_waiting_on_clock(int p, MonoMs t);
     void fail_waiting(int peer, std::string_view reason);
 
     // ---- relay (node_relay.cpp) ----

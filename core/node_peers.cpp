@@ -77,10 +77,13 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
     if (!r.is_static && !r.has_advert) {
         // Known only from its inbound link (or its registration lapsed): no
         // address to dial back. STALE for a while in case it dials us again.
+        // Its SENDs stay pending on the ACK clock: if it dials us again
+        // within the retries they go out on the rebuilt link (PROTOCOL.md
+        // §4), otherwise they end as undelivered when the retries run out.
         std::snprintf(detail, sizeof detail, "%s; no address to redial", why);
         timers.set(peer_timer(p), t + cfg.forget_stale_ms);
         set_state(p, PeerState::kStale, detail);
-        fail_waiting(p, "peer_unreachable");
+        put_waiting_on_clock(p, t);
         return;
     }
     if (r.rejected) {
@@ -106,14 +109,18 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
     if (r.next_attempt == 0) {
         fail_waiting(p, "peer_unreachable");
     } else {
-        // Messages waiting their turn behind a legacy in-flight SEND now wait
-        // for the link to come back, on the clock like the rest.
-        for (std::size_t k = 0; k < pending.capacity(); ++k) {
-            PendingSend& ps = pending.at(static_cast<int>(k));
-            if (ps.used && ps.peer == p && ps.deadline == 0) {
-                ps.deadline = t + cfg.ack_timeout_ms;
-                timers.set(pending_timer(static_cast<int>(k)), ps.deadline);
-            }
+        put_waiting_on_clock(p, t);
+    }
+}
+
+// Messages waiting their turn behind a legacy in-flight SEND now wait for the
+// link to come back, on the ACK clock like the rest.
+void Node::Impl::put_waiting_on_clock(int p, MonoMs t) {
+    for (std::size_t k = 0; k < pending.capacity(); ++k) {
+        PendingSend& ps = pending.at(static_cast<int>(k));
+        if (ps.used && ps.peer == p && ps.deadline == 0) {
+            ps.deadline = t + cfg.ack_timeout_ms;
+            timers.set(pending_timer(static_cast<int>(k)), ps.deadline);
         }
     }
 }
