@@ -21,6 +21,7 @@
 #include "platform/terminal.h"
 #include "shell/command_parser.h"
 #include "shell/console.h"
+#include "shell/editor_log_sink.h"
 #include "shell/line_editor.h"
 #include "shell/line_reader.h"
 #include "shell/node_options.h"
@@ -117,6 +118,7 @@ class NodeApp final : public RendezvousClientListener,
     }
 
     ~NodeApp() override {
+        if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
         driver_.reset();
         link_.reset();
@@ -143,6 +145,15 @@ class NodeApp final : public RendezvousClientListener,
                 for (std::size_t i = 0; i < node_->peer_slots(); ++i)
                     if (node_->peer_view(i, v) && !v.peer_id.empty()) out.emplace_back(v.peer_id);
             });
+            // Log lines on the terminal the editor draws on go above the
+            // prompt, like events; written straight to stderr they would land
+            // in the middle of the line being typed.
+            if (editor_->interactive() && !options_.syslog && options_.log_file.empty() &&
+                platform::is_tty(2)) {
+                editor_log_sink_ = std::make_unique<EditorLogSink>(*editor_);
+                replaced_log_sink_ = logger().sink();
+                logger().set_sink(editor_log_sink_.get());
+            }
         }
         ConsoleSink& sink = editor_ ? static_cast<ConsoleSink&>(*editor_) : stdout_sink_;
         console_ = std::make_unique<Console>(console_options(options_, editor_.get()), sink,
@@ -595,6 +606,8 @@ class NodeApp final : public RendezvousClientListener,
     platform::Resolver resolver_;
     Rng rng_;
     StdoutSink stdout_sink_;
+    std::unique_ptr<EditorLogSink> editor_log_sink_;
+    LogSink* replaced_log_sink_ = nullptr;
     std::unique_ptr<LineEditor> editor_;
     std::unique_ptr<Console> console_;
     CommandParser parser_;

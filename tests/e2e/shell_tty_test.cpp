@@ -422,25 +422,22 @@ TEST_F(ShellTty, CtrlDOnEmptyLineEndsInputAndRestoresTheTerminal) {
 
 // ---- the real node ---------------------------------------------------------------
 
-TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
-    using p2p::test::Process;
+// Starts a rendezvous and, at the tmux terminal, the node bob (plus
+// `bob_args`); returns bob's listen port and the rendezvous address.
+static void start_rendezvous_and_bob(TmuxDemo& t, p2p::test::Process& rdv,
+                                     const std::string& bob_args, std::string& rdv_addr,
+                                     std::string& bob_port) {
     using p2p::test::Stream;
     using std::chrono::milliseconds;
-    TmuxDemo t(100, 30);
-
-    Process rdv;
     ASSERT_TRUE(rdv.start(P2PCHAT_BIN, {"rendezvous", "--listen", "127.0.0.1:0"}));
     std::vector<std::string> groups;
     ASSERT_TRUE(rdv.wait_for_line(R"(listening on 127\.0\.0\.1:(\d+))", milliseconds(10000),
                                   Stream::kStdout, &groups))
         << rdv.dump();
-    std::string rdv_addr = "127.0.0.1:" + groups[1];
-
-    // bob: the person at the terminal. Logs go to a file, not the screen.
+    rdv_addr = "127.0.0.1:" + groups[1];
     std::string bob_cmd = "env HOME=" + shell_quote(t.dir()) + " " + shell_quote(P2PCHAT_BIN) +
                           " --name bob --namespace CIC --port 0 --listen-host 127.0.0.1" +
-                          " --rendezvous " + rdv_addr + " --discovery-interval 0.5" +
-                          " --log-file " + shell_quote(t.dir() + "/bob.log");
+                          " --rendezvous " + rdv_addr + " --discovery-interval 0.5 " + bob_args;
     t.start_command(bob_cmd);
     std::smatch m;
     std::string screen;
@@ -452,7 +449,20 @@ TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
         },
         kTimeout))
         << screen;
-    std::string bob_port = m[1];
+    bob_port = m[1];
+}
+
+TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
+    using p2p::test::Process;
+    using std::chrono::milliseconds;
+    TmuxDemo t(100, 30);
+
+    // bob: the person at the terminal. Logs go to a file, not the screen.
+    Process rdv;
+    std::string rdv_addr, bob_port;
+    start_rendezvous_and_bob(t, rdv, "--log-file " + shell_quote(t.dir() + "/bob.log"), rdv_addr,
+                             bob_port);
+    if (HasFatalFailure()) return;
 
     // alice: a node driven through a pipe (plain mode), dialing bob.
     Process alice;
@@ -490,6 +500,58 @@ TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
         << alice.dump() << t.screen();
     ASSERT_TRUE(t.screen_has("delivered to alice@CIC")) << t.screen();
 
+    t.type("/quit");
+    t.key("Enter");
+    EXPECT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
+    alice.write_line("/quit");
+    EXPECT_TRUE(alice.wait_exit(milliseconds(10000)));
+}
+
+// Logs written to stderr on the terminal the editor draws on go above the
+// prompt too: keep-alive DEBUG lines every second must not break into the
+// half-typed line.
+TEST_F(ShellTty, RealNodeLogLinesPrintAboveAHalfTypedLine) {
+    using p2p::test::Process;
+    using std::chrono::milliseconds;
+    TmuxDemo t(100, 30);
+    Process rdv;
+    std::string rdv_addr, bob_port;
+    start_rendezvous_and_bob(t, rdv, "--log-level DEBUG --ping-interval 1", rdv_addr, bob_port);
+    if (HasFatalFailure()) return;
+
+    Process alice;
+    ASSERT_TRUE(
+        alice.start(P2PCHAT_BIN,
+                    {"--name", "alice", "--namespace", "CIC", "--port", "0", "--listen-host",
+                     "127.0.0.1", "--rendezvous", rdv_addr, "--discovery-interval", "0.5",
+                     "--ping-interval", "1", "--peer", "127.0.0.1:" + bob_port},
+                    {"HOME=" + t.dir()}));
+    ASSERT_TRUE(alice.wait_for_line(R"(^peer bob@CIC CONNECTED)", milliseconds(15000)))
+        << alice.dump();
+
+    const std::string half = "/msg alice@CIC still typing";
+    t.type(half);
+    ASSERT_TRUE(t.last_line_is("> " + half)) << t.screen();
+    // Two keep-alive rounds print DEBUG lines while the line is half typed.
+    std::size_t pongs_before = 0;
+    for (const std::string& l : t.lines())
+        if (l.find("[KeepAlive]") != std::string::npos) ++pongs_before;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::size_t n = 0;
+            for (const std::string& l : t.lines())
+                if (l.find("[KeepAlive]") != std::string::npos) ++n;
+            return n >= pongs_before + 2;
+        },
+        kTimeout))
+        << t.screen();
+    EXPECT_TRUE(t.last_line_is("> " + half)) << t.screen();
+    EXPECT_EQ(t.cursor().first, static_cast<int>(2 + half.size())) << t.screen();
+
+    t.type(" done");
+    t.key("Enter");
+    ASSERT_TRUE(alice.wait_for_line(R"(^msg bob@CIC: still typing done$)", milliseconds(15000)))
+        << alice.dump() << t.screen();
     t.type("/quit");
     t.key("Enter");
     EXPECT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
