@@ -14,31 +14,7 @@
 #include <vector>
 
 // Counts heap allocations so a test can prove that rendering does not allocate.
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "tests/support/alloc_counter.h"
 
 namespace p2p::shell {
 namespace {
@@ -787,14 +763,14 @@ TEST_F(ConsoleTest, EventsDoNotAllocate) {
         NodeEvent hostile = msg("alice@CIC", hostile_text);
         c->event(big);  // first use: nothing left to grow after this
         sink_.text.clear();
-        long before = g_allocations.load();
+        long before = p2p::test::allocations();
         for (int i = 0; i < 100; ++i) {
             c->event(hostile);
             c->event(big);
             c->info("tick");
             sink_.text.clear();
         }
-        EXPECT_EQ(g_allocations.load() - before, 0) << "mode " << int(mode);
+        EXPECT_EQ(p2p::test::allocations() - before, 0) << "mode " << int(mode);
     }
 }
 
