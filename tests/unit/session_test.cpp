@@ -209,6 +209,25 @@ TEST(Session, RepeatedSendIsShownOnceAndAckedEveryTime) {
     EXPECT_EQ(h.count(EventKind::kMsg), 2);
 }
 
+// PROTOCOL.md §5 TTL rule: a SEND for someone else that arrives with ttl 0
+// has no relays left: it is answered TTL_EXPIRED, never shown nor forwarded.
+TEST(Session, SendForSomeoneElseWithTtlZeroIsTtlExpired) {
+    ScriptHost h(cfg());
+    LinkId l = h.accept_and_handshake("bob@CIC", "[\"ack\",\"relay\"]");
+    h.advance(100);
+    h.take(l);
+    h.feed(l,
+           "{\"type\":\"SEND\",\"msg_id\":\"t0\",\"src\":\"bob@CIC\",\"dst\":\"carol@CIC\","
+           "\"payload\":\"x\",\"require_ack\":true,\"ttl\":0}\n");
+    h.advance(100);
+    auto out = h.take(l);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(has(out[0], "\"type\":\"TTL_EXPIRED\"")) << out[0];
+    EXPECT_TRUE(has(out[0], "\"msg_id\":\"t0\"")) << out[0];
+    EXPECT_TRUE(has(out[0], "\"dst\":\"bob@CIC\"")) << out[0];
+    EXPECT_EQ(h.count(EventKind::kMsg), 0);
+}
+
 TEST(Session, SpoofedSrcIsUnauthorizedOnADirectLink) {
     ScriptHost h(cfg());
     LinkId l = h.accept_and_handshake("bob@CIC", "[\"ack\"]");
