@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/limits.h"
 #include "core/message.h"
 
 namespace p2p {
@@ -18,18 +19,30 @@ namespace p2p {
 // thread (not per link): it holds kBytes, the worst case of a kMaxLineBytes
 // line (docs/codec.md), so no line ever makes it fall back to the heap.
 class JsonArena {
-public:
-    static constexpr std::size_t kBytes = 520 * 1024;
+  public:
+    // sizeof(rapidjson::Value): 16 bytes on x86-64 (48-bit pointer packing)
+    // and on 32-bit targets, 24 on other 64-bit ones such as aarch64.
+    // json_util.cpp static_asserts that kBytes covers the exact worst case.
+#if defined(__x86_64__) || defined(_M_X64) || UINTPTR_MAX == 0xFFFFFFFFu
+    static constexpr std::size_t kValueBytes = 16;
+#else
+    static constexpr std::size_t kValueBytes = 24;
+#endif
+    // About one Value per two bytes of line, for the document stack and the
+    // value pool, plus slack for the reader stack and chunk headers.
+    static constexpr std::size_t kBytes = kValueBytes * kMaxLineBytes + 8 * 1024;
     JsonArena();
     ~JsonArena();
     JsonArena(const JsonArena&) = delete;
     JsonArena& operator=(const JsonArena&) = delete;
     // Opaque to callers; codec.cpp reaches in.
-    void* impl() { return impl_; }
+    void* impl() {
+        return impl_;
+    }
     // True if any parse so far needed memory beyond the fixed buffer.
     bool overflowed() const;
 
-private:
+  private:
     void* impl_;
 };
 
@@ -51,8 +64,7 @@ struct DecodeResult {
 // NUL at line[len], which the framer guarantees). Tolerant as PROTOCOL.md
 // §2/§4 require: unknown fields ignored, missing ttl = 1, timestamps of any
 // form, error code under `error` or `code`, msg_id "" or null accepted.
-DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena,
-                                 PeerMessage& out);
+DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, PeerMessage& out);
 
 // Encodes `msg` as one JSON line terminated by '\n' into out[0..cap).
 // Returns the bytes written, or 0 if it does not fit (nothing usable written).
@@ -107,12 +119,12 @@ struct DiscoveredPeer {
 
 // A rendezvous server's answer, from new or old servers alike.
 struct RendezvousResponse {
-    bool ok = false;                // status == "OK"
-    std::string_view error;         // `message` or else `error` when not ok
-    std::int64_t ttl = 0;           // REGISTER
-    std::string_view observed_ip;   // `ip` or else `observed_ip`
-    std::int64_t observed_port = 0; // `port` or else `observed_port`
-    bool has_peers = false;         // DISCOVER
+    bool ok = false;                 // status == "OK"
+    std::string_view error;          // `message` or else `error` when not ok
+    std::int64_t ttl = 0;            // REGISTER
+    std::string_view observed_ip;    // `ip` or else `observed_ip`
+    std::int64_t observed_port = 0;  // `port` or else `observed_port`
+    bool has_peers = false;          // DISCOVER
 };
 
 // Calls `on_peer(ctx, peer)` for each well-formed entry of `peers` (entries
