@@ -115,7 +115,6 @@ class LineEditor final : public ConsoleSink,
     LineReader reader_;
     Mode mode_ = Mode::kStopped;
     bool prompt_shown_ = false;  // editor mode: prompt and line are on screen
-    bool in_line_callback_ = false;
     PeerIdSource peer_ids_;
     std::vector<std::string> candidates_;  // of the completion in progress
 };

@@ -209,7 +209,10 @@ bool apply_config(const std::string& path, const std::string& text, NodeOptions&
     bool have_rdv_host = false;
     bool have_rdv_port = false;
     HostPort rdv{"", 8080};
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    // Const iterators: RapidJSON's mutable ones make C++20 operator!= ambiguous
+    // (clang's -Wambiguous-reversed-operator).
+    const rapidjson::Value& root = doc;
+    for (auto it = root.MemberBegin(); it != root.MemberEnd(); ++it) {
         std::string key(it->name.GetString(), it->name.GetStringLength());
         const rapidjson::Value& v = it->value;
         std::string what = "config file " + path + ": key '" + key + "'";
