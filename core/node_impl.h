@@ -188,7 +188,7 @@ struct Node::Impl {
     // ---- relay (node_relay.cpp) ----
     bool relaying() const { return (cfg.features & kFeatureRelay) != 0; }
     Link* route_link(std::string_view dst);
-    void add_route(std::string_view dst, LinkId via);
+    bool add_route(std::string_view dst, LinkId via);
     void drop_routes_via(LinkId via);
     void drop_route(std::string_view dst);
     bool has_who_has_neighbour(std::string_view except_peer);

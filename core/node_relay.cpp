@@ -29,8 +29,10 @@ Link* Node::Impl::route_link(std::string_view dst) {
     return nullptr;
 }
 
-void Node::Impl::add_route(std::string_view dst, LinkId via) {
-    if (dst.size() >= sizeof(Route::dst)) return;
+// True when the route is new or now goes through another link (worth a log
+// line; a refreshed route is not).
+bool Node::Impl::add_route(std::string_view dst, LinkId via) {
+    if (dst.size() >= sizeof(Route::dst)) return false;
     MonoMs t = now();
     Route* slot = nullptr;
     for (Route& r : routes) {
@@ -49,6 +51,7 @@ void Node::Impl::add_route(std::string_view dst, LinkId via) {
             if (!slot || r.expires < slot->expires) slot = &r;
         }
     }
+    bool changed = !slot->used || slot->expires <= t || slot->via != via || slot->dst_id() != dst;
     slot->used = true;
     std::memcpy(slot->dst, dst.data(), dst.size());
     slot->dst[dst.size()] = '\0';
@@ -56,6 +59,7 @@ void Node::Impl::add_route(std::string_view dst, LinkId via) {
     slot->via = via;
     slot->learnt = t;
     slot->expires = t + cfg.route_ttl_ms;
+    return changed;
 }
 
 void Node::Impl::drop_routes_via(LinkId via) {
@@ -287,9 +291,11 @@ void Node::Impl::on_who_has(Link& l, const PeerMessage& m) {
 void Node::Impl::on_who_has_hit(Link& l, const PeerMessage& m) {
     if (!(l.features & kFeatureWhoHas) || m.dst.empty() || m.dst == self) return;
     // The neighbour that answered is our next hop, whoever it names as via.
-    add_route(m.dst, l.id);
-    P2P_INFO("Relay", "route to %.*s via %s", static_cast<int>(m.dst.size()), m.dst.data(),
-             l.peer >= 0 ? peers.at(l.peer).id : l.remote);
+    // Under load many WHO_HAS may be answered for one destination: only a new
+    // or changed route is worth an INFO line.
+    LogLevel level = add_route(m.dst, l.id) ? LogLevel::kInfo : LogLevel::kDebug;
+    P2P_LOG(level, "Relay", "route to %.*s via %s", static_cast<int>(m.dst.size()), m.dst.data(),
+            l.peer >= 0 ? peers.at(l.peer).id : l.remote);
     if (Link* back = backtrack_link(m.msg_id)) {
         if (back != &l) {
             PeerMessage hit = m;

@@ -4,6 +4,8 @@
 // reads, and a legacy final hop.
 #include <gtest/gtest.h>
 
+#include "core/log.h"
+
 #include "tests/sim/sim_legacy.h"
 #include "tests/sim/sim_node.h"
 
@@ -83,6 +85,39 @@ TEST_F(Relay, ChainSendWithAckBothWaysThroughTheRelay) {
     net.run_for(2000);
     EXPECT_EQ(a.count(EventKind::kDelivered), 6);
     EXPECT_EQ(a.count(EventKind::kUndelivered), 0);
+}
+
+// Counts the INFO lines of one module that contain a piece of text.
+struct InfoLineCounter final : LogSink {
+    std::string module, part;
+    int count = 0;
+    void write(LogLevel level, std::string_view mod, std::string_view text) override {
+        if (level == LogLevel::kInfo && mod == module && text.find(part) != std::string_view::npos)
+            ++count;
+    }
+};
+
+// A burst typed before the route is known may get several WHO_HAS_HITs for
+// one destination: the route is logged at INFO once, not once per HIT.
+TEST_F(Relay, ABurstLogsItsNewRouteOnce) {
+    SimNode& a = add("alice");
+    SimNode& r = add("relay");
+    SimNode& b = add("bob");
+    ASSERT_TRUE(chain(a, r, b)) << dump();
+    InfoLineCounter lines;
+    lines.module = "Relay";
+    lines.part = "route to bob@CIC";
+    LogSink* before_sink = logger().sink();
+    LogLevel before_level = logger().level();
+    logger().set_sink(&lines);
+    logger().set_level(LogLevel::kInfo);
+    for (int i = 0; i < 20; ++i)
+        a.node().send("bob@CIC", "burst " + std::to_string(i));
+    net.run_for(3000);
+    logger().set_sink(before_sink);
+    logger().set_level(before_level);
+    EXPECT_EQ(a.count(EventKind::kDelivered), 20) << dump();
+    EXPECT_EQ(lines.count, 1);
 }
 
 TEST_F(Relay, PubReachesTheFarSideExactlyOnce) {
