@@ -3,6 +3,7 @@
 #pragma once
 #include <rapidjson/encodings.h>
 #include <rapidjson/writer.h>
+#include <initializer_list>
 
 #include <cstdio>
 #include <cstring>
@@ -198,6 +199,48 @@ struct Console::Impl {
         key(k);
         str(v);
     }
+    // A table's rows in JSON: an array under `array_key`, cut when the next
+    // row (at most row_bytes) might not fit the fixed output buffer, and then
+    // flagged "truncated": true so a script knows rows are missing.
+    void begin_json_rows(const char* event, const char* array_key) {
+        begin_json(event);
+        key(array_key);
+        writer.StartArray();
+        rows_truncated = false;
+    }
+    bool room_for_row(std::size_t row_bytes) {
+        if (stream.len + row_bytes <= stream.cap) return true;
+        rows_truncated = true;
+        return false;
+    }
+    void end_json_rows() {
+        writer.EndArray();
+        if (rows_truncated) {
+            key("truncated");
+            writer.Bool(true);
+        }
+        finish_json();
+    }
+    bool rows_truncated = false;
+
+    // One column of a table's header row, with the spaces before it.
+    struct Column {
+        std::string_view title;
+        int width;
+        bool right = false;
+        int pad_before = 0;
+    };
+    // The bold header row of a plain/tty table.
+    void header_row(std::initializer_list<Column> columns) {
+        out.reset();
+        colour_on(console_detail::kBold);
+        for (const Column& c : columns) {
+            if (c.pad_before) out.pad(c.pad_before);
+            out.cell(c.title, c.width, c.right);
+        }
+        out.end_line(colour() ? console_detail::kReset : std::string_view(), true);
+    }
+
     void finish_json() {
         writer.EndObject();
         if (stream.overflow || !writer.IsComplete()) {

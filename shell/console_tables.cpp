@@ -13,16 +13,10 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
     Impl& im = *impl_;
     auto wanted = [&](const PeerView& p) { return ns.empty() || p.ns == ns; };
     if (options_.mode == ConsoleMode::kJson) {
-        im.begin_json("peers");
-        im.key("peers");
-        im.writer.StartArray();
-        bool truncated = false;
+        im.begin_json_rows("peers", "peers");
         for (const PeerView& p : peers) {
             if (!wanted(p)) continue;
-            if (im.stream.len + 1024 > im.stream.cap) {
-                truncated = true;
-                break;
-            }
+            if (!im.room_for_row(1024)) break;
             im.writer.StartObject();
             im.field("peer_id", p.peer_id);
             im.field("host", p.host);
@@ -40,29 +34,17 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
             im.writer.Bool(p.said_bye);
             im.writer.EndObject();
         }
-        im.writer.EndArray();
-        if (truncated) {
-            im.key("truncated");
-            im.writer.Bool(true);
-        }
-        im.finish_json();
+        im.end_json_rows();
         return;
     }
     LineBuilder& o = im.out;
-    o.reset();
     // 22 + 1 + 21 + 1 + 10 + 1 + 4 + 7 + 2 + 10 = 79 columns.
-    im.colour_on(kBold);
-    o.cell("PEER", 22);
-    o.pad(1);
-    o.cell("ADDRESS", 21);
-    o.pad(1);
-    o.cell("STATE", 10);
-    o.pad(1);
-    o.cell("LINK", 4);
-    o.cell("RTT ms", 7, true);
-    o.pad(2);
-    o.cell("NOTE", 10);
-    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    im.header_row({{.title = "PEER", .width = 22},
+                   {.title = "ADDRESS", .width = 21, .pad_before = 1},
+                   {.title = "STATE", .width = 10, .pad_before = 1},
+                   {.title = "LINK", .width = 4, .pad_before = 1},
+                   {.title = "RTT ms", .width = 7, .right = true},
+                   {.title = "NOTE", .width = 10, .pad_before = 2}});
     std::size_t shown = 0;
     for (const PeerView& p : peers) {
         if (!wanted(p)) continue;
@@ -108,15 +90,9 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
 void Console::links(std::span<const LinkView> links, MonoMs now) {
     Impl& im = *impl_;
     if (options_.mode == ConsoleMode::kJson) {
-        im.begin_json("conn");
-        im.key("links");
-        im.writer.StartArray();
-        bool truncated = false;
+        im.begin_json_rows("conn", "links");
         for (const LinkView& l : links) {
-            if (im.stream.len + 1024 > im.stream.cap) {
-                truncated = true;
-                break;
-            }
+            if (!im.room_for_row(1024)) break;
             im.writer.StartObject();
             im.key("link");
             im.writer.Uint(l.id);
@@ -143,31 +119,18 @@ void Console::links(std::span<const LinkView> links, MonoMs now) {
             im.writer.Int64(l.state == LinkState::kEstablished ? now - l.established_at : 0);
             im.writer.EndObject();
         }
-        im.writer.EndArray();
-        if (truncated) {
-            im.key("truncated");
-            im.writer.Bool(true);
-        }
-        im.finish_json();
+        im.end_json_rows();
         return;
     }
     LineBuilder& o = im.out;
-    o.reset();
     // 23 + 1 + 21 + 1 + 3 + 1 + 7 + 1 + 4 + 8 + 2 + 7 = 79 columns.
-    im.colour_on(kBold);
-    o.cell("PEER", 23);
-    o.pad(1);
-    o.cell("REMOTE", 21);
-    o.pad(1);
-    o.cell("DIR", 3);
-    o.pad(1);
-    o.cell("STATE", 7);
-    o.pad(1);
-    o.cell("FEAT", 4);
-    o.cell("QUEUED", 8, true);
-    o.pad(2);
-    o.cell("UP", 7);
-    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    im.header_row({{.title = "PEER", .width = 23},
+                   {.title = "REMOTE", .width = 21, .pad_before = 1},
+                   {.title = "DIR", .width = 3, .pad_before = 1},
+                   {.title = "STATE", .width = 7, .pad_before = 1},
+                   {.title = "FEAT", .width = 4, .pad_before = 1},
+                   {.title = "QUEUED", .width = 8, .right = true},
+                   {.title = "UP", .width = 7, .pad_before = 2}});
     std::size_t shown = 0;
     for (const LinkView& l : links) {
         if (o.nearly_full(256)) break;
@@ -206,11 +169,9 @@ void Console::links(std::span<const LinkView> links, MonoMs now) {
 void Console::rtt(std::span<const PeerView> peers) {
     Impl& im = *impl_;
     if (options_.mode == ConsoleMode::kJson) {
-        im.begin_json("rtt");
-        im.key("peers");
-        im.writer.StartArray();
+        im.begin_json_rows("rtt", "peers");
         for (const PeerView& p : peers) {
-            if (im.stream.len + 512 > im.stream.cap) break;
+            if (!im.room_for_row(512)) break;
             im.writer.StartObject();
             im.field("peer_id", p.peer_id);
             im.key("mean_ms");
@@ -221,22 +182,15 @@ void Console::rtt(std::span<const PeerView> peers) {
             im.writer.Int(p.rtt_count);
             im.writer.EndObject();
         }
-        im.writer.EndArray();
-        im.finish_json();
+        im.end_json_rows();
         return;
     }
     LineBuilder& o = im.out;
-    o.reset();
     // 44 + 1 + 10 + 1 + 10 + 1 + 8 = 75 columns.
-    im.colour_on(kBold);
-    o.cell("PEER", 44);
-    o.pad(1);
-    o.cell("MEAN ms", 10, true);
-    o.pad(1);
-    o.cell("LAST ms", 10, true);
-    o.pad(1);
-    o.cell("SAMPLES", 8, true);
-    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    im.header_row({{.title = "PEER", .width = 44},
+                   {.title = "MEAN ms", .width = 10, .right = true, .pad_before = 1},
+                   {.title = "LAST ms", .width = 10, .right = true, .pad_before = 1},
+                   {.title = "SAMPLES", .width = 8, .right = true, .pad_before = 1}});
     std::size_t shown = 0;
     for (const PeerView& p : peers) {
         if (o.nearly_full(256)) break;
@@ -264,11 +218,9 @@ void Console::rtt(std::span<const PeerView> peers) {
 void Console::routes(std::span<const RouteRow> routes) {
     Impl& im = *impl_;
     if (options_.mode == ConsoleMode::kJson) {
-        im.begin_json("routes");
-        im.key("routes");
-        im.writer.StartArray();
+        im.begin_json_rows("routes", "routes");
         for (const RouteRow& r : routes) {
-            if (im.stream.len + 768 > im.stream.cap) break;
+            if (!im.room_for_row(768)) break;
             im.writer.StartObject();
             im.field("dst", r.dst);
             im.field("via", r.via.empty() ? std::string_view("direct") : r.via);
@@ -278,22 +230,15 @@ void Console::routes(std::span<const RouteRow> routes) {
             im.writer.Int64(r.age_ms);
             im.writer.EndObject();
         }
-        im.writer.EndArray();
-        im.finish_json();
+        im.end_json_rows();
         return;
     }
     LineBuilder& o = im.out;
-    o.reset();
     // 30 + 1 + 30 + 1 + 8 + 1 + 7 = 78 columns.
-    im.colour_on(kBold);
-    o.cell("DESTINATION", 30);
-    o.pad(1);
-    o.cell("VIA", 30);
-    o.pad(1);
-    o.cell("RTT ms", 8, true);
-    o.pad(1);
-    o.cell("AGE", 7);
-    o.end_line(im.colour() ? kReset : std::string_view(), true);
+    im.header_row({{.title = "DESTINATION", .width = 30},
+                   {.title = "VIA", .width = 30, .pad_before = 1},
+                   {.title = "RTT ms", .width = 8, .right = true, .pad_before = 1},
+                   {.title = "AGE", .width = 7, .pad_before = 1}});
     std::size_t shown = 0;
     for (const RouteRow& r : routes) {
         if (o.nearly_full(256)) break;

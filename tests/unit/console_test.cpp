@@ -679,6 +679,44 @@ TEST_F(ConsoleTest, RoutesTable) {
     EXPECT_NE(sink_.take().find("no routes"), std::string::npos);
 }
 
+// More rows than one JSON line holds: every table is cut on a row boundary,
+// stays one valid JSON object and says "truncated": true.
+TEST_F(ConsoleTest, JsonTablesCutToFitSayTruncated) {
+    auto c = make(ConsoleMode::kJson);
+    std::vector<PeerView> peers(20000, sample_peers()[0]);
+    std::vector<LinkView> links(20000);
+    for (LinkView& l : links)
+        l.peer_id = "alice@CIC";
+    std::vector<RouteRow> routes(20000);
+    for (RouteRow& r : routes) {
+        r.dst = "carol@CIC";
+        r.via = "relay@CIC";
+    }
+    auto check = [&](const char* event, const char* array) {
+        std::string out = sink_.take();
+        rapidjson::Document d;
+        d.Parse(out.c_str(), out.size() - 1);
+        ASSERT_FALSE(d.HasParseError()) << event;
+        EXPECT_STREQ(d["event"].GetString(), event);
+        EXPECT_GT(d[array].Size(), 0u) << event;
+        EXPECT_LT(d[array].Size(), 20000u) << event;
+        ASSERT_TRUE(d.HasMember("truncated")) << event;
+        EXPECT_TRUE(d["truncated"].GetBool()) << event;
+    };
+    c->peers(peers, 1'000'000);
+    check("peers", "peers");
+    c->links(links, 1'000'000);
+    check("conn", "links");
+    c->rtt(peers);
+    check("rtt", "peers");
+    c->routes(routes);
+    check("routes", "routes");
+    // A table that fits says nothing of the kind.
+    c->routes(std::span<const RouteRow>(routes.data(), 2));
+    std::string out = sink_.take();
+    EXPECT_EQ(out.find("truncated"), std::string::npos) << out;
+}
+
 TEST_F(ConsoleTest, MetricsLine) {
     auto c = make(ConsoleMode::kPlain);
     MetricsView m;
