@@ -13,10 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/bench_stats.h"
 #include "tests/support/node_process.h"
 
 using namespace p2p::test;
-using Clock = std::chrono::steady_clock;
+using Clock = p2p::test::BenchClock;
+using p2p::test::ms_since;
+using p2p::test::percentile;
 
 namespace {
 
@@ -41,17 +44,6 @@ Args parse(int argc, char** argv) {
     }
     a.window = std::max(1, a.window);
     return a;
-}
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    auto idx = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(idx, v.size() - 1)];
-}
-
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
 }  // namespace
