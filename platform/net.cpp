@@ -121,6 +121,20 @@ bool parse_numeric_addr(std::string_view host, std::uint16_t port, SockAddr& out
     return false;
 }
 
+std::string HostPort::to_string() const {
+    if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+    return host + ":" + std::to_string(port);
+}
+
+bool split_host_port(std::string_view text, HostPort& out, bool allow_zero) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!split_host_port(text, host, port, allow_zero)) return false;
+    out.host = std::move(host);
+    out.port = port;
+    return true;
+}
+
 bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port,
                      bool allow_zero) {
     std::string_view h;

@@ -22,10 +22,19 @@ struct SockAddr {
 // Numeric address only (no DNS): "1.2.3.4", "::1", "0.0.0.0", "localhost" is not numeric.
 bool parse_numeric_addr(std::string_view host, std::uint16_t port, SockAddr& out);
 
+// A host (name or numeric address, v6 without brackets) and a port, as the
+// user wrote it: resolved later, off the loop (resolver.h).
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string to_string() const;  // "host:port" / "[v6]:port"
+};
+
 // Splits "host:port" / "[v6]:port". False on bad syntax or port outside 1..65535
 // (port 0 allowed when allow_zero, for "pick an ephemeral port").
 bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port,
                      bool allow_zero = false);
+bool split_host_port(std::string_view text, HostPort& out, bool allow_zero = false);
 
 // Listening socket with SO_REUSEADDR. Returns fd or -1 with *err set.
 int tcp_listen(const SockAddr& addr, int backlog, std::string* err);

@@ -11,8 +11,8 @@
 
 #include "core/clock.h"
 #include "core/node.h"
-#include "shell/command_parser.h"
-#include "shell/console.h"
+#include "shell/ui/command_parser.h"
+#include "shell/ui/console.h"
 
 using namespace p2p;
 using namespace p2p::shell;

@@ -19,10 +19,10 @@
 #include "core/node.h"
 #include "platform/event_loop.h"
 #include "platform/terminal.h"
-#include "shell/command_parser.h"
-#include "shell/console.h"
-#include "shell/editor_log_sink.h"
-#include "shell/line_editor.h"
+#include "shell/ui/command_parser.h"
+#include "shell/ui/console.h"
+#include "shell/ui/editor_log_sink.h"
+#include "shell/ui/line_editor.h"
 
 namespace {
 

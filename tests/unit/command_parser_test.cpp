@@ -1,6 +1,6 @@
 // The command grammar: every command, every refusal, and the promise that a
 // refusal is one short line that never echoes control characters.
-#include "shell/command_parser.h"
+#include "shell/ui/command_parser.h"
 
 #include <gtest/gtest.h>
 

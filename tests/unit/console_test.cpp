@@ -1,7 +1,7 @@
 // Console rendering: the exact plain lines scripts match, valid JSON lines,
 // the tty form for people, 80-column tables, and the guarantee that nothing a
 // peer sends reaches the terminal as a control sequence.
-#include "shell/console.h"
+#include "shell/ui/console.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

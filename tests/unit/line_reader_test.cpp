@@ -2,7 +2,7 @@
 // lines in one read, CRLF, over-long lines refused and skipped (never run in
 // pieces), the last unterminated line at EOF. Also the LineEditor in its
 // non-terminal mode on a real EventLoop, and Tab-completion candidates.
-#include "shell/line_reader.h"
+#include "shell/ui/line_reader.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 
 #include "platform/event_loop.h"
 #include "platform/terminal.h"
-#include "shell/line_editor.h"
+#include "shell/ui/line_editor.h"
 
 namespace p2p::shell {
 namespace {

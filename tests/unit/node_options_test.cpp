@@ -1,6 +1,6 @@
 // Node settings: flags, the JSON config file (the Python client's keys plus
 // ours), flags overriding the file, defaults, and errors that name the culprit.
-#include "shell/node_options.h"
+#include "shell/app/node_options.h"
 
 #include <gtest/gtest.h>
 

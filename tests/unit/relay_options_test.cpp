@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/node.h"
-#include "shell/node_options.h"
+#include "shell/app/node_options.h"
 
 namespace p2p::shell {
 namespace {

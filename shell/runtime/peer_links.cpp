@@ -1,4 +1,4 @@
-#include "shell/peer_links.h"
+#include "shell/runtime/peer_links.h"
 
 #include <sys/uio.h>
 

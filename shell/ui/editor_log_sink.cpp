@@ -1,4 +1,4 @@
-#include "shell/editor_log_sink.h"
+#include "shell/ui/editor_log_sink.h"
 
 #include "platform/log_sinks.h"
 #include "platform/terminal.h"

@@ -1,7 +1,7 @@
 // The answers to /peers /conn /rtt /routes /metrics /help: tables of at most
 // 79 columns in plain and tty mode, one JSON object in JSON mode.
-#include "shell/console_impl.h"
-#include "shell/help_text.h"
+#include "shell/ui/console_impl.h"
+#include "shell/ui/help_text.h"
 
 namespace p2p::shell {
 

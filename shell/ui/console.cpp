@@ -1,4 +1,4 @@
-#include "shell/console_impl.h"
+#include "shell/ui/console_impl.h"
 
 namespace p2p::shell {
 

@@ -18,8 +18,8 @@
 
 #include "core/clock.h"
 #include "core/node.h"
-#include "shell/command_parser.h"
-#include "shell/text_escape.h"
+#include "shell/ui/command_parser.h"
+#include "shell/ui/text_escape.h"
 
 namespace p2p::shell {
 

@@ -10,9 +10,9 @@
 #include <memory>
 
 #include "platform/terminal.h"
-#include "shell/console.h"
-#include "shell/line_builder.h"
-#include "shell/text_escape.h"
+#include "shell/ui/console.h"
+#include "shell/ui/line_builder.h"
+#include "shell/ui/text_escape.h"
 
 namespace p2p::shell::console_detail {
 

@@ -1,4 +1,4 @@
-#include "shell/text_escape.h"
+#include "shell/ui/text_escape.h"
 
 #include <cstdio>
 #include <cstring>

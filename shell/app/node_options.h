@@ -12,14 +12,9 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "platform/net.h"
 
 namespace p2p::shell {
-
-struct HostPort {
-    std::string host;
-    std::uint16_t port = 0;
-    std::string to_string() const;  // "host:port" / "[v6]:port"
-};
 
 // The rendezvous a node uses when none is configured (PROTOCOL.md §6).
 inline constexpr const char* kDefaultRendezvous = "127.0.0.1:8080";
@@ -33,12 +28,12 @@ struct NodeOptions {
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 0;  // 0: an ephemeral port, printed at start
 
-    HostPort rendezvous;               // where the client registers
+    platform::HostPort rendezvous;     // where the client registers
     bool rendezvous_explicit = false;  // set by --rendezvous / the config file
     // Serve the rendezvous in-process at `serve_at`: forced by
     // --serve-rendezvous, or chosen at start when the default is silent.
     bool serve_rendezvous = false;
-    HostPort serve_at;
+    platform::HostPort serve_at;
     std::string rendezvous_db;  // persistence of the in-process server ("" = memory only)
     bool discover_all_namespaces = true;
 
@@ -47,7 +42,7 @@ struct NodeOptions {
     MonoMs ping_interval_ms = 30'000;
     int max_reconnect_attempts = 5;
     std::size_t max_peers = 64;
-    std::vector<HostPort> static_peers;
+    std::vector<platform::HostPort> static_peers;
 
     // Relay (PROTOCOL.md §5); the defaults are the engine's.
     bool relay = true;                   // false (--no-relay): forward nothing, no `relay` feature

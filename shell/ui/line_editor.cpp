@@ -1,11 +1,11 @@
-#include "shell/line_editor.h"
+#include "shell/ui/line_editor.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "platform/terminal.h"
-#include "shell/command_parser.h"
+#include "shell/ui/command_parser.h"
 
 #ifdef P2P_HAVE_LIBEDIT
 #include <editline/readline.h>

@@ -29,8 +29,8 @@
 #include "core/rendezvous_client.h"
 #include "platform/connector.h"
 #include "platform/event_loop.h"
+#include "platform/net.h"
 #include "platform/resolver.h"
-#include "shell/node_options.h"
 
 namespace p2p::shell {
 
@@ -58,8 +58,8 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     RendezvousLink(const RendezvousLink&) = delete;
     RendezvousLink& operator=(const RendezvousLink&) = delete;
 
-    void set_server(const HostPort& server) { server_ = server; }
-    const HostPort& server() const { return server_; }
+    void set_server(const platform::HostPort& server) { server_ = server; }
+    const platform::HostPort& server() const { return server_; }
     bool busy() const { return phase_ != Phase::kIdle; }
 
     // Starts one exchange. `request` is one JSON line without '\n' (copied).
@@ -85,7 +85,7 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     platform::EventLoop& loop_;
     platform::TcpConnector connector_;
     MonoMs timeout_ms_;
-    HostPort server_;
+    platform::HostPort server_;
 
     Phase phase_ = Phase::kIdle;
     std::uint64_t id_ = 0;

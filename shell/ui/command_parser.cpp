@@ -1,4 +1,4 @@
-#include "shell/command_parser.h"
+#include "shell/ui/command_parser.h"
 
 #include <cstdarg>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "shell/rendezvous_cli.h"
+#include "shell/app/rendezvous_cli.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -12,7 +12,7 @@
 #include "platform/log_sinks.h"
 #include "platform/net.h"
 #include "platform/process.h"
-#include "shell/rendezvous_server.h"
+#include "shell/runtime/rendezvous_server.h"
 
 namespace p2p::shell {
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "shell/command_parser.h"
+#include "shell/ui/command_parser.h"
 
 namespace p2p::shell {
 

@@ -1,4 +1,4 @@
-#include "shell/node_app.h"
+#include "shell/app/node_app.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -19,15 +19,15 @@
 #include "platform/process.h"
 #include "platform/resolver.h"
 #include "platform/terminal.h"
-#include "shell/command_parser.h"
-#include "shell/console.h"
-#include "shell/editor_log_sink.h"
-#include "shell/line_editor.h"
-#include "shell/line_reader.h"
-#include "shell/node_options.h"
-#include "shell/peer_links.h"
-#include "shell/rendezvous_link.h"
-#include "shell/rendezvous_server.h"
+#include "shell/app/node_options.h"
+#include "shell/runtime/peer_links.h"
+#include "shell/runtime/rendezvous_link.h"
+#include "shell/runtime/rendezvous_server.h"
+#include "shell/ui/command_parser.h"
+#include "shell/ui/console.h"
+#include "shell/ui/editor_log_sink.h"
+#include "shell/ui/line_editor.h"
+#include "shell/ui/line_reader.h"
 
 namespace p2p::shell {
 
@@ -62,8 +62,8 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
 
 // The address a client on this machine dials to reach a server bound to
 // `bound` (a wildcard bind is reached over loopback).
-HostPort local_view(const HostPort& bound) {
-    HostPort hp = bound;
+platform::HostPort local_view(const platform::HostPort& bound) {
+    platform::HostPort hp = bound;
     if (hp.host == "0.0.0.0") hp.host = "127.0.0.1";
     if (hp.host == "::") hp.host = "::1";
     return hp;
@@ -163,7 +163,7 @@ class NodeApp final : public RendezvousClientListener,
             P2P_WARN(kModule, "%s", w.c_str());
         if (!start_listening()) return 1;
         if (!start_rendezvous()) return 1;
-        for (const HostPort& p : options_.static_peers)
+        for (const platform::HostPort& p : options_.static_peers)
             if (!node_->add_static_peer(p.host, p.port))
                 console_->error("cannot add static peer " + p.to_string());
 
@@ -203,7 +203,7 @@ class NodeApp final : public RendezvousClientListener,
     // server listening on it, even on the wildcard address, makes the bind
     // fail), and binding instead of probing leaves no window for two nodes
     // started together to both decide to serve.
-    bool maybe_serve_rendezvous(HostPort& target) {
+    bool maybe_serve_rendezvous(platform::HostPort& target) {
         bool forced = options_.serve_rendezvous;
         if (!forced && options_.rendezvous_explicit) return true;
         platform::SockAddr addr;
@@ -233,13 +233,13 @@ class NodeApp final : public RendezvousClientListener,
         }
         platform::SockAddr bound = server_->bound_address();
         char ip[64];
-        target = local_view(HostPort{bound.ip(ip, sizeof ip), bound.port()});
+        target = local_view(platform::HostPort{bound.ip(ip, sizeof ip), bound.port()});
         console_->rendezvous("serving in-process on " + bound.to_string());
         return true;
     }
 
     bool start_rendezvous() {
-        HostPort target = options_.rendezvous;
+        platform::HostPort target = options_.rendezvous;
         if (!maybe_serve_rendezvous(target)) return false;
         RendezvousClient::Config c;
         c.name = options_.name;

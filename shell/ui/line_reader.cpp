@@ -1,4 +1,4 @@
-#include "shell/line_reader.h"
+#include "shell/ui/line_reader.h"
 
 #include <cstdio>
 #include <cstring>

@@ -6,7 +6,7 @@
 
 #include "core/log.h"
 #include "platform/event_loop.h"
-#include "shell/line_editor.h"
+#include "shell/ui/line_editor.h"
 
 namespace p2p::shell {
 

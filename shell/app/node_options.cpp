@@ -1,4 +1,4 @@
-#include "shell/node_options.h"
+#include "shell/app/node_options.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -10,11 +10,6 @@
 #include "platform/net.h"
 
 namespace p2p::shell {
-
-std::string HostPort::to_string() const {
-    if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-    return host + ":" + std::to_string(port);
-}
 
 namespace {
 
@@ -74,15 +69,6 @@ bool parse_seconds(std::string_view text, MonoMs& out) {
     return seconds_to_ms(v, out);
 }
 
-bool parse_host_port(std::string_view text, HostPort& out, bool allow_zero) {
-    std::string host;
-    std::uint16_t port = 0;
-    if (!platform::split_host_port(text, host, port, allow_zero)) return false;
-    out.host = std::move(host);
-    out.port = port;
-    return true;
-}
-
 std::string quoted(std::string_view text) {
     std::string s = "\"";
     for (char c : text.substr(0, 60))
@@ -117,8 +103,9 @@ struct Setter {
         if (!parse_seconds(v, dst)) return fail(what, "seconds > 0 (e.g. 15 or 0.5)", v);
         return true;
     }
-    bool address(const std::string& what, std::string_view v, HostPort& dst, bool allow_zero) {
-        if (!parse_host_port(v, dst, allow_zero))
+    bool address(const std::string& what, std::string_view v, platform::HostPort& dst,
+                 bool allow_zero) {
+        if (!platform::split_host_port(v, dst, allow_zero))
             return fail(what, "HOST:PORT (IPv6 as [addr]:port)", v);
         return true;
     }
@@ -208,7 +195,7 @@ bool apply_config(const std::string& path, const std::string& text, NodeOptions&
     Setter set{o, error};
     bool have_rdv_host = false;
     bool have_rdv_port = false;
-    HostPort rdv{"", 8080};
+    platform::HostPort rdv{"", 8080};
     // Const iterators: RapidJSON's mutable ones make C++20 operator!= ambiguous
     // (clang's -Wambiguous-reversed-operator).
     const rapidjson::Value& root = doc;
@@ -276,7 +263,7 @@ bool apply_config(const std::string& path, const std::string& text, NodeOptions&
                     error = what + ": expected \"HOST:PORT\" strings, got " + json_kind(item);
                     return false;
                 }
-                HostPort hp;
+                platform::HostPort hp;
                 if (!set.address(what, item.GetString(), hp, false)) return false;
                 o.static_peers.push_back(hp);
             }
@@ -463,7 +450,7 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
             o.rendezvous_explicit = true;
         } else if (f == "--serve-rendezvous") {
             o.serve_rendezvous = true;
-            o.serve_at = HostPort{};
+            o.serve_at = platform::HostPort{};
             if (item.has_value) ok = set.address(what, v, o.serve_at, true);
         } else if (f == "--rendezvous-db") {
             o.rendezvous_db = v;
@@ -484,7 +471,7 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
         } else if (f == "--peer") {
             if (!peers_from_flags) o.static_peers.clear();  // flags replace the file's list
             peers_from_flags = true;
-            HostPort hp;
+            platform::HostPort hp;
             ok = set.address(what, v, hp, false);
             o.static_peers.push_back(hp);
         } else if (f == "--log-level") {
@@ -514,15 +501,15 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
         return ParseStatus::kError;
     }
 
-    HostPort fallback;
+    platform::HostPort fallback;
     if (!env_default_rendezvous.empty()) {
-        if (!parse_host_port(env_default_rendezvous, fallback, false)) {
+        if (!platform::split_host_port(env_default_rendezvous, fallback, false)) {
             error = std::string(kDefaultRendezvousEnv) + ": expected HOST:PORT, got " +
                     quoted(env_default_rendezvous);
             return ParseStatus::kError;
         }
     } else {
-        parse_host_port(kDefaultRendezvous, fallback, false);
+        platform::split_host_port(kDefaultRendezvous, fallback, false);
     }
     if (o.serve_rendezvous && o.serve_at.host.empty()) o.serve_at = fallback;
     if (!o.rendezvous_explicit) {

@@ -1,9 +1,9 @@
-#include "shell/line_builder.h"
+#include "shell/ui/line_builder.h"
 
 #include <cstdio>
 #include <cstring>
 
-#include "shell/text_escape.h"
+#include "shell/ui/text_escape.h"
 
 namespace p2p::shell {
 

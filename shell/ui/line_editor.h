@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "platform/event_loop.h"
-#include "shell/console.h"
-#include "shell/line_reader.h"
+#include "shell/ui/console.h"
+#include "shell/ui/line_reader.h"
 
 namespace p2p::shell {
 

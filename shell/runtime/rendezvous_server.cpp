@@ -1,4 +1,4 @@
-#include "shell/rendezvous_server.h"
+#include "shell/runtime/rendezvous_server.h"
 
 #include <sys/uio.h>
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "shell/node_app.h"
-#include "shell/rendezvous_cli.h"
+#include "shell/app/node_app.h"
+#include "shell/app/rendezvous_cli.h"
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "rendezvous") == 0)

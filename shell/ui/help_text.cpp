@@ -1,4 +1,4 @@
-#include "shell/help_text.h"
+#include "shell/ui/help_text.h"
 
 namespace p2p::shell {
 namespace {

@@ -1,4 +1,4 @@
-#include "shell/rendezvous_link.h"
+#include "shell/runtime/rendezvous_link.h"
 
 #include <cstring>
 #include <utility>
