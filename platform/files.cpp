@@ -58,10 +58,11 @@ bool fsync_dir(const std::string& dir, std::string* err) {
 }  // namespace
 
 bool write_file_atomic(const std::string& path, std::string_view data, std::string* err) {
-    // Beside the target so rename() stays within one filesystem; the pid
-    // keeps two processes writing the same file from sharing a temp file.
-    std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // Beside the target so rename() stays within one filesystem. mkostemp picks a random
+    // name and creates it with O_CREAT|O_EXCL, mode 0600: a name an attacker could guess
+    // (NAME.tmp.<pid>) let a planted symlink redirect the write to any file we may write.
+    std::string tmp = path + ".tmp.XXXXXX";
+    int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
     if (fd < 0) {
         set_err(err, "create " + tmp, errno);
         return false;
@@ -93,6 +94,38 @@ bool write_file_atomic(const std::string& path, std::string_view data, std::stri
         return false;
     }
     return fsync_dir(dir_of(path), err);
+}
+
+bool check_private_file_path(const std::string& path, std::string* err) {
+    std::string dir = dir_of(path);
+    struct stat ds {};
+    if (::stat(dir.c_str(), &ds) < 0) {
+        set_err(err, "directory " + dir, errno);
+        return false;
+    }
+    bool shared = (ds.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    if (!shared) return true;
+    if ((ds.st_mode & S_ISVTX) == 0) {
+        if (err)
+            *err = "directory " + dir +
+                   " is writable by others and not sticky: anyone could replace " + path;
+        return false;
+    }
+    // Sticky (/tmp): others cannot rename or delete our files, but may have planted
+    // theirs (or a symlink) under this name before we started.
+    struct stat fs {};
+    if (::lstat(path.c_str(), &fs) < 0) {
+        if (errno == ENOENT) return true;
+        set_err(err, "lstat " + path, errno);
+        return false;
+    }
+    if (!S_ISREG(fs.st_mode) || fs.st_uid != ::geteuid()) {
+        if (err)
+            *err = path + " in the shared directory " + dir +
+                   " is not a regular file of ours: refusing to use it";
+        return false;
+    }
+    return true;
 }
 
 bool read_file(const std::string& path, std::string& out, std::string* err, bool* missing) {

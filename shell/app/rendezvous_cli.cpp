@@ -206,7 +206,7 @@ int rendezvous_main(int argc, char** argv) {
     platform::EventLoop loop;
     RendezvousServer server(loop, o.server);
     if (!server.start(addr, &err)) {
-        P2P_ERROR("Rendezvous", "cannot listen on %s: %s", o.listen.c_str(), err.c_str());
+        P2P_ERROR("Rendezvous", "cannot start on %s: %s", o.listen.c_str(), err.c_str());
         logger().set_sink(nullptr);
         return 1;
     }

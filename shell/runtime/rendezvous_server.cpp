@@ -143,6 +143,8 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
         if (err) *err = "already started";
         return false;
     }
+    if (!m.config.db_path.empty() && !platform::check_private_file_path(m.config.db_path, err))
+        return false;
     load_db();
     m.listen_fd = platform::tcp_listen(addr, m.config.backlog, err);
     if (m.listen_fd < 0) return false;

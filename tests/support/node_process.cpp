@@ -141,9 +141,9 @@ std::optional<ExitStatus> NodeProcess::quit(milliseconds timeout) {
 
 // ---- RendezvousProcess --------------------------------------------------------
 
-bool RendezvousProcess::start(std::string* err) {
-    std::vector<std::string> args = {"rendezvous", "--listen", "127.0.0.1:0", "--db",
-                                     dir_.path() + "/registry.json"};
+bool RendezvousProcess::start(std::string* err, const std::string& db_path) {
+    db_path_ = db_path.empty() ? dir_.path() + "/registry.json" : db_path;
+    std::vector<std::string> args = {"rendezvous", "--listen", "127.0.0.1:0", "--db", db_path_};
     if (!proc_.start(P2PCHAT_BIN, args, {}, err)) return false;
     std::vector<std::string> groups;
     if (!wait_either_stream(proc_, kListenRe, kEventTimeout, &groups) || groups.size() < 2) {

@@ -105,16 +105,18 @@ class NodeProcess {
 
 class RendezvousProcess {
   public:
-    // `p2pchat rendezvous --listen 127.0.0.1:0 --db <tmp>/registry.json`;
+    // `p2pchat rendezvous --listen 127.0.0.1:0 --db <tmp>/registry.json` (or `db_path`);
     // waits for the line that names the chosen port.
-    bool start(std::string* err = nullptr);
+    bool start(std::string* err = nullptr, const std::string& db_path = "");
     std::uint16_t port() const { return port_; }
+    const std::string& db_path() const { return db_path_; }
     Process& proc() { return proc_; }
     std::string dump() { return proc_.dump(); }
 
   private:
     std::uint16_t port_ = 0;
     TempDir dir_;
+    std::string db_path_;
     Process proc_;
 };
 

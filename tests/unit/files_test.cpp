@@ -53,6 +53,41 @@ TEST_F(Files, WriteThenReadBack) {
     EXPECT_EQ(entries(), std::vector<std::string>{"db.json"});
 }
 
+TEST_F(Files, WrittenFileIsPrivateAndASymlinkAtThePathIsReplacedNotFollowed) {
+    std::string victim = dir + "/victim";
+    std::string err;
+    ASSERT_TRUE(write_file_atomic(victim, "precious", &err)) << err;
+    std::string path = dir + "/db.json";
+    ASSERT_EQ(::symlink(victim.c_str(), path.c_str()), 0);
+    ASSERT_TRUE(write_file_atomic(path, "new", &err)) << err;
+    std::string got;
+    ASSERT_TRUE(read_file(victim, got, &err));
+    EXPECT_EQ(got, "precious");
+    struct stat st {};
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(Files, PrivatePathRules) {
+    std::string path = dir + "/db.json";
+    std::string err;
+    EXPECT_TRUE(check_private_file_path(path, &err)) << err;  // mkdtemp: 0700
+    ASSERT_EQ(::chmod(dir.c_str(), 0775), 0);
+    EXPECT_FALSE(check_private_file_path(path, &err));
+    EXPECT_NE(err.find("writable by others and not sticky"), std::string::npos) << err;
+    ASSERT_EQ(::chmod(dir.c_str(), 01777), 0);
+    EXPECT_TRUE(check_private_file_path(path, &err)) << "missing file in a sticky dir";
+    ASSERT_TRUE(write_file_atomic(path, "{}", &err)) << err;
+    EXPECT_TRUE(check_private_file_path(path, &err)) << err;
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    ASSERT_EQ(::symlink("/etc/passwd", path.c_str()), 0);
+    EXPECT_FALSE(check_private_file_path(path, &err));
+    EXPECT_NE(err.find("not a regular file of ours"), std::string::npos) << err;
+    EXPECT_FALSE(check_private_file_path(dir + "/missing-dir/db.json", &err));
+    ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
+}
+
 TEST_F(Files, EmptyAndLargeAndBinaryContent) {
     std::string path = dir + "/f";
     std::string err, got;
