@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/rendezvous_wire.h"
 #include "platform/files.h"
+#include "platform/pages.h"
 
 namespace p2p::shell {
 
@@ -32,6 +33,8 @@ constexpr int kAcceptBatch = 256;
 // Bytes read and discarded before closing, so the close sends FIN, not the
 // RST that would make the client drop our answer unread.
 constexpr std::size_t kDrainBytes = 256 * 1024;
+// At most one WARN this often about connections closed for the partial-line budget.
+constexpr MonoMs kBudgetReportMs = 10'000;
 
 // "::ffff:1.2.3.4" -> "1.2.3.4": a dual-stack listener sees IPv4 clients
 // that way, and the registry keys and answers by the address clients know.
@@ -62,6 +65,11 @@ struct RendezvousServer::Conn final : platform::IoHandler {
     std::uint16_t port = 0;
     char* partial = nullptr;  // this slot's kPartialBytes in the arena
     LineFramer framer{nullptr};
+    std::size_t held = 0;  // framer.buffered(), as counted in Impl::partial_bytes
+    bool touched = false;  // `partial` was written since accept: release its pages
+    // Connections holding a partial line, oldest holder first: the victims when the
+    // budget for partial lines is exceeded.
+    std::uint32_t older_holder = kNone, newer_holder = kNone;
     std::string pending;  // unsent answer bytes (rare: large DISCOVER answers)
     std::size_t pending_off = 0;
 
@@ -79,7 +87,15 @@ struct RendezvousServer::Impl {
     std::uint32_t oldest = kNone, newest = kNone;
     std::size_t open_conns = 0;
     std::size_t pending_bytes = 0;
-    std::unique_ptr<char[]> arena;  // max_connections partial-line buffers
+    // max_connections partial-line buffers, one per slot, each `slot_stride` bytes
+    // (whole pages, so a closed slot's pages can be given back).
+    platform::PageRegion arena;
+    std::size_t slot_stride = 0;
+    std::size_t partial_bytes = 0;  // held by all connections together
+    std::uint32_t oldest_holder = kNone, newest_holder = kNone;
+    std::uint64_t budget_closed = 0;  // connections closed for the partial-line budget
+    std::uint64_t budget_closed_reported = 0;
+    MonoMs budget_warned_at = 0;
     std::unique_ptr<char[]> read_buf;
     platform::TimerId db_timer = 0;
     platform::TimerId accept_timer = 0;  // accepting paused while set
@@ -103,18 +119,17 @@ RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerCo
     Impl& m = *impl_;
     const std::size_t config_max_connections = m.config.max_connections;
     // The arena is reserved, not touched: a slot's pages become resident
-    // only if a client sends a line in several pieces. Where the address
-    // space or the kernel's overcommit policy refuses that much, serve fewer
-    // connections rather than fail.
-    std::size_t most = (std::numeric_limits<std::size_t>::max() / 4) / LineFramer::kPartialBytes;
+    // only if a client sends a line in several pieces, they are given back
+    // when that connection closes, and all slots together hold at most
+    // max_partial_bytes. Where the address space or the kernel's overcommit
+    // policy refuses the reservation, serve fewer connections rather than fail.
+    m.slot_stride = platform::PageRegion::round_up(LineFramer::kPartialBytes);
+    std::size_t most = (std::numeric_limits<std::size_t>::max() / 4) / m.slot_stride;
     m.config.max_connections = std::clamp<std::size_t>(m.config.max_connections, 1, most);
-    for (;;) {
-        m.arena.reset(
-            new (std::nothrow) char[m.config.max_connections * LineFramer::kPartialBytes]);
-        if (m.arena || m.config.max_connections == 1) break;
+    while (!m.arena.reserve(m.config.max_connections * m.slot_stride)) {
+        if (m.config.max_connections == 1) throw std::bad_alloc();
         m.config.max_connections /= 2;
     }
-    if (!m.arena) throw std::bad_alloc();
     if (m.config.max_connections < config_max_connections)
         P2P_WARN("Rendezvous", "memory for %zu connections only", m.config.max_connections);
     m.read_buf.reset(new char[kReadBytes + 1]);
@@ -124,7 +139,7 @@ RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerCo
         Conn& c = m.conns[i];
         c.server = this;
         c.index = static_cast<std::uint32_t>(i);
-        c.partial = m.arena.get() + i * LineFramer::kPartialBytes;
+        c.partial = m.arena.data() + i * m.slot_stride;
         m.free_slots.push_back(static_cast<std::uint32_t>(i));
     }
 }
@@ -408,6 +423,7 @@ void RendezvousServer::read_ready(Conn& c) {
         char* nl = static_cast<char*>(std::memchr(buf, '\n', n));
         std::size_t feed = nl ? static_cast<std::size_t>(nl - buf) + 1 : n;
         bool done = false;
+        std::uint32_t generation = c.generation;
         c.framer.feed(buf, feed, [&](LineFramer::Event ev, char* line, std::size_t len) {
             if (done) return;
             done = true;
@@ -419,12 +435,65 @@ void RendezvousServer::read_ready(Conn& c) {
                 answer(c, m.registry.handle(line, len, c.ip, c.port));
             }
         });
-        if (done) return;
+        if (done || c.state != Conn::State::kReading || c.generation != generation) return;
+        set_held(c, c.framer.buffered());
+        if (!enforce_partial_budget(c)) return;
     }
+}
+
+void RendezvousServer::set_held(Conn& c, std::size_t bytes) {
+    Impl& m = *impl_;
+    if (bytes > 0) c.touched = true;
+    if (bytes == c.held) return;
+    m.partial_bytes = m.partial_bytes - c.held + bytes;
+    bool was_holder = c.held > 0;
+    c.held = bytes;
+    if (bytes > 0 && !was_holder) {
+        c.older_holder = m.newest_holder;
+        c.newer_holder = kNone;
+        (m.newest_holder == kNone ? m.oldest_holder : m.conns[m.newest_holder].newer_holder) =
+            c.index;
+        m.newest_holder = c.index;
+    } else if (bytes == 0 && was_holder) {
+        (c.older_holder == kNone ? m.oldest_holder : m.conns[c.older_holder].newer_holder) =
+            c.newer_holder;
+        (c.newer_holder == kNone ? m.newest_holder : m.conns[c.newer_holder].older_holder) =
+            c.older_holder;
+        c.older_holder = c.newer_holder = kNone;
+    }
+}
+
+// Many clients each sending most of a line and then nothing would otherwise make every
+// slot's 32 KiB resident (thousands of slots: hundreds of MiB). Past the budget the
+// connection that has held a partial line the longest goes first: a slow sender, or one
+// that never finishes. False when `current` itself was closed.
+bool RendezvousServer::enforce_partial_budget(Conn& current) {
+    Impl& m = *impl_;
+    bool current_open = true;
+    while (m.partial_bytes > m.config.max_partial_bytes && m.oldest_holder != kNone) {
+        Conn& victim = m.conns[m.oldest_holder];
+        P2P_DEBUG("Rendezvous", "partial-line budget: closing %s:%u (%zu bytes held)", victim.ip,
+                  victim.port, victim.held);
+        if (&victim == &current) current_open = false;
+        ++m.budget_closed;
+        close_conn(victim);
+    }
+    MonoMs now = m.loop.now();
+    if (m.budget_closed > m.budget_closed_reported &&
+        (m.budget_warned_at == 0 || now - m.budget_warned_at >= kBudgetReportMs)) {
+        P2P_WARN("Rendezvous",
+                 "closed %llu slow connection(s) holding partial lines over the %zu KiB budget",
+                 static_cast<unsigned long long>(m.budget_closed - m.budget_closed_reported),
+                 m.config.max_partial_bytes / 1024);
+        m.budget_closed_reported = m.budget_closed;
+        m.budget_warned_at = now;
+    }
+    return current_open;
 }
 
 void RendezvousServer::answer(Conn& c, std::string_view reply) {
     Impl& m = *impl_;
+    set_held(c, 0);  // the line is consumed
     char timeout_line[rdv::kRdvLineBytes];
     if (reply.empty()) {
         std::size_t k = rdv::encode_error(timeout_line, sizeof timeout_line, rdv::kMsgTimeout);
@@ -485,6 +554,11 @@ void RendezvousServer::close_conn(Conn& c) {
         // Large answers are rare: give the memory back rather than keep the
         // biggest one ever seen in every slot.
         std::string().swap(c.pending);
+    }
+    set_held(c, 0);
+    if (c.touched) {
+        m.arena.release(c.partial, m.slot_stride);
+        c.touched = false;
     }
     c.framer.reset();
     c.state = Conn::State::kFree;

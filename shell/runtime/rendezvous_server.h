@@ -40,6 +40,10 @@ struct RendezvousServerConfig {
     // Answers that did not fit in the socket buffer wait in memory; beyond
     // this total, such a connection is closed instead.
     std::size_t max_pending_output_bytes = 32u << 20;
+    // Bytes of unfinished request lines held for all connections together. Past it the
+    // connection that has held one the longest is closed (a client sending a line in
+    // pieces and stopping must not make thousands of 32 KiB buffers resident).
+    std::size_t max_partial_bytes = 4u << 20;
 };
 
 class RendezvousServer final : private platform::IoHandler, private platform::TimerHandler {
@@ -68,6 +72,8 @@ class RendezvousServer final : private platform::IoHandler, private platform::Ti
     void write_ready(Conn& c);
     void answer(Conn& c, std::string_view reply);
     void close_conn(Conn& c);
+    void set_held(Conn& c, std::size_t bytes);
+    bool enforce_partial_budget(Conn& current);
     void arm_timer(Conn& c);
     void after_request();
 

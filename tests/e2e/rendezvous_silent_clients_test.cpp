@@ -176,6 +176,38 @@ TEST_F(SilentClients, FullServerClosesTheOldestToServeNewcomers) {
               R"({"status":"ERROR","message":"Timeout: no data received, closing connection"})");
 }
 
+// Hostile-input item 11: a thousand clients each send half a 32 KiB line and stall.
+// Before the partial-line budget every one of them made 16 KiB of the server's arena
+// resident, for good (RSS 4.8 -> 45 MB for 2000 of them); now the server holds at most
+// --max-partial-bytes (4 MiB by default) for all of them, closes the oldest holders
+// beyond it, and gives the pages back when they close.
+TEST_F(SilentClients, Attack11_HalfSentLinesStayWithinTheBudgetAndAreGivenBack) {
+    const long baseline = rss_kib(server.pid());
+    const std::string half(16 * 1024, 'a');
+    std::vector<TcpClient> senders = open_silent(kSilent);
+    for (auto& c : senders)
+        EXPECT_TRUE(c.send(half));
+    EXPECT_LT(timed_request(), 2s);  // the others are still served meanwhile
+    std::this_thread::sleep_for(300ms);
+    const long loaded = rss_kib(server.pid());
+    // 1000 x 16 KiB = 16 MiB without the budget; 4 MiB of lines with it.
+    EXPECT_LT(loaded - baseline, 8 * 1024) << "baseline " << baseline << " KiB";
+    int closed_by_server = 0;
+    for (auto& c : senders)
+        if (c.wait_closed(1ms)) ++closed_by_server;
+    EXPECT_GE(closed_by_server, kSilent - 300);  // 4 MiB / 16 KiB = 256 may stay
+    EXPECT_TRUE(server.has_line(std::regex("over the 4096 KiB budget"), Stream::kStderr))
+        << server.dump();
+    senders.clear();
+    std::this_thread::sleep_for(500ms);
+    const long after = rss_kib(server.pid());
+    EXPECT_LT(after - baseline, 2 * 1024) << "partial-line pages were not given back";
+    RecordProperty("rss_baseline_kib", static_cast<int>(baseline));
+    RecordProperty("rss_1000_half_lines_kib", static_cast<int>(loaded));
+    RecordProperty("rss_after_kib", static_cast<int>(after));
+    EXPECT_EQ(request_line(port, kRegister, 10s), kRegistered);
+}
+
 // CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
 double cpu_seconds(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
