@@ -188,7 +188,12 @@ int tcp_listen(const SockAddr& addr, int backlog, std::string* err) {
     return fd;
 }
 
-int tcp_accept(int listen_fd, SockAddr* peer) {
+bool accept_error_is_exhaustion(int error) {
+    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+int tcp_accept(int listen_fd, SockAddr* peer, int* error) {
+    if (error) *error = 0;
     SockAddr tmp;
     tmp.len = sizeof tmp.storage;
     for (;;) {
@@ -198,6 +203,7 @@ int tcp_accept(int listen_fd, SockAddr* peer) {
 #else
         int fd = ::accept(listen_fd, reinterpret_cast<sockaddr*>(&tmp.storage), &tmp.len);
         if (fd >= 0 && !set_nonblock_cloexec(fd)) {
+            if (error) *error = errno;
             ::close(fd);
             return -1;
         }
@@ -205,6 +211,7 @@ int tcp_accept(int listen_fd, SockAddr* peer) {
         if (fd < 0) {
             // A connection reset while queued is not the listener's problem.
             if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (error && errno != EAGAIN && errno != EWOULDBLOCK) *error = errno;
             return -1;
         }
         set_nodelay(fd);

@@ -38,8 +38,11 @@ bool split_host_port(std::string_view text, HostPort& out, bool allow_zero = fal
 
 // Listening socket with SO_REUSEADDR. Returns fd or -1 with *err set.
 int tcp_listen(const SockAddr& addr, int backlog, std::string* err);
-// Accepts one connection; -1 when none pending (EAGAIN) or on error.
-int tcp_accept(int listen_fd, SockAddr* peer);
+// Accepts one connection; -1 when none pending (*error = 0) or on error (*error = errno).
+int tcp_accept(int listen_fd, SockAddr* peer, int* error = nullptr);
+// accept() failed for want of descriptors or kernel memory: the connection stays queued
+// and the listener stays readable, so a level-triggered loop would spin on it.
+bool accept_error_is_exhaustion(int error);
 // Starts a non-blocking connect. Returns fd (connect may still be in progress:
 // wait for kIoWrite then call tcp_connect_error) or -1 with *err set.
 int tcp_connect_start(const SockAddr& addr, std::string* err);

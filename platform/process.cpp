@@ -32,6 +32,13 @@ long raise_fd_limit() {
     return static_cast<long>(rl.rlim_cur);
 }
 
+long current_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    if (rl.rlim_cur == RLIM_INFINITY) return 0x7fffffffL;
+    return static_cast<long>(rl.rlim_cur);
+}
+
 std::uint64_t random_seed() {
     std::uint64_t seed = 0;
 #if defined(__linux__)

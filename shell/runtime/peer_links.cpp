@@ -21,7 +21,10 @@ constexpr int kFlushPasses = 4;
 }  // namespace
 
 PeerLinks::PeerLinks(platform::EventLoop& loop, platform::Resolver& resolver)
-    : loop_(loop), resolver_(resolver), read_buf_(new char[kReadBufferBytes + 1]) {}
+    : loop_(loop),
+      resolver_(resolver),
+      accept_pause_(loop, kModule),
+      read_buf_(new char[kReadBufferBytes + 1]) {}
 
 PeerLinks::~PeerLinks() {
     close_all();
@@ -61,7 +64,8 @@ platform::SockAddr PeerLinks::listen_address() const {
 
 void PeerLinks::stop_listening() {
     if (listen_fd_ < 0) return;
-    loop_.unwatch(listen_fd_);
+    if (!accept_pause_.paused()) loop_.unwatch(listen_fd_);
+    accept_pause_.cancel();
     platform::close_fd(listen_fd_);
     listen_fd_ = -1;
 }
@@ -192,8 +196,15 @@ void PeerLinks::on_io(int fd, std::uint32_t events) {
 void PeerLinks::accept_all() {
     for (int i = 0; i < kAcceptsPerEvent; ++i) {
         platform::SockAddr peer;
-        int fd = platform::tcp_accept(listen_fd_, &peer);
-        if (fd < 0) return;
+        int error = 0;
+        int fd = platform::tcp_accept(listen_fd_, &peer, &error);
+        if (fd < 0) {
+            // Out of descriptors: stop watching the listener for a moment rather than
+            // spin on it at full CPU (the established links must keep being served).
+            accept_pause_.on_accept_failed(listen_fd_, this, error);
+            return;
+        }
+        accept_pause_.on_accepted();
         char ip[64];
         peer.ip(ip, sizeof ip);
         LinkId id = node_->on_link_accepted(ip, peer.port());

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "platform/accept_pause.h"
 #include "platform/connector.h"
 #include "platform/event_loop.h"
 #include "platform/net.h"
@@ -88,6 +89,7 @@ class PeerLinks final : public platform::IoHandler {
 
     platform::EventLoop& loop_;
     platform::Resolver& resolver_;
+    platform::AcceptPause accept_pause_;
     Node* node_ = nullptr;
 
     int listen_fd_ = -1;

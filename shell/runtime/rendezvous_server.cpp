@@ -11,6 +11,7 @@
 #include "core/line_framer.h"
 #include "core/log.h"
 #include "core/rendezvous_wire.h"
+#include "platform/accept_pause.h"
 #include "platform/files.h"
 #include "platform/pages.h"
 
@@ -19,11 +20,6 @@ namespace p2p::shell {
 namespace {
 
 constexpr std::uint64_t kDbTimerTag = std::numeric_limits<std::uint64_t>::max();
-constexpr std::uint64_t kAcceptTimerTag = kDbTimerTag - 1;
-// A listener that is readable yet yields no connection is, in practice, out
-// of descriptors (EMFILE): the pending connection stays queued and a
-// level-triggered poller would spin. Stop accepting for this long instead.
-constexpr MonoMs kAcceptPauseMs = 100;
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // One shared read buffer for every connection (+1 for the in-situ NUL).
 constexpr std::size_t kReadBytes = 64 * 1024;
@@ -98,12 +94,15 @@ struct RendezvousServer::Impl {
     MonoMs budget_warned_at = 0;
     std::unique_ptr<char[]> read_buf;
     platform::TimerId db_timer = 0;
-    platform::TimerId accept_timer = 0;  // accepting paused while set
+    platform::AcceptPause accept_pause;
     MonoMs db_retry_ms = 1'000;
     std::string db_text;  // serialization buffer, reused
 
     Impl(platform::EventLoop& l, RendezvousServerConfig c)
-        : loop(l), config(std::move(c)), registry(l.clock(), config.registry) {}
+        : loop(l),
+          config(std::move(c)),
+          registry(l.clock(), config.registry),
+          accept_pause(l, "Rendezvous") {}
 };
 
 void RendezvousServer::Conn::on_io(int, std::uint32_t events) {
@@ -178,13 +177,10 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
 void RendezvousServer::stop() {
     Impl& m = *impl_;
     if (m.listen_fd >= 0) {
-        if (m.accept_timer == 0) m.loop.unwatch(m.listen_fd);
+        if (!m.accept_pause.paused()) m.loop.unwatch(m.listen_fd);
+        m.accept_pause.cancel();
         platform::close_fd(m.listen_fd);
         m.listen_fd = -1;
-    }
-    if (m.accept_timer) {
-        m.loop.cancel(m.accept_timer);
-        m.accept_timer = 0;
     }
     while (m.oldest != kNone)
         close_conn(m.conns[m.oldest]);
@@ -279,16 +275,13 @@ void RendezvousServer::accept_ready() {
     Impl& m = *impl_;
     for (int i = 0; i < kAcceptBatch && m.listen_fd >= 0; ++i) {
         platform::SockAddr peer;
-        int fd = platform::tcp_accept(m.listen_fd, &peer);
+        int error = 0;
+        int fd = platform::tcp_accept(m.listen_fd, &peer, &error);
         if (fd < 0) {
-            if (i == 0 && m.accept_timer == 0) {
-                P2P_WARN("Rendezvous", "cannot accept (out of descriptors?): pausing %lld ms",
-                         static_cast<long long>(kAcceptPauseMs));
-                m.loop.unwatch(m.listen_fd);
-                m.accept_timer = m.loop.schedule_in(kAcceptPauseMs, this, kAcceptTimerTag);
-            }
+            m.accept_pause.on_accept_failed(m.listen_fd, this, error);
             return;
         }
+        m.accept_pause.on_accepted();
         char ip_buf[64];
         std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
         std::uint16_t port = peer.port();
@@ -366,11 +359,6 @@ void RendezvousServer::on_timer(std::uint64_t tag) {
     Impl& m = *impl_;
     if (tag == kDbTimerTag) {
         flush_db();
-        return;
-    }
-    if (tag == kAcceptTimerTag) {
-        m.accept_timer = 0;
-        if (m.listen_fd >= 0) m.loop.watch(m.listen_fd, platform::kIoRead, this);
         return;
     }
     std::uint32_t index = static_cast<std::uint32_t>(tag);

@@ -208,18 +208,6 @@ TEST_F(SilentClients, Attack11_HalfSentLinesStayWithinTheBudgetAndAreGivenBack) 
     EXPECT_EQ(request_line(port, kRegister, 10s), kRegistered);
 }
 
-// CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    long ticks = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i)
-        if (i == 14 || i == 15) ticks += std::stol(field);
-    return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 TEST_F(SilentClients, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
 #if defined(__SANITIZE_ADDRESS__)
     // UBSan's vptr check opens a pipe to probe memory; with no descriptor

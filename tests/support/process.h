@@ -111,5 +111,7 @@ class Process {
 // Resident set size of a process in KiB (VmRSS of /proc/<pid>/status), -1 if
 // unreadable.
 long rss_kib(pid_t pid);
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
+double cpu_seconds(pid_t pid);
 
 }  // namespace p2p::test
