@@ -307,7 +307,9 @@ std::string range_and_default(const OptionRow& row, const void* defaults) {
     std::string parts;
     if (row.kind == OptionKind::kInteger)
         parts = std::to_string(row.lo) + ".." + std::to_string(row.hi);
-    std::string shown = row.show_default && row.show ? row.show(defaults, row) : "";
+    // A switch is off unless given: no default to show.
+    bool show = row.show && row.kind != OptionKind::kSwitch;
+    std::string shown = show ? row.show(defaults, row) : "";
     if (!shown.empty()) parts += (parts.empty() ? "default " : ", default ") + shown;
     return parts.empty() ? "" : " (" + parts + ")";
 }

@@ -73,12 +73,13 @@ struct OptionRow {
     std::int64_t scale = 1;
     bool allow_zero = false;   // kHostPort, kServeAt: port 0 (pick one)
     bool switch_value = true;  // kSwitch: what the flag stores
-    bool show_default = true;  // false: the help sentence says it
     std::span<const OptionChoice> choices{};
     bool (*check)(std::string_view) = nullptr;  // kText
     std::string_view expected{};                // kText with check: the error's wording
     void (*set)(void* target, const OptionValue&) = nullptr;
-    std::string (*show)(const void* target, const OptionRow&) = nullptr;  // the default
+    // The field's value as the user would write it ("" when unset); the help
+    // shows it as the default. Null for rows bound with bind_setter.
+    std::string (*show)(const void* target, const OptionRow&) = nullptr;
 };
 
 // The config key spelled like the flag: "--relay-share" -> "relay_share".
@@ -157,16 +158,18 @@ template <class T, auto... Path>
 std::string show_value(const void* target, const OptionRow& row) {
     const auto& f = field<T, Path...>(target);
     using F = std::remove_cvref_t<decltype(f)>;
-    if (row.kind == OptionKind::kSwitch) {
-        return "";  // a switch is off unless given
-    } else if constexpr (std::is_same_v<F, bool>) {
+    if constexpr (std::is_same_v<F, bool>) {
+        if (row.kind == OptionKind::kSwitch) return f ? "true" : "false";
         return show_number(f ? 1 : 0, row);
     } else if constexpr (std::is_same_v<F, std::string>) {
         return show_text(f);
     } else if constexpr (std::is_same_v<F, platform::HostPort>) {
         return show_address(f);
     } else if constexpr (std::is_same_v<F, std::vector<platform::HostPort>>) {
-        return "";
+        std::string all;
+        for (const platform::HostPort& hp : f)
+            all += (all.empty() ? "" : " ") + show_address(hp);
+        return all;
     } else {
         return show_number(static_cast<std::int64_t>(f), row);
     }
