@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/log.h"
+#include "platform/files.h"
 
 namespace p2p::shell {
 
@@ -361,6 +362,12 @@ std::string quoted(std::string_view text) {
         s += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
     if (text.size() > 60) s += "...";
     return s + "\"";
+}
+
+FileReader disk_file_reader() {
+    return [](const std::string& path, std::string& out, std::string& why) {
+        return platform::read_file(path, out, &why);
+    };
 }
 
 std::string flag_key(std::string_view flag) {

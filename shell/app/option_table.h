@@ -31,6 +31,8 @@ enum class ParseStatus { kRun, kHelp, kError };
 // Reads a whole file; false with *error set when it cannot.
 using FileReader =
     std::function<bool(const std::string& path, std::string& out, std::string& error)>;
+// The FileReader of the programs: the file system.
+FileReader disk_file_reader();
 
 enum class OptionKind : std::uint8_t {
     kText,          // a string; `check` (if set) validates it

@@ -9,7 +9,6 @@
 
 #include "core/log.h"
 #include "platform/event_loop.h"
-#include "platform/files.h"
 #include "platform/log_sinks.h"
 #include "platform/net.h"
 #include "platform/process.h"
@@ -200,11 +199,8 @@ std::string rendezvous_help_text() {
 int rendezvous_main(int argc, char** argv) {
     RendezvousOptions o;
     std::string err;
-    FileReader reader = [](const std::string& path, std::string& out, std::string& why) {
-        return platform::read_file(path, out, &why);
-    };
     std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-    switch (parse_rendezvous_options(args, reader, o, err)) {
+    switch (parse_rendezvous_options(args, disk_file_reader(), o, err)) {
         case ParseStatus::kHelp:
             std::fputs(rendezvous_help_text().c_str(), stdout);
             return 0;

@@ -20,15 +20,7 @@ class NodeOptionsTest : public ::testing::Test {
 
     ParseStatus parse(std::vector<std::string> args, std::string_view env = "") {
         error.clear();
-        FileReader reader = [this](const std::string& path, std::string& out, std::string& why) {
-            auto it = files.find(path);
-            if (it == files.end()) {
-                why = "No such file or directory";
-                return false;
-            }
-            out = it->second;
-            return true;
-        };
+        FileReader reader = test::map_reader(files);
         return parse_node_options(args, env, reader, options, error);
     }
     void expect_error(std::vector<std::string> args, const std::string& fragment) {
@@ -189,13 +181,7 @@ TEST_F(NodeOptionsTest, HelpDocumentsEveryFlagAndKey) {
                              "ping_interval",
                              "max_reconnect_attempts"})
         EXPECT_NE(help.find(flag), std::string::npos) << flag;
-    std::size_t start = 0;
-    while (start < help.size()) {
-        std::size_t end = help.find('\n', start);
-        if (end == std::string::npos) end = help.size();
-        EXPECT_LE(end - start, 80u) << help.substr(start, end - start);
-        start = end + 1;
-    }
+    test::expect_lines_fit_80_columns(help);
 }
 
 TEST_F(NodeOptionsTest, PythonClientConfigFile) {

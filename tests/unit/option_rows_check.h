@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,30 @@
 #include "shell/app/option_table.h"
 
 namespace p2p::shell::test {
+
+// A FileReader over in-memory files, so tests need no file system.
+inline FileReader map_reader(const std::map<std::string, std::string>& files) {
+    return [&files](const std::string& path, std::string& out, std::string& why) {
+        auto it = files.find(path);
+        if (it == files.end()) {
+            why = "No such file or directory";
+            return false;
+        }
+        out = it->second;
+        return true;
+    };
+}
+
+// Every line of a --help text fits 80 columns.
+inline void expect_lines_fit_80_columns(std::string_view help) {
+    std::size_t start = 0;
+    while (start < help.size()) {
+        std::size_t end = help.find('\n', start);
+        if (end == std::string::npos) end = help.size();
+        EXPECT_LE(end - start, 80u) << help.substr(start, end - start);
+        start = end + 1;
+    }
+}
 
 // A value for `row` unlike its default, as a flag's value, as JSON, and as
 // row.show prints it once set.
@@ -120,13 +145,7 @@ inline void expect_help_covers_every_row(std::span<const OptionRow> rows, std::s
         std::string line = head + " " + collapse_spaces(row.help);
         EXPECT_NE(flat.find(line), std::string::npos) << line;
     }
-    std::size_t start = 0;
-    while (start < help.size()) {
-        std::size_t end = help.find('\n', start);
-        if (end == std::string::npos) end = help.size();
-        EXPECT_LE(end - start, 80u) << help.substr(start, end - start);
-        start = end + 1;
-    }
+    expect_lines_fit_80_columns(help);
 }
 
 }  // namespace p2p::shell::test

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/option_rows_check.h"
+
 namespace p2p::shell {
 namespace {
 
@@ -108,15 +110,7 @@ class OptionTableTest : public ::testing::Test {
         toy = Toy{};
         warnings.clear();
         error.clear();
-        FileReader reader = [this](const std::string& path, std::string& out, std::string& why) {
-            auto it = files.find(path);
-            if (it == files.end()) {
-                why = "No such file or directory";
-                return false;
-            }
-            out = it->second;
-            return true;
-        };
+        FileReader reader = test::map_reader(files);
         return parse_with_table({kRows, reader, {}}, args, &toy, warnings, error);
     }
     ParseStatus parse_config(const std::string& json, std::vector<std::string> extra = {}) {

@@ -8,6 +8,7 @@
 
 #include "core/node.h"
 #include "shell/app/node_options.h"
+#include "tests/unit/option_rows_check.h"
 
 namespace p2p::shell {
 namespace {
@@ -22,15 +23,7 @@ class RelayOptionsTest : public ::testing::Test {
         std::vector<std::string> args = {"--name", "relay", "--namespace", "CIC"};
         args.insert(args.end(), extra.begin(), extra.end());
         error.clear();
-        FileReader reader = [this](const std::string& path, std::string& out, std::string& why) {
-            auto it = files.find(path);
-            if (it == files.end()) {
-                why = "No such file or directory";
-                return false;
-            }
-            out = it->second;
-            return true;
-        };
+        FileReader reader = test::map_reader(files);
         return parse_node_options(args, "", reader, options, error);
     }
     ParseStatus parse_config(const std::string& json, std::vector<std::string> extra = {}) {

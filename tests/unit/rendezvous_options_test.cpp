@@ -21,15 +21,7 @@ class RendezvousOptionsTest : public ::testing::Test {
 
     ParseStatus parse(const std::vector<std::string>& args) {
         error.clear();
-        FileReader reader = [this](const std::string& path, std::string& out, std::string& why) {
-            auto it = files.find(path);
-            if (it == files.end()) {
-                why = "No such file or directory";
-                return false;
-            }
-            out = it->second;
-            return true;
-        };
+        FileReader reader = test::map_reader(files);
         return parse_rendezvous_options(args, reader, options, error);
     }
     void expect_error(const std::vector<std::string>& args, const std::string& message) {
