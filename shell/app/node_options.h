@@ -1,7 +1,8 @@
 // The node's settings: command-line flags over a JSON config file over
-// defaults (PROTOCOL.md §6). Parsing is pure: the config file arrives through
-// a reader callback and the default-rendezvous environment override as a
-// string, so tests need neither files nor a process environment.
+// defaults (docs/protocol.md §6), all from one option table (option_table.h).
+// Parsing is pure: the config file arrives through a reader callback and the
+// default-rendezvous environment override as a string, so tests need neither
+// files nor a process environment.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +20,7 @@
 
 namespace p2p::shell {
 
-// The rendezvous a node uses when none is configured (PROTOCOL.md §6).
+// The rendezvous a node uses when none is configured (docs/protocol.md §6).
 inline constexpr const char* kDefaultRendezvous = "127.0.0.1:8080";
 // Environment variable that replaces kDefaultRendezvous, so tests can run the
 // fallback path without touching port 8080.
@@ -44,7 +45,7 @@ struct NodeOptions : NodeConfig {
     MonoMs discovery_interval_ms = RendezvousClient::Config{}.discovery_interval_ms;
     std::vector<platform::HostPort> static_peers;
 
-    // false (--no-relay): forward nothing, no `relay` feature (PROTOCOL.md §5).
+    // false (--no-relay): forward nothing, no `relay` feature (docs/protocol.md §5).
     bool relay = (NodeConfig{}.features & kFeatureRelay) != 0;
 
     LogLevel log_level = LogLevel::kInfo;

@@ -46,7 +46,7 @@ class RelayOptionsTest : public ::testing::Test {
 TEST_F(RelayOptionsTest, DefaultsAreTheProtocolsAndTheEnginesDefaults) {
     ASSERT_EQ(parse({}), ParseStatus::kRun) << error;
     EXPECT_TRUE(options.relay);
-    EXPECT_EQ(options.relay_ttl, 1);  // PROTOCOL.md §5: one relay at most
+    EXPECT_EQ(options.relay_ttl, 1);  // docs/protocol.md §5: one relay at most
     EXPECT_EQ(options.relay_share_percent, 50);
     EXPECT_EQ(options.relay_rate_per_origin, 50);
     EXPECT_EQ(options.max_routes, 128u);
