@@ -69,28 +69,6 @@ platform::HostPort local_view(const platform::HostPort& bound) {
     return hp;
 }
 
-NodeConfig engine_config(const NodeOptions& o, std::uint64_t seed) {
-    NodeConfig c;
-    c.name = o.name;
-    c.ns = o.ns;
-    c.features = kAllFeatures;  // the engine keeps only what it implements
-    if (!o.relay) c.features &= ~kFeatureRelay;
-    c.relay_ttl = o.relay_ttl;
-    c.relay_share_percent = o.relay_share_percent;
-    c.relay_rate_per_origin = o.relay_rate_per_origin;
-    c.max_routes = o.max_routes;
-    c.route_ttl_ms = o.route_age_ms;
-    c.max_relay_acks = o.max_relay_acks;
-    c.max_pending_sends = o.max_pending_sends;
-    c.queue_max_bytes = o.queue_max_bytes;
-    c.queue_max_msgs = o.queue_max_msgs;
-    c.max_peers = o.max_peers;
-    c.ping_interval_ms = o.ping_interval_ms;
-    c.max_reconnect_attempts = o.max_reconnect_attempts;
-    c.seed = seed;
-    return c;
-}
-
 // A peer id or scope kept across commands (/reply, plain text), without
 // allocating once reserved.
 class IdBuffer {

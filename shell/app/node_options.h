@@ -1,30 +1,35 @@
 // The node's settings: command-line flags over a JSON config file over
-// defaults (PROTOCOL.md §6). Parsing is pure: the config file arrives through
-// a reader callback and the default-rendezvous environment override as a
-// string, so tests need neither files nor a process environment.
+// defaults (docs/protocol.md §6), all from one option table (option_table.h).
+// Parsing is pure: the config file arrives through a reader callback and the
+// default-rendezvous environment override as a string, so tests need neither
+// files nor a process environment.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/node.h"
+#include "core/rendezvous_client.h"
 #include "platform/net.h"
+#include "shell/app/option_table.h"
 
 namespace p2p::shell {
 
-// The rendezvous a node uses when none is configured (PROTOCOL.md §6).
+// The rendezvous a node uses when none is configured (docs/protocol.md §6).
 inline constexpr const char* kDefaultRendezvous = "127.0.0.1:8080";
 // Environment variable that replaces kDefaultRendezvous, so tests can run the
 // fallback path without touching port 8080.
 inline constexpr const char* kDefaultRendezvousEnv = "P2PCHAT_DEFAULT_RENDEZVOUS";
 
-struct NodeOptions {
-    std::string name;
-    std::string ns;
+// The engine's settings are NodeOptions' own (it is a NodeConfig), so their
+// defaults are the engine's; the rendezvous client's defaults likewise come
+// from RendezvousClient::Config. What is left is the program's.
+struct NodeOptions : NodeConfig {
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 0;  // 0: an ephemeral port, printed at start
 
@@ -35,26 +40,13 @@ struct NodeOptions {
     bool serve_rendezvous = false;
     platform::HostPort serve_at;
     std::string rendezvous_db;  // persistence of the in-process server ("" = memory only)
-    bool discover_all_namespaces = true;
-
-    std::int64_t ttl_s = 7200;
-    MonoMs discovery_interval_ms = 15'000;
-    MonoMs ping_interval_ms = 30'000;
-    int max_reconnect_attempts = 5;
-    std::size_t max_peers = 64;
+    bool discover_all_namespaces = RendezvousClient::Config{}.discover_all_namespaces;
+    std::int64_t ttl_s = RendezvousClient::Config{}.ttl_s;
+    MonoMs discovery_interval_ms = RendezvousClient::Config{}.discovery_interval_ms;
     std::vector<platform::HostPort> static_peers;
 
-    // Relay (PROTOCOL.md §5); the defaults are the engine's.
-    bool relay = true;                   // false (--no-relay): forward nothing, no `relay` feature
-    int relay_ttl = 1;                   // origin ttl of our SEND/PUB/WHO_HAS, 1..8
-    int relay_share_percent = 50;        // of each link's outgoing queue usable by relayed traffic
-    int relay_rate_per_origin = 50;      // relayed messages per origin per second
-    std::size_t max_routes = 128;        // cached routes dst -> via
-    MonoMs route_age_ms = 120'000;       // how long a cached route is used
-    std::size_t max_relay_acks = 512;    // forwarded SENDs whose ACK is passed back
-    std::size_t max_pending_sends = 64;  // our SENDs awaiting ACK or a WHO_HAS answer
-    std::size_t queue_max_bytes = 64 * 1024;  // each link's outgoing queue
-    std::size_t queue_max_msgs = 256;
+    // false (--no-relay): forward nothing, no `relay` feature (docs/protocol.md §5).
+    bool relay = (NodeConfig{}.features & kFeatureRelay) != 0;
 
     LogLevel log_level = LogLevel::kInfo;
     std::string log_file;
@@ -66,11 +58,8 @@ struct NodeOptions {
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };
 
-enum class ParseStatus { kRun, kHelp, kError };
-
-// Reads a whole file; false with *error set when it cannot.
-using FileReader =
-    std::function<bool(const std::string& path, std::string& out, std::string& error)>;
+// The node's option table: one row per flag / config key.
+std::span<const OptionRow> node_option_rows();
 
 // args excludes the program name. env_default_rendezvous is the value of
 // kDefaultRendezvousEnv ("" when unset). On kError, `error` says what is
@@ -79,7 +68,11 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
                                std::string_view env_default_rendezvous, const FileReader& read_file,
                                NodeOptions& out, std::string& error);
 
-// The --help text: every flag and config key.
+// The --help text: every row of the table, rendered.
 std::string node_help_text();
+
+// The engine's configuration: the options' engine fields, the relay feature
+// bit from --no-relay and the seed.
+NodeConfig engine_config(const NodeOptions& o, std::uint64_t seed);
 
 }  // namespace p2p::shell

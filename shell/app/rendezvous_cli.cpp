@@ -18,180 +18,206 @@ namespace p2p::shell {
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: p2pchat rendezvous [options]
+using O = RendezvousOptions;
+using S = RendezvousServerConfig;
+using R = RegistryConfig;
+using K = OptionKind;
+
+constexpr std::string_view kServer = "Options";
+constexpr std::int64_t kYear = 86'400 * 365;
+
+// "HOST:PORT" with a numeric host, "localhost", "*" or none (every address).
+bool parse_listen(std::string_view text, platform::SockAddr& addr) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!platform::split_host_port(text, host, port, /*allow_zero=*/true)) return false;
+    if (host.empty() || host == "*") host = "0.0.0.0";
+    if (host == "localhost") host = "127.0.0.1";
+    return platform::parse_numeric_addr(host, port, addr);
+}
+
+bool listen_ok(std::string_view text) {
+    platform::SockAddr addr;
+    return parse_listen(text, addr);
+}
+
+constexpr OptionRow kRows[] = {
+    bind<O, &O::listen>({.section = kServer,
+                         .flag = "--listen",
+                         .metavar = "HOST:PORT",
+                         .help = "address to listen on; port 0 picks a free port, [::]:PORT "
+                                 "serves IPv6 and IPv4",
+                         .check = listen_ok,
+                         .expected = "HOST:PORT with a numeric address or localhost"}),
+    bind<O, &O::server, &S::db_path>(
+        {.section = kServer,
+         .flag = "--db",
+         .metavar = "PATH",
+         .help = "registrations file, rewritten atomically on every change and reloaded at "
+                 "start (default: memory only). A corrupt file is reported and kept as "
+                 "PATH.bad-*"}),
+    bind<O, &O::server, &S::db_write_delay_ms>(
+        {.section = kServer,
+         .flag = "--db-write-delay-ms",
+         .metavar = "MS",
+         .help = "coalesce changes for MS before rewriting the file; 0 rewrites after every "
+                 "burst of requests, each rewrite pausing the server to fsync",
+         .kind = K::kInteger,
+         .lo = 0,
+         .hi = 3'600'000}),
+    bind<O, &O::server, &S::registry, &R::rate_limit>(
+        {.section = kServer,
+         .flag = "--rate-limit",
+         .metavar = "N",
+         .help = "connections per source IP per window before it is blocked; 0 disables",
+         .kind = K::kInteger,
+         .lo = 0,
+         .hi = 1'000'000}),
+    bind<O, &O::server, &S::registry, &R::rate_window_ms>({.section = kServer,
+                                                           .flag = "--rate-window",
+                                                           .metavar = "S",
+                                                           .help = "the sliding window, seconds",
+                                                           .kind = K::kInteger,
+                                                           .lo = 1,
+                                                           .hi = 86'400,
+                                                           .scale = 1000}),
+    bind<O, &O::server, &S::registry, &R::block_ms>(
+        {.section = kServer,
+         .flag = "--block-seconds",
+         .metavar = "S",
+         .help = "how long an IP over the limit is blocked",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 86'400,
+         .scale = 1000}),
+    bind<O, &O::server, &S::idle_timeout_ms>(
+        {.section = kServer,
+         .flag = "--idle-timeout",
+         .metavar = "S",
+         .help = "silence before \"Timeout: no data received\"",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 3600,
+         .scale = 1000}),
+    bind<O, &O::server, &S::request_timeout_ms>({.section = kServer,
+                                                 .flag = "--request-timeout",
+                                                 .metavar = "S",
+                                                 .help = "longest time to receive a whole request",
+                                                 .kind = K::kInteger,
+                                                 .lo = 1,
+                                                 .hi = 3600,
+                                                 .scale = 1000}),
+    bind<O, &O::server, &S::max_connections>(
+        {.section = kServer,
+         .flag = "--max-connections",
+         .metavar = "N",
+         .help = "concurrent connections; when full the oldest is closed with the timeout "
+                 "answer",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 262'144}),
+    bind<O, &O::server, &S::registry, &R::max_registrations>(
+        {.section = kServer,
+         .flag = "--max-registrations",
+         .metavar = "N",
+         .help = "registrations held; beyond, REGISTER answers \"registry_full\"",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 10'000'000}),
+    bind<O, &O::server, &S::registry, &R::max_tracked_ips>(
+        {.section = kServer,
+         .flag = "--max-tracked-ips",
+         .metavar = "N",
+         .help = "source IPs whose rate history is kept",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 10'000'000}),
+    bind<O, &O::server, &S::registry, &R::default_ttl_s>({.section = kServer,
+                                                          .flag = "--default-ttl",
+                                                          .metavar = "S",
+                                                          .help = "ttl of a REGISTER without one",
+                                                          .kind = K::kInteger,
+                                                          .lo = 1,
+                                                          .hi = kYear}),
+    bind<O, &O::server, &S::registry, &R::max_ttl_s>({.section = kServer,
+                                                      .flag = "--max-ttl",
+                                                      .metavar = "S",
+                                                      .help = "upper clamp of ttl",
+                                                      .kind = K::kInteger,
+                                                      .lo = 1,
+                                                      .hi = kYear}),
+    bind<O, &O::log_level>({.section = kServer,
+                            .flag = "--log-level",
+                            .metavar = "LEVEL",
+                            .help = "DEBUG, INFO, WARN, ERROR or OFF",
+                            .kind = K::kLogLevel}),
+    bind<O, &O::config_file>({.section = kServer,
+                              .flag = "--config",
+                              .metavar = "FILE",
+                              .help = "JSON settings (keys below); flags override it",
+                              .kind = K::kConfigFile}),
+    {.section = kServer, .flag = "--help", .help = "this text", .kind = K::kHelp},
+};
+
+constexpr const char* kIntro = R"(Usage: p2pchat rendezvous [options]
 
 The rendezvous server of the PyP2P protocol, answering like the course's
 reference server: REGISTER, DISCOVER and UNREGISTER, one request line per TCP
 connection. Registrations are kept in --db and survive restarts.
+)";
 
-Options:
-  --listen HOST:PORT      address to listen on (default 0.0.0.0:8080; port 0
-                          picks a free port; [::]:PORT for IPv6 and IPv4)
-  --db PATH               registrations file, rewritten atomically on every
-                          change and reloaded at start (default: memory only).
-                          A corrupt file is reported and kept as PATH.bad-*
-  --db-write-delay-ms MS  coalesce changes for MS before rewriting the file
-                          (default 100; 0 rewrites after every burst of
-                          requests, each rewrite pausing the server to fsync)
-  --rate-limit N          connections per source IP per window before it is
-                          blocked; 0 disables (default 50)
-  --rate-window S         the sliding window, seconds (default 60)
-  --block-seconds S       how long an IP over the limit is blocked (default 60)
-  --idle-timeout S        silence before "Timeout: no data received" (default 5)
-  --request-timeout S     longest time to receive a whole request (default 30)
-  --max-connections N     concurrent connections; when full the oldest is
-                          closed with the timeout answer (default 4096)
-  --max-registrations N   registrations held; beyond, REGISTER answers
-                          "registry_full" (default 16384)
-  --max-tracked-ips N     source IPs whose rate history is kept (default 8192)
-  --default-ttl S         ttl of a REGISTER without one (default 7200)
-  --max-ttl S             upper clamp of ttl (default 86400)
-  --log-level LEVEL       DEBUG, INFO, WARN, ERROR or OFF (default INFO)
-  -h, --help              this text
-
-On start it prints "listening on IP:PORT" to stdout. SIGINT/SIGTERM stop it
+constexpr const char* kOutro =
+    R"(On start it prints "listening on IP:PORT" to stdout. SIGINT/SIGTERM stop it
 after writing pending changes to --db.
 )";
 
-struct Options {
-    std::string listen = "0.0.0.0:8080";
-    RendezvousServerConfig server;
-    LogLevel log_level = LogLevel::kInfo;
-    bool help = false;
-};
-
-bool parse_number(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t* out) {
-    if (text.empty() || text.size() > 18) return false;
-    std::int64_t v = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-    }
-    if (v < min || v > max) return false;
-    *out = v;
-    return true;
-}
-
-// Returns an error text, or "" on success.
-std::string parse_options(int argc, char** argv, Options& o) {
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            o.help = true;
-            continue;
-        }
-        if (arg.substr(0, 2) != "--") return "unexpected argument: " + std::string(arg);
-        std::string_view name = arg, value;
-        bool has_value = false;
-        if (auto eq = arg.find('='); eq != std::string_view::npos) {
-            name = arg.substr(0, eq);
-            value = arg.substr(eq + 1);
-            has_value = true;
-        } else if (i + 1 < argc) {
-            value = argv[i + 1];
-        }
-        auto take = [&]() {
-            if (!has_value) ++i;
-        };
-        if (!has_value && i + 1 >= argc) return std::string(name) + " needs a value";
-        std::int64_t n = 0;
-        auto number = [&](std::int64_t min, std::int64_t max) -> bool {
-            take();
-            return parse_number(value, min, max, &n);
-        };
-        auto bad = [&]() {
-            return "bad value for " + std::string(name) + ": " + std::string(value);
-        };
-        RegistryConfig& reg = o.server.registry;
-        if (name == "--listen") {
-            take();
-            o.listen = value;
-        } else if (name == "--db") {
-            take();
-            o.server.db_path = value;
-        } else if (name == "--db-write-delay-ms") {
-            if (!number(0, 3'600'000)) return bad();
-            o.server.db_write_delay_ms = n;
-        } else if (name == "--rate-limit") {
-            if (!number(0, 1'000'000)) return bad();
-            reg.rate_limit = static_cast<std::uint32_t>(n);
-        } else if (name == "--rate-window") {
-            if (!number(1, 86'400)) return bad();
-            reg.rate_window_ms = n * 1000;
-        } else if (name == "--block-seconds") {
-            if (!number(1, 86'400)) return bad();
-            reg.block_ms = n * 1000;
-        } else if (name == "--idle-timeout") {
-            if (!number(1, 3600)) return bad();
-            o.server.idle_timeout_ms = n * 1000;
-        } else if (name == "--request-timeout") {
-            if (!number(1, 3600)) return bad();
-            o.server.request_timeout_ms = n * 1000;
-        } else if (name == "--max-connections") {
-            if (!number(1, 262'144)) return bad();
-            o.server.max_connections = static_cast<std::size_t>(n);
-        } else if (name == "--max-registrations") {
-            if (!number(1, 10'000'000)) return bad();
-            reg.max_registrations = static_cast<std::size_t>(n);
-        } else if (name == "--max-tracked-ips") {
-            if (!number(1, 10'000'000)) return bad();
-            reg.max_tracked_ips = static_cast<std::size_t>(n);
-        } else if (name == "--default-ttl") {
-            if (!number(1, 86'400 * 365)) return bad();
-            reg.default_ttl_s = n;
-        } else if (name == "--max-ttl") {
-            if (!number(1, 86'400 * 365)) return bad();
-            reg.max_ttl_s = n;
-        } else if (name == "--log-level") {
-            take();
-            if (!parse_log_level(value, o.log_level)) return bad();
-        } else {
-            return "unknown option: " + std::string(name);
-        }
-    }
-    if (o.server.registry.default_ttl_s > o.server.registry.max_ttl_s)
-        return "--default-ttl must not exceed --max-ttl";
-    return "";
-}
-
-bool parse_listen(const std::string& text, platform::SockAddr& addr, std::string* err) {
-    std::string host;
-    std::uint16_t port = 0;
-    if (!platform::split_host_port(text, host, port, /*allow_zero=*/true)) {
-        *err = "--listen wants HOST:PORT, got " + text;
-        return false;
-    }
-    if (host.empty() || host == "*") host = "0.0.0.0";
-    if (host == "localhost") host = "127.0.0.1";
-    if (!platform::parse_numeric_addr(host, port, addr)) {
-        *err = "--listen wants a numeric address (or localhost), got " + host;
-        return false;
-    }
-    return true;
-}
-
 }  // namespace
 
-int rendezvous_main(int argc, char** argv) {
-    Options o;
-    std::string err = parse_options(argc, argv, o);
-    if (o.help) {
-        std::fputs(kUsage, stdout);
-        return 0;
+std::span<const OptionRow> rendezvous_option_rows() {
+    return kRows;
+}
+
+ParseStatus parse_rendezvous_options(const std::vector<std::string>& args,
+                                     const FileReader& read_file, RendezvousOptions& out,
+                                     std::string& error) {
+    RendezvousOptions o;
+    ParseStatus status = parse_with_table({kRows, read_file, {}}, args, &o, o.warnings, error);
+    if (status != ParseStatus::kRun) return status;
+    if (o.server.registry.default_ttl_s > o.server.registry.max_ttl_s) {
+        error = "--default-ttl must not exceed --max-ttl";
+        return ParseStatus::kError;
     }
-    if (!err.empty()) {
-        std::fprintf(stderr, "p2pchat rendezvous: %s\n(see --help)\n", err.c_str());
-        return 2;
+    out = std::move(o);
+    return ParseStatus::kRun;
+}
+
+std::string rendezvous_help_text() {
+    const RendezvousOptions defaults;
+    return render_help(kRows, &defaults, kIntro, kOutro);
+}
+
+int rendezvous_main(int argc, char** argv) {
+    RendezvousOptions o;
+    std::string err;
+    std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    switch (parse_rendezvous_options(args, disk_file_reader(), o, err)) {
+        case ParseStatus::kHelp:
+            std::fputs(rendezvous_help_text().c_str(), stdout);
+            return 0;
+        case ParseStatus::kError:
+            std::fprintf(stderr, "p2pchat rendezvous: %s\n", err.c_str());
+            return 2;
+        case ParseStatus::kRun:
+            break;
     }
     platform::SockAddr addr;
-    if (!parse_listen(o.listen, addr, &err)) {
-        std::fprintf(stderr, "p2pchat rendezvous: %s\n", err.c_str());
-        return 2;
-    }
+    parse_listen(o.listen, addr);  // checked by the table
 
     platform::StderrSink sink;
     logger().set_sink(&sink);
     logger().set_level(o.log_level);
+    for (const std::string& w : o.warnings)
+        P2P_WARN("Rendezvous", "%s", w.c_str());
 
     // Every connection is a descriptor: ask for as many as we may hold.
     long fd_limit = platform::raise_fd_limit();

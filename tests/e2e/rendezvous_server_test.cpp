@@ -338,6 +338,30 @@ TEST(RendezvousServer, LargeDiscoverAnswerReachesASlowReader) {
     EXPECT_TRUE(c.wait_closed(5s));
 }
 
+TEST(RendezvousServer, ConfigFileSetsOptionsAndFlagsOverrideIt) {
+    TempDir dir;
+    std::string config = dir.file("rendezvous.json");
+    std::ofstream(config) << R"({"default_ttl": 300, "max_ttl": 600, "rate_limit": 0})";
+    Server s({"--config", config, "--max-ttl", "900"});
+    EXPECT_EQ(s.ask(R"({"type":"REGISTER","namespace":"CIC","name":"bob","port":7071})"),
+              R"({"status":"OK","ttl":300,"ip":"127.0.0.1","port":7071})")
+        << "default_ttl from the file";
+    EXPECT_EQ(
+        s.ask(R"({"type":"REGISTER","namespace":"CIC","name":"carol","port":7072,"ttl":5000})"),
+        R"({"status":"OK","ttl":900,"ip":"127.0.0.1","port":7072})")
+        << "--max-ttl overrides the file's max_ttl";
+    s.stop();
+
+    std::ofstream(config) << R"({"max_ttl": "lots"})";
+    Process bad;
+    ASSERT_TRUE(bad.start(P2PCHAT_BIN, {"rendezvous", "--config", config}));
+    auto status = bad.wait_exit(10s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->code, 2);
+    EXPECT_TRUE(bad.wait_for_line("key 'max_ttl': expected an integer", 5s, Stream::kStderr))
+        << bad.dump();
+}
+
 TEST(RendezvousServer, HelpDocumentsEveryFlagAndBadFlagsAreRefused) {
     Process help;
     ASSERT_TRUE(help.start(P2PCHAT_BIN, {"rendezvous", "--help"}));
@@ -347,7 +371,8 @@ TEST(RendezvousServer, HelpDocumentsEveryFlagAndBadFlagsAreRefused) {
     for (const char* flag :
          {"--listen", "--db", "--rate-limit", "--rate-window", "--block-seconds", "--idle-timeout",
           "--request-timeout", "--max-connections", "--max-registrations", "--max-tracked-ips",
-          "--default-ttl", "--max-ttl", "--db-write-delay-ms", "--log-level", "--help"}) {
+          "--default-ttl", "--max-ttl", "--db-write-delay-ms", "--log-level", "--config",
+          "--help"}) {
         EXPECT_TRUE(help.has_line(std::regex(std::string("^  (-h, )?") + flag + "\\b"))) << flag;
     }
     Process bad;
@@ -355,7 +380,19 @@ TEST(RendezvousServer, HelpDocumentsEveryFlagAndBadFlagsAreRefused) {
     status = bad.wait_exit(10s);
     ASSERT_TRUE(status);
     EXPECT_EQ(status->code, 2);
-    EXPECT_TRUE(bad.wait_for_line("bad value for --rate-limit", 5s, Stream::kStderr));
+    // One option table for both programs: a bad value names the flag and
+    // what it takes, as the node's errors do (was "bad value for --rate-limit").
+    EXPECT_TRUE(bad.wait_for_line("--rate-limit: expected an integer 0\\.\\.1000000, got \"lots\"",
+                                  5s, Stream::kStderr))
+        << bad.dump();
+    // An unknown flag is unknown even as the last word (it once "needed a value").
+    Process unknown;
+    ASSERT_TRUE(unknown.start(P2PCHAT_BIN, {"rendezvous", "--bogus"}));
+    status = unknown.wait_exit(10s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->code, 2);
+    EXPECT_TRUE(unknown.wait_for_line("unknown option --bogus", 5s, Stream::kStderr))
+        << unknown.dump();
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/node.h"
+#include "tests/unit/option_rows_check.h"
+
 namespace p2p::shell {
 namespace {
 
@@ -17,15 +20,7 @@ class NodeOptionsTest : public ::testing::Test {
 
     ParseStatus parse(std::vector<std::string> args, std::string_view env = "") {
         error.clear();
-        FileReader reader = [this](const std::string& path, std::string& out, std::string& why) {
-            auto it = files.find(path);
-            if (it == files.end()) {
-                why = "No such file or directory";
-                return false;
-            }
-            out = it->second;
-            return true;
-        };
+        FileReader reader = test::map_reader(files);
         return parse_node_options(args, env, reader, options, error);
     }
     void expect_error(std::vector<std::string> args, const std::string& fragment) {
@@ -186,13 +181,7 @@ TEST_F(NodeOptionsTest, HelpDocumentsEveryFlagAndKey) {
                              "ping_interval",
                              "max_reconnect_attempts"})
         EXPECT_NE(help.find(flag), std::string::npos) << flag;
-    std::size_t start = 0;
-    while (start < help.size()) {
-        std::size_t end = help.find('\n', start);
-        if (end == std::string::npos) end = help.size();
-        EXPECT_LE(end - start, 80u) << help.substr(start, end - start);
-        start = end + 1;
-    }
+    test::expect_lines_fit_80_columns(help);
 }
 
 TEST_F(NodeOptionsTest, PythonClientConfigFile) {
@@ -359,6 +348,102 @@ TEST_F(NodeOptionsTest, EnvironmentReplacesTheDefaultRendezvous) {
 
     EXPECT_EQ(parse({"--name", "a", "--namespace", "n"}, "garbage"), ParseStatus::kError);
     EXPECT_NE(error.find("P2PCHAT_DEFAULT_RENDEZVOUS"), std::string::npos);
+}
+
+TEST_F(NodeOptionsTest, TheTableDrivesTheHelp) {
+    test::expect_help_covers_every_row(node_option_rows(), node_help_text());
+}
+
+TEST_F(NodeOptionsTest, EveryRowWorksAsAFlagAndUnderEachKey) {
+    const NodeOptions defaults;
+    test::expect_every_row_works(
+        node_option_rows(), &defaults,
+        [this](const OptionRow& row, std::vector<std::string> args, std::string member,
+               std::string& shown, std::string& why, std::vector<std::string>& warnings) {
+            std::vector<std::string> all = {"--name", "a", "--namespace", "n"};
+            if (!member.empty()) {
+                // rendezvous_port alone names no server.
+                bool port = member.rfind("\"rendezvous_port\"", 0) == 0;
+                files["row.json"] = std::string(R"({"name": "a", "namespace": "n", )") +
+                                    (port ? R"("rendezvous_host": "h", )" : "") + member + "}";
+                all = {"--config", "row.json"};
+            }
+            all.insert(all.end(), args.begin(), args.end());
+            ParseStatus status = parse(all);
+            why = error;
+            warnings = options.warnings;
+            shown = row.show ? row.show(&options, row) : "";
+            return status;
+        });
+}
+
+TEST_F(NodeOptionsTest, FlagNamedKeysWorkBesideThePythonClientsKeys) {
+    files["c.json"] = R"({"name": "a", "namespace": "n", "port": 7000, "ttl": 60,
+        "peer": ["1.1.1.1:1"], "no_relay": true, "relay_share": 20, "relay_rate": 9,
+        "queue_bytes": 40000, "queue_msgs": 10, "rendezvous": "h:1", "max_peers": 9})";
+    ASSERT_EQ(parse({"--config", "c.json"}), ParseStatus::kRun) << error;
+    EXPECT_TRUE(options.warnings.empty());
+    EXPECT_EQ(options.listen_port, 7000);
+    EXPECT_EQ(options.ttl_s, 60);
+    ASSERT_EQ(options.static_peers.size(), 1u);
+    EXPECT_FALSE(options.relay);
+    EXPECT_EQ(options.relay_share_percent, 20);
+    EXPECT_EQ(options.relay_rate_per_origin, 9);
+    EXPECT_EQ(options.queue_max_bytes, 40'000u);
+    EXPECT_EQ(options.queue_max_msgs, 10u);
+    EXPECT_TRUE(options.rendezvous_explicit);
+    EXPECT_EQ(options.rendezvous.to_string(), "h:1");
+    EXPECT_EQ(options.max_peers, 9u);
+
+    files["c.json"] = R"({"name": "a", "namespace": "n", "no_relay": false})";
+    ASSERT_EQ(parse({"--config", "c.json"}), ParseStatus::kRun) << error;
+    EXPECT_TRUE(options.relay) << "no_relay: false is relay: true";
+    files["c.json"] = R"({"name": "a", "namespace": "n", "ttl": 0})";
+    expect_error({"--config", "c.json"}, "key 'ttl': expected an integer 1..86400");
+}
+
+TEST_F(NodeOptionsTest, DefaultsAreTheEnginesAndEngineConfigFollowsTheTable) {
+    const NodeConfig engine;
+    ASSERT_EQ(parse({"--name", "a", "--namespace", "n"}), ParseStatus::kRun) << error;
+    NodeConfig c = engine_config(options, 42);
+    EXPECT_EQ(c.name, "a");
+    EXPECT_EQ(c.ns, "n");
+    EXPECT_EQ(c.seed, 42u);
+    EXPECT_EQ(c.features, engine.features);
+    EXPECT_EQ(c.max_peers, engine.max_peers);
+    EXPECT_EQ(c.ping_interval_ms, engine.ping_interval_ms);
+    EXPECT_EQ(c.max_reconnect_attempts, engine.max_reconnect_attempts);
+    EXPECT_EQ(c.relay_ttl, engine.relay_ttl);
+    EXPECT_EQ(c.route_ttl_ms, engine.route_ttl_ms);
+    EXPECT_EQ(c.queue_max_bytes, engine.queue_max_bytes);
+    const RendezvousClient::Config client;
+    EXPECT_EQ(options.ttl_s, client.ttl_s);
+    EXPECT_EQ(options.discovery_interval_ms, client.discovery_interval_ms);
+    // The help's defaults are read from the same place.
+    std::string help = test::collapse_spaces(node_help_text());
+    EXPECT_NE(help.find("peer table size (1..65535, default " + std::to_string(engine.max_peers)),
+              std::string::npos);
+    EXPECT_NE(help.find("default " + std::to_string(engine.queue_max_bytes) + ")"),
+              std::string::npos);
+
+    ASSERT_EQ(parse({"--name", "a", "--namespace", "n", "--no-relay", "--max-peers", "9",
+                     "--route-age", "2", "--ping-interval", "3", "--queue-msgs", "7"}),
+              ParseStatus::kRun)
+        << error;
+    c = engine_config(options, 1);
+    EXPECT_EQ(c.features & kFeatureRelay, 0u);
+    EXPECT_EQ(c.features | kFeatureRelay, engine.features);
+    EXPECT_EQ(c.max_peers, 9u);
+    EXPECT_EQ(c.route_ttl_ms, 2'000);
+    EXPECT_EQ(c.ping_interval_ms, 3'000);
+    EXPECT_EQ(c.queue_max_msgs, 7u);
+}
+
+TEST_F(NodeOptionsTest, UnknownFlagsAreUnknownWhateverFollows) {
+    expect_error({"--name", "a", "--namespace", "n", "--bogus"}, "unknown option --bogus");
+    expect_error({"--bogus", "1", "--name", "a", "--namespace", "n"}, "unknown option --bogus");
+    expect_error({"--bogus=1"}, "unknown option --bogus (see --help)");
+    expect_error({"--name", "a", "--namespace"}, "--namespace needs a value (see --help)");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "core/node.h"
 #include "shell/app/node_options.h"
+#include "tests/unit/option_rows_check.h"
 
 namespace p2p::shell {
 namespace {
@@ -22,15 +23,7 @@ class RelayOptionsTest : public ::testing::Test {
         std::vector<std::string> args = {"--name", "relay", "--namespace", "CIC"};
         args.insert(args.end(), extra.begin(), extra.end());
         error.clear();
-        FileReader reader = [this](const std::string& path, std::string& out, std::string& why) {
-            auto it = files.find(path);
-            if (it == files.end()) {
-                why = "No such file or directory";
-                return false;
-            }
-            out = it->second;
-            return true;
-        };
+        FileReader reader = test::map_reader(files);
         return parse_node_options(args, "", reader, options, error);
     }
     ParseStatus parse_config(const std::string& json, std::vector<std::string> extra = {}) {
@@ -53,11 +46,11 @@ class RelayOptionsTest : public ::testing::Test {
 TEST_F(RelayOptionsTest, DefaultsAreTheProtocolsAndTheEnginesDefaults) {
     ASSERT_EQ(parse({}), ParseStatus::kRun) << error;
     EXPECT_TRUE(options.relay);
-    EXPECT_EQ(options.relay_ttl, 1);  // PROTOCOL.md §5: one relay at most
+    EXPECT_EQ(options.relay_ttl, 1);  // docs/protocol.md §5: one relay at most
     EXPECT_EQ(options.relay_share_percent, 50);
     EXPECT_EQ(options.relay_rate_per_origin, 50);
     EXPECT_EQ(options.max_routes, 128u);
-    EXPECT_EQ(options.route_age_ms, 120'000);  // routes cached 120 s
+    EXPECT_EQ(options.route_ttl_ms, 120'000);  // routes cached 120 s
     EXPECT_EQ(options.max_relay_acks, 512u);
     EXPECT_EQ(options.max_pending_sends, 64u);
     EXPECT_EQ(options.queue_max_bytes, 64u * 1024);
@@ -69,7 +62,7 @@ TEST_F(RelayOptionsTest, DefaultsAreTheProtocolsAndTheEnginesDefaults) {
     EXPECT_EQ(options.relay_share_percent, engine.relay_share_percent);
     EXPECT_EQ(options.relay_rate_per_origin, engine.relay_rate_per_origin);
     EXPECT_EQ(options.max_routes, engine.max_routes);
-    EXPECT_EQ(options.route_age_ms, engine.route_ttl_ms);
+    EXPECT_EQ(options.route_ttl_ms, engine.route_ttl_ms);
     EXPECT_EQ(options.max_relay_acks, engine.max_relay_acks);
     EXPECT_EQ(options.max_pending_sends, engine.max_pending_sends);
     EXPECT_EQ(options.queue_max_bytes, engine.queue_max_bytes);
@@ -87,7 +80,7 @@ TEST_F(RelayOptionsTest, FlagsSetEveryBound) {
     EXPECT_EQ(options.relay_share_percent, 25);
     EXPECT_EQ(options.relay_rate_per_origin, 7);
     EXPECT_EQ(options.max_routes, 16u);
-    EXPECT_EQ(options.route_age_ms, 2'500);
+    EXPECT_EQ(options.route_ttl_ms, 2'500);
     EXPECT_EQ(options.max_relay_acks, 32u);
     EXPECT_EQ(options.max_pending_sends, 9u);
     EXPECT_EQ(options.queue_max_bytes, 40'000u);
@@ -131,7 +124,7 @@ TEST_F(RelayOptionsTest, ConfigKeysSetEveryBound) {
     EXPECT_EQ(options.relay_share_percent, 40);
     EXPECT_EQ(options.relay_rate_per_origin, 100);
     EXPECT_EQ(options.max_routes, 8u);
-    EXPECT_EQ(options.route_age_ms, 500);
+    EXPECT_EQ(options.route_ttl_ms, 500);
     EXPECT_EQ(options.max_relay_acks, 64u);
     EXPECT_EQ(options.max_pending_sends, 5u);
     EXPECT_EQ(options.queue_max_bytes, 131'072u);
