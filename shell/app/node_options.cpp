@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/number.h"
 #include "core/rendezvous_client.h"
 #include "platform/net.h"
 
@@ -46,12 +47,7 @@ std::string_view relay_bound_key(std::string_view name) {
 // ---- value checks shared by flags and config keys ------------------------------
 
 bool parse_int(std::string_view text, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
-    if (text.empty()) return false;
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) return false;
-    out = v;
-    return true;
+    return parse_decimal(text, lo, hi, out);
 }
 
 bool seconds_to_ms(double seconds, MonoMs& out) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/log.h"
+#include "core/number.h"
 #include "platform/event_loop.h"
 #include "platform/log_sinks.h"
 #include "platform/net.h"
@@ -60,18 +61,6 @@ struct Options {
     bool help = false;
 };
 
-bool parse_number(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t* out) {
-    if (text.empty() || text.size() > 18) return false;
-    std::int64_t v = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-    }
-    if (v < min || v > max) return false;
-    *out = v;
-    return true;
-}
-
 // Returns an error text, or "" on success.
 std::string parse_options(int argc, char** argv, Options& o) {
     for (int i = 1; i < argc; ++i) {
@@ -97,7 +86,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
         std::int64_t n = 0;
         auto number = [&](std::int64_t min, std::int64_t max) -> bool {
             take();
-            return parse_number(value, min, max, &n);
+            return parse_decimal(value, min, max, n);
         };
         auto bad = [&]() {
             return "bad value for " + std::string(name) + ": " + std::string(value);
