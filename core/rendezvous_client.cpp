@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/backoff.h"
 #include "core/log.h"
 
 namespace p2p {
@@ -294,15 +295,8 @@ bool RendezvousClient::next_request(RdvRequest& out) {
 }
 
 MonoMs RendezvousClient::backoff_delay(int failures) {
-    int doublings = std::clamp(failures - 1, 0, 30);
-    MonoMs full = config_.backoff_initial_ms;
-    for (int i = 0; i < doublings && full < config_.backoff_max_ms; ++i)
-        full *= 2;
-    full = std::min(full, config_.backoff_max_ms);
-    MonoMs half = full / 2;
-    // "Equal jitter": never sooner than half the step, so retries still spread
-    // out, while nodes that failed together do not retry together.
-    return half + static_cast<MonoMs>(rng_.below(static_cast<std::uint64_t>(full - half) + 1));
+    return p2p::backoff_delay({config_.backoff_initial_ms, config_.backoff_max_ms, Jitter::kEqual},
+                              failures, rng_);
 }
 
 void RendezvousClient::fail(RdvRequestKind kind, std::string_view reason, std::int64_t blocked_s) {
