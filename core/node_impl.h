@@ -7,6 +7,7 @@
 
 #include "core/codec.h"
 #include "core/line_framer.h"
+#include "core/civil_time.h"
 #include "core/node.h"
 #include "core/out_queue.h"
 #include "core/peer_table.h"

@@ -1,5 +1,5 @@
-// Small helpers for what the engine writes on the wire: UTC ISO 8601
-// timestamps, uuid4-style msg_ids, and peer_id / scope checks (PROTOCOL.md §1).
+// Small helpers for what the engine writes on the wire: uuid4-style msg_ids,
+// and peer_id / scope checks (PROTOCOL.md §1). Timestamps: core/civil_time.h.
 // Pure functions over caller buffers: no system calls, no allocation.
 #pragma once
 #include <cstddef>
@@ -9,10 +9,6 @@
 #include "core/rng.h"
 
 namespace p2p {
-
-// "2025-10-27T10:00:00Z" (with milliseconds dropped) into out[0..21).
-inline constexpr std::size_t kIsoTimeBytes = 21;
-std::string_view format_iso8601(WallMs wall, char (&out)[kIsoTimeBytes]);
 
 // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" (36 chars + NUL), like Python's uuid4.
 inline constexpr std::size_t kMsgIdBytes = 37;
