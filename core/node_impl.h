@@ -5,15 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "core/civil_time.h"
 #include "core/codec.h"
 #include "core/line_framer.h"
-#include "core/civil_time.h"
 #include "core/node.h"
 #include "core/out_queue.h"
 #include "core/peer_table.h"
 #include "core/pending_acks.h"
 #include "core/rng.h"
 #include "core/seen_cache.h"
+#include "core/text.h"
 #include "core/timer_heap.h"
 #include "core/wire_util.h"
 

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/python_compat.h"
 #include "core/rendezvous_wire.h"
+#include "core/text.h"
 
 namespace p2p {
 
@@ -248,11 +249,13 @@ std::string_view Registry::handle(char* line, std::size_t len, std::string_view 
     if (py::is_blank(text)) return reply_error(rdv::kMsgEmptyLine);
     char* parse = line;
     std::size_t parse_len = len;
-    if (!py::is_valid_utf8(text)) {
+    if (!is_valid_utf8(text)) {
         // The reference decodes with errors="replace" before parsing.
         if (!repaired_) repaired_.reset(new char[kRepairedBytes]);
-        parse_len = py::replace_invalid_utf8(text, repaired_.get(), kRepairedBytes - 1);
-        if (parse_len > kMaxLineBytes) return reply_error(rdv::kMsgUnknownCommand);
+        RepairedUtf8 repaired = repair_utf8(text, repaired_.get(), kRepairedBytes - 1);
+        if (!repaired.complete || repaired.len > kMaxLineBytes)
+            return reply_error(rdv::kMsgUnknownCommand);
+        parse_len = repaired.len;
         parse = repaired_.get();
     }
     RendezvousRequest req;

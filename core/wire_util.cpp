@@ -1,7 +1,5 @@
 #include "core/wire_util.h"
 
-#include "core/limits.h"
-
 namespace p2p {
 
 std::string_view make_msg_id(Rng& rng, char* out) {
@@ -21,26 +19,6 @@ std::string_view make_msg_id(Rng& rng, char* out) {
     }
     out[o] = '\0';
     return std::string_view(out, o);
-}
-
-bool is_addressable_name(std::string_view part) {
-    if (part.empty() || part.size() > kMaxNameBytes) return false;
-    for (unsigned char c : part) {
-        if (c == '@' || c == '#' || c == '*' || c <= ' ' || c == 0x7f) return false;
-    }
-    return true;
-}
-
-bool is_valid_peer_id(std::string_view peer_id) {
-    std::size_t at = peer_id.find('@');
-    if (at == std::string_view::npos) return false;
-    return is_addressable_name(peer_id.substr(0, at)) &&
-           is_addressable_name(peer_id.substr(at + 1));
-}
-
-std::string_view peer_id_namespace(std::string_view peer_id) {
-    std::size_t at = peer_id.find('@');
-    return at == std::string_view::npos ? std::string_view() : peer_id.substr(at + 1);
 }
 
 }  // namespace p2p

@@ -8,6 +8,7 @@
 
 #include "core/number.h"
 #include "core/rendezvous_client.h"
+#include "core/text.h"
 #include "platform/net.h"
 
 namespace p2p::shell {

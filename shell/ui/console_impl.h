@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/text.h"
 #include "platform/terminal.h"
 #include "shell/ui/console.h"
 #include "shell/ui/line_builder.h"
@@ -231,34 +232,12 @@ struct Console::Impl {
         sink.write_lines(stream.view());
     }
 
-    // RapidJSON writes bytes as given; repair invalid UTF-8 first (each bad
-    // byte becomes U+FFFD) so that the ASCII transcoding never fails.
+    // RapidJSON writes bytes as given; repair invalid UTF-8 first (each
+    // ill-formed sequence becomes U+FFFD) so that the ASCII transcoding never
+    // fails. Only local text is long enough to be cut to the scratch buffer.
     std::string_view valid_utf8(std::string_view s) {
-        const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-        std::size_t i = 0;
-        std::uint32_t cp;
-        while (i < s.size()) {
-            std::size_t n = utf8_sequence(p + i, s.size() - i, cp);
-            if (n == 0) break;
-            i += n;
-        }
-        if (i == s.size()) return s;
-        if (i > kScratchBytes - 4) i = kScratchBytes - 4;  // only local text is this long
-        std::memcpy(scratch.get(), s.data(), i);
-        std::size_t len = i;
-        while (i < s.size() && len + 4 <= kScratchBytes) {
-            std::size_t n = utf8_sequence(p + i, s.size() - i, cp);
-            if (n == 0) {
-                std::memcpy(scratch.get() + len, "\xEF\xBF\xBD", 3);
-                len += 3;
-                i += 1;
-            } else {
-                std::memcpy(scratch.get() + len, s.data() + i, n);
-                len += n;
-                i += n;
-            }
-        }
-        return {scratch.get(), len};
+        if (is_valid_utf8(s)) return s;
+        return {scratch.get(), repair_utf8(s, scratch.get(), kScratchBytes).len};
     }
 
     void text_event(const NodeEvent& ev);
