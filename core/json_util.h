@@ -3,7 +3,8 @@
 // touches the heap for lines up to kMaxLineBytes, field getters, and a writer
 // into a fixed output buffer that reports overflow instead of growing.
 //
-// Internal to core/: includes RapidJSON, so keep it out of public headers.
+// Includes RapidJSON, so keep it out of public headers (core's codecs and the
+// console's internals use it).
 //
 // Usage (decode):
 //     const json::Value* root = json::parse_line(arena, line, len);
@@ -96,10 +97,15 @@ const Value* string_member(const Value& object, std::string_view key);
 
 // RapidJSON output stream over out[0..cap): keeps writing nothing once full
 // and remembers that it overflowed. With out == nullptr it only counts bytes.
+// The codecs write one line per stream; the console reuses one (clear()).
 class FixedStream {
   public:
     using Ch = char;
     FixedStream(char* out, std::size_t cap) : out_(out), cap_(cap) {}
+    void clear() {
+        len_ = 0;
+        overflow_ = false;
+    }
     void Put(char c) {
         if (len_ < cap_) {
             if (out_) out_[len_] = c;  // out == nullptr: only count
@@ -110,7 +116,9 @@ class FixedStream {
     }
     void Flush() {}
     std::size_t size() const { return len_; }
+    std::size_t capacity() const { return cap_; }
     bool overflowed() const { return overflow_; }
+    std::string_view view() const { return {out_, len_}; }
 
   private:
     char* out_;
@@ -118,6 +126,12 @@ class FixedStream {
     std::size_t len_ = 0;
     bool overflow_ = false;
 };
+
+// RapidJSON's ASCII encoder calls PutUnsafe unqualified from a header parsed
+// before the generic one exists; argument-dependent lookup finds this one.
+inline void PutUnsafe(FixedStream& s, char c) {
+    s.Put(c);
+}
 
 // A RapidJSON Writer into a FixedStream whose nesting stack lives in a fixed
 // buffer too (the stock Writer would malloc it). Strings are written

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/civil_time.h"
 #include "core/codec.h"
 #include "core/line_framer.h"
 #include "core/node.h"
@@ -13,6 +14,7 @@
 #include "core/pending_acks.h"
 #include "core/rng.h"
 #include "core/seen_cache.h"
+#include "core/text.h"
 #include "core/timer_heap.h"
 #include "core/wire_util.h"
 

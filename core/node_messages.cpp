@@ -19,7 +19,7 @@ bool parse_scope(std::string_view dst, std::string_view& ns_out, bool& all) {
         return true;
     }
     if (!dst.empty() && dst[0] == '#') dst.remove_prefix(1);
-    if (!is_addressable_name(dst)) return false;
+    if (!is_valid_name(dst)) return false;
     ns_out = dst;
     return true;
 }

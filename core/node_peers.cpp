@@ -2,6 +2,7 @@
 // backoff, expiry — and the commands that steer it.
 #include <cstdio>
 
+#include "core/backoff.h"
 #include "core/log.h"
 #include "core/node_impl.h"
 
@@ -96,8 +97,9 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
             std::snprintf(detail, sizeof detail, "%s; gave up after %d attempts", why,
                           cfg.max_reconnect_attempts);
         } else {
-            MonoMs d = PeerTable::backoff(r.attempts < 1 ? 1 : r.attempts, cfg.backoff_initial_ms,
-                                          cfg.backoff_max_ms, rng);
+            BackoffPolicy policy{cfg.backoff_initial_ms, cfg.backoff_max_ms,
+                                 Jitter::kUpToQuarterMore};
+            MonoMs d = backoff_delay(policy, r.attempts, rng);
             r.next_attempt = t + d;
             std::snprintf(detail, sizeof detail, "%s; retry %d/%d in %.1f s", why,
                           r.attempts < 1 ? 1 : r.attempts, cfg.max_reconnect_attempts,

@@ -85,12 +85,4 @@ int PeerTable::find_static(std::string_view host, std::uint16_t port) const {
     return -1;
 }
 
-MonoMs PeerTable::backoff(int attempt, MonoMs initial, MonoMs max, Rng& rng) {
-    MonoMs d = initial;
-    for (int i = 1; i < attempt && d < max; ++i)
-        d *= 2;
-    d = std::min(d, max);
-    return d + static_cast<MonoMs>(rng.below(static_cast<std::uint64_t>(d / 4 + 1)));
-}
-
 }  // namespace p2p

@@ -12,7 +12,6 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/node.h"
-#include "core/rng.h"
 
 namespace p2p {
 
@@ -73,10 +72,6 @@ class PeerTable {
     const PeerRecord& at(int index) const { return records_[static_cast<std::size_t>(index)]; }
     std::size_t capacity() const { return records_.size(); }
     std::size_t size() const { return used_; }
-
-    // Exponential backoff with jitter for redial number `attempt` (1-based):
-    // initial * 2^(attempt-1), capped at max, plus up to a quarter more.
-    static MonoMs backoff(int attempt, MonoMs initial, MonoMs max, Rng& rng);
 
   private:
     std::vector<PeerRecord> records_;

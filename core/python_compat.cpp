@@ -6,71 +6,14 @@
 #include <cstring>
 #include <limits>
 
+#include "core/text.h"
+
 namespace p2p::py {
 
 namespace {
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-
-// Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid; *cp gets
-// the code point. *valid_prefix gets how many bytes formed a maximal subpart
-// of a valid sequence (for U+FFFD replacement), at least 1.
-std::size_t decode_utf8(const unsigned char* s, std::size_t n, std::uint32_t* cp,
-                        std::size_t* valid_prefix) {
-    *valid_prefix = 1;
-    unsigned char b = s[0];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    std::size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    std::uint32_t value;
-    if (b >= 0xC2 && b <= 0xDF) {
-        need = 1;
-        value = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2;
-        value = b & 0x0F;
-        if (b == 0xE0) lo = 0xA0;
-        if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3;
-        value = b & 0x07;
-        if (b == 0xF0) lo = 0x90;
-        if (b == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    for (std::size_t i = 1; i <= need; ++i) {
-        if (i >= n) return 0;
-        unsigned char c = s[i];
-        unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xBF;
-        if (c < min || c > max) return 0;
-        value = (value << 6) | (c & 0x3F);
-        *valid_prefix = i + 1;
-    }
-    *cp = value;
-    return need + 1;
-}
-
-// Python's str.isspace() beyond ASCII (int() treats these as whitespace).
-bool is_unicode_space(std::uint32_t cp) {
-    switch (cp) {
-        case 0x85:
-        case 0xA0:
-        case 0x1680:
-        case 0x2028:
-        case 0x2029:
-        case 0x202F:
-        case 0x205F:
-        case 0x3000:
-            return true;
-        default:
-            return cp >= 0x2000 && cp <= 0x200A;
-    }
-}
 
 // int() strips only these ASCII bytes (Py_ISSPACE), not \x1c-\x1f.
 bool is_ascii_space(std::uint32_t cp) {
@@ -96,20 +39,15 @@ int digit_value(std::uint32_t cp) {
 }
 
 // Code points of text, for the int() grammar. Invalid UTF-8 never reaches
-// here in practice (the line was repaired first); it counts as a bad char.
+// here in practice (the line was repaired first); it reads as U+FFFD.
 struct CodePoints {
-    const unsigned char* p;
-    std::size_t n;
+    std::string_view text;
     std::size_t pos = 0;
     bool next(std::uint32_t* cp) {
-        if (pos >= n) return false;
-        std::size_t prefix;
-        std::size_t len = decode_utf8(p + pos, n - pos, cp, &prefix);
-        if (len == 0) {
-            *cp = 0xFFFD;
-            len = prefix;
-        }
-        pos += len;
+        if (pos >= text.size()) return false;
+        Utf8Char c = decode_utf8_char(text.substr(pos));
+        *cp = c.cp;
+        pos += c.len;
         return true;
     }
 };
@@ -130,7 +68,7 @@ IntResult parse_int(std::string_view text) {
     // digit are Unicode-aware. At most 4300 digits (Python 3.11's
     // sys.get_int_max_str_digits() default), else ValueError.
     constexpr std::size_t kMaxDigits = 4300;
-    CodePoints it{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+    CodePoints it{text};
     auto space = [](std::uint32_t c) { return is_ascii_space(c) || is_unicode_space(c); };
     std::uint32_t cp = 0;
     bool have = it.next(&cp);
@@ -291,7 +229,7 @@ std::size_t upper_ascii(std::string_view s, char* out, std::size_t cap) {
         }
         return true;
     };
-    CodePoints it{reinterpret_cast<const unsigned char*>(s.data()), s.size()};
+    CodePoints it{s};
     std::uint32_t cp;
     while (it.next(&cp)) {
         char one[2] = {0, 0};
@@ -340,45 +278,6 @@ std::size_t upper_ascii(std::string_view s, char* out, std::size_t cap) {
         } else if (!put(text)) {
             return 0;
         }
-    }
-    return n;
-}
-
-bool is_valid_utf8(std::string_view text) {
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        if (p[pos] < 0x80) {
-            ++pos;
-            continue;
-        }
-        std::uint32_t cp;
-        std::size_t prefix;
-        std::size_t len = decode_utf8(p + pos, text.size() - pos, &cp, &prefix);
-        if (len == 0) return false;
-        pos += len;
-    }
-    return true;
-}
-
-std::size_t replace_invalid_utf8(std::string_view text, char* out, std::size_t cap) {
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    std::size_t pos = 0, n = 0;
-    while (pos < text.size()) {
-        std::uint32_t cp;
-        std::size_t prefix;
-        std::size_t len = decode_utf8(p + pos, text.size() - pos, &cp, &prefix);
-        const char* src = text.data() + pos;
-        std::size_t src_len = len;
-        if (len == 0) {
-            src = "\xEF\xBF\xBD";  // U+FFFD
-            src_len = 3;
-            len = prefix;
-        }
-        if (n + src_len > cap) return static_cast<std::size_t>(-1);
-        std::memcpy(out + n, src, src_len);
-        n += src_len;
-        pos += len;
     }
     return n;
 }

@@ -7,7 +7,8 @@
 //   - str(x) for the "bad_port (<x>)" message;
 //   - str.upper() as applied to `type`, restricted to what can turn into an
 //     ASCII command name;
-//   - bytes.decode("utf-8", errors="replace") of the request line.
+//   - bytes.decode("utf-8", errors="replace") of the request line is
+//     core/text.h's repair_utf8.
 // Pure functions over text; no allocation except into caller-owned strings.
 #pragma once
 #include <cstddef>
@@ -51,13 +52,6 @@ void append_float_repr(double d, std::string& out);
 // letters whose upper case is ASCII (ß ı ſ and the Latin ligatures) matter,
 // since the result is compared with ASCII command names.
 std::size_t upper_ascii(std::string_view s, char* out, std::size_t cap);
-
-// True if text is valid UTF-8.
-bool is_valid_utf8(std::string_view text);
-// Writes text into out[0..cap) with every invalid UTF-8 sequence replaced by
-// U+FFFD as Python's decode(errors="replace") does (maximal subparts).
-// Returns the length written, or SIZE_MAX if it does not fit.
-std::size_t replace_invalid_utf8(std::string_view text, char* out, std::size_t cap);
 
 // True if every byte is ASCII whitespace as bytes.strip() sees it.
 bool is_blank(std::string_view bytes);

@@ -13,9 +13,11 @@
 #include <cstring>
 #include <limits>
 
+#include "core/civil_time.h"
 #include "core/log.h"
 #include "core/python_compat.h"
 #include "core/rendezvous_wire.h"
+#include "core/text.h"
 
 namespace p2p {
 
@@ -32,113 +34,6 @@ bool valid_label(const LooseValue& v) {
 
 bool absent(const LooseValue& v) {
     return v.kind == LooseValue::Kind::kMissing || v.kind == LooseValue::Kind::kNull;
-}
-
-// ---- ISO 8601 for the persisted timestamps (UTC, Python isoformat style) ----
-
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t* y, unsigned* m, unsigned* d) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = static_cast<std::int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
-// "2025-10-27T10:00:00.123000+00:00" (no fraction when it is zero).
-std::string format_iso(WallMs ms) {
-    std::int64_t days = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
-    std::int64_t in_day = ms - days * 86'400'000;
-    std::int64_t y;
-    unsigned mo, d;
-    civil_from_days(days, &y, &mo, &d);
-    char buf[64];
-    int n = std::snprintf(
-        buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(y), mo, d,
-        static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
-        static_cast<long long>(in_day / 1000 % 60));
-    std::string out(buf, static_cast<std::size_t>(n));
-    if (in_day % 1000 != 0) {
-        n = std::snprintf(buf, sizeof buf, ".%03lld000", static_cast<long long>(in_day % 1000));
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    out += "+00:00";
-    return out;
-}
-
-// Parses what Python's datetime.fromisoformat accepts in practice:
-// YYYY-MM-DD[T| ]HH:MM[:SS[.ffffff]][Z|±HH:MM]. No offset counts as UTC.
-bool parse_iso(std::string_view s, WallMs* out) {
-    std::size_t i = 0;
-    auto num = [&](std::size_t digits, std::int64_t* v) {
-        if (i + digits > s.size()) return false;
-        std::int64_t n = 0;
-        for (std::size_t k = 0; k < digits; ++k) {
-            char c = s[i + k];
-            if (c < '0' || c > '9') return false;
-            n = n * 10 + (c - '0');
-        }
-        i += digits;
-        *v = n;
-        return true;
-    };
-    auto lit = [&](char c) {
-        if (i < s.size() && s[i] == c) {
-            ++i;
-            return true;
-        }
-        return false;
-    };
-    std::int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac_ms = 0;
-    if (!num(4, &y) || !lit('-') || !num(2, &mo) || !lit('-') || !num(2, &d)) return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
-    if (i < s.size()) {
-        ++i;  // any separator, as fromisoformat allows
-        if (!num(2, &h) || !lit(':') || !num(2, &mi)) return false;
-        if (lit(':')) {
-            if (!num(2, &sec)) return false;
-            if (lit('.') || lit(',')) {
-                std::size_t start = i;
-                std::int64_t scale = 100;
-                while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-                    frac_ms += (s[i] - '0') * scale;
-                    scale /= 10;
-                    ++i;
-                }
-                if (i == start) return false;
-            }
-        }
-    }
-    if (h > 23 || mi > 59 || sec > 59) return false;
-    std::int64_t offset_min = 0;
-    if (lit('Z') || lit('z')) {
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-        bool neg = s[i++] == '-';
-        std::int64_t oh, om = 0;
-        if (!num(2, &oh)) return false;
-        if (lit(':')) {
-            if (!num(2, &om)) return false;
-        } else if (i < s.size() && !num(2, &om)) {
-            return false;
-        }
-        offset_min = (neg ? -1 : 1) * (oh * 60 + om);
-    }
-    if (i != s.size()) return false;
-    std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    *out = ((days * 24 + h) * 60 + mi - offset_min) * 60'000 + sec * 1000 + frac_ms;
-    return true;
 }
 
 }  // namespace
@@ -354,11 +249,13 @@ std::string_view Registry::handle(char* line, std::size_t len, std::string_view 
     if (py::is_blank(text)) return reply_error(rdv::kMsgEmptyLine);
     char* parse = line;
     std::size_t parse_len = len;
-    if (!py::is_valid_utf8(text)) {
+    if (!is_valid_utf8(text)) {
         // The reference decodes with errors="replace" before parsing.
         if (!repaired_) repaired_.reset(new char[kRepairedBytes]);
-        parse_len = py::replace_invalid_utf8(text, repaired_.get(), kRepairedBytes - 1);
-        if (parse_len > kMaxLineBytes) return reply_error(rdv::kMsgUnknownCommand);
+        RepairedUtf8 repaired = repair_utf8(text, repaired_.get(), kRepairedBytes - 1);
+        if (!repaired.complete || repaired.len > kMaxLineBytes)
+            return reply_error(rdv::kMsgUnknownCommand);
+        parse_len = repaired.len;
         parse = repaired_.get();
     }
     RendezvousRequest req;
@@ -469,7 +366,8 @@ void Registry::serialize(std::string& out) const {
         if (now > r.expires_at) continue;
         // Exactly the reference's fields, keys sorted as it writes them, so
         // either server can load the other's file.
-        std::string ts = format_iso(r.registered_wall);
+        char ts_buf[kIsoTimePythonBytes];
+        std::string_view ts = format_iso8601_python(r.registered_wall, ts_buf);
         w.StartObject();
         w.Key("ip");
         w.String(r.ip, r.ip_len);
@@ -540,7 +438,7 @@ Registry::LoadResult Registry::load(std::string_view text) {
             if (m == e.MemberEnd()) {
                 ok = false;
             } else if (m->value.IsString()) {
-                ok = parse_iso({m->value.GetString(), m->value.GetStringLength()}, &stamp);
+                ok = parse_iso8601({m->value.GetString(), m->value.GetStringLength()}, stamp);
             } else if (m->value.IsNumber() && std::fabs(m->value.GetDouble()) < 1e15) {
                 stamp = static_cast<WallMs>(m->value.GetDouble() * 1000.0);
             } else {

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <utility>
 
+#include "core/backoff.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace p2p {
 
@@ -23,11 +25,6 @@ constexpr std::int64_t kDefaultBlockSeconds = 60;
 // expires_in is whole seconds on the server and our elapsed time is rounded
 // too, so a renewal is only believed when it grew by more than this.
 constexpr std::int64_t kRenewalSlackSeconds = 2;
-
-bool is_name_byte(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-}
 
 // ---- answers longer than a protocol line ------------------------------------------
 //
@@ -116,27 +113,6 @@ bool decode_large_answer(char* line, std::size_t len, RendezvousResponse& out, O
 }
 
 }  // namespace
-
-bool is_valid_local_name(std::string_view text) {
-    if (text.empty() || text.size() > kMaxNameBytes) return false;
-    for (char c : text)
-        if (!is_name_byte(static_cast<unsigned char>(c))) return false;
-    return true;
-}
-
-bool is_usable_remote_name(std::string_view text) {
-    if (text.empty() || text.size() > kMaxNameBytes) return false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7f || c == ' ' || c == '@' || c == '#' || c == '*') return false;
-        // UTF-8 C1 controls (U+0080..U+009F) and NO-BREAK SPACE (U+00A0).
-        if (c == 0xc2 && i + 1 < text.size()) {
-            unsigned char next = static_cast<unsigned char>(text[i + 1]);
-            if (next >= 0x80 && next <= 0xa0) return false;
-        }
-    }
-    return true;
-}
 
 std::int64_t parse_block_seconds(std::string_view text) {
     static constexpr std::string_view kLifted = "lifted in ";
@@ -294,15 +270,8 @@ bool RendezvousClient::next_request(RdvRequest& out) {
 }
 
 MonoMs RendezvousClient::backoff_delay(int failures) {
-    int doublings = std::clamp(failures - 1, 0, 30);
-    MonoMs full = config_.backoff_initial_ms;
-    for (int i = 0; i < doublings && full < config_.backoff_max_ms; ++i)
-        full *= 2;
-    full = std::min(full, config_.backoff_max_ms);
-    MonoMs half = full / 2;
-    // "Equal jitter": never sooner than half the step, so retries still spread
-    // out, while nodes that failed together do not retry together.
-    return half + static_cast<MonoMs>(rng_.below(static_cast<std::uint64_t>(full - half) + 1));
+    return p2p::backoff_delay({config_.backoff_initial_ms, config_.backoff_max_ms, Jitter::kEqual},
+                              failures, rng_);
 }
 
 void RendezvousClient::fail(RdvRequestKind kind, std::string_view reason, std::int64_t blocked_s) {
@@ -459,9 +428,9 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     ++round_listed_;
     if (entry.name == config_.name && entry.ns == config_.ns) return;  // ourselves
 
-    bool usable = is_usable_remote_name(entry.name) && is_usable_remote_name(entry.ns) &&
-                  !entry.ip.empty() && entry.ip.size() < sizeof(TrackedPeer::ip) &&
-                  entry.port >= 1 && entry.port <= 65535;
+    bool usable = is_valid_name(entry.name) && is_valid_name(entry.ns) && !entry.ip.empty() &&
+                  entry.ip.size() < sizeof(TrackedPeer::ip) && entry.port >= 1 &&
+                  entry.port <= 65535;
     if (!usable) {
         ++round_invalid_;
         // Loud when the set of bad entries changes, quiet on every repeat.

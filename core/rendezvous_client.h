@@ -35,11 +35,6 @@
 
 namespace p2p {
 
-// A local name or namespace: [A-Za-z0-9._-], 1..64 bytes (PROTOCOL.md §1).
-bool is_valid_local_name(std::string_view text);
-// A remote name or namespace we can address: 1..64 bytes, none of '@', '#',
-// '*', whitespace or control characters (PROTOCOL.md §1).
-bool is_usable_remote_name(std::string_view text);
 // The seconds N of "... The block will be lifted in N seconds." or -1.
 std::int64_t parse_block_seconds(std::string_view error_text);
 

@@ -1,29 +1,16 @@
-// Small helpers for what the engine writes on the wire: UTC ISO 8601
-// timestamps, uuid4-style msg_ids, and peer_id / scope checks (PROTOCOL.md §1).
-// Pure functions over caller buffers: no system calls, no allocation.
+// uuid4-style msg_ids for what the engine writes on the wire (docs/protocol.md
+// §4). Timestamps live in core/civil_time.h, name and peer_id checks in
+// core/text.h. Pure functions over caller buffers: no system calls, no allocation.
 #pragma once
 #include <cstddef>
 #include <string_view>
 
-#include "core/clock.h"
 #include "core/rng.h"
 
 namespace p2p {
 
-// "2025-10-27T10:00:00Z" (with milliseconds dropped) into out[0..21).
-inline constexpr std::size_t kIsoTimeBytes = 21;
-std::string_view format_iso8601(WallMs wall, char (&out)[kIsoTimeBytes]);
-
 // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" (36 chars + NUL), like Python's uuid4.
 inline constexpr std::size_t kMsgIdBytes = 37;
 std::string_view make_msg_id(Rng& rng, char* out /* kMsgIdBytes */);
-
-// A remote name or namespace we can address: 1..64 bytes, none of '@', '#',
-// '*', whitespace or control characters.
-bool is_addressable_name(std::string_view part);
-// name@namespace, both parts addressable.
-bool is_valid_peer_id(std::string_view peer_id);
-// The namespace part of a valid peer_id ("" if none).
-std::string_view peer_id_namespace(std::string_view peer_id);
 
 }  // namespace p2p

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/civil_time.h"
+
 namespace p2p::platform {
 namespace {
 
@@ -75,19 +77,9 @@ std::size_t format_log_line(char* buf, std::size_t cap, WallMs wall, LogLevel le
                             std::string_view module, std::string_view text, bool colour) {
     if (cap == 0) return 0;
     Out out{buf, cap};
-    time_t secs = static_cast<time_t>(wall / 1000);
-    int ms = static_cast<int>(wall % 1000);
-    if (ms < 0) {  // before 1970: keep the remainder positive
-        ms += 1000;
-        --secs;
-    }
-    struct tm tm {};
-    gmtime_r(&secs, &tm);
-    char stamp[40];
-    int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                          tm.tm_sec, ms);
-    if (n > 0) out.raw(std::string_view(stamp, static_cast<std::size_t>(n)));
+    char stamp[kIsoTimeMsBytes];
+    out.raw(format_iso8601_ms(wall, stamp));
+    out.raw(" ");
     if (colour) out.raw(colour_of(level));
     out.raw(log_level_name(level));
     if (colour) out.raw("\x1b[0m");

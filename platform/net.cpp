@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/number.h"
+
 namespace p2p::platform {
 namespace {
 
@@ -153,15 +155,10 @@ bool split_host_port(std::string_view text, std::string& host, std::uint16_t& po
         // A bare IPv6 address is ambiguous with its port: require brackets.
         if (h.find(':') != std::string_view::npos) return false;
     }
-    if (h.empty() || p.empty() || p.size() > 5) return false;
-    unsigned value = 0;
-    for (char c : p) {
-        if (c < '0' || c > '9') return false;
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value > 65535 || (value == 0 && !allow_zero)) return false;
+    std::uint16_t value = 0;
+    if (h.empty() || !parse_port(p, value, allow_zero)) return false;
     host.assign(h.data(), h.size());
-    port = static_cast<std::uint16_t>(value);
+    port = value;
     return true;
 }
 

@@ -1,6 +1,7 @@
 #include "shell/app/node_options.h"
 
 #include "core/rendezvous_client.h"
+#include "core/text.h"
 #include "platform/net.h"
 
 namespace p2p::shell {

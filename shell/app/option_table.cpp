@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/log.h"
+#include "core/number.h"
 #include "platform/files.h"
 
 namespace p2p::shell {
@@ -19,15 +20,6 @@ constexpr std::size_t kHelpColumn = 30;
 constexpr std::size_t kHelpWidth = 78;
 
 // ---- values: one parser per kind, shared by flags and config keys ---------------
-
-bool parse_int(std::string_view text, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
-    if (text.empty()) return false;
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) return false;
-    out = v;
-    return true;
-}
 
 bool parse_seconds(std::string_view text, std::int64_t& ms) {
     if (text.empty()) return false;
@@ -74,7 +66,7 @@ std::string expected_of(const OptionRow& row) {
 bool parse_value(const OptionRow& row, std::string_view text, OptionValue& out) {
     switch (row.kind) {
         case OptionKind::kInteger:
-            if (!parse_int(text, row.lo, row.hi, out.number)) return false;
+            if (!parse_decimal(text, row.lo, row.hi, out.number)) return false;
             out.number *= row.scale;
             return true;
         case OptionKind::kSeconds:

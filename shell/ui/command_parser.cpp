@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/number.h"
+#include "core/text.h"
+
 namespace p2p::shell {
 namespace {
 
@@ -26,10 +29,6 @@ constexpr CommandName kCommandNames[] = {
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';
-}
-
-bool is_forbidden_in_name(unsigned char c) {
-    return c == '@' || c == '#' || c == '*' || c == ' ' || c < 0x20 || c == 0x7f;
 }
 
 char lower(char c) {
@@ -86,18 +85,6 @@ Shown shown(std::string_view s) {
     return out;
 }
 
-bool parse_port(std::string_view digits, std::uint16_t& port) {
-    if (digits.empty() || digits.size() > 5) return false;
-    std::uint32_t value = 0;
-    for (char c : digits) {
-        if (c < '0' || c > '9') return false;
-        value = value * 10 + static_cast<std::uint32_t>(c - '0');
-    }
-    if (value < 1 || value > 65535) return false;
-    port = static_cast<std::uint16_t>(value);
-    return true;
-}
-
 bool is_host_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '-' || c == '_';
@@ -109,19 +96,6 @@ bool is_ipv6_char(char c) {
 }
 
 }  // namespace
-
-bool is_valid_name(std::string_view name) {
-    if (name.empty() || name.size() > kMaxNameBytes) return false;
-    for (char c : name)
-        if (is_forbidden_in_name(static_cast<unsigned char>(c))) return false;
-    return true;
-}
-
-bool is_valid_peer_id(std::string_view peer_id) {
-    std::size_t at = peer_id.find('@');
-    if (at == std::string_view::npos) return false;
-    return is_valid_name(peer_id.substr(0, at)) && is_valid_name(peer_id.substr(at + 1));
-}
 
 const CommandName* command_names(std::size_t* count) {
     *count = sizeof kCommandNames / sizeof kCommandNames[0];
@@ -183,13 +157,11 @@ class ParseState {
             cmd.target_kind = TargetKind::kPeer;
             return true;
         }
-        std::string_view name = word.substr(0, at);
-        std::string_view ns = word.substr(at + 1);
-        if (!is_valid_name(name) || !is_valid_name(ns)) {
+        PeerIdParts parts;
+        if (!split_peer_id(word, parts))
             return fail("'%s' is not a valid peer id (name@namespace)", shown(word).text);
-        }
         cmd.target = word;
-        cmd.ns = ns;
+        cmd.ns = parts.ns;
         cmd.target_kind = TargetKind::kPeer;
         return true;
     }

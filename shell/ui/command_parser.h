@@ -89,13 +89,6 @@ class CommandParser {
     ParseOptions options_;
 };
 
-// Syntax checks of PROTOCOL.md §1, shared with the completion code.
-// A name or namespace of a remote peer: 1..64 bytes, none of '@', '#', '*',
-// whitespace or control characters.
-bool is_valid_name(std::string_view name);
-// name@namespace, both parts valid.
-bool is_valid_peer_id(std::string_view peer_id);
-
 // Command names for completion and help, in the order /help lists them.
 struct CommandName {
     std::string_view name;  // "/msg"

@@ -1,14 +1,16 @@
 // Internals shared by console.cpp (events) and console_tables.cpp (command
 // answers). Not part of the shell's interface.
 #pragma once
-#include <rapidjson/encodings.h>
-#include <rapidjson/writer.h>
+// First, so RapidJSON gets json_util's UBSan exemption (see there).
+#include "core/json_util.h"
+
 #include <initializer_list>
 
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "core/text.h"
 #include "platform/terminal.h"
 #include "shell/ui/console.h"
 #include "shell/ui/line_builder.h"
@@ -16,30 +18,9 @@
 
 namespace p2p::shell::console_detail {
 
-// RapidJSON output stream over the fixed render buffer.
-struct FixedStream {
-    typedef char Ch;
-    char* buf = nullptr;
-    std::size_t cap = 0;
-    std::size_t len = 0;
-    bool overflow = false;
-    void Put(char c) {
-        if (len < cap)
-            buf[len++] = c;
-        else
-            overflow = true;
-    }
-    void Flush() {}
-};
-// RapidJSON's ASCII encoder calls PutUnsafe unqualified from a header that is
-// parsed before the generic one exists; ADL finds this one.
-inline void PutUnsafe(FixedStream& s, char c) {
-    s.Put(c);
-}
-
 // ASCII output: every non-ASCII code point is written as \uXXXX, so the JSON
 // stream carries no byte a terminal could act on, whatever the peer sent.
-using JsonWriter = rapidjson::Writer<FixedStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
+using JsonWriter = rapidjson::Writer<json::FixedStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
 
 inline const char* colour_for(EventKind kind) {
     switch (kind) {
@@ -123,7 +104,6 @@ inline std::string_view short_link_state(const LinkView& l) {
 namespace p2p::shell {
 
 struct Console::Impl {
-    using FixedStream = console_detail::FixedStream;
     using JsonWriter = console_detail::JsonWriter;
 
     Impl(const ConsoleOptions& opts, ConsoleSink& s, const Clock& c)
@@ -133,16 +113,15 @@ struct Console::Impl {
           buf(new char[buffer_bytes()]),
           out(buf.get(), buffer_bytes()),
           scratch(new char[kScratchBytes]),
+          stream(buf.get(), buffer_bytes()),
           writer(stream) {
-        stream.buf = buf.get();
-        stream.cap = buffer_bytes();
         // Grow the writer's nesting stack now, so no event allocates later.
         writer.StartObject();
         writer.Key("warm");
         writer.StartArray();
         writer.EndArray();
         writer.EndObject();
-        stream.len = 0;
+        stream.clear();
     }
 
     static constexpr std::size_t kScratchBytes = 3 * kMaxLineBytes + 64;
@@ -153,7 +132,7 @@ struct Console::Impl {
     std::unique_ptr<char[]> buf;
     LineBuilder out;
     std::unique_ptr<char[]> scratch;  // invalid UTF-8 repaired for JSON
-    FixedStream stream;
+    json::FixedStream stream;
     JsonWriter writer;
 
     bool tty() const { return options.mode == ConsoleMode::kTty; }
@@ -183,8 +162,7 @@ struct Console::Impl {
 
     // -- JSON mode --
     void begin_json(const char* event) {
-        stream.len = 0;
-        stream.overflow = false;
+        stream.clear();
         writer.Reset(stream);
         writer.StartObject();
         key("event");
@@ -209,7 +187,7 @@ struct Console::Impl {
         rows_truncated = false;
     }
     bool room_for_row(std::size_t row_bytes) {
-        if (stream.len + row_bytes <= stream.cap) return true;
+        if (stream.size() + row_bytes <= stream.capacity()) return true;
         rows_truncated = true;
         return false;
     }
@@ -243,7 +221,7 @@ struct Console::Impl {
 
     void finish_json() {
         writer.EndObject();
-        if (stream.overflow || !writer.IsComplete()) {
+        if (stream.overflowed() || !writer.IsComplete()) {
             // Cannot happen for events (the buffer is sized for the worst
             // line); for an oversized table say so rather than emit bad JSON.
             begin_json("error");
@@ -251,37 +229,15 @@ struct Console::Impl {
             writer.EndObject();
         }
         stream.Put('\n');
-        sink.write_lines(std::string_view(stream.buf, stream.len));
+        sink.write_lines(stream.view());
     }
 
-    // RapidJSON writes bytes as given; repair invalid UTF-8 first (each bad
-    // byte becomes U+FFFD) so that the ASCII transcoding never fails.
+    // RapidJSON writes bytes as given; repair invalid UTF-8 first (each
+    // ill-formed sequence becomes U+FFFD) so that the ASCII transcoding never
+    // fails. Only local text is long enough to be cut to the scratch buffer.
     std::string_view valid_utf8(std::string_view s) {
-        const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-        std::size_t i = 0;
-        std::uint32_t cp;
-        while (i < s.size()) {
-            std::size_t n = utf8_sequence(p + i, s.size() - i, cp);
-            if (n == 0) break;
-            i += n;
-        }
-        if (i == s.size()) return s;
-        if (i > kScratchBytes - 4) i = kScratchBytes - 4;  // only local text is this long
-        std::memcpy(scratch.get(), s.data(), i);
-        std::size_t len = i;
-        while (i < s.size() && len + 4 <= kScratchBytes) {
-            std::size_t n = utf8_sequence(p + i, s.size() - i, cp);
-            if (n == 0) {
-                std::memcpy(scratch.get() + len, "\xEF\xBF\xBD", 3);
-                len += 3;
-                i += 1;
-            } else {
-                std::memcpy(scratch.get() + len, s.data() + i, n);
-                len += n;
-                i += n;
-            }
-        }
-        return {scratch.get(), len};
+        if (is_valid_utf8(s)) return s;
+        return {scratch.get(), repair_utf8(s, scratch.get(), kScratchBytes).len};
     }
 
     void text_event(const NodeEvent& ev);

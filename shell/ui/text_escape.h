@@ -3,14 +3,9 @@
 // a bidi override that reorders what is shown.
 #pragma once
 #include <cstddef>
-#include <cstdint>
 #include <string_view>
 
 namespace p2p::shell {
-
-// Length of the well-formed UTF-8 sequence at s (1..4), or 0 if it is not one
-// (stray continuation, overlong form, surrogate, beyond U+10FFFF, cut short).
-std::size_t utf8_sequence(const unsigned char* s, std::size_t n, std::uint32_t& cp);
 
 // One displayable unit of escaped text: either a slice of the input or an
 // escape sequence held in `tmp`. `cols` is its width in columns.

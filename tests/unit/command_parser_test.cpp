@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "tests/support/hostile_names.h"
+
 namespace p2p::shell {
 namespace {
 
@@ -291,17 +293,19 @@ TEST_F(CommandParserTest, CommandNameTableCoversEveryCommand) {
     EXPECT_EQ(command_name(CommandKind::kText), "");
 }
 
-TEST(PeerIdSyntax, Validity) {
-    EXPECT_TRUE(is_valid_peer_id("alice@CIC"));
-    EXPECT_TRUE(is_valid_peer_id("a.b-c_d@x"));
-    EXPECT_FALSE(is_valid_peer_id("alice"));
-    EXPECT_FALSE(is_valid_peer_id("@CIC"));
-    EXPECT_FALSE(is_valid_peer_id("alice@"));
-    EXPECT_FALSE(is_valid_peer_id("al ice@CIC"));
-    EXPECT_FALSE(is_valid_peer_id("alice@C\tIC"));
-    EXPECT_FALSE(is_valid_peer_id("alice@C\x7fIC"));
-    EXPECT_FALSE(is_valid_name(std::string(65, 'a')));
-    EXPECT_TRUE(is_valid_name(std::string(64, 'a')));
+// The name rule (core/text.h) at the command line: a peer id's name, its
+// namespace, a bare name in our namespace and a #namespace scope alike.
+TEST_F(CommandParserTest, RefusesEveryNameTheNameRuleRefuses) {
+    parser_.set_default_namespace("CIC");
+    for (std::string_view bad : test::kHostileNames) {
+        std::string name(bad);
+        EXPECT_NE(err("/msg " + name + "@CIC hi").find("not a valid peer id"), std::string::npos);
+        EXPECT_NE(err("/msg bob@" + name + " hi").find("not a valid peer id"), std::string::npos);
+        EXPECT_NE(err("/msg " + name + " hi").find("not a peer id"), std::string::npos);
+        EXPECT_NE(err("/connect @" + name + "@CIC").find("peer id"), std::string::npos);
+        EXPECT_NE(err("/pub #" + name + " hi").find("not a valid namespace"), std::string::npos);
+    }
+    EXPECT_TRUE(parse("/msg bob@CIC hi").ok());
 }
 
 }  // namespace

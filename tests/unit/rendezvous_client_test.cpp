@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/hostile_names.h"
+
 namespace p2p {
 namespace {
 
@@ -361,16 +363,21 @@ TEST_F(RendezvousClientTest, SkipsEntriesWithUnusableNames) {
     EXPECT_EQ(listener.r.peers[2], "D a.b-c_d@x ::1:16");
 }
 
-TEST(RendezvousNames, LocalNamesAreStrict) {
-    EXPECT_TRUE(is_valid_local_name("alice"));
-    EXPECT_TRUE(is_valid_local_name("A.b_c-9"));
-    EXPECT_TRUE(is_valid_local_name(std::string(64, 'n')));
-    EXPECT_FALSE(is_valid_local_name(""));
-    EXPECT_FALSE(is_valid_local_name(std::string(65, 'n')));
-    EXPECT_FALSE(is_valid_local_name("al ice"));
-    EXPECT_FALSE(is_valid_local_name("al@ice"));
-    EXPECT_FALSE(is_valid_local_name("J\xc3\xbcrgen"));
-    EXPECT_FALSE(is_valid_local_name("a/b"));
+// The name rule (core/text.h) on the rendezvous listing: an entry whose name
+// or namespace it refuses is skipped, never tracked nor reported.
+TEST_F(RendezvousClientTest, SkipsEntriesTheNameRuleRefuses) {
+    register_ok();
+    std::vector<DiscoveredPeer> entries;
+    for (std::string_view bad : test::kHostileNames) {
+        entries.push_back(entry(bad, "CIC", "1.1.1.1", 1));
+        entries.push_back(entry("bob", bad, "1.1.1.1", 2));
+    }
+    entries.push_back(entry("bob", "CIC", "1.1.1.1", 3));
+    discover(entries);
+    EXPECT_EQ(listener.r.last_listed, entries.size());
+    EXPECT_EQ(listener.r.last_usable, 1u);
+    ASSERT_EQ(listener.r.peers.size(), 1u);
+    EXPECT_EQ(listener.r.peers[0], "D bob@CIC 1.1.1.1:3");
 }
 
 TEST_F(RendezvousClientTest, ExpiresAPeerMissingLongerThanItsLastExpiresIn) {

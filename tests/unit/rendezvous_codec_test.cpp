@@ -356,28 +356,5 @@ TEST(PythonCompat, UpperAsPythonDoesForCommandNames) {
     EXPECT_EQ(up("averyveryverylongname"), "");  // does not fit
 }
 
-TEST(PythonCompat, Utf8ReplacementUsesMaximalSubparts) {
-    char out[64];
-    auto fix = [&](std::string_view s) {
-        std::size_t n = py::replace_invalid_utf8(s, out, sizeof out);
-        return std::string(out, n);
-    };
-    const std::string r = "\xEF\xBF\xBD";
-    EXPECT_EQ(fix("ok \xC3\xA9"), "ok \xC3\xA9");
-    EXPECT_EQ(fix("a\xFF"
-                  "b"),
-              "a" + r + "b");
-    EXPECT_EQ(fix("\xE2\x82"), r);  // truncated 3-byte: one U+FFFD
-    EXPECT_EQ(fix("\xE2\x82"
-                  "A"),
-              r + "A");
-    EXPECT_EQ(fix("\xED\xA0\x80"), r + r + r);          // surrogate: each byte
-    EXPECT_EQ(fix("\xC0\xAF"), r + r);                  // overlong
-    EXPECT_EQ(fix("\xF4\x90\x80\x80"), r + r + r + r);  // beyond U+10FFFF
-    EXPECT_TRUE(py::is_valid_utf8("\xF0\x9F\x98\x80"));
-    EXPECT_FALSE(py::is_valid_utf8("\xF0\x9F\x98"));
-    EXPECT_EQ(py::replace_invalid_utf8("\xFF\xFF", out, 5), static_cast<std::size_t>(-1));
-}
-
 }  // namespace
 }  // namespace p2p

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/sim/script_host.h"
+#include "tests/support/hostile_names.h"
 
 namespace p2p::sim {
 namespace {
@@ -116,6 +117,25 @@ TEST(Session, OurOwnPeerIdIsRefused) {
     EXPECT_EQ(h.closed.count(l), 1u);
     EXPECT_EQ(h.node->peer_count(), 0u);
     EXPECT_EQ(h.count(EventKind::kLink), 0);
+}
+
+// The name rule on the wire (docs/protocol.md §1): a HELLO whose peer_id has
+// a name or namespace the rule refuses is bad_format, closes the link and
+// leaves no trace in the peer table.
+TEST(Session, HelloWithANameTheNameRuleRefusesIsRefused) {
+    for (std::string_view bad : test::kHostileNames) {
+        for (const std::string& peer_id : {std::string(bad) + "@CIC", "bob@" + std::string(bad)}) {
+            ScriptHost h(cfg());
+            LinkId l = h.accept();
+            h.feed(l, "{\"type\":\"HELLO\",\"peer_id\":\"" + peer_id +
+                          "\",\"version\":\"1.0\",\"ttl\":1}\n");
+            auto out = h.take(l);
+            ASSERT_EQ(out.size(), 1u) << peer_id;
+            EXPECT_TRUE(has(out[0], "\"error\":\"bad_format\"")) << peer_id;
+            EXPECT_EQ(h.closed.count(l), 1u) << peer_id;
+            EXPECT_EQ(h.node->peer_count(), 0u) << peer_id;
+        }
+    }
 }
 
 TEST(Session, ErrorsOnTheWireKeepTheLinkOpen) {
