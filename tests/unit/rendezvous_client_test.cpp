@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/node.h"
-
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -755,55 +753,6 @@ TEST_F(RendezvousClientLineTest, NonJsonAnswerIsAFailure) {
     ASSERT_EQ(listener.r.failures.size(), 1u);
     EXPECT_EQ(listener.r.failures[0], "REGISTER answer is not a JSON object");
     EXPECT_FALSE(client->registered());
-}
-
-// The client speaks the engine's type: a listener hands each advert to
-// Node::on_peer_advert untouched, and the engine dials the advertised address.
-struct EngineFeed final : RendezvousClientListener, NodeHost {
-    std::unique_ptr<Node> node;
-    std::vector<std::string> dials;
-    void on_registered(std::string_view, std::int64_t, std::int64_t) override {}
-    void on_discovered(std::size_t, std::size_t, std::size_t) override {}
-    void on_peer(const PeerAdvert& advert) override { node->on_peer_advert(advert); }
-    void on_request_failed(RdvRequestKind, std::string_view, bool, MonoMs) override {}
-    void on_unregistered(bool, std::string_view) override {}
-    bool dial(LinkId, std::string_view host, std::uint16_t port) override {
-        dials.push_back(std::string(host) + ":" + std::to_string(port));
-        return true;
-    }
-    void close_link(LinkId) override {}
-    void want_write(LinkId) override {}
-    void emit(const NodeEvent&) override {}
-    void quit_complete() override {}
-};
-
-TEST(RendezvousClientAdverts, FeedTheEngineDirectly) {
-    ManualClock clock;
-    Rng rng{7};
-    EngineFeed feed;
-    NodeConfig nc;
-    nc.name = "alice";
-    nc.ns = "CIC";
-    feed.node = std::make_unique<Node>(nc, clock, feed);
-    RendezvousClient::Config c;
-    c.name = "alice";
-    c.ns = "CIC";
-    c.listen_port = 7070;
-    RendezvousClient client(c, clock, rng, feed);
-    client.start();
-    RdvRequest req;
-    ASSERT_TRUE(client.next_request(req));
-    client.on_response(req.id, ok_register());
-    ASSERT_TRUE(client.next_request(req));
-    ASSERT_EQ(req.kind, RdvRequestKind::kDiscover);
-    client.on_discover_entry(req.id, entry("bob", "CIC", "10.1.2.3", 7071));
-    client.on_discover_entry(req.id, entry("alice", "CIC", "10.1.2.4", 7070));  // ourselves
-    client.on_response(req.id, ok_discover());
-    EXPECT_EQ(feed.dials, (std::vector<std::string>{"10.1.2.3:7071"}));
-    PeerView v;
-    ASSERT_TRUE(feed.node->peer_view(0, v));
-    EXPECT_EQ(v.peer_id, "bob@CIC");
-    EXPECT_EQ(v.state, PeerState::kConnecting);
 }
 
 }  // namespace
