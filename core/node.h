@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/message.h"
+#include "core/peer_advert.h"
 
 namespace p2p {
 
@@ -198,18 +199,7 @@ class NodeHost {
     virtual void quit_complete() = 0;
 };
 
-// ---- inputs from the rendezvous client ------------------------------------------
-
-enum class AdvertChange : std::uint8_t { kDiscovered, kUpdated, kExpired };
-
-struct PeerAdvert {
-    AdvertChange change = AdvertChange::kDiscovered;
-    std::string_view peer_id;  // name@namespace
-    std::string_view ip;
-    std::uint16_t port = 0;
-    std::int64_t expires_in_s = 0;
-    bool reregistered = false;  // its registration was renewed (expires_in grew)
-};
+// Inputs from the rendezvous client: PeerAdvert (core/peer_advert.h).
 
 // ---- results of user commands ---------------------------------------------------
 

@@ -408,19 +408,17 @@ RendezvousClient::TrackedPeer* RendezvousClient::alloc_slot() {
     return nullptr;
 }
 
-void RendezvousClient::emit(RdvPeerChange change, const TrackedPeer& p, bool address_changed,
+void RendezvousClient::emit(AdvertChange change, const TrackedPeer& p, bool address_changed,
                             bool reregistered) {
-    RdvPeerEvent event;
-    event.change = change;
-    event.peer_id = p.id();
-    event.name = p.name();
-    event.ns = p.ns();
-    event.ip = p.address_ip();
-    event.port = p.port;
-    event.expires_in_s = p.expires_in_s;
-    event.address_changed = address_changed;
-    event.reregistered = reregistered;
-    listener_.on_peer(event);
+    PeerAdvert advert;
+    advert.change = change;
+    advert.peer_id = p.id();
+    advert.ip = p.address_ip();
+    advert.port = p.port;
+    advert.expires_in_s = p.expires_in_s;
+    advert.address_changed = address_changed;
+    advert.reregistered = reregistered;
+    listener_.on_peer(advert);
 }
 
 void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer& entry) {
@@ -467,7 +465,7 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
         p->expires_at = now + horizon_s * 1000;
         p->round = round_;
         if (address_changed || reregistered)
-            emit(RdvPeerChange::kUpdated, *p, address_changed, reregistered);
+            emit(AdvertChange::kUpdated, *p, address_changed, reregistered);
         return;
     }
 
@@ -490,7 +488,7 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     p->expires_at = now + horizon_s * 1000;
     p->round = round_;
     ++tracked_;
-    emit(RdvPeerChange::kDiscovered, *p, false, false);
+    emit(AdvertChange::kDiscovered, *p, false, false);
 }
 
 void RendezvousClient::finish_discover_round() {
@@ -507,7 +505,7 @@ void RendezvousClient::expire_peers(MonoMs now) {
         if (!p.used || now <= p.expires_at) continue;
         P2P_INFO(kModule, "%.*s expired (not listed for %lld s)", static_cast<int>(p.id().size()),
                  p.id().data(), static_cast<long long>((now - p.last_seen) / 1000));
-        emit(RdvPeerChange::kExpired, p, false, false);
+        emit(AdvertChange::kExpired, p, false, false);
         p.used = false;
         p.round = 0;
         --tracked_;

@@ -13,10 +13,11 @@
 //   - Failures back off exponentially with jitter; a server that says we are
 //     blocked is left alone for the time it states.
 //   - UNREGISTER on shutdown.
-//   - DISCOVER answers become discovered / updated / expired peer events. A
-//     peer missing from the answers for longer than its last `expires_in`
-//     is expired. Our own entry and entries with names we could never use as
-//     a peer_id are skipped.
+//   - DISCOVER answers become discovered / updated / expired peer adverts
+//     (core/peer_advert.h: the type Node::on_peer_advert takes). A peer
+//     missing from the answers for longer than its last `expires_in` is
+//     expired. Our own entry and entries with names we could never use as a
+//     peer_id are skipped.
 //
 // Tracked peers live in a fixed table sized at construction; handling a
 // DISCOVER answer allocates nothing.
@@ -31,6 +32,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/limits.h"
+#include "core/peer_advert.h"
 #include "core/rng.h"
 
 namespace p2p {
@@ -65,20 +67,6 @@ enum class RdvFailure : std::uint8_t {
 };
 const char* rdv_failure_name(RdvFailure failure);
 
-enum class RdvPeerChange : std::uint8_t { kDiscovered, kUpdated, kExpired };
-
-struct RdvPeerEvent {
-    RdvPeerChange change = RdvPeerChange::kDiscovered;
-    std::string_view peer_id;  // name@namespace
-    std::string_view name;
-    std::string_view ns;
-    std::string_view ip;
-    std::uint16_t port = 0;
-    std::int64_t expires_in_s = 0;
-    bool address_changed = false;  // kUpdated: ip or port differ from before
-    bool reregistered = false;     // kUpdated: its registration was renewed
-};
-
 // What the client tells the node. Called synchronously from the client's
 // methods; views are valid only during the call.
 class RendezvousClientListener {
@@ -88,7 +76,8 @@ class RendezvousClientListener {
                                std::int64_t ttl_s) = 0;
     // After each successful DISCOVER: entries listed, usable, and peers tracked.
     virtual void on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) = 0;
-    virtual void on_peer(const RdvPeerEvent& event) = 0;
+    // A peer discovered, updated or expired: hand it to Node::on_peer_advert.
+    virtual void on_peer(const PeerAdvert& advert) = 0;
     // A request failed; the next one is held for retry_in_ms. `blocked` when
     // the server said it blocked us (retry_in is then the time it stated).
     virtual void on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
@@ -190,7 +179,7 @@ class RendezvousClient {
     void fail(RdvRequestKind kind, std::string_view reason, std::int64_t blocked_s);
     void finish_discover_round();
     void expire_peers(MonoMs now);
-    void emit(RdvPeerChange change, const TrackedPeer& p, bool address_changed, bool reregistered);
+    void emit(AdvertChange change, const TrackedPeer& p, bool address_changed, bool reregistered);
     TrackedPeer* find(std::string_view name, std::string_view ns);
     TrackedPeer* alloc_slot();
     MonoMs budget_free_at(MonoMs now) const;

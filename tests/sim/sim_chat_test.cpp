@@ -9,7 +9,7 @@ namespace {
 
 struct Chat : ::testing::Test {
     Net net{7};
-    SimRendezvous rdv{net};
+    SimRendezvousServer rdv{net};
     std::vector<std::unique_ptr<SimNode>> nodes;
 
     SimNode& add(const std::string& name, const std::string& ns = "CIC") {
@@ -17,12 +17,14 @@ struct Chat : ::testing::Test {
         NodeConfig c = sim_config(name, ns, 100 + static_cast<std::uint64_t>(i));
         nodes.push_back(std::make_unique<SimNode>(net, c, "10.0.0." + std::to_string(i),
                                                   static_cast<std::uint16_t>(7000 + i)));
-        rdv.register_node(*nodes.back());
+        nodes.back()->join(rdv);
         return *nodes.back();
     }
+    // A DISCOVER from every live node as soon as its client allows; the
+    // clients also discover right after registering and every 15 s.
     void discover_all() {
         for (auto& n : nodes)
-            if (net.host(n->host()).up) rdv.discover(*n);
+            if (net.host(n->host()).up) n->discover_now();
     }
     bool meshed() {
         for (auto& n : nodes)
@@ -180,14 +182,15 @@ TEST_F(Chat, QuitSaysByeAndThePeerDoesNotRedialUntilReregistered) {
     net.kill(a.host());
     std::size_t before = b.events.size();
     for (int i = 0; i < 4; ++i) {
-        rdv.discover(b);
+        b.discover_now();
         net.run_for(15000);
     }
     EXPECT_EQ(b.events.size(), before) << dump();  // no dial, no state change
     // alice restarts and registers again: bob dials it.
     a.restart();
-    rdv.register_node(a);
-    rdv.discover(b);
+    a.join(rdv);
+    ASSERT_TRUE(run_until_registered(net, a));
+    b.discover_now();
     ASSERT_TRUE(net.run_until([&] { return b.connected_to("alice@CIC"); }, 5000)) << dump();
 }
 
@@ -221,7 +224,7 @@ TEST_F(Chat, PendingTableFullIsBusyNotSilentLoss) {
     NodeConfig c = sim_config("alice", "CIC", 5);
     c.max_pending_sends = 2;
     nodes.push_back(std::make_unique<SimNode>(net, c, "10.0.0.1", 7001));
-    rdv.register_node(*nodes.back());
+    nodes.back()->join(rdv);
     SimNode& a = *nodes.back();
     SimNode& b = add("bob");
     mesh();

@@ -12,7 +12,6 @@ namespace {
 
 struct Legacy : ::testing::Test {
     Net net{23};
-    SimRendezvous rdv{net};
     std::unique_ptr<SimNode> a;
     std::unique_ptr<LegacyScript> py;
     void SetUp() override {

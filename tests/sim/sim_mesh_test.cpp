@@ -9,7 +9,7 @@ namespace {
 
 struct Mesh : ::testing::Test {
     Net net{11};
-    SimRendezvous rdv{net};
+    SimRendezvousServer rdv{net};
     std::vector<std::unique_ptr<SimNode>> nodes;
 
     SimNode& add(const std::string& name, NodeConfig c = {}) {
@@ -20,16 +20,11 @@ struct Mesh : ::testing::Test {
         return *nodes.back();
     }
     bool up(const SimNode& n) { return net.host(n.host()).up; }
+    // A DISCOVER from every live node as soon as its client allows; the
+    // clients also discover right after registering and every 15 s.
     void discover_all() {
         for (auto& n : nodes)
-            if (up(*n)) rdv.discover(*n);
-    }
-    // Runs `ms` with a DISCOVER round every 15 s, like the rendezvous client.
-    void run_with_discovery(MonoMs ms) {
-        for (MonoMs t = 0; t < ms; t += 15000) {
-            discover_all();
-            net.run_for(std::min<MonoMs>(15000, ms - t));
-        }
+            if (up(*n)) n->discover_now();
     }
     bool fully_meshed(std::size_t live) {
         for (auto& n : nodes)
@@ -47,7 +42,7 @@ struct Mesh : ::testing::Test {
 TEST_F(Mesh, TwelveNodesMeshFromDiscoveryAndEveryMessageArrivesOnce) {
     net.chunk_max = 7;  // reads split anywhere, lines joined by the framer
     for (int i = 0; i < 12; ++i)
-        rdv.register_node(add("n" + std::to_string(i)));
+        add("n" + std::to_string(i)).join(rdv);
     discover_all();
     ASSERT_TRUE(net.run_until([&] { return fully_meshed(12); }, 10000)) << dump();
     net.run_for(1000);  // duplicate links from simultaneous dials settle
@@ -80,9 +75,9 @@ TEST_F(Mesh, TwelveNodesMeshFromDiscoveryAndEveryMessageArrivesOnce) {
 TEST_F(Mesh, SimultaneousDialsAgreeOnTheLowerIdsOutboundLink) {
     SimNode& a = add("alice");
     SimNode& b = add("bob");
-    rdv.register_node(a);
-    rdv.register_node(b);
-    discover_all();  // both dial each other at the same instant
+    a.join(rdv);
+    b.join(rdv);
+    discover_all();  // both registered and discovered together: they dial each other at once
     ASSERT_TRUE(net.run_until([&] { return fully_meshed(2); }, 5000));
     net.run_for(1000);
     auto active = [](SimNode& n, LinkDirection& dir) {
@@ -116,8 +111,8 @@ TEST_F(Mesh, SimultaneousDialsAgreeOnTheLowerIdsOutboundLink) {
 
 TEST_F(Mesh, ChurnNodesVanishAndReturn) {
     for (int i = 0; i < 8; ++i)
-        rdv.register_node(add("n" + std::to_string(i)));
-    run_with_discovery(15000);
+        add("n" + std::to_string(i)).join(rdv);
+    net.run_for(15000);
     ASSERT_TRUE(fully_meshed(8)) << dump();
     // Three die abruptly.
     for (int i : {1, 4, 6})
@@ -136,10 +131,9 @@ TEST_F(Mesh, ChurnNodesVanishAndReturn) {
     // They come back on the same addresses and register again.
     for (int i : {1, 4, 6}) {
         nodes[std::size_t(i)]->restart();
-        rdv.forget(*nodes[std::size_t(i)]);
-        rdv.register_node(*nodes[std::size_t(i)]);
+        nodes[std::size_t(i)]->join(rdv);
     }
-    run_with_discovery(30000);
+    net.run_for(30000);
     ASSERT_TRUE(fully_meshed(8)) << dump();
     // Traffic after the churn flows everywhere.
     SimNode& a = *nodes[0];
@@ -152,10 +146,11 @@ TEST_F(Mesh, ChurnNodesVanishAndReturn) {
 TEST_F(Mesh, RedialBacksOffThenGivesUpUntilReregistered) {
     SimNode& a = add("alice");
     SimNode& b = add("bob");
-    rdv.register_node(a);
-    rdv.register_node(b);
+    b.join(rdv);
+    ASSERT_TRUE(run_until_registered(net, b));
     net.kill(b.host());  // registered, but nobody answers at its address
-    rdv.discover(a);
+    a.join(rdv);         // discovers bob right after registering
+    a.discover_now();
     net.run_for(120000);
     std::vector<MonoMs> dials;
     for (const Ev& e : a.events)
@@ -172,25 +167,26 @@ TEST_F(Mesh, RedialBacksOffThenGivesUpUntilReregistered) {
     EXPECT_EQ(v.state, PeerState::kStale);
     EXPECT_EQ(v.next_attempt_at, 0);
     // Same registration listed again: still left alone.
-    rdv.discover(a);
+    a.discover_now();
     net.run_for(10000);
     EXPECT_EQ(a.count(EventKind::kPeer, "bob@CIC"), 1 + 6 * 2);
     // bob comes back and registers again: alice dials at once.
     b.restart();
-    rdv.register_node(b);
-    rdv.discover(a);
+    b.join(rdv);
+    ASSERT_TRUE(run_until_registered(net, b));
+    a.discover_now();
     ASSERT_TRUE(net.run_until([&] { return a.connected_to("bob@CIC"); }, 1000)) << a.dump();
 }
 
 TEST_F(Mesh, PeerIsRemovedWhenItsRegistrationLapses) {
     SimNode& a = add("alice");
     SimNode& b = add("bob");
-    rdv.register_node(a);
-    rdv.register_node(b, 60);
+    a.join(rdv);
+    b.join(rdv, 60);
     discover_all();
     ASSERT_TRUE(net.run_until([&] { return fully_meshed(2); }, 5000));
     net.kill(b.host());
-    run_with_discovery(90000);
+    net.run_for(90000);
     PeerView v;
     EXPECT_FALSE(a.peer_state("bob@CIC", v)) << a.dump();
     EXPECT_EQ(a.count(EventKind::kPeer, "bob@CIC") > 0, true);
@@ -241,8 +237,8 @@ TEST_F(Mesh, WithoutRelayTheSpareLinkStaysOpenUnused) {
     ca.features = cb.features = kFeatureAck;  // --no-relay: both are "legacy" to each other
     SimNode& a = add("alice", ca);
     SimNode& b = add("bob", cb);
-    rdv.register_node(a);
-    rdv.register_node(b);
+    a.join(rdv);
+    b.join(rdv);
     discover_all();
     ASSERT_TRUE(net.run_until([&] { return fully_meshed(2); }, 5000));
     net.run_for(1000);

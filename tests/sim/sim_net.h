@@ -1,8 +1,10 @@
 // An in-memory network with simulated time for driving many protocol engines
 // deterministically (fixed seed): connects, per-direction byte streams with a
 // latency, reads that coalesce what arrived together and optionally split it
-// into small chunks, abrupt deaths, one-way reachability (NAT), and a tiny
-// rendezvous registry to feed discovery.
+// into small chunks, abrupt deaths, one-way reachability (NAT). Several
+// participants may share one machine (a node and its rendezvous client), so
+// they die and come back together. The rendezvous runs on it too
+// (sim_rendezvous.h).
 //
 // Header-only so every sim test executable can include it (the test build
 // compiles only tests/sim/*_test.cpp).
@@ -63,28 +65,28 @@ class Net {
         std::uint16_t port = 0;
         bool up = true;
         std::set<int> unreachable_from;  // hosts that cannot dial this one
+        std::vector<int> companions;     // share this host's machine (add_companion)
     };
 
     int add(Participant* p, std::string ip, std::uint16_t port) {
-        hosts_.push_back(Host{p, std::move(ip), port, true, {}});
+        hosts_.push_back(Host{p, std::move(ip), port, true, {}, {}});
         return static_cast<int>(hosts_.size()) - 1;
     }
-    // Replaces host h's participant (a node that comes back with fresh state).
+    // Another participant on host h's machine: its IP, no listening port (it
+    // only dials), and it dies, freezes and comes back with h. A node's
+    // rendezvous client is one: its connections are not the engine's links.
+    int add_companion(int h, Participant* p) {
+        int c = add(p, hosts_[std::size_t(h)].ip, 0);
+        hosts_[std::size_t(h)].companions.push_back(c);
+        return c;
+    }
+    // Replaces host h's participant (a node that comes back with fresh state);
+    // its companions come back with their own participants (which reset
+    // themselves).
     void revive(int h, Participant* p) {
-        // The old process's sockets are gone without a word (a reboot):
-        // peers learn it by keep-alive or when they next hear from us.
-        for (auto& [id, c] : conns_)
-            for (int s = 0; s < 2; ++s)
-                if (c.host[s] == h && c.open[s]) {
-                    c.open[s] = false;
-                    c.arrived[s].clear();
-                    ends_.erase({h, c.link[s]});
-                }
-        for (auto it = dials_.begin(); it != dials_.end();)
-            it = it->first == h ? dials_.erase(it) : std::next(it);
-        dirty_.erase(dirty_.lower_bound({h, 0}), dirty_.lower_bound({h + 1, 0}));
-        hosts_[std::size_t(h)].p = p;
-        hosts_[std::size_t(h)].up = true;
+        revive_one(h, p);
+        for (int c : hosts_[std::size_t(h)].companions)
+            revive_one(c, hosts_[std::size_t(c)].p);
     }
     Host& host(int h) { return hosts_[std::size_t(h)]; }
     // `from` can no longer dial `to` (to is behind a NAT for from).
@@ -92,24 +94,17 @@ class Net {
 
     // Abrupt death (SIGKILL, cable pulled): peers see their links close.
     void kill(int h) {
-        hosts_[std::size_t(h)].up = false;
-        for (auto& [id, c] : conns_) {
-            if (!c.open[0] && !c.open[1]) continue;
-            for (int s = 0; s < 2; ++s) {
-                if (c.host[s] != h || !c.open[s]) continue;
-                c.open[s] = false;
-                ends_.erase({h, c.link[s]});
-                int o = 1 - s;
-                if (c.open[o]) schedule_down(id, o, LinkDownReason::kClosedByPeer);
-            }
-        }
-        for (auto it = dials_.begin(); it != dials_.end();)
-            it = it->first == h ? dials_.erase(it) : std::next(it);
-        dirty_.erase(dirty_.lower_bound({h, 0}), dirty_.lower_bound({h + 1, 0}));
+        kill_one(h);
+        for (int c : hosts_[std::size_t(h)].companions)
+            kill_one(c);
     }
     // Silent death (power cut, frozen process): nothing is read or written
     // any more and no one is told; peers find out by keep-alive.
-    void freeze(int h) { hosts_[std::size_t(h)].up = false; }
+    void freeze(int h) {
+        hosts_[std::size_t(h)].up = false;
+        for (int c : hosts_[std::size_t(h)].companions)
+            hosts_[std::size_t(c)].up = false;
+    }
     // Cuts one connection as if the network dropped it: both ends see an error.
     void cut(int h, LinkId link) {
         auto it = ends_.find({h, link});
@@ -227,6 +222,38 @@ class Net {
         bool operator>(const Timed& o) const { return at != o.at ? at > o.at : seq > o.seq; }
     };
 
+    void revive_one(int h, Participant* p) {
+        // The old process's sockets are gone without a word (a reboot):
+        // peers learn it by keep-alive or when they next hear from us.
+        for (auto& [id, c] : conns_)
+            for (int s = 0; s < 2; ++s)
+                if (c.host[s] == h && c.open[s]) {
+                    c.open[s] = false;
+                    c.arrived[s].clear();
+                    ends_.erase({h, c.link[s]});
+                }
+        for (auto it = dials_.begin(); it != dials_.end();)
+            it = it->first == h ? dials_.erase(it) : std::next(it);
+        dirty_.erase(dirty_.lower_bound({h, 0}), dirty_.lower_bound({h + 1, 0}));
+        hosts_[std::size_t(h)].p = p;
+        hosts_[std::size_t(h)].up = true;
+    }
+    void kill_one(int h) {
+        hosts_[std::size_t(h)].up = false;
+        for (auto& [id, c] : conns_) {
+            if (!c.open[0] && !c.open[1]) continue;
+            for (int s = 0; s < 2; ++s) {
+                if (c.host[s] != h || !c.open[s]) continue;
+                c.open[s] = false;
+                ends_.erase({h, c.link[s]});
+                int o = 1 - s;
+                if (c.open[o]) schedule_down(id, o, LinkDownReason::kClosedByPeer);
+            }
+        }
+        for (auto it = dials_.begin(); it != dials_.end();)
+            it = it->first == h ? dials_.erase(it) : std::next(it);
+        dirty_.erase(dirty_.lower_bound({h, 0}), dirty_.lower_bound({h + 1, 0}));
+    }
     void push(MonoMs at, Event e) { events_.push(Timed{at, seq_++, std::move(e)}); }
 
     MonoMs arrival(Conn& c, int side) {
@@ -374,7 +401,8 @@ class Net {
 
     int find_host(const std::string& ip, std::uint16_t port) const {
         for (std::size_t i = 0; i < hosts_.size(); ++i)
-            if (hosts_[i].ip == ip && hosts_[i].port == port) return static_cast<int>(i);
+            if (hosts_[i].port != 0 && hosts_[i].ip == ip && hosts_[i].port == port)
+                return static_cast<int>(i);
         return -1;
     }
 

@@ -1,15 +1,16 @@
 // A p2pchat engine attached to the simulated network (tests/sim/sim_net.h),
-// recording every event it emits, plus a tiny rendezvous registry that feeds
-// discovery the way the real rendezvous client does.
+// recording every event it emits, with a real rendezvous client on the same
+// machine (sim_rendezvous.h) whose adverts go straight to the engine.
 #pragma once
-#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/node.h"
+#include "core/rendezvous_client.h"
 #include "tests/sim/sim_net.h"
+#include "tests/sim/sim_rendezvous.h"
 
 namespace p2p::sim {
 
@@ -49,18 +50,38 @@ inline std::string describe(const Ev& e) {
     return o.str();
 }
 
-class SimNode final : public Participant, public NodeHost {
+class SimNode final : public Participant, public NodeHost, public RendezvousClientListener {
   public:
     SimNode(Net& net, NodeConfig cfg, std::string ip, std::uint16_t port)
         : net_(net), cfg_(std::move(cfg)), ip_(std::move(ip)), port_(port) {
         node_ = std::make_unique<Node>(cfg_, net_.clock, *this);
         h_ = net_.add(this, ip_, port_);
+        rendezvous_ = std::make_unique<SimRendezvousDriver>(net_, h_, *this);
     }
-    // Comes back after kill() with fresh state (a restarted process).
+    // Comes back after kill() with fresh state (a restarted process); its
+    // rendezvous client too, which registers again only when join()ed.
     void restart() {
+        rendezvous_->stop();
         node_ = std::make_unique<Node>(cfg_, net_.clock, *this);
         quit_done = false;
         net_.revive(h_, this);
+    }
+
+    // Starts the rendezvous client: REGISTER with `ttl_s`, then DISCOVER
+    // right after and every discovery interval (the client's default 15 s).
+    void join(const SimRendezvousServer& rdv, std::int64_t ttl_s = 7200) {
+        RendezvousClient::Config c;
+        c.name = cfg_.name;
+        c.ns = cfg_.ns;
+        c.listen_port = port_;
+        c.ttl_s = ttl_s;
+        c.max_tracked_peers = cfg_.max_peers;
+        rendezvous_->start(rdv.ip(), rdv.port(), std::move(c), cfg_.seed * 7919 + 1);
+    }
+    bool registered() { return rendezvous_->client() && rendezvous_->client()->registered(); }
+    // A DISCOVER as soon as the client allows (what /reconnect asks for).
+    void discover_now() {
+        if (rendezvous_->client()) rendezvous_->client()->request_discover();
     }
 
     Node& node() { return *node_; }
@@ -154,6 +175,13 @@ class SimNode final : public Participant, public NodeHost {
     }
     void quit_complete() override { quit_done = true; }
 
+    // ---- RendezvousClientListener: adverts straight to the engine ----
+    void on_registered(std::string_view, std::int64_t, std::int64_t) override {}
+    void on_discovered(std::size_t, std::size_t, std::size_t) override {}
+    void on_peer(const PeerAdvert& advert) override { node_->on_peer_advert(advert); }
+    void on_request_failed(RdvRequestKind, std::string_view, bool, MonoMs) override {}
+    void on_unregistered(bool, std::string_view) override {}
+
   private:
     Net& net_;
     NodeConfig cfg_;
@@ -161,66 +189,13 @@ class SimNode final : public Participant, public NodeHost {
     std::uint16_t port_;
     int h_ = -1;
     std::unique_ptr<Node> node_;
+    std::unique_ptr<SimRendezvousDriver> rendezvous_;
 };
 
-// The rendezvous as the nodes' clients see it: registrations with a ttl, and
-// DISCOVER answers turned into discovered / updated / expired adverts.
-class SimRendezvous {
-  public:
-    explicit SimRendezvous(Net& net) : net_(net) {}
-
-    void register_node(const SimNode& n, std::int64_t ttl_s = 7200) {
-        regs_[n.id()] =
-            Reg{n.ip(), n.port(), net_.clock.mono_ms(), net_.clock.mono_ms() + ttl_s * 1000};
-    }
-    void unregister(const SimNode& n) { regs_.erase(n.id()); }
-
-    void discover(SimNode& n) {
-        MonoMs now = net_.clock.mono_ms();
-        auto& known = known_[n.id()];
-        for (auto& [id, r] : regs_) {
-            if (id == n.id() || r.expires_at <= now) continue;
-            PeerAdvert a;
-            a.peer_id = id;
-            a.ip = r.ip;
-            a.port = r.port;
-            a.expires_in_s = (r.expires_at - now) / 1000;
-            auto it = known.find(id);
-            if (it == known.end()) {
-                a.change = AdvertChange::kDiscovered;
-            } else {
-                a.change = AdvertChange::kUpdated;
-                a.reregistered = it->second != r.registered_at;
-            }
-            known[id] = r.registered_at;
-            n.node().on_peer_advert(a);
-        }
-        for (auto it = known.begin(); it != known.end();) {
-            auto r = regs_.find(it->first);
-            if (r == regs_.end() || r->second.expires_at <= now) {
-                PeerAdvert a;
-                a.change = AdvertChange::kExpired;
-                a.peer_id = it->first;
-                n.node().on_peer_advert(a);
-                it = known.erase(it);
-            } else {
-                ++it;
-            }
-        }
-    }
-    void forget(const SimNode& n) { known_.erase(n.id()); }
-
-  private:
-    struct Reg {
-        std::string ip;
-        std::uint16_t port;
-        MonoMs registered_at;
-        MonoMs expires_at;
-    };
-    Net& net_;
-    std::map<std::string, Reg> regs_;
-    std::map<std::string, std::map<std::string, MonoMs>> known_;
-};
+// Runs the network until n's REGISTER was answered.
+inline bool run_until_registered(Net& net, SimNode& n, MonoMs limit = 1000) {
+    return net.run_until([&] { return n.registered(); }, limit);
+}
 
 inline NodeConfig sim_config(std::string name, std::string ns = "CIC", std::uint64_t seed = 1) {
     NodeConfig c;

@@ -14,7 +14,6 @@ namespace {
 
 struct Relay : ::testing::Test {
     Net net{31};
-    SimRendezvous rdv{net};
     std::vector<std::unique_ptr<SimNode>> nodes;
 
     SimNode& add(const std::string& name, int relay_ttl = 1) {

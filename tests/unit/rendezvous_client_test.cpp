@@ -36,10 +36,10 @@ class Listener final : public RendezvousClientListener {
         r.last_usable = usable;
         r.last_tracked = tracked;
     }
-    void on_peer(const RdvPeerEvent& e) override {
-        const char* tag = e.change == RdvPeerChange::kDiscovered ? "D"
-                          : e.change == RdvPeerChange::kUpdated  ? "U"
-                                                                 : "X";
+    void on_peer(const PeerAdvert& e) override {
+        const char* tag = e.change == AdvertChange::kDiscovered ? "D"
+                          : e.change == AdvertChange::kUpdated  ? "U"
+                                                                : "X";
         std::string line = std::string(tag) + " " + std::string(e.peer_id) + " " +
                            std::string(e.ip) + ":" + std::to_string(e.port);
         if (e.address_changed) line += " moved";

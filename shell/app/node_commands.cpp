@@ -1,0 +1,204 @@
+#include "shell/app/node_commands.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <utility>
+
+#include "core/log.h"
+
+namespace p2p::shell {
+
+NodeCommands::NodeCommands(NodeRuntime& runtime, Console& console,
+                           std::string_view default_namespace, std::function<void()> quit)
+    : runtime_(runtime), node_(runtime.node()), console_(console), quit_(std::move(quit)) {
+    parser_.set_default_namespace(default_namespace);
+    peer_rows_.reserve(node_.peer_slots());
+    link_rows_.reserve(node_.link_slots());
+    route_rows_.reserve(node_.peer_slots() + node_.route_slots());
+}
+
+void NodeCommands::note_event(const NodeEvent& event) {
+    if (event.kind == EventKind::kMsg && !event.peer_id.empty()) last_from_.set(event.peer_id);
+}
+
+// One case per command, each a line or a call: splitting it would only
+// scatter the table of what each command does.
+void NodeCommands::handle_line(std::string_view line) {
+    if (runtime_.shutting_down()) return;
+    ParseResult parsed;
+    parser_.parse(line, parsed);
+    if (!parsed.ok()) {
+        console_.error(parsed.error());
+        return;
+    }
+    const Command& cmd = parsed.command();
+    switch (cmd.kind) {
+        case CommandKind::kEmpty:
+            return;
+        case CommandKind::kQuit:
+            quit_();
+            return;
+        case CommandKind::kHelp:
+            console_.help(cmd.help_topic);
+            return;
+        case CommandKind::kPeers:
+            show_peers(cmd.ns);
+            return;
+        case CommandKind::kConn:
+            show_links();
+            return;
+        case CommandKind::kRtt:
+            show_rtt();
+            return;
+        case CommandKind::kRoutes:
+            show_routes();
+            return;
+        case CommandKind::kMsg:
+            send_to(cmd.target, cmd.text);
+            return;
+        case CommandKind::kPub:
+            publish(cmd.target, cmd.text);
+            return;
+        case CommandKind::kReply:
+            if (last_from_.empty()) {
+                console_.error("/reply: nobody has sent you a message yet");
+                return;
+            }
+            send_to(last_from_.get(), cmd.text);
+            return;
+        case CommandKind::kText:
+            if (last_target_.empty()) {
+                console_.error("no conversation yet: use /msg <peer_id> <text> first");
+                return;
+            }
+            send_to(last_target_.get(), cmd.text);
+            return;
+        case CommandKind::kConnect:
+            connect(cmd);
+            return;
+        case CommandKind::kReconnect:
+            runtime_.rediscover();
+            console_.info("redialing stale peers and asking the rendezvous for peers");
+            return;
+        case CommandKind::kWatch:
+            node_.set_watch(!node_.watching());
+            console_.info(node_.watching() ? "watch on: every protocol line is shown"
+                                           : "watch off");
+            return;
+        case CommandKind::kLog:
+            logger().set_level(cmd.level);
+            console_.info(std::string("log level ") + log_level_name(cmd.level));
+            return;
+        case CommandKind::kMetrics:
+            ask_metrics(cmd.target);
+            return;
+    }
+}
+
+void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
+    last_target_.set(peer_id);
+    SendResult r = node_.send(peer_id, text);
+    if (r.status != SendStatus::kQueued)
+        console_.error("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
+}
+
+void NodeCommands::publish(std::string_view scope, std::string_view text) {
+    SendResult r = node_.pub(scope, text);
+    if (r.status != SendStatus::kQueued) {
+        console_.error("not published to " + std::string(scope) + ": " +
+                       send_status_name(r.status));
+        return;
+    }
+    char info[160];
+    std::snprintf(info, sizeof info, "published %s to %.*s on %zu link%s", r.msg_id,
+                  static_cast<int>(std::min<std::size_t>(scope.size(), 70)), scope.data(), r.links,
+                  r.links == 1 ? "" : "s");
+    console_.info(info);
+}
+
+void NodeCommands::connect(const Command& cmd) {
+    if (cmd.target_kind == TargetKind::kHostPort) {
+        if (!node_.add_static_peer(cmd.host, cmd.port))
+            console_.error("cannot dial " + std::string(cmd.target) +
+                           ": peer table full or bad address");
+        else
+            console_.info("dialing " + std::string(cmd.target));
+        return;
+    }
+    if (!node_.connect_peer(cmd.target))
+        console_.error("unknown peer " + std::string(cmd.target) + " (see /peers)");
+}
+
+void NodeCommands::collect_peers() {
+    peer_rows_.clear();
+    PeerView v;
+    for (std::size_t i = 0; i < node_.peer_slots(); ++i)
+        if (node_.peer_view(i, v)) peer_rows_.push_back(v);
+}
+
+void NodeCommands::show_peers(std::string_view ns) {
+    collect_peers();
+    console_.peers(peer_rows_, runtime_.now(), ns);
+}
+
+void NodeCommands::show_rtt() {
+    collect_peers();
+    console_.rtt(peer_rows_);
+}
+
+void NodeCommands::show_links() {
+    link_rows_.clear();
+    LinkView v;
+    for (std::size_t i = 0; i < node_.link_slots(); ++i)
+        if (node_.link_view(i, v)) link_rows_.push_back(v);
+    console_.links(link_rows_, runtime_.now());
+}
+
+// Direct links first, then the routes learnt from WHO_HAS_HIT (their RTT is
+// the via link's), then the relay counters.
+void NodeCommands::show_routes() {
+    collect_peers();
+    route_rows_.clear();
+    for (const PeerView& p : peer_rows_) {
+        if (p.state != PeerState::kConnected || p.peer_id.empty()) continue;
+        RouteRow row;
+        row.dst = p.peer_id;
+        row.rtt_ms = p.rtt_count > 0 ? p.rtt_mean_ms : -1;
+        route_rows_.push_back(row);
+    }
+    MonoMs now = runtime_.now();
+    RouteView v;
+    for (std::size_t i = 0; i < node_.route_slots(); ++i) {
+        if (!node_.route_view(i, v)) continue;
+        RouteRow row;
+        row.dst = v.dst;
+        row.via = v.via.empty() ? std::string_view("?") : v.via;
+        row.rtt_ms = v.via_rtt_ms > 0 ? v.via_rtt_ms : -1;
+        row.age_ms = now - v.learnt_at;
+        route_rows_.push_back(row);
+    }
+    console_.routes(route_rows_);
+    show_relay_counters();
+}
+
+void NodeCommands::show_relay_counters() {
+    const Node::Stats& st = node_.stats();
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "relay%s: relayed %" PRIu64 ", dropped %" PRIu64 ", refused %" PRIu64,
+                  (node_.config().features & kFeatureRelay) ? "" : " (off)", st.relayed,
+                  st.relay_dropped, st.relay_refused);
+    console_.info(text);
+}
+
+// The answer arrives later as a kMetrics event.
+void NodeCommands::ask_metrics(std::string_view peer_id) {
+    if (node_.request_metrics(peer_id))
+        console_.info("metrics requested from " + std::string(peer_id));
+    else
+        console_.error("/metrics: no link to " + std::string(peer_id) +
+                       " that supports metrics (see /conn)");
+}
+
+}  // namespace p2p::shell

@@ -1,0 +1,66 @@
+// Typed lines -> the running node: parses each line (shell/ui/command_parser)
+// and turns it into calls on the engine and the runtime, answering on the
+// console (tables for /peers /conn /rtt /routes, errors for refused sends).
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/node.h"
+#include "shell/runtime/node_runtime.h"
+#include "shell/ui/command_parser.h"
+#include "shell/ui/console.h"
+
+namespace p2p::shell {
+
+// A peer id or scope kept across commands (/reply, plain text), without
+// allocating once reserved.
+class IdBuffer {
+  public:
+    IdBuffer() { text_.reserve(2 * kMaxNameBytes + 2); }
+    void set(std::string_view id) { text_.assign(id.substr(0, 2 * kMaxNameBytes + 1)); }
+    std::string_view get() const { return text_; }
+    bool empty() const { return text_.empty(); }
+
+  private:
+    std::string text_;
+};
+
+class NodeCommands {
+  public:
+    // /quit (and only /quit) calls `quit`; the program decides what exiting means.
+    NodeCommands(NodeRuntime& runtime, Console& console, std::string_view default_namespace,
+                 std::function<void()> quit);
+
+    // One typed line. Ignored once the runtime is shutting down.
+    void handle_line(std::string_view line);
+    // An engine event passing to the console: remembers who to /reply to.
+    void note_event(const NodeEvent& event);
+
+  private:
+    void send_to(std::string_view peer_id, std::string_view text);
+    void publish(std::string_view scope, std::string_view text);
+    void connect(const Command& cmd);
+    void collect_peers();
+    void show_peers(std::string_view ns);
+    void show_rtt();
+    void show_links();
+    void show_routes();
+    void show_relay_counters();
+    void ask_metrics(std::string_view peer_id);
+
+    NodeRuntime& runtime_;
+    Node& node_;
+    Console& console_;
+    std::function<void()> quit_;
+    CommandParser parser_;
+
+    std::vector<PeerView> peer_rows_;
+    std::vector<LinkView> link_rows_;
+    std::vector<RouteRow> route_rows_;
+    IdBuffer last_from_;    // /reply goes here
+    IdBuffer last_target_;  // plain text goes here
+};
+
+}  // namespace p2p::shell
