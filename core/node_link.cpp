@@ -26,7 +26,7 @@ const Link* Node::Impl::find_link(LinkId id) const {
     if (id == kNoLink) return nullptr;
     std::size_t slot = (id & kSlotMask) - 1;
     if (slot >= links.size()) return nullptr;
-    const Link& l = links[slot];
+    const Link& l = link_at(slot);
     return (l.used && l.id == id) ? &l : nullptr;
 }
 
@@ -34,7 +34,7 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     if (free_links.empty()) return nullptr;
     int slot = free_links.back();
     free_links.pop_back();
-    Link& l = links[static_cast<std::size_t>(slot)];
+    Link& l = link_at(static_cast<std::size_t>(slot));
     l.gen = static_cast<std::uint16_t>((l.gen + 1) & kGenMask);
     if (l.gen == 0) l.gen = 1;
     l.id = (static_cast<LinkId>(l.gen) << kSlotBits) | static_cast<LinkId>(slot + 1);
@@ -413,7 +413,7 @@ void Node::Impl::handle_established(Link& l, const PeerMessage& m) {
 void Node::Impl::detach(Link& l, const char* why, bool penalize) {
     if (l.detached) return;
     l.detached = true;
-    drop_routes_via(l.id);
+    routes.forget_via(l.id);
     if (l.established_at != 0) emit_link(l, false, why ? why : "closed");
     if (l.peer < 0) return;
     int p = l.peer;

@@ -43,7 +43,7 @@ double PeerRecord::rtt_mean() const {
     return static_cast<double>(sum) / rtt_count;
 }
 
-PeerTable::PeerTable(std::size_t capacity) : records_(capacity) {
+PeerTable::PeerTable(std::size_t capacity) : records_(capacity), by_id_(capacity) {
     free_.reserve(capacity);
     for (std::size_t i = capacity; i-- > 0;)
         free_.push_back(static_cast<int>(i));
@@ -62,6 +62,7 @@ int PeerTable::alloc() {
 void PeerTable::release(int index) {
     PeerRecord& r = at(index);
     if (!r.used) return;
+    if (r.id_len > 0) by_id_.erase(SlotIndex::hash(r.peer_id()), index);
     r.used = false;
     --used_;
     free_.push_back(index);
@@ -69,11 +70,15 @@ void PeerTable::release(int index) {
 
 int PeerTable::find(std::string_view peer_id) const {
     if (peer_id.empty()) return -1;
-    for (std::size_t i = 0; i < records_.size(); ++i) {
-        const PeerRecord& r = records_[i];
-        if (r.used && r.peer_id() == peer_id) return static_cast<int>(i);
-    }
-    return -1;
+    return by_id_.find(SlotIndex::hash(peer_id),
+                       [&](int k) { return records_[checked(k)].peer_id() == peer_id; });
+}
+
+void PeerTable::set_id(int index, std::string_view peer_id) {
+    PeerRecord& r = at(index);
+    if (r.id_len > 0) by_id_.erase(SlotIndex::hash(r.peer_id()), index);
+    r.set_id(peer_id);
+    if (r.id_len > 0) by_id_.insert(SlotIndex::hash(r.peer_id()), index);
 }
 
 int PeerTable::find_static(std::string_view host, std::uint16_t port) const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/invariant.h"
+
 namespace p2p {
 
 namespace {
@@ -36,6 +38,7 @@ std::size_t SeenCache::find_slot(std::uint64_t h) const {
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
         std::uint32_t v = table_[i];
         if (v == 0) return kNpos;
+        P2P_ASSERT(v - 1 < ring_.size());
         if (ring_[v - 1].hash == h) return i;
     }
 }
@@ -47,6 +50,7 @@ void SeenCache::erase_slot(std::size_t i) {
         j = (j + 1) & mask_;
         std::uint32_t v = table_[j];
         if (v == 0) break;
+        P2P_ASSERT(v - 1 < ring_.size());
         std::size_t home = ring_[v - 1].hash & mask_;
         bool movable = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
         if (movable) {

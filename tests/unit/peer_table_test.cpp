@@ -13,8 +13,8 @@ TEST(PeerTable, FixedCapacityAllocFindRelease) {
     ASSERT_GE(b, 0);
     ASSERT_GE(c, 0);
     EXPECT_EQ(t.alloc(), -1);  // full: refused, never grown
-    t.at(a).set_id("alice@CIC");
-    t.at(b).set_id("bob@CIC");
+    t.set_id(a, "alice@CIC");
+    t.set_id(b, "bob@CIC");
     t.at(c).is_static = true;
     t.at(c).set_host("pi.local", 7070);
     EXPECT_EQ(t.find("bob@CIC"), b);
