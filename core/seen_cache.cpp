@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/invariant.h"
+#include "core/slot_index.h"
 
 namespace p2p {
 
@@ -20,18 +21,7 @@ SeenCache::SeenCache(std::size_t capacity, MonoMs max_age_ms)
 }
 
 std::uint64_t SeenCache::hash(std::string_view origin, std::string_view id) {
-    // FNV-1a over origin, a separator and id, then a finalizer so the low
-    // bits used for the table are mixed.
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : origin)
-        h = (h ^ c) * 0x100000001b3ull;
-    h = (h ^ 0xffu) * 0x100000001b3ull;
-    for (unsigned char c : id)
-        h = (h ^ c) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
+    return SlotIndex::hash(origin, id);
 }
 
 std::size_t SeenCache::find_slot(std::uint64_t h) const {

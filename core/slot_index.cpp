@@ -4,7 +4,22 @@ namespace p2p {
 
 namespace {
 constexpr std::size_t kNpos = ~std::size_t{0};
+constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+
+std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
+    for (unsigned char c : bytes)
+        h = (h ^ c) * 0x100000001b3ull;
+    return h;
 }
+
+// Mixes the high bits into the low ones the table is indexed by.
+std::uint64_t finalize(std::uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+}  // namespace
 
 SlotIndex::SlotIndex(std::size_t slots) : slots_(slots) {
     std::size_t size = 2;
@@ -15,13 +30,13 @@ SlotIndex::SlotIndex(std::size_t slots) : slots_(slots) {
 }
 
 std::uint64_t SlotIndex::hash(std::string_view key) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : key)
-        h = (h ^ c) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
+    return finalize(fnv1a(kFnvOffset, key));
+}
+
+std::uint64_t SlotIndex::hash(std::string_view a, std::string_view b) {
+    std::uint64_t h = fnv1a(kFnvOffset, a);
+    h = (h ^ 0xffu) * 0x100000001b3ull;  // 0xff never occurs in UTF-8 text
+    return finalize(fnv1a(h, b));
 }
 
 void SlotIndex::insert(std::uint64_t hash, int slot) {

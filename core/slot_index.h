@@ -51,6 +51,8 @@ class SlotIndex {
 
     // FNV-1a with a finalizer that mixes the low bits the table uses.
     static std::uint64_t hash(std::string_view key);
+    // A key of two parts (origin and msg_id): `a`, a separator byte, `b`.
+    static std::uint64_t hash(std::string_view a, std::string_view b);
 
   private:
     struct Entry {

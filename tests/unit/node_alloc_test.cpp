@@ -34,6 +34,22 @@ struct PipeHost final : NodeHost {
     long count(EventKind k) const { return events[static_cast<int>(k)]; }
 };
 
+// Moves what `from` has queued on its link to `to` through `buf`; returns
+// the bytes moved.
+std::size_t move_bytes(Node& from, LinkId fl, Node& to, LinkId tl, char (&buf)[64 * 1024]) {
+    OutSlice s[16];
+    std::size_t n = from.output(fl, s, 16);
+    std::size_t len = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::memcpy(buf + len, s[i].data, s[i].len);
+        len += s[i].len;
+    }
+    if (len == 0) return 0;
+    from.consumed(fl, len);
+    to.on_bytes(tl, buf, len);
+    return len;
+}
+
 struct Pipe {
     ManualClock clock;
     PipeHost ha, hb;
@@ -62,17 +78,7 @@ struct Pipe {
         return moved;
     }
     std::size_t move(Node& from, LinkId fl, Node& to, LinkId tl) {
-        OutSlice s[16];
-        std::size_t n = from.output(fl, s, 16);
-        std::size_t len = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            std::memcpy(buf + len, s[i].data, s[i].len);
-            len += s[i].len;
-        }
-        if (len == 0) return 0;
-        from.consumed(fl, len);
-        to.on_bytes(tl, buf, len);
-        return len;
+        return move_bytes(from, fl, to, tl, buf);
     }
     void step(MonoMs ms) {
         while (pump_once() > 0) {
@@ -161,17 +167,7 @@ struct Line {
         hops[hop + 1] = Hop{&acceptor, in, &dialer, out};
     }
     std::size_t move(const Hop& h) {
-        OutSlice s[16];
-        std::size_t n = h.from->output(h.from_link, s, 16);
-        std::size_t len = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            std::memcpy(buf + len, s[i].data, s[i].len);
-            len += s[i].len;
-        }
-        if (len == 0) return 0;
-        h.from->consumed(h.from_link, len);
-        h.to->on_bytes(h.to_link, buf, len);
-        return len;
+        return move_bytes(*h.from, h.from_link, *h.to, h.to_link, buf);
     }
     void step(MonoMs ms) {
         for (bool moved = true; moved;) {
