@@ -260,7 +260,7 @@ void Node::Impl::establish(Link& l, int p) {
 
     Link* cur = find_link(r.link);
     if (!cur || cur == &l) {
-        r.link = l.id;
+        peers.set_link(p, l.id);
         r.attempts = 0;
         r.next_attempt = 0;
         timers.clear(peer_timer(p));
@@ -280,7 +280,7 @@ void Node::Impl::establish(Link& l, int p) {
             win = cur;
             lose = &l;
         }
-        r.link = win->id;
+        peers.set_link(p, win->id);
         P2P_INFO("Link", "%s: duplicate link, keeping the %s one", r.id,
                  link_direction_name(win->dir));
         if ((lose->features & kFeatureRelay) && (win->features & kFeatureRelay)) {
@@ -421,11 +421,11 @@ void Node::Impl::detach(Link& l, const char* why, bool penalize) {
     if (!r.used) return;
     if (r.dialing == l.id) r.dialing = kNoLink;
     if (r.link == l.id) {
-        r.link = kNoLink;
+        peers.set_link(p, kNoLink);
         for (Link& o : links) {
             if (o.used && &o != &l && o.peer == p && o.state == LinkState::kEstablished &&
                 !o.detached) {
-                r.link = o.id;
+                peers.set_link(p, o.id);
                 P2P_INFO("Link", "%s: traffic moves to its other (%s) link", r.id,
                          link_direction_name(o.dir));
                 flush_pending(p);

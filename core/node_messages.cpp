@@ -433,8 +433,8 @@ SendResult Node::pub(std::string_view scope, std::string_view text) {
     }
     n.seen.check_and_insert(n.self, msg_id, n.now());  // our own PUB coming back is dropped
     std::size_t busy = 0;
-    for (std::size_t i = 0; i < n.peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < n.peers.linked_count(); ++i) {
+        int p = n.peers.linked_at(i);
         if (!n.peers.at(p).used) continue;
         Link* l = n.active_link(p);
         if (!l || (!all && n.peers.at(p).ns() != ns)) continue;

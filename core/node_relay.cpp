@@ -28,8 +28,8 @@ Link* Node::Impl::route_link(std::string_view dst) {
 }
 
 bool Node::Impl::has_who_has_neighbour(std::string_view except_peer) {
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int p = peers.linked_at(i);
         if (!peers.at(p).used || peers.at(p).peer_id() == except_peer) continue;
         Link* l = active_link(p);
         if (l && (l->features & kFeatureWhoHas)) return true;
@@ -47,8 +47,8 @@ void Node::Impl::send_who_has(std::string_view dst) {
     q.dst = dst;
     q.ttl = cfg.relay_ttl;
     seen.check_and_insert(self, q.msg_id, now());  // our own WHO_HAS coming back is ignored
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int p = peers.linked_at(i);
         if (!peers.at(p).used || peers.at(p).peer_id() == dst) continue;
         Link* l = active_link(p);
         if (l && (l->features & kFeatureWhoHas)) queue_msg(*l, q, true);
@@ -139,8 +139,8 @@ void Node::Impl::relay_pub(Link& l, const PeerMessage& m, std::string_view ns, b
     PeerMessage copy = m;
     copy.ttl = m.ttl - 1;
     std::string_view origin = m.src.empty() ? peers.at(l.peer).peer_id() : m.src;
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int p = peers.linked_at(i);
         const PeerRecord& r = peers.at(p);
         if (!r.used || r.peer_id() == origin) continue;
         if (!all && r.ns() != ns) continue;
@@ -183,8 +183,8 @@ void Node::Impl::on_who_has(Link& l, const PeerMessage& m) {
     PeerMessage fwd = m;
     fwd.ttl = m.ttl - 1;
     remember(m.msg_id, l.id, cfg.who_has_timeout_ms * 2);
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int q = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int q = peers.linked_at(i);
         if (!peers.at(q).used || peers.at(q).peer_id() == src) continue;
         Link* n = active_link(q);
         if (n && n != &l && (n->features & kFeatureWhoHas)) queue_msg(*n, fwd, true);

@@ -34,7 +34,7 @@ struct PeerRecord {
     bool is_static = false;
     bool has_advert = false;   // listed by the rendezvous right now
     bool said_bye = false;     // not redialed until it re-registers
-    LinkId link = kNoLink;     // the link messages go on
+    LinkId link = kNoLink;     // the link messages go on (set via PeerTable::set_link)
     LinkId dialing = kNoLink;  // our outbound link being made
     bool rejected = false;     // last link ended with HELLO_REJECT
 
@@ -77,6 +77,16 @@ class PeerTable {
     // only --peer and add_static_peer() ask, never a message.
     int find_static(std::string_view host, std::uint16_t port) const;
 
+    // Sets the link messages to record `index` go on (kNoLink: none). The
+    // table keeps the records that have one in a dense list, so the engine's
+    // per-message fan-outs (PUB, WHO_HAS) visit neighbours, not every record.
+    void set_link(int index, LinkId link);
+    std::size_t linked_count() const { return linked_.size(); }
+    int linked_at(std::size_t i) const {
+        P2P_ASSERT(i < linked_.size());
+        return linked_[i];
+    }
+
     PeerRecord& at(int index) { return records_[checked(index)]; }
     const PeerRecord& at(int index) const { return records_[checked(index)]; }
     std::size_t capacity() const { return records_.size(); }
@@ -95,7 +105,9 @@ class PeerTable {
     std::vector<PeerRecord> records_;
     std::vector<int> free_;
     std::size_t used_ = 0;
-    SlotIndex by_id_;  // named records by peer_id
+    SlotIndex by_id_;              // named records by peer_id
+    std::vector<int> linked_;      // records whose link != kNoLink, in no order
+    std::vector<int> linked_pos_;  // each record's place in linked_, -1 if absent
 };
 
 }  // namespace p2p
