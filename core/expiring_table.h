@@ -30,6 +30,11 @@ class ExpiringTable {
             free_.push_back(static_cast<int>(i));
     }
 
+    // The slot holding `key` for which same(slot) holds, expired or not, or -1.
+    template <class Same>
+    int peek(std::uint64_t key, Same&& same) const {
+        return index_.find(key, same);
+    }
     // The live slot holding `key` for which same(slot) holds, or -1. An
     // expired entry found on the way is erased.
     template <class Same>
@@ -49,8 +54,8 @@ class ExpiringTable {
     // evicting the entry closest to expiry when the table is full. The
     // value is default-constructed.
     int insert(std::uint64_t key, MonoMs expires) {
-        if (free_.empty()) {
-            erase(static_cast<int>(expiry_.top_slot()));
+        if (full()) {
+            erase(soonest());
             ++evictions_;
         }
         int s = free_.back();
@@ -87,6 +92,9 @@ class ExpiringTable {
     bool used(int slot) const { return checked(slot).used; }
     MonoMs expires(int slot) const { return checked(slot).expires; }
 
+    bool full() const { return free_.empty(); }
+    // The entry insert() would evict next: the one closest to expiry; -1 if none.
+    int soonest() const { return expiry_.empty() ? -1 : static_cast<int>(expiry_.top_slot()); }
     std::size_t size() const { return size_; }
     std::size_t capacity() const { return cap_; }
     std::uint64_t evictions() const { return evictions_; }

@@ -5,11 +5,7 @@
 namespace p2p {
 
 PendingAcks::PendingAcks(std::size_t capacity)
-    : slots_(capacity),
-      by_id_(capacity),
-      by_dst_(capacity),
-      next_(capacity, -1),
-      prev_(capacity, -1) {
+    : slots_(capacity), by_id_(capacity), by_dst_(capacity) {
     free_.reserve(capacity);
     for (std::size_t i = capacity; i-- > 0;)
         free_.push_back(static_cast<int>(i));
@@ -39,7 +35,7 @@ int PendingAcks::alloc(std::string_view msg_id, std::string_view dst, int peer, 
     p.seq = seq;
     ++used_;
     by_id_.insert(SlotIndex::hash(msg_id), i);
-    link_to_dst(i);
+    by_dst_.append(SlotIndex::hash(p.dst_id()), i, same_dst(p.dst_id()));
     return i;
 }
 
@@ -48,7 +44,7 @@ void PendingAcks::release(int index, ChunkPool& pool) {
     if (!p.used) return;
     p.line.clear(pool);
     by_id_.erase(SlotIndex::hash(p.id()), index);
-    unlink_from_dst(index);
+    by_dst_.remove(SlotIndex::hash(p.dst_id()), index, same_dst(p.dst_id()));
     p.used = false;
     --used_;
     free_.push_back(index);
@@ -61,45 +57,7 @@ int PendingAcks::find(std::string_view msg_id) const {
 
 int PendingAcks::first_to(std::string_view dst) const {
     if (dst.empty()) return -1;
-    return by_dst_.find(SlotIndex::hash(dst), [&](int k) { return at(k).dst_id() == dst; });
-}
-
-void PendingAcks::link_to_dst(int i) {
-    std::size_t s = checked(i);
-    std::uint64_t h = SlotIndex::hash(at(i).dst_id());
-    int head = first_to(at(i).dst_id());
-    next_[s] = -1;
-    if (head < 0) {
-        prev_[s] = i;  // alone: its own last
-        by_dst_.insert(h, i);
-        return;
-    }
-    int last = prev_[checked(head)];
-    next_[checked(last)] = i;
-    prev_[s] = last;
-    prev_[checked(head)] = i;
-}
-
-void PendingAcks::unlink_from_dst(int i) {
-    std::size_t s = checked(i);
-    std::uint64_t h = SlotIndex::hash(at(i).dst_id());
-    int head = first_to(at(i).dst_id());
-    P2P_ASSERT(head >= 0);
-    int after = next_[s];
-    if (head == i) {
-        if (after < 0) {
-            by_dst_.erase(h, i);
-        } else {
-            prev_[checked(after)] = prev_[s];
-            by_dst_.replace(h, i, after);
-        }
-    } else {
-        int before = prev_[s];
-        next_[checked(before)] = after;
-        prev_[checked(after >= 0 ? after : head)] = before;
-    }
-    next_[s] = -1;
-    prev_[s] = -1;
+    return by_dst_.first(SlotIndex::hash(dst), same_dst(dst));
 }
 
 }  // namespace p2p

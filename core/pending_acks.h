@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/invariant.h"
+#include "core/keyed_lists.h"
 #include "core/limits.h"
 #include "core/node_types.h"
 #include "core/out_queue.h"
@@ -55,7 +56,7 @@ class PendingAcks {
     // until -1. Releasing k does not disturb the walk if next_to(k) was taken
     // before.
     int first_to(std::string_view dst) const;
-    int next_to(int index) const { return next_[checked(index)]; }
+    int next_to(int index) const { return by_dst_.next(index); }
 
     PendingSend& at(int index) { return slots_[checked(index)]; }
     const PendingSend& at(int index) const { return slots_[checked(index)]; }
@@ -68,16 +69,16 @@ class PendingAcks {
         P2P_ASSERT(index >= 0 && static_cast<std::size_t>(index) < slots_.size());
         return static_cast<std::size_t>(index);
     }
-    void link_to_dst(int index);
-    void unlink_from_dst(int index);
+    // Whether slot k's destination is `dst`: tells colliding hashes apart.
+    auto same_dst(std::string_view dst) const {
+        return [this, dst](int k) { return at(k).dst_id() == dst; };
+    }
 
     std::vector<PendingSend> slots_;
     std::vector<int> free_;
     std::size_t used_ = 0;
     SlotIndex by_id_;
-    SlotIndex by_dst_;       // destination -> the first slot of its list
-    std::vector<int> next_;  // per-destination lists: next slot, -1 at the end
-    std::vector<int> prev_;  // previous slot; the first slot's prev is the last
+    KeyedLists by_dst_;  // each destination's SENDs in submission order
 };
 
 }  // namespace p2p

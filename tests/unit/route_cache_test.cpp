@@ -67,6 +67,31 @@ TEST(RouteCache, ForgetsByDestinationAndByLink) {
     EXPECT_EQ(c.size(), 0u);
 }
 
+TEST(RouteCache, ARouteThatMovesLinksIsForgottenWithItsNewLink) {
+    RouteCache c(8, 1000);
+    c.learn("a@x", 1, 0);
+    c.learn("b@x", 1, 0);
+    EXPECT_TRUE(c.learn("a@x", 2, 10));
+    c.forget_via(1);  // only b went through 1 now
+    EXPECT_GE(c.find("a@x", 20), 0);
+    EXPECT_EQ(c.find("b@x", 20), -1);
+    c.forget_via(2);
+    EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(RouteCache, EvictedAndExpiredRoutesLeaveTheirLinksList) {
+    RouteCache c(2, 1000);
+    c.learn("a@x", 1, 0);
+    c.learn("b@x", 1, 10);
+    c.learn("c@x", 2, 20);               // evicts a
+    EXPECT_EQ(c.find("b@x", 1010), -1);  // expired and dropped
+    c.learn("d@x", 1, 1010);
+    c.forget_via(1);
+    EXPECT_EQ(c.find("d@x", 1011), -1);
+    EXPECT_GE(c.find("c@x", 1011), 0);
+    EXPECT_EQ(c.size(), 1u);
+}
+
 TEST(RouteCache, LookupsStayCheapWith65535Routes) {
     constexpr std::size_t kCap = 65535;
     RouteCache c(kCap, 120'000);
@@ -82,6 +107,12 @@ TEST(RouteCache, LookupsStayCheapWith65535Routes) {
     }
     EXPECT_EQ(c.size(), kCap);
     EXPECT_LT(double(c.probes()) / (2.0 * kOps), 16.0);
+    // Links going down drop their routes by walking only those routes.
+    std::uint64_t before = c.probes();
+    for (LinkId via = 1; via <= 50; ++via)
+        c.forget_via(via);
+    EXPECT_EQ(c.size(), 0u);
+    EXPECT_LT(double(c.probes() - before) / double(kCap), 16.0);
 }
 
 }  // namespace
