@@ -7,7 +7,9 @@
 // O(log n) for the heap; nothing scans the slots. A full table makes room by
 // evicting the entry closest to expiry (an expired one first, if any),
 // because that is the entry least worth keeping. An entry found expired is
-// dropped on the spot, so lookups never return stale entries.
+// dropped on the spot, so lookups never return stale entries. A key is a
+// 64-bit hash, kept whole in its slot; callers whose keys are strings pass a
+// predicate that compares the string too.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,13 +35,13 @@ class ExpiringTable {
     // The slot holding `key` for which same(slot) holds, expired or not, or -1.
     template <class Same>
     int peek(std::uint64_t key, Same&& same) const {
-        return index_.find(key, same);
+        return index_.find(key, [&](int s) { return checked(s).key == key && same(s); });
     }
     // The live slot holding `key` for which same(slot) holds, or -1. An
     // expired entry found on the way is erased.
     template <class Same>
     int find(std::uint64_t key, MonoMs now, Same&& same) {
-        int s = index_.find(key, same);
+        int s = peek(key, same);
         if (s >= 0 && slots_[static_cast<std::size_t>(s)].expires <= now) {
             erase(s);
             return -1;

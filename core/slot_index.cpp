@@ -25,6 +25,7 @@ SlotIndex::SlotIndex(std::size_t slots) : slots_(slots) {
     std::size_t size = 2;
     while (size < slots * 2)
         size <<= 1;
+    P2P_ASSERT(size - 1 <= 0xffffffffu);  // home positions come from 32-bit tags
     table_.assign(size, Entry{0, 0});
     mask_ = size - 1;
 }
@@ -47,7 +48,7 @@ void SlotIndex::insert(std::uint64_t hash, int slot) {
         i = (i + 1) & mask_;
     }
     ++probes_;
-    table_[i] = Entry{hash, static_cast<std::uint32_t>(slot + 1)};
+    table_[i] = Entry{tag_of(hash), static_cast<std::uint32_t>(slot + 1)};
 }
 
 std::size_t SlotIndex::position(std::uint64_t hash, int slot) const {
@@ -56,7 +57,7 @@ std::size_t SlotIndex::position(std::uint64_t hash, int slot) const {
         ++probes_;
         const Entry& e = table_[i];
         if (e.slot == 0) return kNpos;
-        if (e.hash == hash && e.slot == want) return i;
+        if (e.tag == tag_of(hash) && e.slot == want) return i;
     }
 }
 
@@ -81,7 +82,7 @@ void SlotIndex::erase_at(std::size_t i) {
         j = (j + 1) & mask_;
         ++probes_;
         if (table_[j].slot == 0) break;
-        std::size_t home = table_[j].hash & mask_;
+        std::size_t home = table_[j].tag & mask_;
         bool movable = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
         if (movable) {
             table_[i] = table_[j];

@@ -5,9 +5,9 @@
 // The table has a power-of-two size of at least twice the slot count (load
 // factor <= 1/2), is allocated at construction and never grows. Linear
 // probing with backward-shift deletion: no tombstones, so probe lengths stay
-// short however long the index churns. Several entries may share a hash
-// (different keys that collide, or a caller that keys several slots alike):
-// find() takes a predicate that confirms the slot really holds the key.
+// short however long the index churns. An entry keeps 32 bits of the hash
+// and the slot (8 bytes), so several keys may match one entry's bits: find()
+// takes a predicate that confirms the slot really holds the key.
 // probes() counts the entries looked at, so tests can prove lookups stay O(1)
 // on average without timing anything.
 #pragma once
@@ -31,13 +31,9 @@ class SlotIndex {
             ++probes_;
             const Entry& e = table_[i];
             if (e.slot == 0) return -1;
-            if (e.hash == hash && same(static_cast<int>(e.slot - 1)))
+            if (e.tag == tag_of(hash) && same(static_cast<int>(e.slot - 1)))
                 return static_cast<int>(e.slot - 1);
         }
-    }
-    // The first slot stored under `hash`, or -1 (for keys that are the hash itself).
-    int find(std::uint64_t hash) const {
-        return find(hash, [](int) { return true; });
     }
     // Adds (hash, slot); the caller keeps each slot in the index at most once.
     void insert(std::uint64_t hash, int slot);
@@ -56,9 +52,10 @@ class SlotIndex {
 
   private:
     struct Entry {
-        std::uint64_t hash;
+        std::uint32_t tag;   // the hash's low 32 bits: the table index comes from them
         std::uint32_t slot;  // slot + 1; 0 = empty
     };
+    static std::uint32_t tag_of(std::uint64_t hash) { return static_cast<std::uint32_t>(hash); }
     std::size_t position(std::uint64_t hash, int slot) const;  // or npos
     void erase_at(std::size_t i);
 
