@@ -1,5 +1,5 @@
 // Peer-link codec (PROTOCOL.md §2, §4, §5). The arena and RapidJSON plumbing
-// live in json_util.cpp; the rules chosen here are explained in docs/codec.md.
+// live in json_arena.cpp and json_util.cpp; the rules chosen here are explained in docs/codec.md.
 //
 // One table says which fields belong to each type. Decoding reads only those
 // (anything else is an extra field and ignored); encoding writes only those,

@@ -10,42 +10,6 @@
 
 namespace p2p {
 
-const char* link_direction_name(LinkDirection dir) {
-    return dir == LinkDirection::kOutbound ? "outbound" : "inbound";
-}
-
-const char* peer_state_name(PeerState state) {
-    switch (state) {
-        case PeerState::kDiscovered:
-            return "DISCOVERED";
-        case PeerState::kConnecting:
-            return "CONNECTING";
-        case PeerState::kConnected:
-            return "CONNECTED";
-        case PeerState::kStale:
-            return "STALE";
-        case PeerState::kGone:
-            return "GONE";
-    }
-    return "?";
-}
-
-const char* link_state_name(LinkState state) {
-    switch (state) {
-        case LinkState::kDialing:
-            return "dialing";
-        case LinkState::kAwaitHelloOk:
-            return "await-hello-ok";
-        case LinkState::kAwaitHello:
-            return "await-hello";
-        case LinkState::kEstablished:
-            return "established";
-        case LinkState::kClosing:
-            return "closing";
-    }
-    return "?";
-}
-
 const char* event_kind_name(EventKind kind) {
     switch (kind) {
         case EventKind::kMsg:
@@ -136,9 +100,9 @@ Node::Impl::Impl(const NodeConfig& config, const Clock& clk, NodeHost& h)
       seen(cfg.seen_cache_entries, cfg.seen_cache_age_ms),
       timers(cfg.max_links + cfg.max_peers + cfg.max_pending_sends),
       scratch(new char[kScratchBytes]),
-      routes(cfg.max_routes),
-      backtrack(cfg.max_relay_acks),
-      rates(64) {
+      routes(cfg.max_routes, cfg.route_ttl_ms),
+      relay_acks(cfg.max_relay_acks),
+      rates(kRateOrigins, cfg.relay_rate_per_origin) {
     links = std::vector<Link>(cfg.max_links);
     for (std::size_t i = 0; i < cfg.max_links; ++i)
         links[i].framer = LineFramer(partials.get() + i * LineFramer::kPartialBytes);
@@ -148,11 +112,10 @@ Node::Impl::Impl(const NodeConfig& config, const Clock& clk, NodeHost& h)
 }
 
 Node::Node(const NodeConfig& config, const Clock& clock, NodeHost& host)
-    : impl_(new Impl(config, clock, host)) {}
+    : impl_(std::make_unique<Impl>(config, clock, host)) {}
 
-Node::~Node() {
-    delete impl_;
-}
+// Out of line: Impl is complete only here.
+Node::~Node() = default;
 
 std::string_view Node::self_id() const {
     return impl_->self;
@@ -251,7 +214,7 @@ void Node::on_timer() {
         std::size_t slot = n.timers.top_slot();
         n.timers.clear(slot);
         if (slot < n.links.size()) {
-            Link& l = n.links[slot];
+            Link& l = n.link_at(slot);
             if (l.used) n.link_timer_fired(l);
         } else if (slot < n.links.size() + n.peers.capacity()) {
             int p = static_cast<int>(slot - n.links.size());
@@ -337,7 +300,7 @@ bool Node::peer_view(std::size_t slot, PeerView& out) const {
 bool Node::link_view(std::size_t slot, LinkView& out) const {
     const Impl& n = *impl_;
     if (slot >= n.links.size()) return false;
-    const Link& l = n.links[slot];
+    const Link& l = n.link_at(slot);
     if (!l.used) return false;
     out = LinkView{};
     out.id = l.id;

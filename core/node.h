@@ -26,46 +26,17 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/message.h"
 #include "core/peer_advert.h"
+#include "core/node_types.h"
 
 namespace p2p {
-
-// ---- identifiers and small enums -------------------------------------------
-
-// Names a link for the lifetime of one connection. 0 is never a valid id; ids
-// carry a generation, so an id of a closed link is never confused with a new
-// link in the same slot.
-using LinkId = std::uint32_t;
-inline constexpr LinkId kNoLink = 0;
-
-enum class LinkDirection : std::uint8_t { kOutbound, kInbound };
-const char* link_direction_name(LinkDirection dir);  // "outbound" / "inbound"
-
-enum class PeerState : std::uint8_t { kDiscovered, kConnecting, kConnected, kStale, kGone };
-const char* peer_state_name(PeerState state);  // "DISCOVERED", ...
-
-enum class LinkState : std::uint8_t {
-    kDialing,       // outbound, TCP connect in progress
-    kAwaitHelloOk,  // outbound, HELLO sent
-    kAwaitHello,    // inbound, waiting for the dialer's HELLO
-    kEstablished,   // handshake complete
-    kClosing,       // BYE sent or close requested; waiting for flush / BYE_OK
-};
-const char* link_state_name(LinkState state);
-
-// Why the host reports a link down.
-enum class LinkDownReason : std::uint8_t {
-    kConnectFailed,  // an outbound dial did not connect (refused, timeout, DNS)
-    kClosedByPeer,   // EOF
-    kError,          // read/write error (reset, ...)
-};
 
 // ---- configuration -----------------------------------------------------------
 
@@ -266,12 +237,6 @@ struct RouteView {
     MonoMs expires_at = 0;
 };
 
-// One piece of queued output. The host copies these into iovecs for writev.
-struct OutSlice {
-    const char* data;
-    std::size_t len;
-};
-
 // ---- the engine -------------------------------------------------------------------
 
 class Node {
@@ -371,7 +336,7 @@ class Node {
     struct Impl;
 
   private:
-    Impl* impl_;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace p2p

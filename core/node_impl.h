@@ -7,12 +7,16 @@
 
 #include "core/civil_time.h"
 #include "core/codec.h"
+#include "core/invariant.h"
 #include "core/line_framer.h"
 #include "core/node.h"
+#include "core/origin_rates.h"
 #include "core/out_queue.h"
 #include "core/peer_table.h"
 #include "core/pending_acks.h"
+#include "core/relay_acks.h"
 #include "core/rng.h"
+#include "core/route_cache.h"
 #include "core/seen_cache.h"
 #include "core/text.h"
 #include "core/timer_heap.h"
@@ -60,33 +64,6 @@ struct Link {
     std::string_view remote_view() const { return {remote, remote_len}; }
 };
 
-// A route learnt from WHO_HAS_HIT: messages to dst go on link `via`.
-struct Route {
-    bool used = false;
-    char dst[2 * kMaxNameBytes + 2] = {};
-    std::uint8_t dst_len = 0;
-    LinkId via = kNoLink;
-    MonoMs learnt = 0;
-    MonoMs expires = 0;
-    std::string_view dst_id() const { return {dst, dst_len}; }
-};
-
-// Something we forwarded for a neighbour (a SEND, a WHO_HAS), so its answer
-// (ACK, RELAY_FAIL, TTL_EXPIRED, WHO_HAS_HIT) can be passed back to it.
-struct Backtrack {
-    bool used = false;
-    std::uint64_t key = 0;  // hash of the msg_id
-    LinkId prev = kNoLink;
-    MonoMs expires = 0;
-};
-
-// Relayed messages per origin in the current one-second window.
-struct OriginRate {
-    std::uint64_t origin = 0;
-    MonoMs window = 0;
-    int count = 0;
-};
-
 struct Node::Impl {
     Impl(const NodeConfig& config, const Clock& clock, NodeHost& host);
 
@@ -112,9 +89,10 @@ struct Node::Impl {
     std::unique_ptr<char[]> scratch;  // one encoded line (kMaxLineBytes + 2)
     static constexpr std::size_t kScratchBytes = kMaxLineBytes + 2;
 
-    std::vector<Route> routes;
-    std::vector<Backtrack> backtrack;
-    std::vector<OriginRate> rates;
+    RouteCache routes;  // the relay's tables (node_relay.cpp)
+    RelayAcks relay_acks;
+    OriginRates rates;
+    static constexpr std::size_t kRateOrigins = 64;  // origins whose relay rate is tracked at once
 
     Stats stats;
     bool watch = false;
@@ -134,6 +112,14 @@ struct Node::Impl {
     MonoMs now() const { return clock.mono_ms(); }
 
     // ---- links (node_link.cpp) ----
+    Link& link_at(std::size_t slot) {
+        P2P_ASSERT(slot < links.size());
+        return links[slot];
+    }
+    const Link& link_at(std::size_t slot) const {
+        P2P_ASSERT(slot < links.size());
+        return links[slot];
+    }
     Link* find_link(LinkId id);
     const Link* find_link(LinkId id) const;
     Link* alloc_link(LinkDirection dir, std::string_view remote);
@@ -179,6 +165,7 @@ struct Node::Impl {
     void on_pub(Link& l, const PeerMessage& m);
     void on_bye(Link& l, const PeerMessage& m);
     void on_error(Link& l, const PeerMessage& m);
+    int next_pending_of(int peer, int after) const;
     bool transmit(int index);  // queue a copy of pending SEND `index`
     void flush_pending(int peer);
     bool needs_copy(const PendingSend& ps) const;
@@ -190,14 +177,10 @@ struct Node::Impl {
     // ---- relay (node_relay.cpp) ----
     bool relaying() const { return (cfg.features & kFeatureRelay) != 0; }
     Link* route_link(std::string_view dst);
-    bool add_route(std::string_view dst, LinkId via);
-    void drop_routes_via(LinkId via);
-    void drop_route(std::string_view dst);
     bool has_who_has_neighbour(std::string_view except_peer);
     void send_who_has(std::string_view dst);
     void remember(std::string_view msg_id, LinkId prev, MonoMs keep);
     Link* backtrack_link(std::string_view msg_id);
-    bool over_quota(std::string_view origin);
     bool queue_relayed(Link& l, const PeerMessage& m);
     void relay_send(Link& l, const PeerMessage& m);
     void relay_pub(Link& l, const PeerMessage& m, std::string_view ns, bool all);

@@ -26,7 +26,7 @@ const Link* Node::Impl::find_link(LinkId id) const {
     if (id == kNoLink) return nullptr;
     std::size_t slot = (id & kSlotMask) - 1;
     if (slot >= links.size()) return nullptr;
-    const Link& l = links[slot];
+    const Link& l = link_at(slot);
     return (l.used && l.id == id) ? &l : nullptr;
 }
 
@@ -34,7 +34,7 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     if (free_links.empty()) return nullptr;
     int slot = free_links.back();
     free_links.pop_back();
-    Link& l = links[static_cast<std::size_t>(slot)];
+    Link& l = link_at(static_cast<std::size_t>(slot));
     l.gen = static_cast<std::uint16_t>((l.gen + 1) & kGenMask);
     if (l.gen == 0) l.gen = 1;
     l.id = (static_cast<LinkId>(l.gen) << kSlotBits) | static_cast<LinkId>(slot + 1);
@@ -260,7 +260,7 @@ void Node::Impl::establish(Link& l, int p) {
 
     Link* cur = find_link(r.link);
     if (!cur || cur == &l) {
-        r.link = l.id;
+        peers.set_link(p, l.id);
         r.attempts = 0;
         r.next_attempt = 0;
         timers.clear(peer_timer(p));
@@ -280,7 +280,7 @@ void Node::Impl::establish(Link& l, int p) {
             win = cur;
             lose = &l;
         }
-        r.link = win->id;
+        peers.set_link(p, win->id);
         P2P_INFO("Link", "%s: duplicate link, keeping the %s one", r.id,
                  link_direction_name(win->dir));
         if ((lose->features & kFeatureRelay) && (win->features & kFeatureRelay)) {
@@ -413,7 +413,7 @@ void Node::Impl::handle_established(Link& l, const PeerMessage& m) {
 void Node::Impl::detach(Link& l, const char* why, bool penalize) {
     if (l.detached) return;
     l.detached = true;
-    drop_routes_via(l.id);
+    routes.forget_via(l.id);
     if (l.established_at != 0) emit_link(l, false, why ? why : "closed");
     if (l.peer < 0) return;
     int p = l.peer;
@@ -421,11 +421,11 @@ void Node::Impl::detach(Link& l, const char* why, bool penalize) {
     if (!r.used) return;
     if (r.dialing == l.id) r.dialing = kNoLink;
     if (r.link == l.id) {
-        r.link = kNoLink;
+        peers.set_link(p, kNoLink);
         for (Link& o : links) {
             if (o.used && &o != &l && o.peer == p && o.state == LinkState::kEstablished &&
                 !o.detached) {
-                r.link = o.id;
+                peers.set_link(p, o.id);
                 P2P_INFO("Link", "%s: traffic moves to its other (%s) link", r.id,
                          link_direction_name(o.dir));
                 flush_pending(p);

@@ -212,21 +212,14 @@ bool Node::Impl::transmit(int k) {
     return true;
 }
 
-namespace {
-
-// Pending SENDs to `peer`, oldest first, without allocating: the next one
-// after sequence number `after`.
-int next_for_peer(const PendingAcks& pending, int peer, std::uint64_t after) {
-    int best = -1;
-    for (std::size_t i = 0; i < pending.capacity(); ++i) {
-        const PendingSend& ps = pending.at(static_cast<int>(i));
-        if (!ps.used || ps.peer != peer || ps.seq <= after) continue;
-        if (best < 0 || ps.seq < pending.at(best).seq) best = static_cast<int>(i);
-    }
-    return best;
+// Pending SENDs to peer p, oldest first: the one after k (k < 0: the first).
+// Walks only the SENDs to that peer's id, never the whole table.
+int Node::Impl::next_pending_of(int p, int k) const {
+    k = k < 0 ? pending.first_to(peers.at(p).peer_id()) : pending.next_to(k);
+    while (k >= 0 && pending.at(k).peer != p)
+        k = pending.next_to(k);
+    return k;
 }
-
-}  // namespace
 
 // Never sent, or its last copy went on a link that is gone: the ACK cannot
 // come back that way, so it goes (again) on the current link.
@@ -242,18 +235,16 @@ void Node::Impl::flush_pending(int p) {
     if (l->legacy) {
         // At most one SEND awaiting its ACK: the oldest goes (again, if it
         // last went on another link); the others wait their turn, off the clock.
-        int head = next_for_peer(pending, p, 0);
+        int head = next_pending_of(p, -1);
         if (head < 0) return;
-        for (int k = next_for_peer(pending, p, pending.at(head).seq); k >= 0;
-             k = next_for_peer(pending, p, pending.at(k).seq)) {
+        for (int k = next_pending_of(p, head); k >= 0; k = next_pending_of(p, k)) {
             pending.at(k).deadline = 0;
             timers.clear(pending_timer(k));
         }
         if (needs_copy(pending.at(head))) transmit(head);
         return;
     }
-    for (int k = next_for_peer(pending, p, 0); k >= 0;
-         k = next_for_peer(pending, p, pending.at(k).seq)) {
+    for (int k = next_pending_of(p, -1); k >= 0; k = next_pending_of(p, k)) {
         if (needs_copy(pending.at(k))) transmit(k);
     }
 }
@@ -262,7 +253,7 @@ void Node::Impl::pending_timer_fired(int k) {
     PendingSend& ps = pending.at(k);
     int p = ps.peer;
     Link* l = p >= 0 ? active_link(p) : nullptr;
-    if (l && l->legacy && next_for_peer(pending, p, 0) != k) {
+    if (l && l->legacy && next_pending_of(p, -1) != k) {
         ps.deadline = 0;  // waits behind the in-flight one
         return;
     }
@@ -394,7 +385,7 @@ SendResult Node::send(std::string_view dst, std::string_view text) {
         // The link is being made: the SEND goes when it is up, on the clock.
         ps.deadline = n.now() + n.cfg.ack_timeout_ms;
         n.timers.set(n.pending_timer(k), ps.deadline);
-    } else if (l->legacy && next_for_peer(n.pending, p, 0) != k) {
+    } else if (l->legacy && n.next_pending_of(p, -1) != k) {
         ps.deadline = 0;  // waits for the SEND before it to be ACKed
     } else if (!n.transmit(k)) {
         n.finish_pending(k, false, "busy");
@@ -442,8 +433,8 @@ SendResult Node::pub(std::string_view scope, std::string_view text) {
     }
     n.seen.check_and_insert(n.self, msg_id, n.now());  // our own PUB coming back is dropped
     std::size_t busy = 0;
-    for (std::size_t i = 0; i < n.peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < n.peers.linked_count(); ++i) {
+        int p = n.peers.linked_at(i);
         if (!n.peers.at(p).used) continue;
         Link* l = n.active_link(p);
         if (!l || (!all && n.peers.at(p).ns() != ns)) continue;

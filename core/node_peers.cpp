@@ -118,11 +118,11 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
 // Messages waiting their turn behind a legacy in-flight SEND now wait for the
 // link to come back, on the ACK clock like the rest.
 void Node::Impl::put_waiting_on_clock(int p, MonoMs t) {
-    for (std::size_t k = 0; k < pending.capacity(); ++k) {
-        PendingSend& ps = pending.at(static_cast<int>(k));
-        if (ps.used && ps.peer == p && ps.deadline == 0) {
+    for (int k = next_pending_of(p, -1); k >= 0; k = next_pending_of(p, k)) {
+        PendingSend& ps = pending.at(k);
+        if (ps.deadline == 0) {
             ps.deadline = t + cfg.ack_timeout_ms;
-            timers.set(pending_timer(static_cast<int>(k)), ps.deadline);
+            timers.set(pending_timer(k), ps.deadline);
         }
     }
 }
@@ -139,9 +139,10 @@ void Node::Impl::peer_timer_fired(int p) {
 
 void Node::Impl::remove_peer(int p, const char* why) {
     fail_waiting(p, "peer_unreachable");
-    for (std::size_t k = 0; k < pending.capacity(); ++k) {
-        PendingSend& ps = pending.at(static_cast<int>(k));
-        if (ps.used && ps.peer == p) ps.peer = -1;  // routed ones live on without the record
+    for (int k = next_pending_of(p, -1); k >= 0;) {
+        int after = next_pending_of(p, k);
+        pending.at(k).peer = -1;  // routed ones live on without the record
+        k = after;
     }
     timers.clear(peer_timer(p));
     set_state(p, PeerState::kGone, why ? why : "");
@@ -167,7 +168,7 @@ int Node::Impl::learn_peer(Link& l, std::string_view peer_id) {
                 l.peer = p;
                 return p;
             }
-            e.set_id(peer_id);
+            peers.set_id(expected, peer_id);
             return expected;
         }
         if (e.peer_id() == peer_id) return expected;
@@ -184,7 +185,7 @@ int Node::Impl::learn_peer(Link& l, std::string_view peer_id) {
                      static_cast<int>(peer_id.size()), peer_id.data());
             return -1;
         }
-        peers.at(p).set_id(peer_id);
+        peers.set_id(p, peer_id);
         peers.at(p).state = PeerState::kConnecting;
     }
     l.peer = p;
@@ -192,10 +193,10 @@ int Node::Impl::learn_peer(Link& l, std::string_view peer_id) {
 }
 
 void Node::Impl::fail_waiting(int p, std::string_view reason) {
-    for (std::size_t k = 0; k < pending.capacity(); ++k) {
-        PendingSend& ps = pending.at(static_cast<int>(k));
-        if (ps.used && ps.peer == p && !ps.routed)
-            finish_pending(static_cast<int>(k), false, reason);
+    for (int k = next_pending_of(p, -1); k >= 0;) {
+        int after = next_pending_of(p, k);  // taken before k is released
+        if (!pending.at(k).routed) finish_pending(k, false, reason);
+        k = after;
     }
 }
 
@@ -221,7 +222,7 @@ void Node::on_peer_advert(const PeerAdvert& a) {
             return;
         }
         PeerRecord& r = n.peers.at(p);
-        r.set_id(a.peer_id);
+        n.peers.set_id(p, a.peer_id);
         r.has_advert = true;
         r.set_host(a.ip, a.port);
         n.set_state(p, PeerState::kDiscovered, {});

@@ -2,8 +2,9 @@
 // WHO_HAS / WHO_HAS_HIT, forwarding SEND and PUB by the TTL rule with
 // RELAY_OK / RELAY_FAIL / TTL_EXPIRED, ACKs passed back toward their origin,
 // bounded relay share of each queue, per-origin rate limit, METRICS.
-// Every table here is fixed-size; a full one refuses (busy) or forgets the
-// oldest entry, it never grows.
+// The tables (route_cache.h, relay_acks.h, origin_rates.h) are fixed-size and
+// hashed; a full one refuses (busy) or forgets the entry closest to expiry,
+// it never grows.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -16,65 +17,19 @@ namespace p2p {
 // ---- routes ----------------------------------------------------------------------
 
 Link* Node::Impl::route_link(std::string_view dst) {
-    MonoMs t = now();
-    for (Route& r : routes) {
-        if (!r.used || r.dst_id() != dst) continue;
-        Link* l = find_link(r.via);
-        if (r.expires <= t || !l || l->state != LinkState::kEstablished) {
-            r.used = false;
-            continue;
-        }
-        return l;
+    int s = routes.find(dst, now());
+    if (s < 0) return nullptr;
+    Link* l = find_link(routes.at(s).via);
+    if (!l || l->state != LinkState::kEstablished) {
+        routes.forget(s);
+        return nullptr;
     }
-    return nullptr;
-}
-
-// True when the route is new or now goes through another link (worth a log
-// line; a refreshed route is not).
-bool Node::Impl::add_route(std::string_view dst, LinkId via) {
-    if (dst.size() >= sizeof(Route::dst)) return false;
-    MonoMs t = now();
-    Route* slot = nullptr;
-    for (Route& r : routes) {
-        if (r.used && r.dst_id() == dst) {
-            slot = &r;
-            break;
-        }
-    }
-    if (!slot) {
-        // A free or expired slot, else the one closest to expiry.
-        for (Route& r : routes) {
-            if (!r.used || r.expires <= t) {
-                slot = &r;
-                break;
-            }
-            if (!slot || r.expires < slot->expires) slot = &r;
-        }
-    }
-    bool changed = !slot->used || slot->expires <= t || slot->via != via || slot->dst_id() != dst;
-    slot->used = true;
-    std::memcpy(slot->dst, dst.data(), dst.size());
-    slot->dst[dst.size()] = '\0';
-    slot->dst_len = static_cast<std::uint8_t>(dst.size());
-    slot->via = via;
-    slot->learnt = t;
-    slot->expires = t + cfg.route_ttl_ms;
-    return changed;
-}
-
-void Node::Impl::drop_routes_via(LinkId via) {
-    for (Route& r : routes)
-        if (r.used && r.via == via) r.used = false;
-}
-
-void Node::Impl::drop_route(std::string_view dst) {
-    for (Route& r : routes)
-        if (r.used && r.dst_id() == dst) r.used = false;
+    return l;
 }
 
 bool Node::Impl::has_who_has_neighbour(std::string_view except_peer) {
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int p = peers.linked_at(i);
         if (!peers.at(p).used || peers.at(p).peer_id() == except_peer) continue;
         Link* l = active_link(p);
         if (l && (l->features & kFeatureWhoHas)) return true;
@@ -92,8 +47,8 @@ void Node::Impl::send_who_has(std::string_view dst) {
     q.dst = dst;
     q.ttl = cfg.relay_ttl;
     seen.check_and_insert(self, q.msg_id, now());  // our own WHO_HAS coming back is ignored
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int p = peers.linked_at(i);
         if (!peers.at(p).used || peers.at(p).peer_id() == dst) continue;
         Link* l = active_link(p);
         if (l && (l->features & kFeatureWhoHas)) queue_msg(*l, q, true);
@@ -101,10 +56,8 @@ void Node::Impl::send_who_has(std::string_view dst) {
 }
 
 void Node::Impl::flush_routed(std::string_view dst) {
-    for (std::size_t i = 0; i < pending.capacity(); ++i) {
-        int k = static_cast<int>(i);
+    for (int k = pending.first_to(dst); k >= 0; k = pending.next_to(k)) {
         PendingSend& ps = pending.at(k);
-        if (!ps.used || ps.dst_id() != dst) continue;
         if (ps.peer >= 0 && active_link(ps.peer)) continue;  // direct after all
         if (needs_copy(ps)) transmit(k);
     }
@@ -113,64 +66,14 @@ void Node::Impl::flush_routed(std::string_view dst) {
 // ---- answers passed back ------------------------------------------------------------
 
 void Node::Impl::remember(std::string_view msg_id, LinkId prev, MonoMs keep) {
-    std::uint64_t key = SeenCache::hash(msg_id);
     MonoMs t = now();
-    Backtrack* slot = nullptr;
-    for (Backtrack& b : backtrack) {
-        if (b.used && b.key == key) {
-            slot = &b;
-            break;
-        }
-    }
-    if (!slot) {
-        for (Backtrack& b : backtrack) {
-            if (!b.used || b.expires <= t) {
-                slot = &b;
-                break;
-            }
-            if (!slot || b.expires < slot->expires) slot = &b;
-        }
-    }
-    *slot = Backtrack{true, key, prev, t + keep};
+    relay_acks.remember(msg_id, prev, t, t + keep);
 }
 
 Link* Node::Impl::backtrack_link(std::string_view msg_id) {
     if (msg_id.empty()) return nullptr;
-    std::uint64_t key = SeenCache::hash(msg_id);
-    MonoMs t = now();
-    for (Backtrack& b : backtrack) {
-        if (!b.used || b.key != key) continue;
-        if (b.expires <= t) {
-            b.used = false;
-            return nullptr;
-        }
-        Link* l = find_link(b.prev);
-        return (l && l->state == LinkState::kEstablished) ? l : nullptr;
-    }
-    return nullptr;
-}
-
-bool Node::Impl::over_quota(std::string_view origin) {
-    std::uint64_t key = SeenCache::hash(origin);
-    MonoMs t = now();
-    OriginRate* slot = nullptr;
-    for (OriginRate& r : rates) {
-        if (r.count > 0 && r.origin == key) {
-            slot = &r;
-            break;
-        }
-    }
-    if (!slot) {
-        slot = &rates[0];
-        for (OriginRate& r : rates)
-            if (r.count == 0 || r.window < slot->window) slot = &r;
-        *slot = OriginRate{key, t, 0};
-    }
-    if (t - slot->window >= 1000) {
-        slot->window = t;
-        slot->count = 0;
-    }
-    return ++slot->count > cfg.relay_rate_per_origin;
+    Link* l = find_link(relay_acks.lookup(msg_id, now()));
+    return (l && l->state == LinkState::kEstablished) ? l : nullptr;
 }
 
 bool Node::Impl::queue_relayed(Link& l, const PeerMessage& m) {
@@ -204,7 +107,7 @@ void Node::Impl::relay_send(Link& l, const PeerMessage& m) {
         return;
     }
     std::string_view origin = m.src.empty() ? peers.at(l.peer).peer_id() : m.src;
-    if (over_quota(origin)) {
+    if (!rates.admit(origin, now())) {
         ++stats.relay_refused;
         relay_reply(l, MsgType::kRelayFail, m, "over_quota");
         return;
@@ -236,8 +139,8 @@ void Node::Impl::relay_pub(Link& l, const PeerMessage& m, std::string_view ns, b
     PeerMessage copy = m;
     copy.ttl = m.ttl - 1;
     std::string_view origin = m.src.empty() ? peers.at(l.peer).peer_id() : m.src;
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int p = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int p = peers.linked_at(i);
         const PeerRecord& r = peers.at(p);
         if (!r.used || r.peer_id() == origin) continue;
         if (!all && r.ns() != ns) continue;
@@ -280,8 +183,8 @@ void Node::Impl::on_who_has(Link& l, const PeerMessage& m) {
     PeerMessage fwd = m;
     fwd.ttl = m.ttl - 1;
     remember(m.msg_id, l.id, cfg.who_has_timeout_ms * 2);
-    for (std::size_t i = 0; i < peers.capacity(); ++i) {
-        int q = static_cast<int>(i);
+    for (std::size_t i = 0; i < peers.linked_count(); ++i) {
+        int q = peers.linked_at(i);
         if (!peers.at(q).used || peers.at(q).peer_id() == src) continue;
         Link* n = active_link(q);
         if (n && n != &l && (n->features & kFeatureWhoHas)) queue_msg(*n, fwd, true);
@@ -293,7 +196,7 @@ void Node::Impl::on_who_has_hit(Link& l, const PeerMessage& m) {
     // The neighbour that answered is our next hop, whoever it names as via.
     // Under load many WHO_HAS may be answered for one destination: only a new
     // or changed route is worth an INFO line.
-    LogLevel level = add_route(m.dst, l.id) ? LogLevel::kInfo : LogLevel::kDebug;
+    LogLevel level = routes.learn(m.dst, l.id, now()) ? LogLevel::kInfo : LogLevel::kDebug;
     P2P_LOG(level, "Relay", "route to %.*s via %s", static_cast<int>(m.dst.size()), m.dst.data(),
             l.peer >= 0 ? peers.at(l.peer).id : l.remote);
     if (Link* back = backtrack_link(m.msg_id)) {
@@ -319,7 +222,7 @@ void Node::Impl::on_relay_answer(Link& l, const PeerMessage& m) {
         std::string_view reason = m.type == MsgType::kTtlExpired ? std::string_view("ttl_expired")
                                   : m.reason.empty()             ? std::string_view("no_route")
                                                                  : m.reason;
-        drop_route(pending.at(k).dst_id());
+        routes.forget(pending.at(k).dst_id());
         finish_pending(k, false, reason);
         return;
     }
@@ -392,15 +295,17 @@ bool Node::request_metrics(std::string_view peer_id) {
 }
 
 std::size_t Node::route_slots() const {
-    return impl_->routes.size();
+    return impl_->routes.capacity();
 }
 
 bool Node::route_view(std::size_t slot, RouteView& out) const {
     const Impl& n = *impl_;
-    if (slot >= n.routes.size()) return false;
-    const Route& r = n.routes[slot];
+    if (slot >= n.routes.capacity()) return false;
+    int s = static_cast<int>(slot);
+    if (!n.routes.live(s, n.now())) return false;
+    const RouteEntry& r = n.routes.at(s);
     const Link* l = n.find_link(r.via);
-    if (!r.used || r.expires <= n.now() || !l || l->state != LinkState::kEstablished) return false;
+    if (!l || l->state != LinkState::kEstablished) return false;
     out = RouteView{};
     out.dst = r.dst_id();
     out.link = r.via;
@@ -409,7 +314,7 @@ bool Node::route_view(std::size_t slot, RouteView& out) const {
         out.via_rtt_ms = n.peers.at(l->peer).rtt_mean();
     }
     out.learnt_at = r.learnt;
-    out.expires_at = r.expires;
+    out.expires_at = n.routes.expires(s);
     return true;
 }
 

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/node.h"  // OutSlice
+#include "core/invariant.h"
+#include "core/node_types.h"  // OutSlice
 
 namespace p2p {
 
@@ -31,6 +32,7 @@ ChunkPool::Chunk* ChunkPool::take() {
 }
 
 void ChunkPool::give(Chunk* chunk) {
+    P2P_ASSERT(owns(chunk));  // a chunk of this pool, handed out before
     chunk->next = free_;
     free_ = chunk;
     ++free_count_;

@@ -38,6 +38,10 @@ class ChunkPool {
     std::size_t capacity() const { return count_; }
 
   private:
+    bool owns(const Chunk* chunk) const {
+        return chunk >= chunks_.get() && chunk < chunks_.get() + bump_;
+    }
+
     std::unique_ptr<Chunk[]> chunks_;
     std::size_t count_;
     std::size_t bump_ = 0;  // chunks never handed out start here

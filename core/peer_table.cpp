@@ -43,8 +43,10 @@ double PeerRecord::rtt_mean() const {
     return static_cast<double>(sum) / rtt_count;
 }
 
-PeerTable::PeerTable(std::size_t capacity) : records_(capacity) {
+PeerTable::PeerTable(std::size_t capacity)
+    : records_(capacity), by_id_(capacity), linked_pos_(capacity, -1) {
     free_.reserve(capacity);
+    linked_.reserve(capacity);
     for (std::size_t i = capacity; i-- > 0;)
         free_.push_back(static_cast<int>(i));
 }
@@ -62,6 +64,8 @@ int PeerTable::alloc() {
 void PeerTable::release(int index) {
     PeerRecord& r = at(index);
     if (!r.used) return;
+    if (r.id_len > 0) by_id_.erase(SlotIndex::hash(r.peer_id()), index);
+    set_link(index, kNoLink);
     r.used = false;
     --used_;
     free_.push_back(index);
@@ -69,11 +73,15 @@ void PeerTable::release(int index) {
 
 int PeerTable::find(std::string_view peer_id) const {
     if (peer_id.empty()) return -1;
-    for (std::size_t i = 0; i < records_.size(); ++i) {
-        const PeerRecord& r = records_[i];
-        if (r.used && r.peer_id() == peer_id) return static_cast<int>(i);
-    }
-    return -1;
+    return by_id_.find(SlotIndex::hash(peer_id),
+                       [&](int k) { return records_[checked(k)].peer_id() == peer_id; });
+}
+
+void PeerTable::set_id(int index, std::string_view peer_id) {
+    PeerRecord& r = at(index);
+    if (r.id_len > 0) by_id_.erase(SlotIndex::hash(r.peer_id()), index);
+    r.set_id(peer_id);
+    if (r.id_len > 0) by_id_.insert(SlotIndex::hash(r.peer_id()), index);
 }
 
 int PeerTable::find_static(std::string_view host, std::uint16_t port) const {
@@ -83,6 +91,21 @@ int PeerTable::find_static(std::string_view host, std::uint16_t port) const {
             return static_cast<int>(i);
     }
     return -1;
+}
+
+void PeerTable::set_link(int index, LinkId link) {
+    at(index).link = link;
+    int& pos = linked_pos_[static_cast<std::size_t>(index)];
+    if (link != kNoLink && pos < 0) {
+        pos = static_cast<int>(linked_.size());
+        linked_.push_back(index);
+    } else if (link == kNoLink && pos >= 0) {
+        int last = linked_.back();  // swap-remove: O(1), order is not kept
+        linked_[static_cast<std::size_t>(pos)] = last;
+        linked_pos_[static_cast<std::size_t>(last)] = pos;
+        linked_.pop_back();
+        pos = -1;
+    }
 }
 
 }  // namespace p2p

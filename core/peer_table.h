@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/invariant.h"
 #include "core/limits.h"
-#include "core/node.h"
+#include "core/node_types.h"
+#include "core/slot_index.h"
 
 namespace p2p {
 
@@ -31,7 +33,7 @@ struct PeerRecord {
     bool is_static = false;
     bool has_advert = false;   // listed by the rendezvous right now
     bool said_bye = false;     // not redialed until it re-registers
-    LinkId link = kNoLink;     // the link messages go on
+    LinkId link = kNoLink;     // the link messages go on (set via PeerTable::set_link)
     LinkId dialing = kNoLink;  // our outbound link being made
     bool rejected = false;     // last link ended with HELLO_REJECT
 
@@ -51,10 +53,13 @@ struct PeerRecord {
     std::string_view ns() const;
     std::string_view dial_host() const { return {host, host_len}; }
     bool dialable() const { return host_len > 0 && port != 0; }
-    void set_id(std::string_view v);
     bool set_host(std::string_view v, std::uint16_t p);
     void add_rtt(std::int64_t ms, int keep);
     double rtt_mean() const;
+
+  private:
+    friend class PeerTable;  // names a record through the table, which indexes it
+    void set_id(std::string_view v);
 };
 
 class PeerTable {
@@ -64,19 +69,40 @@ class PeerTable {
     // A zeroed record in state DISCOVERED, or -1 when the table is full.
     int alloc();
     void release(int index);
-    int find(std::string_view peer_id) const;  // -1 if none
-    // A static record not yet named, dialing host:port; -1 if none.
+    int find(std::string_view peer_id) const;  // -1 if none; hashed, O(1)
+    // Names record `index` (and indexes it under that name).
+    void set_id(int index, std::string_view peer_id);
+    // A static record not yet named, dialing host:port; -1 if none. A scan:
+    // only --peer and add_static_peer() ask, never a message.
     int find_static(std::string_view host, std::uint16_t port) const;
 
-    PeerRecord& at(int index) { return records_[static_cast<std::size_t>(index)]; }
-    const PeerRecord& at(int index) const { return records_[static_cast<std::size_t>(index)]; }
+    // Sets the link messages to record `index` go on (kNoLink: none). The
+    // table keeps the records that have one in a dense list, so the engine's
+    // per-message fan-outs (PUB, WHO_HAS) visit neighbours, not every record.
+    void set_link(int index, LinkId link);
+    std::size_t linked_count() const { return linked_.size(); }
+    int linked_at(std::size_t i) const {
+        P2P_ASSERT(i < linked_.size());
+        return linked_[i];
+    }
+
+    PeerRecord& at(int index) { return records_[checked(index)]; }
+    const PeerRecord& at(int index) const { return records_[checked(index)]; }
     std::size_t capacity() const { return records_.size(); }
     std::size_t size() const { return used_; }
 
   private:
+    std::size_t checked(int index) const {
+        P2P_ASSERT(index >= 0 && static_cast<std::size_t>(index) < records_.size());
+        return static_cast<std::size_t>(index);
+    }
+
     std::vector<PeerRecord> records_;
     std::vector<int> free_;
     std::size_t used_ = 0;
+    SlotIndex by_id_;              // named records by peer_id
+    std::vector<int> linked_;      // records whose link != kNoLink, in no order
+    std::vector<int> linked_pos_;  // each record's place in linked_, -1 if absent
 };
 
 }  // namespace p2p

@@ -2,6 +2,12 @@
 // of its encoded line (in pool chunks) for retransmission with the same
 // msg_id, its retry count and deadline. Fixed number of slots; a full table
 // refuses new messages (`busy`) rather than dropping old ones.
+//
+// Indexed two ways so no per-message path scans the slots (--max-pending-sends
+// goes up to 65535): by msg_id (an ACK finds its SEND in O(1)) and by
+// destination, each destination's SENDs in a list in submission order (a
+// link that comes up, a route that is found, a legacy peer's next turn walk
+// only that destination's messages).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,9 +15,12 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/invariant.h"
+#include "core/keyed_lists.h"
 #include "core/limits.h"
-#include "core/node.h"
+#include "core/node_types.h"
 #include "core/out_queue.h"
+#include "core/slot_index.h"
 #include "core/wire_util.h"
 
 namespace p2p {
@@ -43,18 +52,33 @@ class PendingAcks {
     int alloc(std::string_view msg_id, std::string_view dst, int peer, std::uint64_t seq);
     void release(int index, ChunkPool& pool);
     int find(std::string_view msg_id) const;
-    PendingSend& at(int index) { return slots_[static_cast<std::size_t>(index)]; }
-    const PendingSend& at(int index) const { return slots_[static_cast<std::size_t>(index)]; }
+    // The SENDs to `dst` in submission order: first_to(dst), then next_to(k)
+    // until -1. Releasing k does not disturb the walk if next_to(k) was taken
+    // before.
+    int first_to(std::string_view dst) const;
+    int next_to(int index) const { return by_dst_.next(index); }
+
+    PendingSend& at(int index) { return slots_[checked(index)]; }
+    const PendingSend& at(int index) const { return slots_[checked(index)]; }
     std::size_t capacity() const { return slots_.size(); }
     std::size_t size() const { return used_; }
-    // Transmitted and unacknowledged messages to `peer`.
-    int in_flight(int peer) const;
-    // The oldest message to `peer` never transmitted; -1 if none.
-    int oldest_waiting(int peer) const;
+    std::uint64_t probes() const { return by_id_.probes() + by_dst_.probes(); }
 
   private:
+    std::size_t checked(int index) const {
+        P2P_ASSERT(index >= 0 && static_cast<std::size_t>(index) < slots_.size());
+        return static_cast<std::size_t>(index);
+    }
+    // Whether slot k's destination is `dst`: tells colliding hashes apart.
+    auto same_dst(std::string_view dst) const {
+        return [this, dst](int k) { return at(k).dst_id() == dst; };
+    }
+
     std::vector<PendingSend> slots_;
+    std::vector<int> free_;
     std::size_t used_ = 0;
+    SlotIndex by_id_;
+    KeyedLists by_dst_;  // each destination's SENDs in submission order
 };
 
 }  // namespace p2p

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/invariant.h"
+#include "core/slot_index.h"
+
 namespace p2p {
 
 namespace {
@@ -18,24 +21,14 @@ SeenCache::SeenCache(std::size_t capacity, MonoMs max_age_ms)
 }
 
 std::uint64_t SeenCache::hash(std::string_view origin, std::string_view id) {
-    // FNV-1a over origin, a separator and id, then a finalizer so the low
-    // bits used for the table are mixed.
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : origin)
-        h = (h ^ c) * 0x100000001b3ull;
-    h = (h ^ 0xffu) * 0x100000001b3ull;
-    for (unsigned char c : id)
-        h = (h ^ c) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
+    return SlotIndex::hash(origin, id);
 }
 
 std::size_t SeenCache::find_slot(std::uint64_t h) const {
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
         std::uint32_t v = table_[i];
         if (v == 0) return kNpos;
+        P2P_ASSERT(v - 1 < ring_.size());
         if (ring_[v - 1].hash == h) return i;
     }
 }
@@ -47,6 +40,7 @@ void SeenCache::erase_slot(std::size_t i) {
         j = (j + 1) & mask_;
         std::uint32_t v = table_[j];
         if (v == 0) break;
+        P2P_ASSERT(v - 1 < ring_.size());
         std::size_t home = ring_[v - 1].hash & mask_;
         bool movable = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
         if (movable) {

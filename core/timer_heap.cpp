@@ -33,6 +33,7 @@ void TimerHeap::down(std::size_t i) {
 }
 
 void TimerHeap::set(std::size_t slot, MonoMs when) {
+    checked(slot);
     if (pos_[slot] < 0) {
         heap_[size_] = static_cast<std::uint32_t>(slot);
         pos_[slot] = static_cast<std::int32_t>(size_);
@@ -50,6 +51,7 @@ void TimerHeap::set(std::size_t slot, MonoMs when) {
 }
 
 void TimerHeap::clear(std::size_t slot) {
+    checked(slot);
     if (pos_[slot] < 0) return;
     std::size_t i = static_cast<std::size_t>(pos_[slot]);
     std::size_t last = --size_;

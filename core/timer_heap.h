@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/invariant.h"
 
 namespace p2p {
 
@@ -23,12 +24,20 @@ class TimerHeap {
     // Arms or moves the deadline of `slot`.
     void set(std::size_t slot, MonoMs when);
     void clear(std::size_t slot);
-    bool armed(std::size_t slot) const { return pos_[slot] >= 0; }
+    bool armed(std::size_t slot) const { return pos_[checked(slot)] >= 0; }
     bool empty() const { return size_ == 0; }
-    std::size_t top_slot() const { return heap_[0]; }
-    MonoMs top_time() const { return when_[heap_[0]]; }
+    std::size_t slots() const { return pos_.size(); }
+    std::size_t top_slot() const {
+        P2P_ASSERT(size_ > 0);
+        return heap_[0];
+    }
+    MonoMs top_time() const { return when_[top_slot()]; }
 
   private:
+    std::size_t checked(std::size_t slot) const {
+        P2P_ASSERT(slot < pos_.size());
+        return slot;
+    }
     void swap_at(std::size_t a, std::size_t b);
     void up(std::size_t i);
     void down(std::size_t i);

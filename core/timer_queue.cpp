@@ -1,5 +1,7 @@
 #include "core/timer_queue.h"
 
+#include "core/invariant.h"
+
 namespace p2p {
 
 TimerQueue::TimerQueue(std::size_t reserve) {
@@ -15,6 +17,7 @@ bool TimerQueue::less(std::size_t a, std::size_t b) const {
 }
 
 void TimerQueue::place(std::size_t pos, const Entry& e) {
+    P2P_ASSERT(pos < heap_.size() && slot_of(e.id) < slots_.size());
     heap_[pos] = e;
     slots_[slot_of(e.id)].pos = static_cast<std::uint32_t>(pos);
 }
@@ -49,6 +52,7 @@ void TimerQueue::sift_down(std::size_t pos) {
 }
 
 void TimerQueue::release(std::uint32_t slot) {
+    P2P_ASSERT(slot < slots_.size());
     Slot& s = slots_[slot];
     s.pos = kFree;
     if (++s.generation == 0) s.generation = 1;  // keep every id non-zero
@@ -57,6 +61,7 @@ void TimerQueue::release(std::uint32_t slot) {
 }
 
 void TimerQueue::remove_at(std::size_t pos) {
+    P2P_ASSERT(pos < heap_.size());
     release(slot_of(heap_[pos].id));
     std::size_t last = heap_.size() - 1;
     if (pos == last) {

@@ -1,7 +1,9 @@
 // Steady-state message handling must not allocate (issue 3 item 4). Two
 // engines talk through a fixed-buffer pipe; every global operator new is
 // counted across a burst of SEND/ACK, PUB and keep-alive traffic after a
-// short warm-up, and the count must be zero.
+// short warm-up, and the count must be zero. A second test does the same
+// through a relay (PROTOCOL.md §5): route discovery, relayed SENDs and PUBs,
+// ACKs passed back, routes expiring and found again.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -32,6 +34,22 @@ struct PipeHost final : NodeHost {
     long count(EventKind k) const { return events[static_cast<int>(k)]; }
 };
 
+// Moves what `from` has queued on its link to `to` through `buf`; returns
+// the bytes moved.
+std::size_t move_bytes(Node& from, LinkId fl, Node& to, LinkId tl, char (&buf)[64 * 1024]) {
+    OutSlice s[16];
+    std::size_t n = from.output(fl, s, 16);
+    std::size_t len = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::memcpy(buf + len, s[i].data, s[i].len);
+        len += s[i].len;
+    }
+    if (len == 0) return 0;
+    from.consumed(fl, len);
+    to.on_bytes(tl, buf, len);
+    return len;
+}
+
 struct Pipe {
     ManualClock clock;
     PipeHost ha, hb;
@@ -60,17 +78,7 @@ struct Pipe {
         return moved;
     }
     std::size_t move(Node& from, LinkId fl, Node& to, LinkId tl) {
-        OutSlice s[16];
-        std::size_t n = from.output(fl, s, 16);
-        std::size_t len = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            std::memcpy(buf + len, s[i].data, s[i].len);
-            len += s[i].len;
-        }
-        if (len == 0) return 0;
-        from.consumed(fl, len);
-        to.on_bytes(tl, buf, len);
-        return len;
+        return move_bytes(from, fl, to, tl, buf);
     }
     void step(MonoMs ms) {
         while (pump_once() > 0) {
@@ -126,6 +134,95 @@ TEST(NodeAlloc, SteadyStateTrafficDoesNotAllocate) {
     EXPECT_EQ(p.ha.count(EventKind::kUndelivered) + p.hb.count(EventKind::kUndelivered), 0);
     EXPECT_FALSE(p.a.stats().decode_overflow);
     EXPECT_FALSE(p.ha.closed || p.hb.closed);
+}
+
+// alice - relay - carol in a line: alice and carol reach each other only
+// through the relay, which forwards, rate-limits and passes ACKs back.
+struct Line {
+    struct Hop {
+        Node* from;
+        LinkId from_link;
+        Node* to;
+        LinkId to_link;
+    };
+    ManualClock clock;
+    PipeHost ha, hr, hc;
+    Node a, r, c;
+    Hop hops[4] = {};
+    char buf[64 * 1024];
+
+    Line()
+        : a(Pipe::config("alice", 1), clock, ha),
+          r(Pipe::config("relay", 2), clock, hr),
+          c(Pipe::config("carol", 3), clock, hc) {
+        connect(a, ha, r, 0);
+        connect(c, hc, r, 2);
+    }
+    void connect(Node& dialer, PipeHost& host, Node& acceptor, int hop) {
+        dialer.add_static_peer("192.0.2.9", 7000);
+        LinkId out = host.dialed;
+        LinkId in = acceptor.on_link_accepted("192.0.2.1", 40000);
+        dialer.on_link_connected(out);
+        hops[hop] = Hop{&dialer, out, &acceptor, in};
+        hops[hop + 1] = Hop{&acceptor, in, &dialer, out};
+    }
+    std::size_t move(const Hop& h) {
+        return move_bytes(*h.from, h.from_link, *h.to, h.to_link, buf);
+    }
+    void step(MonoMs ms) {
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (const Hop& h : hops)
+                moved = move(h) > 0 || moved;
+        }
+        clock.advance(ms);
+        for (Node* n : {&a, &r, &c})
+            if (n->next_deadline() <= clock.mono_ms()) n->on_timer();
+    }
+};
+
+TEST(NodeAlloc, RelayedTrafficDoesNotAllocate) {
+    auto line = std::make_unique<Line>();
+    Line& l = *line;
+    for (int i = 0; i < 20; ++i)
+        l.step(10);
+    ASSERT_EQ(l.ha.count(EventKind::kLink), 1);
+    ASSERT_EQ(l.hc.count(EventKind::kLink), 1);
+
+    long queued_a = 0, queued_c = 0;
+    auto burst = [&](int messages, MonoMs duration) {
+        int sent = 0;
+        MonoMs end = l.clock.mono_ms() + duration;
+        while (l.clock.mono_ms() < end) {
+            long out_a = queued_a - l.ha.count(EventKind::kDelivered);
+            long out_c = queued_c - l.hc.count(EventKind::kDelivered);
+            // Every 100 ms: well under the relay's 50 per origin per second.
+            if (sent < messages && out_a < 4 && out_c < 4 && l.clock.mono_ms() % 100 == 0) {
+                queued_a += l.a.send("carol@CIC", "hello carol, through the relay").status ==
+                            SendStatus::kQueued;
+                queued_c += l.c.send("alice@CIC", "hi alice").status == SendStatus::kQueued;
+                if (sent % 10 == 0) l.a.pub("#CIC", "news for CIC");
+                ++sent;
+            }
+            l.step(10);
+        }
+    };
+    burst(20, 10'000);  // warm-up: the first routes are found
+    ASSERT_GT(l.ha.count(EventKind::kDelivered), 0);
+
+    long allocations_before = test::allocations();
+    burst(1000, 300'000);  // longer than route_ttl: routes expire and are found again
+    long allocations = test::allocations() - allocations_before;
+
+    EXPECT_EQ(allocations, 0);
+    EXPECT_GE(l.ha.count(EventKind::kDelivered), 1000);
+    EXPECT_EQ(l.ha.count(EventKind::kDelivered), queued_a);
+    EXPECT_EQ(l.hc.count(EventKind::kDelivered), queued_c);
+    EXPECT_EQ(l.hc.count(EventKind::kMsg), queued_a);
+    EXPECT_GT(l.hc.count(EventKind::kPub), 50);  // relayed PUBs
+    EXPECT_GT(l.r.stats().relayed, 2000u);
+    EXPECT_EQ(l.r.stats().relay_refused, 0u);
+    EXPECT_EQ(l.ha.count(EventKind::kUndelivered) + l.hc.count(EventKind::kUndelivered), 0);
 }
 
 TEST(NodeAlloc, TheCounterSeesAllocations) {

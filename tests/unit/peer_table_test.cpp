@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace p2p {
 namespace {
 
@@ -13,8 +16,8 @@ TEST(PeerTable, FixedCapacityAllocFindRelease) {
     ASSERT_GE(b, 0);
     ASSERT_GE(c, 0);
     EXPECT_EQ(t.alloc(), -1);  // full: refused, never grown
-    t.at(a).set_id("alice@CIC");
-    t.at(b).set_id("bob@CIC");
+    t.set_id(a, "alice@CIC");
+    t.set_id(b, "bob@CIC");
     t.at(c).is_static = true;
     t.at(c).set_host("pi.local", 7070);
     EXPECT_EQ(t.find("bob@CIC"), b);
@@ -29,6 +32,44 @@ TEST(PeerTable, FixedCapacityAllocFindRelease) {
     int d = t.alloc();
     EXPECT_EQ(d, b);
     EXPECT_TRUE(t.at(d).peer_id().empty());  // recycled records start clean
+}
+
+TEST(PeerTable, LinkedRecordsAreListedWithoutScanningTheTable) {
+    PeerTable t(8);
+    int a = t.alloc(), b = t.alloc(), c = t.alloc();
+    auto linked = [&] {
+        std::vector<int> v;
+        for (std::size_t i = 0; i < t.linked_count(); ++i)
+            v.push_back(t.linked_at(i));
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_TRUE(linked().empty());
+    t.set_link(a, 11);
+    t.set_link(c, 13);
+    t.set_link(c, 14);  // moved to another link: listed once
+    EXPECT_EQ(linked(), (std::vector<int>{a, c}));
+    EXPECT_EQ(t.at(c).link, 14u);
+    t.set_link(a, kNoLink);
+    EXPECT_EQ(linked(), (std::vector<int>{c}));
+    t.set_link(b, 12);
+    t.release(c);  // a released record leaves the list
+    EXPECT_EQ(linked(), (std::vector<int>{b}));
+    EXPECT_EQ(t.at(t.alloc()).link, kNoLink);
+}
+
+TEST(PeerTable, NamesAreIndexedAcrossRenameAndReuse) {
+    PeerTable t(4);
+    int a = t.alloc();
+    t.set_id(a, "old@CIC");
+    t.set_id(a, "new@CIC");
+    EXPECT_EQ(t.find("old@CIC"), -1);
+    EXPECT_EQ(t.find("new@CIC"), a);
+    t.release(a);
+    int b = t.alloc();
+    EXPECT_EQ(t.find("new@CIC"), -1);
+    t.set_id(b, "new@CIC");
+    EXPECT_EQ(t.find("new@CIC"), b);
 }
 
 TEST(PeerTable, RttMeanOverTheLastSamples) {

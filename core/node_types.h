@@ -1,0 +1,45 @@
+// The engine's small shared types: link ids, peer and link states, and the
+// output slice. Kept apart from node.h so the engine's building blocks (peer
+// table, pending SENDs, out queues) can name them without including the whole
+// Node API, and node.h includes those modules rather than the reverse.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace p2p {
+
+// Names a link for the lifetime of one connection. 0 is never a valid id; ids
+// carry a generation, so an id of a closed link is never confused with a new
+// link in the same slot.
+using LinkId = std::uint32_t;
+inline constexpr LinkId kNoLink = 0;
+
+enum class LinkDirection : std::uint8_t { kOutbound, kInbound };
+const char* link_direction_name(LinkDirection dir);  // "outbound" / "inbound"
+
+enum class PeerState : std::uint8_t { kDiscovered, kConnecting, kConnected, kStale, kGone };
+const char* peer_state_name(PeerState state);  // "DISCOVERED", ...
+
+enum class LinkState : std::uint8_t {
+    kDialing,       // outbound, TCP connect in progress
+    kAwaitHelloOk,  // outbound, HELLO sent
+    kAwaitHello,    // inbound, waiting for the dialer's HELLO
+    kEstablished,   // handshake complete
+    kClosing,       // BYE sent or close requested; waiting for flush / BYE_OK
+};
+const char* link_state_name(LinkState state);
+
+// Why the host reports a link down.
+enum class LinkDownReason : std::uint8_t {
+    kConnectFailed,  // an outbound dial did not connect (refused, timeout, DNS)
+    kClosedByPeer,   // EOF
+    kError,          // read/write error (reset, ...)
+};
+
+// One piece of queued output. The host copies these into iovecs for writev.
+struct OutSlice {
+    const char* data;
+    std::size_t len;
+};
+
+}  // namespace p2p
