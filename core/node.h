@@ -108,7 +108,7 @@ inline constexpr std::uint32_t kImplementedFeatures = kAllFeatures;
 
 // ---- events for the console ---------------------------------------------------
 
-// Kinds match /work/briefs/console.md. Views are valid only during emit().
+// Kinds match the console contract (docs/shell.md "Output"). Views are valid only during emit().
 enum class EventKind : std::uint8_t {
     kMsg,          // peer_id: text (msg_id)              incoming unicast, once per msg_id
     kPub,          // scope peer_id: text (msg_id)        incoming publish

@@ -1,5 +1,5 @@
 // Renders engine events and command answers for the three audiences of
-// /work/briefs/console.md:
+// docs/shell.md "Output":
 //   kPlain  scripts over a pipe: one event per line, a fixed kind word first;
 //   kJson   one JSON object per line (RapidJSON Writer, ASCII-escaped);
 //   kTty    people: local time, colour, long text wrapped to the width.

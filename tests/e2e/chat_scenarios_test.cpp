@@ -1,5 +1,5 @@
 // The spec's minimum chat scenarios with real p2pchat processes over
-// loopback, driven through the console contract (briefs/console.md): nodes
+// loopback, driven through the console contract (docs/shell.md "Output"): nodes
 // meshing through a rendezvous or through static --peer addresses, /msg
 // with ACK, /pub to a namespace and to everyone, keep-alive and RTT, a
 // node killed with SIGKILL and returning, and /quit saying goodbye.

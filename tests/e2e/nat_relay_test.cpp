@@ -2,7 +2,7 @@
 // routers masquerade two private sides, so A and B can each dial out to the
 // public side but nobody can dial A or B; a rendezvous server and a relay
 // node live on the public side. Real p2pchat binaries run inside the
-// namespaces, driven through their console (briefs/console.md).
+// namespaces, driven through their console (docs/shell.md "Output").
 //
 // Needs root, `ip` and `nft`; skipped with the reason otherwise.
 //

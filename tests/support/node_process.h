@@ -1,5 +1,5 @@
 // Real p2pchat processes for black-box tests: a chat node driven through its
-// stdin/stdout console (the contract in briefs/console.md: one command per
+// stdin/stdout console (the contract in docs/shell.md "Output": one command per
 // line in, one event per line out) and a rendezvous server, both on
 // ephemeral loopback ports. Built on Process (tests/support/process.h).
 #pragma once

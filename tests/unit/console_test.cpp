@@ -132,7 +132,7 @@ class ConsoleTest : public ::testing::Test {
     CaptureSink sink_;
 };
 
-// ---- plain: exactly /work/briefs/console.md ----------------------------------
+// ---- plain: exactly the contract of docs/shell.md "Output" ------------------
 
 TEST_F(ConsoleTest, PlainEventLines) {
     auto c = make(ConsoleMode::kPlain);
