@@ -33,8 +33,8 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/message.h"
-#include "core/peer_advert.h"
 #include "core/node_types.h"
+#include "core/peer_advert.h"
 
 namespace p2p {
 
