@@ -1,4 +1,5 @@
 #include "tests/support/process.h"
+#include "tests/support/deadline.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,11 +22,6 @@ namespace p2p::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    return left < 0 ? 0 : static_cast<int>(left);
-}
 
 void close_if_open(int& fd) {
     if (fd >= 0) ::close(fd);

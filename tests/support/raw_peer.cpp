@@ -1,4 +1,5 @@
 #include "tests/support/raw_peer.h"
+#include "tests/support/deadline.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,11 +21,6 @@ namespace p2p::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    return left < 0 ? 0 : static_cast<int>(left);
-}
 
 sockaddr_in loopback(std::uint16_t port) {
     sockaddr_in sa{};

@@ -1,4 +1,5 @@
 #include "tests/support/tcp_client.h"
+#include "tests/support/deadline.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,11 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-int remaining_ms(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    return left < 0 ? 0 : static_cast<int>(left);
-}
 
 // Waits for `events` on fd until the deadline; false on timeout.
 bool wait_fd(int fd, short events, Clock::time_point deadline, short* revents) {
