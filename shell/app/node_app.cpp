@@ -67,7 +67,11 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     }
 
     int run() {
-        platform::raise_fd_limit();
+        // Each link is a descriptor: take all the kernel allows (the soft limit is
+        // often 1024 while the hard one is far higher), and say what it is.
+        long before = platform::current_fd_limit();
+        long fd_limit = platform::raise_fd_limit();
+        P2P_INFO(kModule, "descriptor limit %ld (was %ld)", fd_limit, before);
         NodeRuntimeSettings settings;
         if (!runtime_settings(settings)) return 1;
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
