@@ -40,7 +40,7 @@ foreach(entry ${_p2p_needed})
     # libedit's own dependencies, should a build link them dynamically.
     set(dep "lib${CMAKE_MATCH_1}${CMAKE_MATCH_2}")
   else()
-    message(FATAL_ERROR "p2pchat needs ${lib}: add its Debian package to cmake/deb_depends.cmake")
+    message(FATAL_ERROR "p2pchat needs ${lib}: add its Debian package to platform/service/cmake/deb_depends.cmake")
   endif()
   list(APPEND _p2p_depends "${dep}")
 endforeach()

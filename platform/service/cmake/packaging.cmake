@@ -4,7 +4,7 @@
 #
 # Everything here is chosen at configure time from the compiler's target, so the same
 # lines serve the host build and every cross preset; the Depends line is worked out at
-# package time from the binary itself (cmake/deb_depends.cmake).
+# package time from the binary itself (platform/service/cmake/deb_depends.cmake).
 
 install(CODE "set(P2P_SERVICE_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
 set(P2P_SERVICE_BINARY_DIR \"${PROJECT_BINARY_DIR}/service\")")
