@@ -14,6 +14,7 @@
 #include "platform/log_sinks.h"
 #include "platform/net.h"
 #include "platform/process.h"
+#include "platform/sd_notify.h"
 #include "platform/terminal.h"
 #include "shell/app/node_commands.h"
 #include "shell/app/node_options.h"
@@ -99,6 +100,7 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     bool runtime_settings(NodeRuntimeSettings& s) {
         s.engine = engine_config(options_, rng_.next());
         s.client_seed = rng_.next();
+        s.service = platform::notify_environment();
         if (!platform::parse_numeric_addr(options_.listen_host, options_.listen_port, s.listen)) {
             std::fprintf(stderr, "p2pchat: --listen-host %s is not a numeric address\n",
                          options_.listen_host.c_str());

@@ -12,6 +12,7 @@
 #include "platform/log_sinks.h"
 #include "platform/net.h"
 #include "platform/process.h"
+#include "platform/sd_notify.h"
 #include "shell/runtime/rendezvous_server.h"
 
 namespace p2p::shell {
@@ -236,13 +237,21 @@ int rendezvous_main(int argc, char** argv) {
         logger().set_sink(nullptr);
         return 1;
     }
+    // systemd's Type=notify and WatchdogSec= (nothing is sent when not run by it).
+    platform::ServiceNotifier notifier(platform::notify_environment());
+    platform::WatchdogPinger watchdog(loop, notifier);
     loop.on_signal([&](int signo) {
         P2P_INFO("Rendezvous", "signal %d: stopping", signo);
+        notifier.stopping();
         server.stop();
         loop.stop();
     });
-    std::printf("listening on %s\n", server.bound_address().to_string().c_str());
+    std::string listening = "listening on " + server.bound_address().to_string();
+    std::printf("%s\n", listening.c_str());
     std::fflush(stdout);
+    notifier.ready();
+    notifier.status(listening);
+    watchdog.start();
     loop.run();
     server.stop();
     logger().set_sink(nullptr);

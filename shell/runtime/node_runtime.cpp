@@ -38,7 +38,9 @@ NodeRuntime::NodeRuntime(platform::EventLoop& loop, NodeRuntimeSettings settings
       rng_(settings_.client_seed),
       links_(loop_, resolver_),
       self_(std::make_shared<NodeRuntime*>(this)),
-      target_(settings_.rendezvous) {
+      target_(settings_.rendezvous),
+      notifier_(settings_.service),
+      watchdog_(loop_, notifier_) {
     node_ = std::make_unique<Node>(settings_.engine, loop_.clock(), *this);
     links_.attach(*node_);
 }
@@ -66,6 +68,7 @@ bool NodeRuntime::start(std::string* error) {
     for (const platform::HostPort& p : settings_.static_peers)
         if (!node_->add_static_peer(p.host, p.port))
             listener_.on_error("cannot add static peer " + p.to_string());
+    watchdog_.start();
     std::weak_ptr<NodeRuntime*> weak = self_;
     loop_.add_before_sleep([weak] {
         if (auto self = weak.lock()) (*self)->before_sleep();
@@ -141,6 +144,7 @@ void NodeRuntime::rediscover() {
 void NodeRuntime::shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
+    notifier_.stopping();
     links_.stop_listening();
     shutdown_timer_ = loop_.schedule_in(settings_.shutdown_deadline_ms, this, kTagShutdownDeadline);
     node_->quit();
@@ -225,6 +229,17 @@ void NodeRuntime::on_registered(std::string_view ip, std::int64_t port, std::int
                   self_id().c_str(), static_cast<unsigned>(listen_port_),
                   static_cast<int>(std::min<std::size_t>(ip.size(), 64)), ip.data(), port, ttl);
     listener_.on_rendezvous(text);
+    service_status(text);
+}
+
+// Ready once the first registration has an answer, whichever: a relay whose rendezvous
+// is down still serves its links, and must not sit in "activating" until systemd kills it.
+void NodeRuntime::service_status(const std::string& text) {
+    if (!ready_sent_) {
+        ready_sent_ = true;
+        notifier_.ready();
+    }
+    notifier_.status(text);
 }
 
 void NodeRuntime::on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) {
@@ -254,6 +269,7 @@ void NodeRuntime::on_request_failed(RdvRequestKind kind, std::string_view reason
                       static_cast<double>(retry_in_ms) / 1000.0);
     }
     listener_.on_rendezvous(text);
+    if (kind == RdvRequestKind::kRegister) service_status(text);
 }
 
 void NodeRuntime::on_unregistered(bool ok, std::string_view reason) {

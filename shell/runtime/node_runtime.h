@@ -25,6 +25,7 @@
 #include "platform/event_loop.h"
 #include "platform/net.h"
 #include "platform/resolver.h"
+#include "platform/sd_notify.h"
 #include "shell/runtime/peer_links.h"
 
 namespace p2p::shell {
@@ -55,6 +56,9 @@ struct NodeRuntimeSettings {
     // After shutdown(): the engine waits up to 2 s for the BYE_OKs, then the
     // UNREGISTER takes one request (5 s at worst). Past this it stops anyway.
     MonoMs shutdown_deadline_ms = 8'000;
+    // The service manager's NOTIFY_SOCKET / WATCHDOG_USEC (platform::notify_environment()
+    // for the program; tests pass their own; empty: not run by a service manager).
+    platform::NotifyEnvironment service;
 };
 
 // What the runtime reports. Called from the loop; views are valid only
@@ -158,6 +162,12 @@ class NodeRuntime final : public NodeHost,
     bool links_closed_ = false;
     bool stopped_ = false;
     platform::TimerId shutdown_timer_ = 0;
+    // systemd's Type=notify and WatchdogSec= (a no-op when not run by it): READY=1 once
+    // the first registration has an answer, WATCHDOG=1 from the loop, STOPPING=1.
+    platform::ServiceNotifier notifier_;
+    platform::WatchdogPinger watchdog_;
+    bool ready_sent_ = false;
+    void service_status(const std::string& text);
 };
 
 }  // namespace p2p::shell

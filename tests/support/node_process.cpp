@@ -103,6 +103,7 @@ bool NodeProcess::launch(std::string* err) {
     // HOME keeps history files out of the real one; NO_COLOR and TERM=dumb
     // make sure nothing decorates the event lines.
     std::vector<std::string> env = {"HOME=" + home_.path(), "NO_COLOR=1", "TERM=dumb"};
+    env.insert(env.end(), config_.extra_env.begin(), config_.extra_env.end());
     if (!proc_->start(P2PCHAT_BIN, args(), env, err)) return false;
     std::vector<std::string> groups;
     if (!wait_either_stream(*proc_, kListenRe, kEventTimeout, &groups) || groups.size() < 2) {

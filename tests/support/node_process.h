@@ -61,6 +61,7 @@ struct NodeConfig {
     int ping_interval_s = 0;            // --ping-interval when > 0
     int discovery_interval_s = 1;       // --discovery-interval (fast meshing in tests)
     std::vector<std::string> extra_args;
+    std::vector<std::string> extra_env;  // "KEY=VALUE", after the defaults
 };
 
 class NodeProcess {
