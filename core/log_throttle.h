@@ -31,6 +31,7 @@ class LogThrottle {
     explicit LogThrottle(MonoMs window_ms = kDefaultWindowMs) : window_ms_(window_ms) {}
 
     void set_clock(const Clock* clock) { clock_ = clock; }
+    const Clock* clock() const { return clock_; }
     void set_window(MonoMs window_ms) { window_ms_ = window_ms > 0 ? window_ms : 1; }
     MonoMs window() const { return window_ms_; }
 

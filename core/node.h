@@ -33,8 +33,8 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/message.h"
-#include "core/peer_advert.h"
 #include "core/node_types.h"
+#include "core/peer_advert.h"
 
 namespace p2p {
 
@@ -68,6 +68,16 @@ struct NodeConfig {
     // A STALE peer we cannot dial (known only from its inbound link) is
     // removed after this long unless it links again.
     MonoMs forget_stale_ms = 600'000;
+
+    // Admission (docs/protocol.md §4 "Peer table and reconnection"). Records
+    // one source address may create by HELLO (--max-peers-per-address), and
+    // connections it may hold open before their HELLO
+    // (--max-handshakes-per-address). When half the link slots wait for a
+    // HELLO, a new connection's handshake must finish within
+    // handshake_timeout_pressed_ms instead of handshake_timeout_ms.
+    std::size_t max_peers_per_address = 16;
+    std::size_t max_handshakes_per_address = 8;
+    MonoMs handshake_timeout_pressed_ms = 2'000;
 
     // Outgoing queue per link. Control messages (PONG, ACK, BYE, ERROR) may
     // fill it; user and relayed data stop `control_reserve_bytes` earlier.
