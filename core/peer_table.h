@@ -91,7 +91,8 @@ class PeerTable {
     // a record is needed and the table (or the source's share) is full.
     template <class MayEvict>
     int eviction_candidate(std::string_view source, MayEvict may_evict) const;
-    // Records created from `source` (inbound HELLOs from that address).
+    // Records created from `source` (inbound HELLOs from that address). A
+    // scan, made once per new peer that dials us, never per message.
     std::size_t count_from(std::string_view source) const;
 
     // Sets the link messages to record `index` go on (kNoLink: none). The
