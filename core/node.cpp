@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/node_impl.h"
 
 namespace p2p {
@@ -133,12 +134,12 @@ LinkId Node::on_link_accepted(std::string_view remote_ip, std::uint16_t remote_p
                             remote_ip.data(), static_cast<unsigned>(remote_port));
     Link* l = n.alloc_link(LinkDirection::kInbound, std::string_view(remote, std::size_t(len)));
     if (!l) {
-        P2P_WARN("Link", "no free link slot for %s: refusing it", remote);
+        P2P_WARN_LIMITED("Link", "connections refused (no slot for them)", remote_ip,
+                         "refusing %s: too many connections from it or in all", remote);
         return kNoLink;
     }
     l->state = LinkState::kAwaitHello;
-    l->hs_deadline = n.now() + n.cfg.handshake_timeout_ms;
-    n.rearm_link(*l);
+    n.rearm_link(*l);  // alloc_link set the handshake deadline (shorter under pressure)
     P2P_DEBUG("Link", "accepted %s", remote);
     return l->id;
 }

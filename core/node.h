@@ -69,6 +69,16 @@ struct NodeConfig {
     // removed after this long unless it links again.
     MonoMs forget_stale_ms = 600'000;
 
+    // Admission (docs/protocol.md §4 "Peer table and reconnection"). Records
+    // one source address may create by HELLO (--max-peers-per-address), and
+    // connections it may hold open before their HELLO
+    // (--max-handshakes-per-address). When half the link slots wait for a
+    // HELLO, a new connection's handshake must finish within
+    // handshake_timeout_pressed_ms instead of handshake_timeout_ms.
+    std::size_t max_peers_per_address = 16;
+    std::size_t max_handshakes_per_address = 8;
+    MonoMs handshake_timeout_pressed_ms = 2'000;
+
     // Outgoing queue per link. Control messages (PONG, ACK, BYE, ERROR) may
     // fill it; user and relayed data stop `control_reserve_bytes` earlier.
     std::size_t queue_max_bytes = 64 * 1024;

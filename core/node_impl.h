@@ -24,6 +24,12 @@
 
 namespace p2p {
 
+// "ip:port" -> "ip" (IPv6 "::1:5000" -> "::1").
+inline std::string_view host_part(std::string_view remote) {
+    std::size_t colon = remote.rfind(':');
+    return colon == std::string_view::npos ? remote : remote.substr(0, colon);
+}
+
 struct Link {
     Link() : framer(nullptr) {}
 
@@ -62,6 +68,8 @@ struct Link {
     int ping_next = 0;
 
     std::string_view remote_view() const { return {remote, remote_len}; }
+    // The address without ":port" (the source an inbound link comes from).
+    std::string_view remote_host() const { return host_part(remote_view()); }
 };
 
 struct Node::Impl {
@@ -158,6 +166,16 @@ struct Node::Impl {
     void remove_peer(int peer, const char* why);
     Link* active_link(int peer);
     int learn_peer(Link& l, std::string_view peer_id);
+    // A record for a new peer, evicting an idle one if that is what it takes
+    // (node_admission.cpp); -1 when every record is held. `source`: the
+    // address of the inbound link it comes from ("" for discovered/static).
+    int admit_peer(std::string_view source);
+    bool evictable(int peer) const;
+    // Before alloc_link takes a slot (node_admission.cpp): false to refuse a
+    // connection from `remote` ("ip:port"); may close the oldest connection
+    // still waiting for its HELLO to make room. *hs_timeout: how long the new
+    // link has for its handshake.
+    bool make_room_for_link(LinkDirection dir, std::string_view remote, MonoMs* hs_timeout);
 
     // ---- messages (node_messages.cpp) ----
     void on_send(Link& l, const PeerMessage& m);

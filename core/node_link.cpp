@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/node_impl.h"
 
 namespace p2p {
@@ -31,7 +32,8 @@ const Link* Node::Impl::find_link(LinkId id) const {
 }
 
 Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
-    if (free_links.empty()) return nullptr;
+    MonoMs hs_timeout = cfg.handshake_timeout_ms;
+    if (!make_room_for_link(dir, remote, &hs_timeout) || free_links.empty()) return nullptr;
     int slot = free_links.back();
     free_links.pop_back();
     Link& l = link_at(static_cast<std::size_t>(slot));
@@ -55,7 +57,7 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     l.framer.reset();
     l.opened_at = now();
     l.established_at = 0;
-    l.hs_deadline = now() + cfg.handshake_timeout_ms;
+    l.hs_deadline = now() + hs_timeout;
     l.next_ping = 0;
     l.close_deadline = 0;
     l.write_ready_at = 0;
@@ -99,8 +101,8 @@ void Node::Impl::rearm_link(Link& l) {
 void Node::Impl::link_timer_fired(Link& l) {
     MonoMs t = now();
     if (handshaking(l) && l.hs_deadline <= t) {
-        P2P_INFO("Link", "%s: no handshake within %lld ms, closing", l.remote,
-                 static_cast<long long>(cfg.handshake_timeout_ms));
+        P2P_INFO_LIMITED("Link", "connections closed without a handshake", l.remote_host(),
+                         "%s: no handshake in time, closing", l.remote);
         close_now(l, "handshake timeout", true);
         return;
     }
@@ -171,8 +173,9 @@ void Node::Impl::handle_line(Link& l, char* line, std::size_t len) {
 
 void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
     if (m.type == MsgType::kError) {
-        P2P_INFO("Link", "%s: ERROR %.*s before handshake, closing", l.remote,
-                 static_cast<int>(m.error.size()), m.error.data());
+        P2P_INFO_LIMITED("Link", "ERRORs before a handshake", l.remote_host(),
+                         "%s: ERROR %.*s before handshake, closing", l.remote,
+                         static_cast<int>(m.error.size()), m.error.data());
         close_now(l, "error before handshake", true);
         return;
     }
@@ -204,8 +207,9 @@ void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
         close_now(l, "rejected: already connected", false);
         return;
     }
-    P2P_INFO("Link", "%s: %.*s before the handshake: closing", l.remote,
-             static_cast<int>(m.type_name.size()), m.type_name.data());
+    P2P_INFO_LIMITED("Link", "messages before a handshake", l.remote_host(),
+                     "%s: %.*s before the handshake: closing", l.remote,
+                     static_cast<int>(m.type_name.size()), m.type_name.data());
     send_error(l, "bad_format", m.msg_id, "handshake first");
     close_after_flush(l, "message before handshake", true);
 }
@@ -255,8 +259,8 @@ void Node::Impl::establish(Link& l, int p) {
     r.said_bye = false;
     r.rejected = false;
     emit_link(l, true, {});
-    P2P_INFO("Link", "%s %s link up (%s, %s)", r.id, link_direction_name(l.dir), l.remote,
-             l.legacy ? "legacy" : "relay");
+    P2P_INFO_LIMITED("Link", "links up", l.remote_host(), "%s %s link up (%s, %s)", r.id,
+                     link_direction_name(l.dir), l.remote, l.legacy ? "legacy" : "relay");
 
     Link* cur = find_link(r.link);
     if (!cur || cur == &l) {
@@ -281,8 +285,9 @@ void Node::Impl::establish(Link& l, int p) {
             lose = &l;
         }
         peers.set_link(p, win->id);
-        P2P_INFO("Link", "%s: duplicate link, keeping the %s one", r.id,
-                 link_direction_name(win->dir));
+        P2P_INFO_LIMITED("Link", "duplicate links", r.peer_id(),
+                         "%s: duplicate link, keeping the %s one", r.id,
+                         link_direction_name(win->dir));
         if ((lose->features & kFeatureRelay) && (win->features & kFeatureRelay)) {
             begin_close(*lose, "duplicate", "duplicate", false, false);
         }
@@ -294,8 +299,9 @@ void Node::Impl::establish(Link& l, int p) {
 
 void Node::Impl::keepalive(Link& l) {
     if (l.missed >= cfg.max_missed_pongs) {
-        P2P_WARN("KeepAlive", "%s: %d PINGs without PONG: link dead",
-                 l.peer >= 0 ? peers.at(l.peer).id : l.remote, l.missed);
+        P2P_WARN_LIMITED("KeepAlive", "links dead (PINGs unanswered)", l.remote_host(),
+                         "%s: %d PINGs without PONG: link dead",
+                         l.peer >= 0 ? peers.at(l.peer).id : l.remote, l.missed);
         begin_close(l, "keep-alive timeout", "dead: PINGs unanswered", false, true);
         return;
     }
@@ -380,7 +386,8 @@ void Node::Impl::handle_established(Link& l, const PeerMessage& m) {
             // Some deployed peers send this after HELLO_OK and then close:
             // "already connected". Remember it so the close costs no backoff.
             l.got_reject = true;
-            P2P_INFO("Link", "%s: HELLO_REJECT (already connected)", l.remote);
+            P2P_INFO_LIMITED("Link", "HELLO_REJECTs after HELLO_OK", l.remote_host(),
+                             "%s: HELLO_REJECT (already connected)", l.remote);
             return;
         case MsgType::kHello:
         case MsgType::kHelloOk:
@@ -426,8 +433,9 @@ void Node::Impl::detach(Link& l, const char* why, bool penalize) {
             if (o.used && &o != &l && o.peer == p && o.state == LinkState::kEstablished &&
                 !o.detached) {
                 peers.set_link(p, o.id);
-                P2P_INFO("Link", "%s: traffic moves to its other (%s) link", r.id,
-                         link_direction_name(o.dir));
+                P2P_INFO_LIMITED("Link", "traffic moved to another link", r.peer_id(),
+                                 "%s: traffic moves to its other (%s) link", r.id,
+                                 link_direction_name(o.dir));
                 flush_pending(p);
                 return;
             }
@@ -503,7 +511,9 @@ bool Node::Impl::queue_line(Link& l, const char* line, std::size_t len, bool con
     if (!l.out.push(pool, line, len, lim)) {
         if (control) {
             ++stats.dropped_out;
-            P2P_WARN("Link", "%s: outgoing queue full, control message dropped", l.remote);
+            P2P_WARN_LIMITED("Link", "control messages dropped (outgoing queue full)",
+                             l.remote_view(), "%s: outgoing queue full, control message dropped",
+                             l.remote);
         }
         return false;
     }

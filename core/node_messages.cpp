@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/node_impl.h"
 
 namespace p2p {
@@ -168,9 +169,10 @@ void Node::Impl::on_bye(Link& l, const PeerMessage& m) {
 void Node::Impl::on_error(Link& l, const PeerMessage& m) {
     // Logged, never answered (no ERROR ping-pong). A failure naming one of our
     // pending SENDs ends it with that reason.
-    P2P_INFO("Link", "%s: ERROR %.*s ref=%.*s %.*s", l.remote, static_cast<int>(m.error.size()),
-             m.error.data(), static_cast<int>(m.ref.size()), m.ref.data(),
-             static_cast<int>(m.detail.size()), m.detail.data());
+    P2P_INFO_LIMITED("Link", "ERRORs received", l.remote_view(), "%s: ERROR %.*s ref=%.*s %.*s",
+                     l.remote, static_cast<int>(m.error.size()), m.error.data(),
+                     static_cast<int>(m.ref.size()), m.ref.data(),
+                     static_cast<int>(m.detail.size()), m.detail.data());
     if (m.ref.empty()) return;
     int k = pending.find(m.ref);
     if (k < 0) return;
@@ -447,7 +449,9 @@ SendResult Node::pub(std::string_view scope, std::string_view text) {
         res.status = busy > 0 ? SendStatus::kBusy : SendStatus::kNoRoute;
         return res;
     }
-    if (busy > 0) P2P_WARN("Chat", "PUB %s: %zu link(s) busy, not sent there", res.msg_id, busy);
+    if (busy > 0)
+        P2P_WARN_LIMITED("Chat", "PUBs not sent on busy links", "",
+                         "PUB %s: %zu link(s) busy, not sent there", res.msg_id, busy);
     res.status = SendStatus::kQueued;
     return res;
 }

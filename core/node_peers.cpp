@@ -4,6 +4,7 @@
 
 #include "core/backoff.h"
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/node_impl.h"
 
 namespace p2p {
@@ -39,8 +40,10 @@ bool Node::Impl::start_dial(int p) {
     r.next_attempt = 0;
     Link* l = alloc_link(LinkDirection::kOutbound, std::string_view(remote, std::size_t(n)));
     if (!l) {
-        P2P_WARN("Peers", "no free link slot to dial %s", remote);
-        peer_lost(p, "no free link slot", true);
+        // Our shortage, not the peer's failure: retried without counting an attempt.
+        P2P_WARN_LIMITED("Peers", "dials postponed (no free link slot)", r.peer_id(),
+                         "no free link slot to dial %s", remote);
+        peer_lost(p, "no free link slot here", false);
         return false;
     }
     l->peer = p;
@@ -172,17 +175,19 @@ int Node::Impl::learn_peer(Link& l, std::string_view peer_id) {
             return expected;
         }
         if (e.peer_id() == peer_id) return expected;
-        P2P_WARN("Peers", "dialed %s at %s but %.*s answered", e.id, l.remote,
-                 static_cast<int>(peer_id.size()), peer_id.data());
+        P2P_WARN_LIMITED("Peers", "another peer answered a dial", l.remote_host(),
+                         "dialed %s at %s but %.*s answered", e.id, l.remote,
+                         static_cast<int>(peer_id.size()), peer_id.data());
         if (e.dialing == l.id) e.dialing = kNoLink;
         l.peer = -1;
         if (e.link == kNoLink) peer_lost(expected, "another peer answers at its address", true);
     }
     if (p < 0) {
-        p = peers.alloc();
+        p = admit_peer(l.dir == LinkDirection::kInbound ? l.remote_host() : std::string_view());
         if (p < 0) {
-            P2P_WARN("Peers", "peer table full (%zu): refusing %.*s", peers.capacity(),
-                     static_cast<int>(peer_id.size()), peer_id.data());
+            P2P_WARN_LIMITED("Peers", "HELLOs refused (peer table full)", l.remote_host(),
+                             "peer table full (%zu): refusing %.*s from %s", peers.capacity(),
+                             static_cast<int>(peer_id.size()), peer_id.data(), l.remote);
             return -1;
         }
         peers.set_id(p, peer_id);
@@ -215,10 +220,11 @@ void Node::on_peer_advert(const PeerAdvert& a) {
         return;
     }
     if (p < 0) {
-        p = n.peers.alloc();
+        p = n.admit_peer({});
         if (p < 0) {
-            P2P_WARN("Peers", "peer table full (%zu): ignoring %.*s", n.peers.capacity(),
-                     static_cast<int>(a.peer_id.size()), a.peer_id.data());
+            P2P_WARN_LIMITED("Peers", "discovered peers ignored (peer table full)", "",
+                             "peer table full (%zu): ignoring %.*s", n.peers.capacity(),
+                             static_cast<int>(a.peer_id.size()), a.peer_id.data());
             return;
         }
         PeerRecord& r = n.peers.at(p);
@@ -252,7 +258,7 @@ bool Node::add_static_peer(std::string_view host, std::uint16_t port) {
         return false;
     int p = n.peers.find_static(host, port);
     if (p < 0) {
-        p = n.peers.alloc();
+        p = n.admit_peer({});
         if (p < 0) return false;
         PeerRecord& r = n.peers.at(p);
         r.is_static = true;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/node_impl.h"
 
 namespace p2p {
@@ -197,8 +198,9 @@ void Node::Impl::on_who_has_hit(Link& l, const PeerMessage& m) {
     // Under load many WHO_HAS may be answered for one destination: only a new
     // or changed route is worth an INFO line.
     LogLevel level = routes.learn(m.dst, l.id, now()) ? LogLevel::kInfo : LogLevel::kDebug;
-    P2P_LOG(level, "Relay", "route to %.*s via %s", static_cast<int>(m.dst.size()), m.dst.data(),
-            l.peer >= 0 ? peers.at(l.peer).id : l.remote);
+    P2P_LOG_LIMITED(level, "Relay", "routes learnt", l.remote_view(), "route to %.*s via %s",
+                    static_cast<int>(m.dst.size()), m.dst.data(),
+                    l.peer >= 0 ? peers.at(l.peer).id : l.remote);
     if (Link* back = backtrack_link(m.msg_id)) {
         if (back != &l) {
             PeerMessage hit = m;

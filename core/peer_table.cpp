@@ -27,6 +27,13 @@ bool PeerRecord::set_host(std::string_view v, std::uint16_t p) {
     return true;
 }
 
+void PeerRecord::set_source(std::string_view v) {
+    std::size_t n = std::min(v.size(), kSourceBytes - 1);
+    std::memcpy(source, v.data(), n);
+    source[n] = '\0';
+    source_len = static_cast<std::uint8_t>(n);
+}
+
 void PeerRecord::add_rtt(std::int64_t ms, int keep) {
     keep = std::clamp(keep, 1, kMaxRtt);
     rtt[rtt_next % keep] = ms;
@@ -91,6 +98,13 @@ int PeerTable::find_static(std::string_view host, std::uint16_t port) const {
             return static_cast<int>(i);
     }
     return -1;
+}
+
+std::size_t PeerTable::count_from(std::string_view source) const {
+    std::size_t n = 0;
+    for (const PeerRecord& r : records_)
+        if (r.used && r.source_address() == source) ++n;
+    return n;
 }
 
 void PeerTable::set_link(int index, LinkId link) {

@@ -45,6 +45,12 @@ struct PeerRecord {
     int rtt_next = 0;
     std::int64_t last_rtt = 0;
 
+    // The address of the inbound link whose HELLO created the record ("" for
+    // discovered and static peers): caps what one address may fill.
+    static constexpr std::size_t kSourceBytes = 48;
+    char source[kSourceBytes] = {};
+    std::uint8_t source_len = 0;
+
     std::uint64_t sent = 0;
     std::uint64_t recv = 0;
     MonoMs last_seen = 0;
@@ -54,6 +60,8 @@ struct PeerRecord {
     std::string_view dial_host() const { return {host, host_len}; }
     bool dialable() const { return host_len > 0 && port != 0; }
     bool set_host(std::string_view v, std::uint16_t p);
+    std::string_view source_address() const { return {source, source_len}; }
+    void set_source(std::string_view v);
     void add_rtt(std::int64_t ms, int keep);
     double rtt_mean() const;
 
@@ -75,6 +83,17 @@ class PeerTable {
     // A static record not yet named, dialing host:port; -1 if none. A scan:
     // only --peer and add_static_peer() ask, never a message.
     int find_static(std::string_view host, std::uint16_t port) const;
+
+    // The record to give up for a newcomer: of those `may_evict` allows
+    // (the engine's rule: no link, no dial, no pending message, neither
+    // static nor discovered), the one heard from least recently; only those
+    // from `source` when it is not empty. -1 if none. A scan, made only when
+    // a record is needed and the table (or the source's share) is full.
+    template <class MayEvict>
+    int eviction_candidate(std::string_view source, MayEvict may_evict) const;
+    // Records created from `source` (inbound HELLOs from that address). A
+    // scan, made once per new peer that dials us, never per message.
+    std::size_t count_from(std::string_view source) const;
 
     // Sets the link messages to record `index` go on (kNoLink: none). The
     // table keeps the records that have one in a dense list, so the engine's
@@ -104,5 +123,18 @@ class PeerTable {
     std::vector<int> linked_;      // records whose link != kNoLink, in no order
     std::vector<int> linked_pos_;  // each record's place in linked_, -1 if absent
 };
+
+template <class MayEvict>
+int PeerTable::eviction_candidate(std::string_view source, MayEvict may_evict) const {
+    int best = -1;
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+        const PeerRecord& r = records_[i];
+        if (!r.used || (!source.empty() && r.source_address() != source)) continue;
+        if (!may_evict(static_cast<int>(i))) continue;
+        if (best < 0 || r.last_seen < records_[static_cast<std::size_t>(best)].last_seen)
+            best = static_cast<int>(i);
+    }
+    return best;
+}
 
 }  // namespace p2p

@@ -8,6 +8,7 @@
 
 #include "core/backoff.h"
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/text.h"
 
 namespace p2p {
@@ -503,8 +504,9 @@ void RendezvousClient::finish_discover_round() {
 void RendezvousClient::expire_peers(MonoMs now) {
     for (TrackedPeer& p : peers_) {
         if (!p.used || now <= p.expires_at) continue;
-        P2P_INFO(kModule, "%.*s expired (not listed for %lld s)", static_cast<int>(p.id().size()),
-                 p.id().data(), static_cast<long long>((now - p.last_seen) / 1000));
+        P2P_INFO_LIMITED(kModule, "discovered peers expired", "",
+                         "%.*s expired (not listed for %lld s)", static_cast<int>(p.id().size()),
+                         p.id().data(), static_cast<long long>((now - p.last_seen) / 1000));
         emit(AdvertChange::kExpired, p, false, false);
         p.used = false;
         p.round = 0;

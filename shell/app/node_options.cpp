@@ -144,6 +144,23 @@ constexpr OptionRow kRows[] = {
                             .kind = K::kInteger,
                             .lo = 1,
                             .hi = kMaxCount}),
+    bind<O, &O::max_peers_per_address>(
+        {.section = kPeers,
+         .flag = "--max-peers-per-address",
+         .metavar = "N",
+         .help = "peer records one address may create by HELLO; past it its idle ones are "
+                 "forgotten first, then its HELLOs refused",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = kMaxCount}),
+    bind<O, &O::max_handshakes_per_address>(
+        {.section = kPeers,
+         .flag = "--max-handshakes-per-address",
+         .metavar = "N",
+         .help = "connections one address may hold open before their HELLO",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = kMaxCount}),
     bind<O, &O::ping_interval_ms>({.section = kPeers,
                                    .flag = "--ping-interval",
                                    .key = "ping_interval",

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "shell/runtime/rendezvous_link.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -43,9 +44,14 @@ NodeRuntime::NodeRuntime(platform::EventLoop& loop, NodeRuntimeSettings settings
       watchdog_(loop_, notifier_) {
     node_ = std::make_unique<Node>(settings_.engine, loop_.clock(), *this);
     links_.attach(*node_);
+    // Repeated WARNs (dropped messages, refused connections) are counted
+    // against the loop's clock and summarized from on_timer().
+    log_throttle().set_clock(&loop_.clock());
 }
 
 NodeRuntime::~NodeRuntime() {
+    log_throttle().flush_due();
+    if (log_throttle().clock() == &loop_.clock()) log_throttle().set_clock(nullptr);
     self_.reset();
     driver_.reset();
     link_.reset();
@@ -169,7 +175,7 @@ void NodeRuntime::before_sleep() {
 }
 
 void NodeRuntime::arm_engine_timer() {
-    MonoMs deadline = node_->next_deadline();
+    MonoMs deadline = std::min(node_->next_deadline(), log_throttle().next_due());
     if (deadline == engine_timer_at_) return;
     if (engine_timer_) loop_.cancel(engine_timer_);
     engine_timer_ = 0;
@@ -183,6 +189,7 @@ void NodeRuntime::on_timer(std::uint64_t tag) {
         engine_timer_ = 0;
         engine_timer_at_ = Node::kNoDeadline;
         node_->on_timer();
+        log_throttle().flush_due();
     } else if (tag == kTagFlushMore) {
         flush_timer_ = 0;  // its only job was to keep the loop awake
     } else if (tag == kTagShutdownDeadline) {

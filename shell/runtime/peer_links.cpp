@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/log_throttle.h"
 
 namespace p2p::shell {
 
@@ -114,8 +115,9 @@ int PeerLinks::slot_of(LinkId id) const {
 bool PeerLinks::dial(LinkId link, std::string_view host, std::uint16_t port) {
     int index = alloc_slot(link);
     if (index < 0) {
-        P2P_WARN(kModule, "no socket slot for a dial to %.*s:%u", static_cast<int>(host.size()),
-                 host.data(), static_cast<unsigned>(port));
+        P2P_WARN_LIMITED(kModule, "dials without a socket slot", host,
+                         "no socket slot for a dial to %.*s:%u", static_cast<int>(host.size()),
+                         host.data(), static_cast<unsigned>(port));
         return false;
     }
     Slot& s = slots_[static_cast<std::size_t>(index)];
@@ -209,7 +211,7 @@ void PeerLinks::accept_all() {
         peer.ip(ip, sizeof ip);
         LinkId id = node_->on_link_accepted(ip, peer.port());
         if (id == kNoLink) {
-            P2P_WARN(kModule, "refusing %s: every link slot is taken", peer.to_string().c_str());
+            // The engine logged why (throttled): too many waiting for a HELLO.
             platform::close_fd(fd);
             continue;
         }

@@ -10,6 +10,7 @@
 
 #include "core/line_framer.h"
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "core/rendezvous_wire.h"
 #include "platform/accept_pause.h"
 #include "platform/files.h"
@@ -96,7 +97,8 @@ struct RendezvousServer::Impl {
     platform::TimerId db_timer = 0;
     platform::AcceptPause accept_pause;
     MonoMs db_retry_ms = 1'000;
-    std::string db_text;  // serialization buffer, reused
+    std::string db_text;          // serialization buffer, reused
+    bool owns_log_clock = false;  // start() gave log_throttle() our loop's clock
 
     Impl(platform::EventLoop& l, RendezvousServerConfig c)
         : loop(l),
@@ -169,6 +171,10 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
         m.listen_fd = -1;
         return false;
     }
+    if (!log_throttle().clock()) {  // the standalone server: no NodeRuntime set it
+        log_throttle().set_clock(&m.loop.clock());
+        m.owns_log_clock = true;
+    }
     P2P_INFO("Rendezvous", "listening on %s (%zu registrations, up to %zu connections)",
              m.bound.to_string().c_str(), m.registry.size(), m.config.max_connections);
     return true;
@@ -176,6 +182,10 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
 
 void RendezvousServer::stop() {
     Impl& m = *impl_;
+    if (m.owns_log_clock) {
+        log_throttle().set_clock(nullptr);
+        m.owns_log_clock = false;
+    }
     if (m.listen_fd >= 0) {
         if (!m.accept_pause.paused()) m.loop.unwatch(m.listen_fd);
         m.accept_pause.cancel();
@@ -314,8 +324,9 @@ void RendezvousServer::accept_ready() {
             // Full: the connection waiting longest is, in practice, one that
             // never sends; it gets the timeout answer early.
             Conn& victim = m.conns[m.oldest];
-            P2P_WARN("Rendezvous", "%zu connections open: closing the oldest (%s:%u)", m.open_conns,
-                     victim.ip, victim.port);
+            P2P_WARN_LIMITED("Rendezvous", "oldest connections closed (server full)", "",
+                             "%zu connections open: closing the oldest (%s:%u)", m.open_conns,
+                             victim.ip, victim.port);
             if (victim.state == Conn::State::kReading) answer(victim, {});  // timeout reply
             close_conn(victim);  // also if that reply could not be written at once
         }

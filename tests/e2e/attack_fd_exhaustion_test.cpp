@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/loopback_source.h"
 #include "tests/support/node_process.h"
 #include "tests/support/raw_peer.h"
 #include "tests/support/tcp_client.h"
@@ -50,9 +51,13 @@ TEST(Attack06_FdExhaustion, NodePausesAcceptingKeepsItsLinksAndRecovers) {
 
     rlimit cap{64, 64};
     ASSERT_EQ(::prlimit(node.proc().pid(), RLIMIT_NOFILE, &cap, nullptr), 0);
-    std::vector<TcpClient> flood(100);
-    for (auto& t : flood)
-        EXPECT_TRUE(t.connect(node.port(), 5s));
+    // From as many addresses: one address may not hold more than 8 waiting
+    // connections (Attack04), and the point here is the descriptors.
+    std::vector<RawPeer> flood;
+    for (int i = 0; i < 100; ++i) {
+        flood.emplace_back(connect_from(loopback_source(i), node.port()));
+        EXPECT_TRUE(flood.back().connected());
+    }
 
     std::this_thread::sleep_for(300ms);  // let it reach the limit
     double before = cpu_seconds(node.proc().pid());
