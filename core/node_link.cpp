@@ -12,6 +12,17 @@ constexpr std::uint32_t kSlotBits = 20;
 constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr std::uint16_t kGenMask = 0xFFF;
 
+std::string_view remote_host(const Link& l) {
+    std::string_view r = l.remote_view();
+    return r.substr(0, r.rfind(':'));
+}
+
+// Two links to one peer that look like two honest dials crossing: the
+// established one has carried nothing yet, and both come from one host.
+bool simultaneous_dial(const Link& established, const Link& newcomer) {
+    return established.lines_in == 0 && remote_host(established) == remote_host(newcomer);
+}
+
 bool handshaking(const Link& l) {
     return l.state == LinkState::kDialing || l.state == LinkState::kAwaitHello ||
            l.state == LinkState::kAwaitHelloOk;
@@ -59,6 +70,11 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     l.next_ping = 0;
     l.close_deadline = 0;
     l.write_ready_at = 0;
+    l.probe_deadline = 0;
+    l.lines_queued = 0;
+    l.lines_written = 0;
+    l.lines_in = 0;
+    l.echo = false;
     l.missed = 0;
     l.ping_postponed = false;
     for (Link::Ping& p : l.pings)
@@ -90,6 +106,7 @@ void Node::Impl::rearm_link(Link& l) {
     if (l.state == LinkState::kEstablished) t = std::min(t, l.next_ping);
     if (l.state == LinkState::kClosing) t = std::min(t, l.close_deadline);
     if (l.legacy && !l.out.empty() && l.write_ready_at > now()) t = std::min(t, l.write_ready_at);
+    if (l.probe_deadline != 0) t = std::min(t, l.probe_deadline);
     if (t == Node::kNoDeadline)
         timers.clear(link_timer(slot));
     else
@@ -106,6 +123,14 @@ void Node::Impl::link_timer_fired(Link& l) {
     }
     if (l.state == LinkState::kClosing && l.close_deadline <= t) {
         close_now(l, nullptr, false);
+        return;
+    }
+    if (l.state == LinkState::kEstablished && l.probe_deadline != 0 && l.probe_deadline <= t) {
+        // A HELLO claimed this peer's id and was refused; this link did not
+        // answer the PING sent then: it is dead and the next claimant may link.
+        P2P_WARN("Link", "%s: no PONG to the duplicate-link probe: link dead",
+                 l.peer >= 0 ? peers.at(l.peer).id : l.remote);
+        close_now(l, "dead: duplicate-link probe unanswered", false);
         return;
     }
     if (l.state == LinkState::kEstablished && l.next_ping <= t) {
@@ -142,6 +167,7 @@ void Node::Impl::handle_line(Link& l, char* line, std::size_t len) {
         PeerRecord& r = peers.at(l.peer);
         ++r.recv;
         r.last_seen = now();
+        ++l.lines_in;
     }
     if (watch) {
         NodeEvent ev;
@@ -192,6 +218,7 @@ void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
         std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
         std::memcpy(l.version, m.version.data(), vn);
         l.version[vn] = '\0';
+        echoes_us(l, m);
         int p = learn_peer(l, m.peer_id);
         if (p < 0) {
             close_now(l, "peer table full", false);
@@ -217,10 +244,12 @@ bool Node::Impl::accept_hello(Link& l, const PeerMessage& m) {
         close_after_flush(l, own ? "loop to ourselves" : "bad HELLO", !own);
         return false;
     }
+    if (refuse_duplicate(l, peers.find(m.peer_id))) return false;
     l.features = m.features & cfg.features;
     std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
     std::memcpy(l.version, m.version.data(), vn);
     l.version[vn] = '\0';
+    echoes_us(l, m);
     int p = learn_peer(l, m.peer_id);
     if (p < 0) {
         send_error(l, "busy", m.msg_id, "peer table full");
@@ -245,7 +274,7 @@ void Node::Impl::establish(Link& l, int p) {
     l.state = LinkState::kEstablished;
     l.established_at = t;
     l.next_ping = t + cfg.ping_interval_ms;
-    l.legacy = (l.features & kFeatureRelay) == 0;
+    l.legacy = l.echo || (l.features & kFeatureRelay) == 0;
     // A legacy peer may read only the first line of a recv(): give it a pause
     // after the handshake before our first message. (The acceptor's pause
     // starts when its HELLO_OK is written: see consumed().)
@@ -269,6 +298,14 @@ void Node::Impl::establish(Link& l, int p) {
         // Two links to one peer (simultaneous dials): both sides use the link
         // dialed by the side whose peer_id sorts lower. Same direction twice
         // means the peer reconnected over a link it abandoned: the newer wins.
+        if (!simultaneous_dial(*cur, l)) {
+            // Our dial reached something else claiming a peer we have a live
+            // link to: keep the link that works (docs/protocol.md §4).
+            P2P_WARN("Link", "%s: %s answers as %s, linked from %s: closing the new link", r.id,
+                     l.remote, r.id, cur->remote);
+            close_now(l, "duplicate of a live link", false);
+            return;
+        }
         bool self_lower = std::string_view(self) < r.peer_id();
         LinkDirection preferred = self_lower ? LinkDirection::kOutbound : LinkDirection::kInbound;
         Link* win;
@@ -309,6 +346,12 @@ void Node::Impl::keepalive(Link& l) {
         return;
     }
     l.ping_postponed = false;
+    send_ping(l);
+    ++l.missed;
+    l.next_ping = t + cfg.ping_interval_ms;
+}
+
+bool Node::Impl::send_ping(Link& l) {
     char id[kMsgIdBytes];
     char ts[kIsoTimeBytes];
     PeerMessage ping;
@@ -317,12 +360,52 @@ void Node::Impl::keepalive(Link& l) {
     ping.has_msg_id = true;
     ping.timestamp = format_iso8601(clock.wall_ms(), ts);
     ping.ttl = 1;
-    if (queue_msg(l, ping, true)) {
-        l.pings[l.ping_next] = Link::Ping{SeenCache::hash(ping.msg_id), t};
-        l.ping_next = (l.ping_next + 1) % Link::kPings;
+    if (!queue_msg(l, ping, true)) return false;
+    l.pings[l.ping_next] = Link::Ping{SeenCache::hash(ping.msg_id), now()};
+    l.ping_next = (l.ping_next + 1) % Link::kPings;
+    return true;
+}
+
+// GREASE (docs/protocol.md §4 "Living with peers..."): our HELLO carries a
+// random token no real feature has. A peer that computes the intersection
+// never returns it; one that echoes the caller's list does, and its `relay`
+// is then no promise: the link is legacy whatever it lists. A dialer cannot
+// know our token, so on a HELLO the token can only be our own HELLO mirrored
+// back at us: the same rule applies.
+bool Node::Impl::echoes_us(Link& l, const PeerMessage& m) {
+    if (m.grease.empty() || m.grease != grease) return false;
+    l.echo = true;
+    l.features &= ~(kFeatureRelay | kFeatureWhoHas);
+    P2P_INFO("Link", "%s: %.*s echoes our features: treated as legacy", l.remote,
+             static_cast<int>(m.peer_id.size()), m.peer_id.data());
+    return true;
+}
+
+// A HELLO naming a peer we already have a live link to (docs/protocol.md §4
+// "Duplicate links"). Two honest simultaneous dials come from the peer's own
+// host before any traffic on the first link: they go to establish()'s rule.
+// Anything else is refused with HELLO_REJECT, and the established link is
+// PINGed: if it does not answer within duplicate_probe_ms it is closed, and
+// the next HELLO with that id is accepted. Returns true when refused.
+bool Node::Impl::refuse_duplicate(Link& l, int p) {
+    if (p < 0) return false;
+    Link* cur = find_link(peers.at(p).link);
+    if (!cur || cur == &l || cur->state != LinkState::kEstablished) return false;
+    if (simultaneous_dial(*cur, l)) return false;
+    P2P_WARN("Link", "%s: HELLO as %s, which is linked from %s: refused", l.remote, peers.at(p).id,
+             cur->remote);
+    PeerMessage rej;
+    rej.type = MsgType::kHelloReject;
+    rej.peer_id = self;
+    rej.reason = "already connected";
+    rej.ttl = 1;
+    queue_msg(l, rej, true);
+    close_after_flush(l, "duplicate peer_id refused", false);
+    if (cur->probe_deadline == 0 && send_ping(*cur)) {
+        cur->probe_deadline = now() + cfg.duplicate_probe_ms;
+        rearm_link(*cur);
     }
-    ++l.missed;
-    l.next_ping = t + cfg.ping_interval_ms;
+    return true;
 }
 
 void Node::Impl::on_pong(Link& l, const PeerMessage& m) {
@@ -333,6 +416,7 @@ void Node::Impl::on_pong(Link& l, const PeerMessage& m) {
         std::int64_t rtt = now() - p.at;
         p = Link::Ping{0, 0};
         l.missed = 0;
+        l.probe_deadline = 0;  // it answers: a duplicate HELLO was an impostor
         PeerRecord& r = peers.at(l.peer);
         if (r.link != l.id) return;  // a spare link's RTT says nothing of the one we use
         r.add_rtt(rtt, cfg.rtt_samples);
@@ -508,6 +592,7 @@ bool Node::Impl::queue_line(Link& l, const char* line, std::size_t len, bool con
         return false;
     }
     ++stats.lines_out;
+    ++l.lines_queued;
     if (l.peer >= 0) ++peers.at(l.peer).sent;
     if (watch) {
         NodeEvent ev;
