@@ -249,8 +249,11 @@ std::size_t Node::user_queue_bytes() const {
 }
 bool Node::user_queue_has_room() const {
     const Impl& n = *impl_;
-    return n.user_bytes + PendingAcks::charge(kMaxLineBytes + 1) <= n.cfg.max_user_queue_bytes &&
-           n.pending.size() < n.pending.capacity();
+    std::size_t longest = PendingAcks::charge(kMaxLineBytes + 1);
+    // The pool is shared with the links' queues: room there too.
+    return n.user_bytes + longest <= n.cfg.max_user_queue_bytes &&
+           n.pending.size() < n.pending.capacity() &&
+           n.pool.available() * ChunkPool::kChunkBytes >= longest;
 }
 
 void Node::set_watch(bool on) {
