@@ -24,6 +24,16 @@ bool simultaneous_dial(const Link& established, const Link& newcomer) {
 
 }  // namespace
 
+// What a HELLO / HELLO_OK tells of the link: the features both sides have
+// (less `relay` from a peer that echoes our GREASE token) and the version.
+void Node::Impl::take_handshake(Link& l, const PeerMessage& m) {
+    l.features = m.features & cfg.features;
+    std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
+    std::memcpy(l.version, m.version.data(), vn);
+    l.version[vn] = '\0';
+    echoes_us(l, m);
+}
+
 void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
     if (m.type == MsgType::kError) {
         P2P_INFO("Link", "%s: ERROR %.*s before handshake, closing", l.remote,
@@ -43,11 +53,7 @@ void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
             close_after_flush(l, m.peer_id == self ? "loop to ourselves" : "bad HELLO_OK", true);
             return;
         }
-        l.features = m.features & cfg.features;
-        std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
-        std::memcpy(l.version, m.version.data(), vn);
-        l.version[vn] = '\0';
-        echoes_us(l, m);
+        take_handshake(l, m);
         int p = learn_peer(l, m.peer_id);
         if (p < 0) {
             close_now(l, "peer table full", false);
@@ -74,11 +80,7 @@ bool Node::Impl::accept_hello(Link& l, const PeerMessage& m) {
         return false;
     }
     if (refuse_duplicate(l, peers.find(m.peer_id))) return false;
-    l.features = m.features & cfg.features;
-    std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
-    std::memcpy(l.version, m.version.data(), vn);
-    l.version[vn] = '\0';
-    echoes_us(l, m);
+    take_handshake(l, m);
     int p = learn_peer(l, m.peer_id);
     if (p < 0) {
         send_error(l, "busy", m.msg_id, "peer table full");

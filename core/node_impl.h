@@ -141,6 +141,7 @@ struct Node::Impl {
     void establish(Link& l, int peer);
     void keepalive(Link& l);
     bool send_ping(Link& l);
+    void take_handshake(Link& l, const PeerMessage& m);
     bool echoes_us(Link& l, const PeerMessage& m);
     bool refuse_duplicate(Link& l, int peer);
     void on_pong(Link& l, const PeerMessage& m);
