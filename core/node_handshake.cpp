@@ -196,7 +196,9 @@ bool Node::Impl::refuse_duplicate(Link& l, int p) {
     queue_msg(l, rej, true);
     close_after_flush(l, "duplicate peer_id refused", false);
     if (cur->probe_deadline == 0 && send_ping(*cur)) {
-        cur->probe_deadline = now() + cfg.duplicate_probe_ms;
+        // On a paced legacy link the PING waits its turn behind what is queued.
+        MonoMs queued_for = cur->legacy ? MonoMs(cur->out.msgs()) * cfg.legacy_write_gap_ms : 0;
+        cur->probe_deadline = now() + cfg.duplicate_probe_ms + queued_for;
         rearm_link(*cur);
     }
     return true;
