@@ -308,5 +308,34 @@ TEST(Duplicate, ALinkThatFailsTheProbeYields) {
     EXPECT_EQ(JsonLine(answer[0]).type(), "HELLO_OK");
 }
 
+TEST(Duplicate, AnotherHostIsRefusedEvenBeforeAnyTraffic) {
+    ScriptHost h(cfg());
+    LinkId real = h.accept_and_handshake("bob@CIC", "[\"ack\",\"relay\"]");
+    LinkId other = h.node->on_link_accepted("192.0.2.66", 41000);
+    h.feed(other, "{\"type\":\"HELLO\",\"peer_id\":\"bob@CIC\",\"version\":\"1.0\",\"ttl\":1}\n");
+    auto answer = h.take(other);
+    ASSERT_EQ(answer.size(), 1u);
+    EXPECT_EQ(JsonLine(answer[0]).type(), "HELLO_REJECT");
+    PeerView v;
+    ASSERT_TRUE(h.peer("bob@CIC", v));
+    EXPECT_EQ(v.link, real);
+}
+
+TEST(Duplicate, SameHostBeforeTrafficIsASimultaneousDialNotAnImpostor) {
+    ScriptHost h(cfg());  // alice < bob: the link alice dialed carries the traffic
+    h.accept_and_handshake("bob@CIC", "[\"ack\",\"relay\"]");
+    h.node->add_static_peer("192.0.2.9", 7000);  // the same host as the inbound link
+    LinkId ours = h.dials.back().link;
+    h.node->on_link_connected(ours);
+    h.take(ours);
+    h.feed(ours,
+           "{\"type\":\"HELLO_OK\",\"peer_id\":\"bob@CIC\",\"version\":\"1.0\","
+           "\"features\":[\"ack\",\"relay\"],\"ttl\":1}\n");
+    PeerView v;
+    ASSERT_TRUE(h.peer("bob@CIC", v));
+    EXPECT_EQ(v.link, ours);
+    EXPECT_EQ(h.closed.count(ours), 0u);
+}
+
 }  // namespace
 }  // namespace p2p::sim
