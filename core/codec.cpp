@@ -190,11 +190,12 @@ std::uint64_t to_uint64(const Value& v) {
     return static_cast<std::uint64_t>(d);
 }
 
-std::uint32_t to_features(const Value& array) {
+std::uint32_t to_features(const Value& array, std::string_view& grease) {
     std::uint32_t bits = 0;
     for (auto it = array.Begin(); it != array.End(); ++it) {
         if (!it->IsString()) continue;  // not a feature name we could know
         std::string_view name = json::view(*it);
+        if (name.starts_with(kGreasePrefix)) grease = name;
         for (const FeatureName& feature : kFeatureNames) {
             if (feature.name == name) bits |= feature.bit;
         }
@@ -250,7 +251,7 @@ bool read_field(Field f, const Value& v, PeerMessage& m) {
             return true;
         case kFFeatures:
             if (!v.IsArray()) return false;
-            m.features = to_features(v);
+            m.features = to_features(v, m.grease);
             return true;
         case kFRequireAck:
             // Python peers may send 0/1; treat numbers by truthiness.
@@ -370,6 +371,9 @@ void write_field(json::FixedWriter& w, const PeerMessage& m, Field f) {
                                      static_cast<rapidjson::SizeType>(feature.name.size())));
                 }
             }
+            if (!m.grease.empty())
+                w.note(
+                    w->String(m.grease.data(), static_cast<rapidjson::SizeType>(m.grease.size())));
             w.note(w->EndArray());
             return;
         case kFRequireAck:

@@ -46,6 +46,10 @@ enum Feature : std::uint32_t {
 inline constexpr std::uint32_t kAllFeatures =
     kFeatureAck | kFeatureMetrics | kFeatureRelay | kFeatureWhoHas;
 
+// Feature tokens of this shape are never real features: a node puts one,
+// random, in its HELLO to detect peers that echo the caller's list.
+inline constexpr std::string_view kGreasePrefix = "x-grease-";
+
 // One peer-link message. Fields a type does not use stay empty/zero.
 // `has_*` flags tell "absent" from "empty" where the protocol cares.
 struct PeerMessage {
@@ -59,6 +63,10 @@ struct PeerMessage {
     std::string_view peer_id;    // HELLO, HELLO_OK
     std::string_view version;    // HELLO, HELLO_OK
     std::uint32_t features = 0;  // HELLO, HELLO_OK: known features only
+    // HELLO, HELLO_OK: a GREASE token (kGreasePrefix + hex, docs/protocol.md
+    // §4). Encode: appended to `features` when set. Decode: the last
+    // GREASE-shaped token in the list (in-situ, like the other views).
+    std::string_view grease;
     std::string_view payload;    // SEND, PUB
     bool require_ack = false;    // SEND, PUB
     std::string_view from;       // ACK

@@ -3,6 +3,7 @@
 #include "core/node.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "core/log.h"
@@ -69,8 +70,11 @@ NodeConfig normalized(NodeConfig c) {
     if (c.queue_max_msgs == 0) c.queue_max_msgs = 1;
     // A queue must hold at least one maximal line plus its control headroom.
     c.queue_max_bytes = std::max(c.queue_max_bytes, kMaxLineBytes + 1 + c.control_reserve_bytes);
+    // The user queue holds at least two of the longest SENDs.
+    c.max_user_queue_bytes =
+        std::max(c.max_user_queue_bytes, 2 * PendingAcks::charge(kMaxLineBytes + 1));
     if (c.pool_bytes == 0)
-        c.pool_bytes = c.max_links * c.queue_max_bytes / 4 + c.max_pending_sends * 1024;
+        c.pool_bytes = c.max_links * c.queue_max_bytes / 4 + c.max_user_queue_bytes;
     c.pool_bytes = std::max(c.pool_bytes, 2 * (kMaxLineBytes + ChunkPool::kChunkBytes));
     c.rtt_samples = std::clamp(c.rtt_samples, 1, PeerRecord::kMaxRtt);
     c.relay_ttl = std::clamp(c.relay_ttl, 1, 8);
@@ -97,9 +101,9 @@ Node::Impl::Impl(const NodeConfig& config, const Clock& clk, NodeHost& h)
       partials(new char[cfg.max_links * LineFramer::kPartialBytes]),
       pool(cfg.pool_bytes),
       peers(cfg.max_peers),
-      pending(cfg.max_pending_sends),
+      pending(PendingAcks::slots_for(cfg.max_user_queue_bytes)),
       seen(cfg.seen_cache_entries, cfg.seen_cache_age_ms),
-      timers(cfg.max_links + cfg.max_peers + cfg.max_pending_sends),
+      timers(cfg.max_links + cfg.max_peers + pending.capacity()),
       scratch(new char[kScratchBytes]),
       routes(cfg.max_routes, cfg.route_ttl_ms),
       relay_acks(cfg.max_relay_acks),
@@ -110,6 +114,12 @@ Node::Impl::Impl(const NodeConfig& config, const Clock& clk, NodeHost& h)
     free_links.reserve(cfg.max_links);
     for (std::size_t i = cfg.max_links; i-- > 0;)
         free_links.push_back(static_cast<int>(i));
+    // A fresh random token of a shape no real feature has (GREASE, RFC 8701).
+    char token[32];
+    int n =
+        std::snprintf(token, sizeof token, "%.*s%016llx", static_cast<int>(kGreasePrefix.size()),
+                      kGreasePrefix.data(), static_cast<unsigned long long>(rng.next()));
+    grease.assign(token, static_cast<std::size_t>(n));
 }
 
 Node::Node(const NodeConfig& config, const Clock& clock, NodeHost& host)
@@ -153,6 +163,7 @@ void Node::on_link_connected(LinkId id) {
     hello.peer_id = n.self;
     hello.version = n.cfg.version;
     hello.features = n.cfg.features;
+    hello.grease = n.grease;
     hello.ttl = 1;
     l->state = LinkState::kAwaitHelloOk;
     n.queue_msg(*l, hello, true);
@@ -194,9 +205,16 @@ void Node::consumed(LinkId id, std::size_t bytes) {
     Link* l = n.find_link(id);
     if (!l) return;
     std::size_t msgs = l->out.consume(n.pool, bytes);
+    l->lines_written += msgs;
     if (msgs > 0 && l->legacy) {
         l->write_ready_at = n.now() + n.cfg.legacy_write_gap_ms;
         n.rearm_link(*l);
+    }
+    if (msgs > 0 && l->peer >= 0 && l->state == LinkState::kEstablished) {
+        // SENDs just written start their ACK clock; room on the link lets
+        // the next queued ones go.
+        n.start_ack_clocks(*l);
+        if (n.peers.at(l->peer).link == l->id) n.flush_pending(l->peer);
     }
     if (l->out.empty() && l->state == LinkState::kClosing && !l->await_bye_ok)
         n.close_now(*l, nullptr, false);
@@ -225,6 +243,18 @@ void Node::on_timer() {
             if (n.pending.at(k).used) n.pending_timer_fired(k);
         }
     }
+}
+
+std::size_t Node::user_queue_bytes() const {
+    return impl_->user_bytes;
+}
+bool Node::user_queue_has_room() const {
+    const Impl& n = *impl_;
+    std::size_t longest = PendingAcks::charge(kMaxLineBytes + 1);
+    // The pool is shared with the links' queues: room there too.
+    return n.user_bytes + longest <= n.cfg.max_user_queue_bytes &&
+           n.pending.size() < n.pending.capacity() &&
+           n.pool.available() * ChunkPool::kChunkBytes >= longest;
 }
 
 void Node::set_watch(bool on) {

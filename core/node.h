@@ -57,7 +57,13 @@ struct NodeConfig {
     MonoMs handshake_timeout_ms = 10'000;
     MonoMs ack_timeout_ms = 5'000;
     int ack_retries = 3;
-    std::size_t max_pending_sends = 64;  // SENDs of ours awaiting ACK, all peers
+    // SENDs of ours written and awaiting their ACK, per peer that announced
+    // `relay` (a window); a legacy peer gets one at a time.
+    std::size_t max_pending_sends = 64;
+    // The user's SENDs queued or awaiting ACK, all peers, in bytes (each
+    // charged PendingAcks::charge()). Never refused below it: the host stops
+    // reading its user's input while user_queue_has_room() is false.
+    std::size_t max_user_queue_bytes = 1024 * 1024;
 
     int max_reconnect_attempts = 5;
     MonoMs backoff_initial_ms = 1'000;
@@ -85,7 +91,7 @@ struct NodeConfig {
     std::size_t queue_max_msgs = 256;
     std::size_t control_reserve_bytes = 4 * 1024;
     // Total memory for all outgoing queues and pending SEND copies; 0 =
-    // max_links * queue_max_bytes / 4 + max_pending_sends * 1 KiB.
+    // max_links * queue_max_bytes / 4 + max_user_queue_bytes.
     std::size_t pool_bytes = 0;
 
     std::size_t seen_cache_entries = 8192;
@@ -96,6 +102,11 @@ struct NodeConfig {
     // message, and minimum gap between two writes (one message per write).
     MonoMs legacy_first_write_delay_ms = 50;
     MonoMs legacy_write_gap_ms = 50;
+
+    // A HELLO naming a peer we have a live link to is refused; that link is
+    // PINGed and closed if no PONG comes back within this (docs/protocol.md
+    // §4 "Duplicate links").
+    MonoMs duplicate_probe_ms = 5'000;
 
     // Close a link that asked to close (BYE sent) after this long even if
     // its BYE_OK or flush never came (PROTOCOL.md §4: wait up to 2 s).
@@ -188,7 +199,7 @@ enum class SendStatus : std::uint8_t {
     kQueued,          // msg_id assigned; kSent/kDelivered/kUndelivered follow
     kNoRoute,         // no link to that peer and none being made
     kTooLarge,        // the line would exceed kMaxLineBytes
-    kBusy,            // pending table or the link's queue is full
+    kBusy,            // the user queue's byte bound is reached (see user_queue_has_room)
     kBadDestination,  // not a usable peer_id / scope, or ourselves
     kShuttingDown,
 };
@@ -299,6 +310,12 @@ class Node {
     // -- user commands --
     // /msg: SEND with require_ack to a peer we have (or are making) a link to.
     SendResult send(std::string_view dst_peer_id, std::string_view text);
+    // The user's queue (NodeConfig::max_user_queue_bytes): bytes charged now,
+    // and whether one more SEND of any size fits. A host that reads its
+    // user's input pauses while this is false and resumes when a kDelivered
+    // or kUndelivered event makes room again (backpressure, never `busy`).
+    std::size_t user_queue_bytes() const;
+    bool user_queue_has_room() const;
     // /pub: scope is "*" or "#ns" (a bare "ns" is taken as "#ns").
     SendResult pub(std::string_view scope, std::string_view text);
     // /connect peer_id: reset its backoff and dial now. False if unknown.

@@ -54,8 +54,13 @@ struct Link {
     MonoMs established_at = 0;
     MonoMs hs_deadline = 0;  // handshake (and connect) must finish by then
     MonoMs next_ping = 0;
-    MonoMs close_deadline = 0;  // kClosing: close at the latest then
-    MonoMs write_ready_at = 0;  // legacy pacing: no write before then
+    MonoMs close_deadline = 0;        // kClosing: close at the latest then
+    MonoMs write_ready_at = 0;        // legacy pacing: no write before then
+    MonoMs probe_deadline = 0;        // a duplicate HELLO came: no PONG by then = dead
+    std::uint64_t lines_queued = 0;   // lines pushed on `out` so far
+    std::uint64_t lines_written = 0;  // of those, written by the host
+    std::uint64_t lines_in = 0;       // lines received since the handshake
+    bool echo = false;                // peer echoed our GREASE token: legacy
 
     int missed = 0;               // PINGs in a row without PONG
     bool ping_postponed = false;  // this period's PING waited once for a busy paced link
@@ -80,8 +85,10 @@ struct Node::Impl {
     const Clock& clock;
     NodeHost& host;
     Rng rng;
-    std::string self;     // name@ns
-    std::string self_ns;  // ns
+    std::string self;            // name@ns
+    std::string self_ns;         // ns
+    std::string grease;          // our GREASE feature token (docs/protocol.md §4)
+    std::size_t user_bytes = 0;  // charged by the user's SENDs (PendingAcks::charge)
 
     // ---- fixed-size state ----
     std::unique_ptr<char[]> partials;  // max_links * LineFramer::kPartialBytes
@@ -141,6 +148,10 @@ struct Node::Impl {
     bool accept_hello(Link& l, const PeerMessage& m);
     void establish(Link& l, int peer);
     void keepalive(Link& l);
+    bool send_ping(Link& l);
+    void take_handshake(Link& l, const PeerMessage& m);
+    bool echoes_us(Link& l, const PeerMessage& m);
+    bool refuse_duplicate(Link& l, int peer);
     void on_pong(Link& l, const PeerMessage& m);
     // Stop using `l` for its peer (emits link down); the peer may go STALE.
     void detach(Link& l, const char* reason, bool penalize);
@@ -187,6 +198,7 @@ struct Node::Impl {
     bool transmit(int index);  // queue a copy of pending SEND `index`
     void flush_pending(int peer);
     bool needs_copy(const PendingSend& ps) const;
+    void start_ack_clocks(Link& l);
     void pending_timer_fired(int index);
     void finish_pending(int index, bool delivered, std::string_view reason);
     void put_waiting_on_clock(int p, MonoMs t);

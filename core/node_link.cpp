@@ -1,4 +1,5 @@
-// Node: one link's life — slots, framing, handshake, keep-alive, close.
+// Node: one link's life — slots, framing, keep-alive, close. The handshake
+// is in node_handshake.cpp.
 #include <algorithm>
 #include <cstring>
 
@@ -61,6 +62,11 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     l.next_ping = 0;
     l.close_deadline = 0;
     l.write_ready_at = 0;
+    l.probe_deadline = 0;
+    l.lines_queued = 0;
+    l.lines_written = 0;
+    l.lines_in = 0;
+    l.echo = false;
     l.missed = 0;
     l.ping_postponed = false;
     for (Link::Ping& p : l.pings)
@@ -92,6 +98,7 @@ void Node::Impl::rearm_link(Link& l) {
     if (l.state == LinkState::kEstablished) t = std::min(t, l.next_ping);
     if (l.state == LinkState::kClosing) t = std::min(t, l.close_deadline);
     if (l.legacy && !l.out.empty() && l.write_ready_at > now()) t = std::min(t, l.write_ready_at);
+    if (l.probe_deadline != 0) t = std::min(t, l.probe_deadline);
     if (t == Node::kNoDeadline)
         timers.clear(link_timer(slot));
     else
@@ -108,6 +115,14 @@ void Node::Impl::link_timer_fired(Link& l) {
     }
     if (l.state == LinkState::kClosing && l.close_deadline <= t) {
         close_now(l, nullptr, false);
+        return;
+    }
+    if (l.state == LinkState::kEstablished && l.probe_deadline != 0 && l.probe_deadline <= t) {
+        // A HELLO claimed this peer's id and was refused; this link did not
+        // answer the PING sent then: it is dead and the next claimant may link.
+        P2P_WARN("Link", "%s: no PONG to the duplicate-link probe: link dead",
+                 l.peer >= 0 ? peers.at(l.peer).id : l.remote);
+        close_now(l, "dead: duplicate-link probe unanswered", false);
         return;
     }
     if (l.state == LinkState::kEstablished && l.next_ping <= t) {
@@ -144,6 +159,7 @@ void Node::Impl::handle_line(Link& l, char* line, std::size_t len) {
         PeerRecord& r = peers.at(l.peer);
         ++r.recv;
         r.last_seen = now();
+        ++l.lines_in;
     }
     if (watch) {
         NodeEvent ev;
@@ -171,132 +187,6 @@ void Node::Impl::handle_line(Link& l, char* line, std::size_t len) {
         handle_established(l, m);
 }
 
-void Node::Impl::handle_before_handshake(Link& l, const PeerMessage& m) {
-    if (m.type == MsgType::kError) {
-        P2P_INFO_LIMITED("Link", "ERRORs before a handshake", l.remote_host(),
-                         "%s: ERROR %.*s before handshake, closing", l.remote,
-                         static_cast<int>(m.error.size()), m.error.data());
-        close_now(l, "error before handshake", true);
-        return;
-    }
-    if (l.dir == LinkDirection::kInbound) {
-        if (m.type == MsgType::kHello) {
-            accept_hello(l, m);
-            return;
-        }
-    } else if (m.type == MsgType::kHelloOk) {
-        if (!is_valid_peer_id(m.peer_id) || m.peer_id == self) {
-            send_error(l, "bad_format", m.msg_id,
-                       m.peer_id == self ? "that is our own peer_id" : "bad peer_id");
-            close_after_flush(l, m.peer_id == self ? "loop to ourselves" : "bad HELLO_OK", true);
-            return;
-        }
-        l.features = m.features & cfg.features;
-        std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
-        std::memcpy(l.version, m.version.data(), vn);
-        l.version[vn] = '\0';
-        int p = learn_peer(l, m.peer_id);
-        if (p < 0) {
-            close_now(l, "peer table full", false);
-            return;
-        }
-        establish(l, p);
-        return;
-    } else if (m.type == MsgType::kHelloReject) {
-        l.got_reject = true;
-        close_now(l, "rejected: already connected", false);
-        return;
-    }
-    P2P_INFO_LIMITED("Link", "messages before a handshake", l.remote_host(),
-                     "%s: %.*s before the handshake: closing", l.remote,
-                     static_cast<int>(m.type_name.size()), m.type_name.data());
-    send_error(l, "bad_format", m.msg_id, "handshake first");
-    close_after_flush(l, "message before handshake", true);
-}
-
-bool Node::Impl::accept_hello(Link& l, const PeerMessage& m) {
-    if (!is_valid_peer_id(m.peer_id) || m.peer_id == self) {
-        bool own = m.peer_id == self;
-        send_error(l, "bad_format", m.msg_id, own ? "that is our own peer_id" : "bad peer_id");
-        close_after_flush(l, own ? "loop to ourselves" : "bad HELLO", !own);
-        return false;
-    }
-    l.features = m.features & cfg.features;
-    std::size_t vn = std::min(m.version.size(), sizeof l.version - 1);
-    std::memcpy(l.version, m.version.data(), vn);
-    l.version[vn] = '\0';
-    int p = learn_peer(l, m.peer_id);
-    if (p < 0) {
-        send_error(l, "busy", m.msg_id, "peer table full");
-        close_after_flush(l, "peer table full", false);
-        return false;
-    }
-    PeerMessage ok;
-    ok.type = MsgType::kHelloOk;
-    ok.peer_id = self;
-    ok.version = cfg.version;
-    ok.features = l.features;
-    ok.ttl = 1;
-    queue_msg(l, ok, true);
-    establish(l, p);
-    return true;
-}
-
-void Node::Impl::establish(Link& l, int p) {
-    PeerRecord& r = peers.at(p);
-    MonoMs t = now();
-    l.peer = p;
-    l.state = LinkState::kEstablished;
-    l.established_at = t;
-    l.next_ping = t + cfg.ping_interval_ms;
-    l.legacy = (l.features & kFeatureRelay) == 0;
-    // A legacy peer may read only the first line of a recv(): give it a pause
-    // after the handshake before our first message. (The acceptor's pause
-    // starts when its HELLO_OK is written: see consumed().)
-    if (l.legacy && l.dir == LinkDirection::kOutbound)
-        l.write_ready_at = std::max(l.write_ready_at, t + cfg.legacy_first_write_delay_ms);
-    if (r.dialing == l.id) r.dialing = kNoLink;
-    r.said_bye = false;
-    r.rejected = false;
-    emit_link(l, true, {});
-    P2P_INFO_LIMITED("Link", "links up", l.remote_host(), "%s %s link up (%s, %s)", r.id,
-                     link_direction_name(l.dir), l.remote, l.legacy ? "legacy" : "relay");
-
-    Link* cur = find_link(r.link);
-    if (!cur || cur == &l) {
-        peers.set_link(p, l.id);
-        r.attempts = 0;
-        r.next_attempt = 0;
-        timers.clear(peer_timer(p));
-        set_state(p, PeerState::kConnected, {});
-    } else {
-        // Two links to one peer (simultaneous dials): both sides use the link
-        // dialed by the side whose peer_id sorts lower. Same direction twice
-        // means the peer reconnected over a link it abandoned: the newer wins.
-        bool self_lower = std::string_view(self) < r.peer_id();
-        LinkDirection preferred = self_lower ? LinkDirection::kOutbound : LinkDirection::kInbound;
-        Link* win;
-        Link* lose;
-        if (cur->dir == l.dir || l.dir == preferred) {
-            win = &l;
-            lose = cur;
-        } else {
-            win = cur;
-            lose = &l;
-        }
-        peers.set_link(p, win->id);
-        P2P_INFO_LIMITED("Link", "duplicate links", r.peer_id(),
-                         "%s: duplicate link, keeping the %s one", r.id,
-                         link_direction_name(win->dir));
-        if ((lose->features & kFeatureRelay) && (win->features & kFeatureRelay)) {
-            begin_close(*lose, "duplicate", "duplicate", false, false);
-        }
-        // With a legacy peer the other link stays open, unused, until it closes.
-    }
-    rearm_link(l);
-    flush_pending(p);
-}
-
 void Node::Impl::keepalive(Link& l) {
     if (l.missed >= cfg.max_missed_pongs) {
         P2P_WARN_LIMITED("KeepAlive", "links dead (PINGs unanswered)", l.remote_host(),
@@ -315,6 +205,12 @@ void Node::Impl::keepalive(Link& l) {
         return;
     }
     l.ping_postponed = false;
+    send_ping(l);
+    ++l.missed;
+    l.next_ping = t + cfg.ping_interval_ms;
+}
+
+bool Node::Impl::send_ping(Link& l) {
     char id[kMsgIdBytes];
     char ts[kIsoTimeBytes];
     PeerMessage ping;
@@ -323,12 +219,10 @@ void Node::Impl::keepalive(Link& l) {
     ping.has_msg_id = true;
     ping.timestamp = format_iso8601(clock.wall_ms(), ts);
     ping.ttl = 1;
-    if (queue_msg(l, ping, true)) {
-        l.pings[l.ping_next] = Link::Ping{SeenCache::hash(ping.msg_id), t};
-        l.ping_next = (l.ping_next + 1) % Link::kPings;
-    }
-    ++l.missed;
-    l.next_ping = t + cfg.ping_interval_ms;
+    if (!queue_msg(l, ping, true)) return false;
+    l.pings[l.ping_next] = Link::Ping{SeenCache::hash(ping.msg_id), now()};
+    l.ping_next = (l.ping_next + 1) % Link::kPings;
+    return true;
 }
 
 void Node::Impl::on_pong(Link& l, const PeerMessage& m) {
@@ -339,6 +233,7 @@ void Node::Impl::on_pong(Link& l, const PeerMessage& m) {
         std::int64_t rtt = now() - p.at;
         p = Link::Ping{0, 0};
         l.missed = 0;
+        l.probe_deadline = 0;  // it answers: a duplicate HELLO was an impostor
         PeerRecord& r = peers.at(l.peer);
         if (r.link != l.id) return;  // a spare link's RTT says nothing of the one we use
         r.add_rtt(rtt, cfg.rtt_samples);
@@ -518,6 +413,7 @@ bool Node::Impl::queue_line(Link& l, const char* line, std::size_t len, bool con
         return false;
     }
     ++stats.lines_out;
+    ++l.lines_queued;
     if (l.peer >= 0) ++peers.at(l.peer).sent;
     if (watch) {
         NodeEvent ev;

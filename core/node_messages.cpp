@@ -202,8 +202,18 @@ bool Node::Impl::transmit(int k) {
     MonoMs t = now();
     ps.last_tx = t;
     ps.tx_link = l->id;
-    ps.deadline = t + cfg.ack_timeout_ms;
-    timers.set(pending_timer(k), ps.deadline);
+    ps.tx_line = l->lines_queued;
+    if (ps.routed) {
+        // Through a relay: its link carries others' traffic too, and the
+        // copy is found again by route, not by peer; the clock starts now.
+        ps.deadline = t + cfg.ack_timeout_ms;
+        timers.set(pending_timer(k), ps.deadline);
+    } else {
+        // Direct: the ACK clock starts when the host writes the line
+        // (start_ack_clocks), not while it waits behind a paced link.
+        ps.deadline = 0;
+        timers.clear(pending_timer(k));
+    }
     if (ps.transmissions == 1) {
         NodeEvent ev;
         ev.kind = EventKind::kSent;
@@ -231,23 +241,39 @@ bool Node::Impl::needs_copy(const PendingSend& ps) const {
     return !l || l->state != LinkState::kEstablished;
 }
 
+// The peer's SENDs go in submission order, at most a window of them awaiting
+// their ACK: one for a legacy peer (it may handle one line per read), the
+// configured window for a full peer. The rest wait their turn off the clock.
+// Walks at most the window (plus one), so calling it on every write is cheap.
 void Node::Impl::flush_pending(int p) {
     Link* l = active_link(p);
     if (!l) return;
-    if (l->legacy) {
-        // At most one SEND awaiting its ACK: the oldest goes (again, if it
-        // last went on another link); the others wait their turn, off the clock.
-        int head = next_pending_of(p, -1);
-        if (head < 0) return;
-        for (int k = next_pending_of(p, head); k >= 0; k = next_pending_of(p, k)) {
-            pending.at(k).deadline = 0;
-            timers.clear(pending_timer(k));
-        }
-        if (needs_copy(pending.at(head))) transmit(head);
-        return;
+    std::size_t window = l->legacy ? 1 : cfg.max_pending_sends;
+    std::size_t in_flight = 0;
+    for (int k = next_pending_of(p, -1); k >= 0 && in_flight < window; k = next_pending_of(p, k)) {
+        PendingSend& ps = pending.at(k);
+        if (ps.routed && ps.transmissions > 0 && !needs_copy(ps)) continue;  // via a relay
+        if (needs_copy(ps) && !transmit(k)) return;  // the link's queue is full: on consumed()
+        ++in_flight;
     }
-    for (int k = next_pending_of(p, -1); k >= 0; k = next_pending_of(p, k)) {
-        if (needs_copy(pending.at(k))) transmit(k);
+}
+
+// Lines of `l` the host has now written: the direct SENDs among them start
+// their ACK clock. They are in the peer's window, at the front of its list.
+void Node::Impl::start_ack_clocks(Link& l) {
+    std::size_t window = l.legacy ? 1 : cfg.max_pending_sends;
+    std::size_t seen_sent = 0;
+    MonoMs t = now();
+    for (int k = next_pending_of(l.peer, -1); k >= 0 && seen_sent <= window;
+         k = next_pending_of(l.peer, k)) {
+        PendingSend& ps = pending.at(k);
+        if (ps.transmissions == 0) break;  // the rest were never sent
+        ++seen_sent;
+        if (ps.tx_link != l.id || ps.deadline != 0 || ps.routed) continue;
+        if (ps.tx_line > l.lines_written) continue;  // not written yet
+        ps.last_tx = t;
+        ps.deadline = t + cfg.ack_timeout_ms;
+        timers.set(pending_timer(k), ps.deadline);
     }
 }
 
@@ -255,8 +281,9 @@ void Node::Impl::pending_timer_fired(int k) {
     PendingSend& ps = pending.at(k);
     int p = ps.peer;
     Link* l = p >= 0 ? active_link(p) : nullptr;
-    if (l && l->legacy && next_pending_of(p, -1) != k) {
-        ps.deadline = 0;  // waits behind the in-flight one
+    if (l && !ps.routed && needs_copy(ps)) {
+        ps.deadline = 0;  // a live link: it waits its turn, off the clock
+        flush_pending(p);
         return;
     }
     if (ps.route_deadline != 0 && ps.transmissions == 0) {
@@ -310,6 +337,7 @@ void Node::Impl::finish_pending(int k, bool delivered, std::string_view reason) 
         ev.reason = reason;
     }
     timers.clear(pending_timer(k));
+    user_bytes -= ps.charge;
     pending.release(k, pool);
     emit(ev);
     if (p >= 0) flush_pending(p);  // a legacy peer's next SEND may go now
@@ -360,39 +388,38 @@ SendResult Node::send(std::string_view dst, std::string_view text) {
         n.emit_undelivered(msg_id, dst, "message_too_large");
         return res;
     }
-    int k = n.pending.alloc(msg_id, dst, p, ++n.seq);
+    std::size_t charge = PendingAcks::charge(len);
+    int k = n.user_bytes + charge <= n.cfg.max_user_queue_bytes
+                ? n.pending.alloc(msg_id, dst, p, ++n.seq)
+                : -1;
     if (k < 0 || !n.pending.at(k).line.append(n.pool, n.scratch.get(), len)) {
+        // Only past the user queue's bound (the host stops reading input
+        // before that) or with the memory pool spent.
         if (k >= 0) n.pending.release(k, n.pool);
         res.status = SendStatus::kBusy;
         n.emit_undelivered(msg_id, dst, "busy");
         return res;
     }
     PendingSend& ps = n.pending.at(k);
-    Link* l = direct;
-    if (!l && via_relay) {
-        if (n.route_link(dst)) {
-            if (!n.transmit(k)) {
-                n.finish_pending(k, false, "busy");
-                res.status = SendStatus::kBusy;
-                return res;
-            }
-        } else {
-            // Ask the neighbours; the SEND goes when a WHO_HAS_HIT names a route.
-            n.send_who_has(dst);
-            ps.routed = true;
-            ps.route_deadline = n.now() + n.cfg.who_has_timeout_ms;
-            n.timers.set(n.pending_timer(k), ps.route_deadline);
+    ps.charge = charge;
+    n.user_bytes += charge;
+    if (direct) {
+        n.flush_pending(p);  // goes now if the window allows, else waits its turn
+    } else if (via_relay && n.route_link(dst)) {
+        if (!n.transmit(k)) {
+            ps.deadline = n.now() + n.cfg.ack_timeout_ms;  // relay link full: retried then
+            n.timers.set(n.pending_timer(k), ps.deadline);
         }
-    } else if (!l) {
+    } else if (via_relay) {
+        // Ask the neighbours; the SEND goes when a WHO_HAS_HIT names a route.
+        n.send_who_has(dst);
+        ps.routed = true;
+        ps.route_deadline = n.now() + n.cfg.who_has_timeout_ms;
+        n.timers.set(n.pending_timer(k), ps.route_deadline);
+    } else {
         // The link is being made: the SEND goes when it is up, on the clock.
         ps.deadline = n.now() + n.cfg.ack_timeout_ms;
         n.timers.set(n.pending_timer(k), ps.deadline);
-    } else if (l->legacy && n.next_pending_of(p, -1) != k) {
-        ps.deadline = 0;  // waits for the SEND before it to be ACKed
-    } else if (!n.transmit(k)) {
-        n.finish_pending(k, false, "busy");
-        res.status = SendStatus::kBusy;
-        return res;
     }
     res.status = SendStatus::kQueued;
     return res;

@@ -27,6 +27,8 @@ int PendingAcks::alloc(std::string_view msg_id, std::string_view dst, int peer, 
     p.dst_len = static_cast<std::uint8_t>(dst.size());
     p.routed = false;
     p.route_deadline = 0;
+    p.charge = 0;
+    p.tx_line = 0;
     p.transmissions = 0;
     p.timeouts = 0;
     p.deadline = 0;

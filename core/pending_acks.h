@@ -1,10 +1,12 @@
-// Our SENDs awaiting their ACK (PROTOCOL.md §4 "Unicast"): each keeps a copy
-// of its encoded line (in pool chunks) for retransmission with the same
-// msg_id, its retry count and deadline. Fixed number of slots; a full table
-// refuses new messages (`busy`) rather than dropping old ones.
+// Our SENDs, queued or awaiting their ACK (PROTOCOL.md §4 "Unicast"): each
+// keeps a copy of its encoded line (in pool chunks) for retransmission with
+// the same msg_id, its retry count and deadline. The user's queue: the node
+// bounds it in bytes (--max-user-queue-bytes, charged with charge()) and the
+// table has as many slots as that budget can hold, so a full table means the
+// byte bound is reached — the host then stops reading its user's input.
 //
-// Indexed two ways so no per-message path scans the slots (--max-pending-sends
-// goes up to 65535): by msg_id (an ACK finds its SEND in O(1)) and by
+// Indexed two ways so no per-message path scans the slots (thousands of
+// queued lines): by msg_id (an ACK finds its SEND in O(1)) and by
 // destination, each destination's SENDs in a list in submission order (a
 // link that comes up, a route that is found, a legacy peer's next turn walk
 // only that destination's messages).
@@ -35,9 +37,11 @@ struct PendingSend {
     bool routed = false;        // goes through a relay (route from WHO_HAS_HIT)
     MonoMs route_deadline = 0;  // WHO_HAS sent: no HIT by then means no_route
     ChunkQueue line;
-    int transmissions = 0;  // copies queued so far
-    int timeouts = 0;       // ack timeouts so far
-    MonoMs deadline = 0;    // next ack timeout; 0 while waiting its turn
+    std::size_t charge = 0;     // bytes counted against the user queue bound
+    std::uint64_t tx_line = 0;  // line number of the last copy on tx_link's output
+    int transmissions = 0;      // copies queued so far
+    int timeouts = 0;           // ack timeouts so far
+    MonoMs deadline = 0;        // next ack timeout; 0 while waiting its turn or its write
     MonoMs last_tx = 0;
     LinkId tx_link = kNoLink;  // link of the last copy
     std::uint64_t seq = 0;     // submission order
@@ -48,6 +52,16 @@ struct PendingSend {
 class PendingAcks {
   public:
     explicit PendingAcks(std::size_t capacity);
+    // What one queued SEND of `line_bytes` costs: the pool chunks its copy
+    // occupies plus its slot, so a byte bound is a true memory bound.
+    static constexpr std::size_t charge(std::size_t line_bytes) {
+        std::size_t chunks = (line_bytes + ChunkPool::kDataBytes - 1) / ChunkPool::kDataBytes;
+        return (chunks == 0 ? 1 : chunks) * ChunkPool::kChunkBytes + sizeof(PendingSend);
+    }
+    // Slots a byte budget can hold (every SEND costs at least charge(1)).
+    static constexpr std::size_t slots_for(std::size_t budget_bytes) {
+        return budget_bytes / charge(1) + 1;
+    }
     // -1 when full.
     int alloc(std::string_view msg_id, std::string_view dst, int peer, std::uint64_t seq);
     void release(int index, ChunkPool& pool);

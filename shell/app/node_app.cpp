@@ -55,12 +55,15 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
 
 // Option-driven setup, the console and editor, signals and exit around a
 // NodeRuntime (shell/runtime/node_runtime.h); typed lines go to NodeCommands.
-class NodeApp final : public NodeRuntimeListener, public LineHandler {
+class NodeApp final : public NodeRuntimeListener,
+                      public LineHandler,
+                      public platform::TimerHandler {
   public:
     explicit NodeApp(NodeOptions options)
         : options_(std::move(options)), rng_(platform::random_seed()) {}
 
     ~NodeApp() {
+        if (resume_timer_) loop_.cancel(resume_timer_);
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
         commands_.reset();
@@ -168,6 +171,36 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
         console_->event(event);
+        // A SEND that ended frees room in the user queue: read input again,
+        // after the engine returns (never call into it from its callback).
+        bool ended = event.kind == EventKind::kDelivered || event.kind == EventKind::kUndelivered;
+        if (ended && editor_ && editor_->input_paused() && resume_timer_ == 0 &&
+            runtime_->node().user_queue_has_room())
+            resume_timer_ = loop_.schedule_in(0, this, 0);
+    }
+
+    // ---- input backpressure ---------------------------------------------------------------
+
+    // What the user types or pipes is queued, never refused for capacity:
+    // when the node's user queue is full, stdin is not read until there is
+    // room (the pipe's writer blocks, a terminal keeps the keys).
+    void throttle_input() {
+        if (!editor_ || editor_->input_paused() || runtime_->node().user_queue_has_room()) return;
+        editor_->pause_input();
+        if (said_paused_) return;
+        said_paused_ = true;
+        char text[200];
+        std::snprintf(text, sizeof text,
+                      "input paused: %zu KiB of messages queued for peers that have not taken "
+                      "them yet (--max-user-queue-bytes); reading resumes as they are delivered",
+                      runtime_->node().user_queue_bytes() / 1024);
+        console_->info(text);
+    }
+
+    void on_timer(std::uint64_t) override {
+        resume_timer_ = 0;
+        if (editor_ && editor_->input_paused() && runtime_->node().user_queue_has_room())
+            editor_->resume_input();
     }
     void on_info(std::string_view text) override { console_->info(text); }
     void on_rendezvous(std::string_view text) override { console_->rendezvous(text); }
@@ -176,7 +209,10 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
 
     // ---- LineHandler ---------------------------------------------------------------------
 
-    void on_line(std::string_view line) override { commands_->handle_line(line); }
+    void on_line(std::string_view line) override {
+        commands_->handle_line(line);
+        throttle_input();
+    }
     void on_input_error(std::string_view message) override { console_->error(message); }
     void on_eof() override {
         if (editor_ && editor_->interactive()) {
@@ -216,6 +252,8 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     std::unique_ptr<Console> console_;
     std::unique_ptr<NodeRuntime> runtime_;
     std::unique_ptr<NodeCommands> commands_;
+    platform::TimerId resume_timer_ = 0;
+    bool said_paused_ = false;  // the console heard about the first pause
 };
 
 }  // namespace

@@ -22,6 +22,9 @@ constexpr std::int64_t kMaxTtlSeconds = 86400;  // the server clamps into 1..864
 constexpr std::int64_t kMinQueueBytes = 36865;
 constexpr std::int64_t kMaxQueueBytes = 16 * 1024 * 1024;
 constexpr std::int64_t kMaxCount = 65535;
+// Room for a few of the longest SENDs; at most what a small board can spare.
+constexpr std::int64_t kMinUserQueueBytes = 128 * 1024;
+constexpr std::int64_t kMaxUserQueueBytes = 1024 * 1024 * 1024;
 
 bool non_empty(std::string_view text) {
     return !text.empty();
@@ -231,10 +234,20 @@ constexpr OptionRow kRows[] = {
         {.section = kRelay,
          .flag = "--max-pending-sends",
          .metavar = "N",
-         .help = "our SENDs awaiting an ACK or a route, i.e. a pending WHO_HAS",
+         .help = "our SENDs written and awaiting their ACK, per peer that relays (a legacy "
+                 "peer gets one at a time)",
          .kind = K::kInteger,
          .lo = 1,
          .hi = kMaxCount}),
+    bind<O, &O::max_user_queue_bytes>(
+        {.section = kPeers,
+         .flag = "--max-user-queue-bytes",
+         .metavar = "N",
+         .help = "bytes of our typed or piped messages queued for their peers, all peers; "
+                 "when full, input is not read until there is room",
+         .kind = K::kInteger,
+         .lo = kMinUserQueueBytes,
+         .hi = kMaxUserQueueBytes}),
     bind<O, &O::queue_max_bytes>({.section = kRelay,
                                   .flag = "--queue-bytes",
                                   .key = "queue_max_bytes",

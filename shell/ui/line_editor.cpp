@@ -75,30 +75,53 @@ void LineEditor::start(platform::EventLoop* loop) {
     if (!(options_.allow_libedit && start_editor())) mode_ = Mode::kPlain;
     if (!loop) return;
     loop_ = loop;
-    if (!loop->watch(in_fd_, platform::kIoRead, this)) {
-        polled_by_timer_ = true;
-        timer_ = loop->schedule_in(0, this, 0);
+    if (!input_paused_) watch_input();
+}
+
+void LineEditor::watch_input() {
+    if (!loop_ || watching_) return;
+    watching_ = true;
+    if (!polled_by_timer_ && loop_->watch(in_fd_, platform::kIoRead, this)) return;
+    polled_by_timer_ = true;
+    timer_ = loop_->schedule_in(0, this, 0);
+}
+
+void LineEditor::unwatch_input() {
+    if (!loop_ || !watching_) return;
+    watching_ = false;
+    if (polled_by_timer_) {
+        if (timer_) loop_->cancel(timer_);
+        timer_ = 0;
+    } else {
+        loop_->unwatch(in_fd_);
     }
+}
+
+void LineEditor::pause_input() {
+    if (input_paused_) return;
+    input_paused_ = true;
+    reader_.pause();
+    unwatch_input();
+}
+
+void LineEditor::resume_input() {
+    if (!input_paused_) return;
+    input_paused_ = false;
+    reader_.resume();  // lines read before the pause; may pause again
+    if (!input_paused_ && mode_ != Mode::kStopped) watch_input();
 }
 
 void LineEditor::on_timer(std::uint64_t) {
     timer_ = 0;
     feed();
-    if (mode_ != Mode::kStopped && loop_) timer_ = loop_->schedule_in(0, this, 0);
+    if (mode_ != Mode::kStopped && loop_ && watching_) timer_ = loop_->schedule_in(0, this, 0);
 }
 
 void LineEditor::stop() {
     if (mode_ == Mode::kEditor) stop_editor();
     mode_ = Mode::kStopped;
-    if (loop_) {
-        if (polled_by_timer_) {
-            if (timer_) loop_->cancel(timer_);
-            timer_ = 0;
-        } else {
-            loop_->unwatch(in_fd_);
-        }
-        loop_ = nullptr;
-    }
+    unwatch_input();
+    loop_ = nullptr;
 }
 
 int LineEditor::columns() const {
@@ -128,7 +151,8 @@ void LineEditor::feed() {
 #ifdef P2P_HAVE_LIBEDIT
             // libedit takes one key per call; handle what is already there
             // (a paste, tmux send-keys) in this wake-up.
-            for (int budget = 4096; budget > 0 && mode_ == Mode::kEditor; --budget) {
+            for (int budget = 4096; budget > 0 && mode_ == Mode::kEditor && !input_paused_;
+                 --budget) {
                 rl_callback_read_char();
                 if (platform::bytes_readable(in_fd_) == 0) break;
             }

@@ -69,6 +69,14 @@ class LineEditor final : public ConsoleSink,
     // so a resized window wraps at its new width.
     int columns() const override;
 
+    // Backpressure from the app (the node's user queue is full): stop reading
+    // the input (the terminal or the pipe fills up and blocks the writer)
+    // and hold back lines already read; resume_input() hands them on and
+    // reads again. Both callable from LineHandler::on_line.
+    void pause_input();
+    void resume_input();
+    bool input_paused() const { return input_paused_; }
+
     // stdin is readable.
     void feed();
     void on_io(int fd, std::uint32_t events) override;
@@ -95,6 +103,8 @@ class LineEditor final : public ConsoleSink,
 
     bool start_editor();
     void stop_editor();
+    void watch_input();
+    void unwatch_input();
     void show_prompt();
     void handle_editor_line(char* line);
     void erase_prompt();
@@ -109,6 +119,8 @@ class LineEditor final : public ConsoleSink,
     int out_fd_;
     platform::EventLoop* loop_ = nullptr;
     bool polled_by_timer_ = false;
+    bool input_paused_ = false;
+    bool watching_ = false;  // the loop watches in_fd_ (or its poll timer runs)
     platform::TimerId timer_ = 0;
     LineHandler& handler_;
     LineEditorOptions options_;

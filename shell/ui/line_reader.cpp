@@ -12,6 +12,7 @@ LineReader::LineReader(LineHandler& handler, std::size_t max_line)
 
 bool LineReader::feed(int fd) {
     if (finished_) return false;
+    if (paused_) return true;
     std::size_t got = 0;
     switch (platform::read_some(fd, buf_.get() + len_, cap_ - len_, &got)) {
         case platform::ReadStatus::kData:
@@ -23,7 +24,7 @@ bool LineReader::feed(int fd) {
         case platform::ReadStatus::kEof:
         case platform::ReadStatus::kError:
             finish();
-            return false;
+            return !finished_ && !eof_pending_;
     }
     return true;
 }
@@ -35,11 +36,22 @@ void LineReader::push(std::string_view bytes) {
         len_ += n;
         bytes.remove_prefix(n);
         deliver_complete_lines();
+        if (paused_ && len_ == cap_) break;  // no room until resume(): the rest is dropped
     }
+}
+
+void LineReader::resume() {
+    paused_ = false;
+    deliver_complete_lines();
+    if (!paused_ && eof_pending_) finish();
 }
 
 void LineReader::finish() {
     if (finished_) return;
+    if (paused_) {
+        eof_pending_ = true;  // the lines still buffered go first
+        return;
+    }
     if (len_ > 0 && !discarding_) {
         std::string_view line(buf_.get(), len_);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -68,13 +80,14 @@ void LineReader::deliver_complete_lines() {
         }
         start = end + 1;
         if (finished_) return;
+        if (paused_) break;
     }
     // Keep only the unfinished last line, at the front of the buffer.
     if (start > 0) {
         std::memmove(buf_.get(), buf_.get() + start, len_ - start);
         len_ -= start;
     }
-    if (len_ == cap_) {
+    if (len_ == cap_ && !paused_) {
         if (!discarding_) refuse_long_line();
         len_ = 0;  // what we have is part of the refused line
     }

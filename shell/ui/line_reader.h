@@ -38,6 +38,12 @@ class LineReader {
     void push(std::string_view bytes);
     // Ends input: delivers an unterminated last line, then on_eof().
     void finish();
+    // Backpressure: while paused, feed() reads nothing and lines already
+    // read stay in the buffer; resume() delivers them (until paused again).
+    // Callable from on_line().
+    void pause() { paused_ = true; }
+    void resume();
+    bool paused() const { return paused_; }
 
     bool finished() const { return finished_; }
     std::size_t max_line() const { return max_line_; }
@@ -54,6 +60,8 @@ class LineReader {
     std::size_t len_ = 0;
     bool discarding_ = false;  // inside a refused over-long line
     bool finished_ = false;
+    bool paused_ = false;
+    bool eof_pending_ = false;  // EOF seen while paused: finish() on resume()
 };
 
 }  // namespace p2p::shell

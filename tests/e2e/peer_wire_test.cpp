@@ -290,8 +290,14 @@ TEST_F(PeerWire, T15_NodeDialsWithHello) {
     EXPECT_FALSE(hello->str("version").empty());
     auto features = as_set(hello->strings("features"));
     EXPECT_TRUE(features.count("ack")) << hello->text();
-    for (const auto& f : features)
-        EXPECT_TRUE((std::set<std::string>{"ack", "metrics", "relay", "who_has"}).count(f)) << f;
+    int grease = 0;  // one random unknown token (docs/protocol.md §4)
+    for (const auto& f : features) {
+        grease += f.starts_with("x-grease-");
+        EXPECT_TRUE(f.starts_with("x-grease-") ||
+                    (std::set<std::string>{"ack", "metrics", "relay", "who_has"}).count(f))
+            << f;
+    }
+    EXPECT_EQ(grease, 1) << hello->text();
     EXPECT_TRUE(node_.expect("^link raw@CIC up outbound")) << node_.dump();
 }
 

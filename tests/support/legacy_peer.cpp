@@ -337,11 +337,15 @@ void LegacyPeer::handle_line(Link& link, const std::string& line) {
     if (r.type == "PUB") {
         close_link(link, "received a PUB");
     } else if (r.type == "HELLO" && !link.dialed && !link.hello_done) {
+        using HelloOk = LegacyPeerOptions::HelloOk;
         std::vector<std::string> common;
-        if (doc.HasMember("features") && doc["features"].IsArray())
+        if (opt_.hello_ok == HelloOk::kFixed) common = opt_.features;
+        if (opt_.hello_ok != HelloOk::kFixed && doc.HasMember("features") &&
+            doc["features"].IsArray())
             for (const auto& f : doc["features"].GetArray())
-                if (f.IsString() && std::find(opt_.features.begin(), opt_.features.end(),
-                                              f.GetString()) != opt_.features.end())
+                if (f.IsString() && (opt_.hello_ok == HelloOk::kEcho ||
+                                     std::find(opt_.features.begin(), opt_.features.end(),
+                                               f.GetString()) != opt_.features.end()))
                     common.emplace_back(f.GetString());
         link.hello_done = true;
         ++state_.handshakes;

@@ -32,6 +32,11 @@ using std::chrono::milliseconds;
 struct LegacyPeerOptions {
     std::string peer_id = "legacy@CIC";
     std::vector<std::string> features = {"ack", "metrics"};  // never "relay"
+    // What HELLO_OK lists: the intersection with the caller's features, a
+    // copy of the caller's list and version (the deployed threads-based
+    // client: `relay` included, however it behaves), or `features` as is.
+    enum class HelloOk { kIntersection, kEcho, kFixed };
+    HelloOk hello_ok = HelloOk::kIntersection;
     // Delays, from the first send, of each retransmission of an un-ACKed SEND.
     std::vector<milliseconds> retransmit_after = {milliseconds(5000), milliseconds(10000),
                                                   milliseconds(20000)};

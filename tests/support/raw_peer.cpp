@@ -100,11 +100,24 @@ void RawPeer::close() {
 }
 
 bool RawPeer::connect(std::uint16_t port, milliseconds timeout) {
+    return connect_from("", port, timeout);
+}
+
+bool RawPeer::connect_from(const std::string& local_ip, std::uint16_t port, milliseconds timeout) {
     close();
     in_.clear();
     eof_ = false;
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return false;
+    if (!local_ip.empty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, local_ip.c_str(), &local.sin_addr) != 1 ||
+            ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+            ::close(fd);
+            return false;
+        }
+    }
     sockaddr_in sa = loopback(port);
     int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
     if (rc != 0 && errno != EINPROGRESS) {

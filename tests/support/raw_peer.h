@@ -53,6 +53,10 @@ class RawPeer {
 
     // Dials 127.0.0.1:port. False (and not connected) on failure.
     bool connect(std::uint16_t port, milliseconds timeout = milliseconds(5000));
+    // The same from a chosen local address (e.g. "127.0.0.2": another host
+    // on loopback, for tests that need two source addresses).
+    bool connect_from(const std::string& local_ip, std::uint16_t port,
+                      milliseconds timeout = milliseconds(5000));
     bool connected() const { return fd_ >= 0; }
     int fd() const { return fd_; }
     void close();
