@@ -1,5 +1,7 @@
 #include "shell/app/node_app.h"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -16,7 +18,10 @@
 #include "platform/process.h"
 #include "platform/terminal.h"
 #include "shell/app/node_commands.h"
+#include "shell/app/log_output.h"
 #include "shell/app/node_options.h"
+#include "shell/app/node_signals.h"
+#include "shell/app/version.h"
 #include "shell/runtime/node_runtime.h"
 #include "shell/ui/console.h"
 #include "shell/ui/editor_log_sink.h"
@@ -45,8 +50,7 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
         c.mode = ConsoleMode::kJson;
     } else if (editor && editor->interactive()) {
         c.mode = ConsoleMode::kTty;
-        const char* no_colour = std::getenv("NO_COLOR");
-        c.colour = !(no_colour && *no_colour);
+        c.colour = platform::colour_enabled(o.colour, 1);
         c.width = editor->columns();
     }
     return c;
@@ -56,8 +60,15 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
 // NodeRuntime (shell/runtime/node_runtime.h); typed lines go to NodeCommands.
 class NodeApp final : public NodeRuntimeListener, public LineHandler {
   public:
-    explicit NodeApp(NodeOptions options)
-        : options_(std::move(options)), rng_(platform::random_seed()) {}
+    // `args` and `env_rendezvous` are what the options were parsed from, so
+    // a headless SIGHUP can parse the config file again; `log` is reopened then.
+    NodeApp(NodeOptions options, std::vector<std::string> args, std::string env_rendezvous,
+            LogOutput& log)
+        : options_(std::move(options)),
+          args_(std::move(args)),
+          env_rendezvous_(std::move(env_rendezvous)),
+          log_(log),
+          rng_(platform::random_seed()) {}
 
     ~NodeApp() {
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
@@ -69,7 +80,7 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     int run() {
         platform::raise_fd_limit();
         NodeRuntimeSettings settings;
-        if (!runtime_settings(settings)) return 1;
+        if (!runtime_settings(settings)) return kExitConfig;
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
@@ -79,7 +90,7 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
         std::string error;
         if (!runtime_->start(&error)) {
             std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
-            return 1;
+            return kExitFailure;
         }
         loop_.on_signal([this](int signo) { on_signal(signo); });
         loop_.run();
@@ -184,12 +195,49 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     // ---- shutdown -------------------------------------------------------------------------
 
     void on_signal(int signo) {
+        if (signo == SIGUSR1) {
+            P2P_INFO(kModule, "%s",
+                     node_stats_line(runtime_->node(), platform::rss_kib()).c_str());
+            return;
+        }
+        // SIGHUP with a terminal: the terminal is gone (SSH closed, the tmux
+        // pane killed), so leave cleanly. Headless: a service's "reload".
+        if (signo == SIGHUP && !(editor_ && editor_->interactive())) {
+            reload();
+            return;
+        }
         if (runtime_->shutting_down()) {
             // A second signal: the user does not want to wait for the goodbyes.
             loop_.stop();
             return;
         }
-        begin_shutdown(signo == 2 ? "SIGINT" : "SIGTERM");
+        begin_shutdown(signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM");
+    }
+
+    // Headless SIGHUP: reopen --log-file (logrotate) and take the config
+    // file's reloadable keys (node_signals.h), saying what changed and what
+    // would need a restart.
+    void reload() {
+        std::string error;
+        if (!log_.reopen(error)) P2P_ERROR(kModule, "SIGHUP: %s", error.c_str());
+        if (log_.to_file()) P2P_INFO(kModule, "SIGHUP: reopened the log file");
+        if (options_.config_file.empty()) {
+            P2P_INFO(kModule, "SIGHUP: no --config file to reload");
+            return;
+        }
+        NodeOptions fresh;
+        if (parse_node_options(args_, env_rendezvous_, disk_file_reader(), fresh, error) !=
+            ParseStatus::kRun) {
+            P2P_WARN(kModule, "SIGHUP: config not reloaded: %s", error.c_str());
+            return;
+        }
+        ReloadReport r = apply_reload(options_, fresh);
+        apply_reloadable(options_, runtime_->node(), runtime_->rendezvous_client());
+        P2P_INFO(kModule, "SIGHUP: reloaded %s: %s", options_.config_file.c_str(),
+                 r.changed.empty() ? "nothing changed" : join_list(r.changed).c_str());
+        if (!r.needs_restart.empty())
+            P2P_WARN(kModule, "SIGHUP: changed keys that need a restart: %s",
+                     join_list(r.needs_restart).c_str());
     }
 
     // BYE on every link, then UNREGISTER, then exit (on_stopped).
@@ -201,6 +249,9 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     }
 
     NodeOptions options_;
+    std::vector<std::string> args_;
+    std::string env_rendezvous_;
+    LogOutput& log_;
     platform::EventLoop loop_;
     Rng rng_;
     StdoutSink stdout_sink_;
@@ -218,42 +269,31 @@ int node_main(const std::vector<std::string>& args) {
     NodeOptions options;
     std::string error;
     const char* env = std::getenv(kDefaultRendezvousEnv);
-    switch (parse_node_options(args, env ? env : "", disk_file_reader(), options, error)) {
+    std::string env_rendezvous = env ? env : "";
+    switch (parse_node_options(args, env_rendezvous, disk_file_reader(), options, error)) {
         case ParseStatus::kHelp: {
             std::string help = node_help_text();
             platform::write_all(1, help);
-            return 0;
+            return kExitOk;
         }
+        case ParseStatus::kVersion:
+            platform::write_all(1, version_banner("p2pchat"));
+            return kExitOk;
         case ParseStatus::kError:
             std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
-            return 2;
+            return kExitConfig;
         case ParseStatus::kRun:
             break;
     }
-    std::unique_ptr<LogSink> sink;
-    if (options.syslog) {
-        sink = std::make_unique<platform::SyslogSink>();
-    } else if (!options.log_file.empty()) {
-        auto file = std::make_unique<platform::FileSink>();
-        std::string why;
-        if (!file->open(options.log_file, &why)) {
-            std::fprintf(stderr, "p2pchat: --log-file %s: %s\n", options.log_file.c_str(),
-                         why.c_str());
-            return 1;
-        }
-        sink = std::move(file);
-    } else {
-        sink = std::make_unique<platform::StderrSink>();
+    LogOutput log;
+    if (!log.open({options.syslog, options.log_file, options.log_format, options.colour}, error)) {
+        std::fprintf(stderr, "p2pchat: --log-file %s: %s\n", options.log_file.c_str(),
+                     error.c_str());
+        return kExitFailure;
     }
-    logger().set_sink(sink.get());
     logger().set_level(options.log_level);
-    int code;
-    {
-        NodeApp app(std::move(options));
-        code = app.run();
-    }
-    logger().set_sink(nullptr);
-    return code;
+    NodeApp app(std::move(options), args, std::move(env_rendezvous), log);
+    return app.run();
 }
 
 }  // namespace p2p::shell
