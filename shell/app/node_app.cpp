@@ -87,12 +87,14 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
                                                    [this] { begin_shutdown("quit"); });
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
+        // Before start() prints "listening on": from then on a supervisor or a
+        // test may signal, and the default action of SIGHUP/SIGUSR1 is to die.
+        loop_.on_signal([this](int signo) { on_signal(signo); });
         std::string error;
         if (!runtime_->start(&error)) {
             std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
             return kExitFailure;
         }
-        loop_.on_signal([this](int signo) { on_signal(signo); });
         loop_.run();
         if (editor_) editor_->stop();
         return 0;

@@ -271,10 +271,7 @@ int rendezvous_main(int argc, char** argv) {
 
     platform::EventLoop loop;
     RendezvousServer server(loop, o.server);
-    if (!server.start(addr, &err)) {
-        P2P_ERROR("Rendezvous", "cannot start on %s: %s", o.listen.c_str(), err.c_str());
-        return kExitFailure;
-    }
+    // Before start() logs "listening on": signals may come from then on.
     loop.on_signal([&](int signo) {
         if (signo == SIGUSR1) return log_stats(server);
         if (!stops_server(signo)) {
@@ -285,6 +282,10 @@ int rendezvous_main(int argc, char** argv) {
         server.stop();
         loop.stop();
     });
+    if (!server.start(addr, &err)) {
+        P2P_ERROR("Rendezvous", "cannot start on %s: %s", o.listen.c_str(), err.c_str());
+        return kExitFailure;
+    }
     std::printf("listening on %s\n", server.bound_address().to_string().c_str());
     std::fflush(stdout);
     loop.run();
