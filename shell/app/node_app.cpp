@@ -27,6 +27,7 @@
 #include "shell/ui/editor_log_sink.h"
 #include "shell/ui/line_editor.h"
 #include "shell/ui/line_reader.h"
+#include "shell/ui/text_escape.h"
 
 namespace p2p::shell {
 
@@ -52,6 +53,9 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
         c.mode = ConsoleMode::kTty;
         c.colour = platform::colour_enabled(o.colour, 1);
         c.width = editor->columns();
+        c.text = {!platform::adopt_locale_is_utf8(), platform::code_point_columns};
+        c.bell = o.bell;
+        c.self_name = o.name;
     }
     return c;
 }
@@ -85,6 +89,13 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
+        if (editor_ && editor_->interactive()) {
+            commands_->on_reply_target([this](std::string_view peer_id) {
+                char shown[4 * kMaxNameBytes];  // escaped: the id came off the wire
+                std::size_t n = escape_text(peer_id, shown, sizeof shown);
+                editor_->set_prompt("(reply: " + std::string(shown, n) + ") > ");
+            });
+        }
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
         // Before start() prints "listening on": from then on a supervisor or a

@@ -14,6 +14,7 @@ constexpr CommandName kCommandNames[] = {
     {"/msg", CommandKind::kMsg},
     {"/pub", CommandKind::kPub},
     {"/reply", CommandKind::kReply},
+    {"/me", CommandKind::kMe},
     {"/peers", CommandKind::kPeers},
     {"/connect", CommandKind::kConnect},
     {"/conn", CommandKind::kConn},
@@ -346,6 +347,14 @@ void CommandParser::parse(std::string_view line, ParseResult& out) const {
         case CommandKind::kReply:
             if (rest.empty()) {
                 st.fail("usage: /reply <text>");
+                return;
+            }
+            cmd.text = rest;
+            return;
+
+        case CommandKind::kMe:
+            if (rest.empty()) {
+                st.fail("usage: /me <action>");
                 return;
             }
             cmd.text = rest;

@@ -79,7 +79,7 @@ std::string TmuxSession::raw_output() const {
 }
 
 std::string TmuxSession::tmux(const std::string& args) {
-    return run_capture("tmux -L " + socket_ + " -f /dev/null " + args + " 2>&1");
+    return run_capture("tmux -u -L " + socket_ + " -f /dev/null " + args + " 2>&1");
 }
 
 void TmuxSession::type(const std::string& text) {
