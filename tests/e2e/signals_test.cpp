@@ -164,7 +164,9 @@ TEST(Signals, SighupHeadlessReopensTheLogAndReloadsTheConfig) {
     c.extra_args = {"--no-shell", "--log-file", log, "--config", conf};
     std::string err;
     ASSERT_TRUE(node.start(c, &err)) << err;
-    ASSERT_TRUE(eventually([&] { return !read_text(log).empty(); })) << node.dump();
+    ASSERT_TRUE(node.proc().send_signal(SIGUSR1));  // a first line in the log
+    ASSERT_TRUE(eventually([&] { return read_text(log).find("stats:") != std::string::npos; }))
+        << node.dump();
 
     ASSERT_EQ(::rename(log.c_str(), (log + ".1").c_str()), 0);
     write_text(conf, R"({"log_level": "DEBUG", "ping_interval": 5, "max_peers": 10})");
@@ -180,12 +182,13 @@ TEST(Signals, SighupHeadlessReopensTheLogAndReloadsTheConfig) {
         << "the renamed file gets nothing new";
     EXPECT_TRUE(node.proc().running());
 
-    // The new level is in force: DEBUG lines appear (the stats line is INFO,
-    // the dial attempts to the dead rendezvous are DEBUG).
-    ASSERT_TRUE(node.proc().send_signal(SIGUSR1));
-    EXPECT_TRUE(eventually([&] { return read_text(log).find("stats: peers") != std::string::npos; }));
-    EXPECT_TRUE(eventually([&] { return read_text(log).find(" DEBUG ") != std::string::npos; }))
+    // The new level is in force: a link coming up is logged at DEBUG.
+    RawPeer raw;
+    ASSERT_TRUE(raw.connect(node.port()));
+    ASSERT_TRUE(raw.hello("raw@CIC", {"ack"}));
+    EXPECT_TRUE(eventually([&] { return read_text(log).find("link up") != std::string::npos; }))
         << read_text(log);
+    EXPECT_NE(read_text(log).find(" DEBUG [Link] raw@CIC"), std::string::npos) << read_text(log);
 
     ASSERT_TRUE(node.proc().send_signal(SIGTERM));
     auto st = node.proc().wait_exit(kEventTimeout);
