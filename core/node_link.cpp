@@ -258,7 +258,7 @@ void Node::Impl::establish(Link& l, int p) {
     // The event is what the user sees (console, --json); the log keeps the
     // detail at DEBUG only, so a terminal does not show it twice.
     P2P_DEBUG("Link", "%s %s link up (%s, %s)", r.id, link_direction_name(l.dir), l.remote,
-             l.legacy ? "legacy" : "relay");
+              l.legacy ? "legacy" : "relay");
 
     Link* cur = find_link(r.link);
     if (!cur || cur == &l) {

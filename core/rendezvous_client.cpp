@@ -285,12 +285,12 @@ void RendezvousClient::fail(RdvRequestKind kind, std::string_view reason, std::i
     // it is printed once.
     if (blocked) {
         P2P_DEBUG(kModule, "%s: server blocked us, waiting %lld s: %.*s", rdv_request_name(kind),
-                 static_cast<long long>(delay / 1000), static_cast<int>(reason.size()),
-                 reason.data());
+                  static_cast<long long>(delay / 1000), static_cast<int>(reason.size()),
+                  reason.data());
     } else {
         P2P_DEBUG(kModule, "%s failed (%.*s), retry %d in %lld ms", rdv_request_name(kind),
-                 static_cast<int>(reason.size()), reason.data(), failures_,
-                 static_cast<long long>(delay));
+                  static_cast<int>(reason.size()), reason.data(), failures_,
+                  static_cast<long long>(delay));
     }
     listener_.on_request_failed(kind, reason, blocked, delay);
 }
@@ -345,10 +345,10 @@ void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& r
             register_due_ = now + granted_ttl_s_ * 1000 / 2;
             if (discover_due_ == kNeverMs) discover_due_ = now;  // first registration
             P2P_DEBUG(kModule, "registered %s port %u ttl %lld s; server sees us at %.*s:%lld",
-                     self_id_.c_str(), static_cast<unsigned>(config_.listen_port),
-                     static_cast<long long>(granted_ttl_s_),
-                     static_cast<int>(response.observed_ip.size()), response.observed_ip.data(),
-                     static_cast<long long>(response.observed_port));
+                      self_id_.c_str(), static_cast<unsigned>(config_.listen_port),
+                      static_cast<long long>(granted_ttl_s_),
+                      static_cast<int>(response.observed_ip.size()), response.observed_ip.data(),
+                      static_cast<long long>(response.observed_port));
             listener_.on_registered(response.observed_ip, response.observed_port, granted_ttl_s_);
             break;
         }

@@ -150,8 +150,8 @@ int journal_priority(LogLevel level) {
     return 6;
 }
 
-std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level,
-                                std::string_view module, std::string_view text) {
+std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level, std::string_view module,
+                                std::string_view text) {
     if (cap == 0) return 0;
     Out out{buf, cap};
     char prefix[4] = {'<', static_cast<char>('0' + journal_priority(level)), '>', '\0'};

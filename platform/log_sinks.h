@@ -46,8 +46,8 @@ int journal_priority(LogLevel level);
 // "<4>[Module] text\n": the priority prefix journald strips and files the
 // line under, and no timestamp (the journal adds its own). Same cleaning
 // of control characters as format_log_line. Returns the length.
-std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level,
-                                std::string_view module, std::string_view text);
+std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level, std::string_view module,
+                                std::string_view text);
 // True when `journal_stream` (the JOURNAL_STREAM variable, "DEV:INODE", null
 // when unset) names the file fd is open on: systemd documents that match as
 // the way to know stderr really is the journal (not a redirect a child

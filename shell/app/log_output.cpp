@@ -24,7 +24,8 @@ bool LogOutput::open(const LogOutputOptions& options, std::string& error) {
     } else {
         bool colour = platform::colour_enabled(options.colour, 2);
         sink_ = std::make_unique<platform::StderrSink>(
-            2, colour ? platform::StderrSink::Colour::kAlways : platform::StderrSink::Colour::kNever);
+            2,
+            colour ? platform::StderrSink::Colour::kAlways : platform::StderrSink::Colour::kNever);
     }
     logger().set_sink(sink_.get());
     return true;

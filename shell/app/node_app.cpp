@@ -17,8 +17,8 @@
 #include "platform/net.h"
 #include "platform/process.h"
 #include "platform/terminal.h"
-#include "shell/app/node_commands.h"
 #include "shell/app/log_output.h"
+#include "shell/app/node_commands.h"
 #include "shell/app/node_options.h"
 #include "shell/app/node_signals.h"
 #include "shell/app/version.h"
@@ -209,8 +209,7 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
 
     void on_signal(int signo) {
         if (signo == SIGUSR1) {
-            P2P_INFO(kModule, "%s",
-                     node_stats_line(runtime_->node(), platform::rss_kib()).c_str());
+            P2P_INFO(kModule, "%s", node_stats_line(runtime_->node(), platform::rss_kib()).c_str());
             return;
         }
         // SIGHUP with a terminal: the terminal is gone (SSH closed, the tmux

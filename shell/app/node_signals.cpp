@@ -66,8 +66,8 @@ std::string node_stats_line(const Node& node, long rss_kib) {
     std::snprintf(line, sizeof line,
                   "stats: peers %zu, links %zu, relayed %" PRIu64 ", dropped %" PRIu64
                   ", refused %" PRIu64 ", queue bytes %zu, rss %ld KiB",
-                  node.peer_count(), node.link_count(), s.relayed,
-                  s.dropped_out + s.relay_dropped, s.relay_refused, queued, rss_kib);
+                  node.peer_count(), node.link_count(), s.relayed, s.dropped_out + s.relay_dropped,
+                  s.relay_refused, queued, rss_kib);
     return line;
 }
 

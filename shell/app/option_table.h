@@ -107,9 +107,9 @@ struct OptionParser {
 };
 
 // Parses args (without the program name) into `target` (the rows' type):
-// --help (or --version, whichever comes first) wins, then every --config file in order, then the other flags in
-// order, so flags override the file wherever they stand. Unknown config keys
-// become warnings. Errors name the flag ("--ttl: expected ...") or the key
+// --help (or --version, whichever comes first) wins, then every --config file in order, then the
+// other flags in order, so flags override the file wherever they stand. Unknown config keys become
+// warnings. Errors name the flag ("--ttl: expected ...") or the key
 // ("config file F: key 'ttl_seconds': expected ..."); an unknown flag is
 // "unknown option --x", a flag without its value "--x needs a value"; such
 // errors about the command line's shape end with "(see --help)".

@@ -10,6 +10,8 @@
 namespace p2p::shell {
 namespace {
 
+// One command per line, so adding one is a one-line change.
+// clang-format off
 constexpr CommandName kCommandNames[] = {
     {"/msg", CommandKind::kMsg},
     {"/pub", CommandKind::kPub},
@@ -27,6 +29,7 @@ constexpr CommandName kCommandNames[] = {
     {"/help", CommandKind::kHelp},
     {"/quit", CommandKind::kQuit},
 };
+// clang-format on
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';

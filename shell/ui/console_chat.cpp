@@ -57,8 +57,7 @@ void Console::Impl::chat_event(const NodeEvent& ev) {
     finish_text();
 }
 
-void Console::Impl::outgoing(std::string_view to, std::string_view text,
-                             std::string_view msg_id) {
+void Console::Impl::outgoing(std::string_view to, std::string_view text, std::string_view msg_id) {
     begin_event(EventKind::kSent);
     colour_on(kReset);
     const bool peer = !to.empty() && to[0] != '#' && to[0] != '*';

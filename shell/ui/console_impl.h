@@ -55,10 +55,9 @@ constexpr std::string_view kReset = "\x1b[0m";
 // Each peer's name in its own colour, stable across runs and nodes: FNV-1a
 // of the peer_id into a small palette readable on dark and light screens.
 inline std::string_view peer_colour(std::string_view peer_id) {
-    static constexpr std::string_view kPalette[] = {"\x1b[31m", "\x1b[32m", "\x1b[33m",
-                                                    "\x1b[34m", "\x1b[35m", "\x1b[36m",
-                                                    "\x1b[91m", "\x1b[92m", "\x1b[93m",
-                                                    "\x1b[94m", "\x1b[95m", "\x1b[96m"};
+    static constexpr std::string_view kPalette[] = {"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m",
+                                                    "\x1b[35m", "\x1b[36m", "\x1b[91m", "\x1b[92m",
+                                                    "\x1b[93m", "\x1b[94m", "\x1b[95m", "\x1b[96m"};
     std::uint32_t h = 2166136261u;
     for (char c : peer_id) {
         h ^= static_cast<unsigned char>(c);

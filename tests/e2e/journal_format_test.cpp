@@ -26,10 +26,15 @@ class JournalFormat : public ::testing::Test {
     // from the very stderr the node inherits.
     void start(const std::vector<std::string>& extra, const std::string& journal_stream = "") {
         std::ofstream(dir_.path() + "/c.json") << R"({"no_such_key": 1})";
-        std::vector<std::string> args = {"--name",      "j",         "--namespace",
-                                         "CIC",         "--no-shell", "--rendezvous",
+        std::vector<std::string> args = {"--name",
+                                         "j",
+                                         "--namespace",
+                                         "CIC",
+                                         "--no-shell",
+                                         "--rendezvous",
                                          "127.0.0.1:" + std::to_string(dead_.port()),
-                                         "--config",    dir_.path() + "/c.json"};
+                                         "--config",
+                                         dir_.path() + "/c.json"};
         args.insert(args.end(), extra.begin(), extra.end());
         std::string err;
         if (journal_stream.empty()) {
@@ -50,7 +55,8 @@ class JournalFormat : public ::testing::Test {
         return proc_.wait_for_line("stats: peers", kEventTimeout, Stream::kStderr);
     }
     void expect_journal_lines() {
-        auto warn = proc_.wait_for_line("unknown key 'no_such_key'", kEventTimeout, Stream::kStderr);
+        auto warn =
+            proc_.wait_for_line("unknown key 'no_such_key'", kEventTimeout, Stream::kStderr);
         ASSERT_TRUE(warn) << proc_.dump();
         EXPECT_EQ(warn->rfind("<4>[Node] config file ", 0), 0u) << *warn;
         auto info = stats_line();

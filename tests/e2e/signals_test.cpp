@@ -171,8 +171,11 @@ TEST(Signals, SighupHeadlessReopensTheLogAndReloadsTheConfig) {
     ASSERT_EQ(::rename(log.c_str(), (log + ".1").c_str()), 0);
     write_text(conf, R"({"log_level": "DEBUG", "ping_interval": 5, "max_peers": 10})");
     ASSERT_TRUE(node.proc().send_signal(SIGHUP));
-    ASSERT_TRUE(eventually([&] { return read_text(log).find("SIGHUP: reloaded") != std::string::npos; }))
-        << node.dump() << "\nold log:\n" << read_text(log + ".1");
+    ASSERT_TRUE(eventually([&] {
+        return read_text(log).find("SIGHUP: reloaded") != std::string::npos;
+    })) << node.dump()
+        << "\nold log:\n"
+        << read_text(log + ".1");
     std::string fresh = read_text(log);
     EXPECT_NE(fresh.find("reopened the log file"), std::string::npos) << fresh;
     EXPECT_NE(fresh.find("log_level INFO -> DEBUG"), std::string::npos) << fresh;
@@ -212,9 +215,8 @@ TEST(Signals, SighupWithATerminalSaysByeUnregistersAndExitsZero) {
     ASSERT_TRUE(tty.wait_screen("listening on [^ ]*:([0-9]+)", kEventTimeout, &groups))
         << tty.screen();
     auto port = static_cast<std::uint16_t>(std::stoi(groups[1]));
-    ASSERT_TRUE(eventually([&] {
-        return discover(rdv.port(), "CIC").find("\"name\":\"tty\"") != std::string::npos;
-    }));
+    ASSERT_TRUE(eventually(
+        [&] { return discover(rdv.port(), "CIC").find("\"name\":\"tty\"") != std::string::npos; }));
     RawPeer raw;
     ASSERT_TRUE(raw.connect(port));
     ASSERT_TRUE(raw.hello("raw@CIC", {"ack"}));

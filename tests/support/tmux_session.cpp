@@ -117,8 +117,7 @@ pid_t TmuxSession::pane_pid() {
 }
 
 std::optional<int> TmuxSession::wait_exit(std::chrono::milliseconds timeout) {
-    if (!poll_until([&] { return tmux("display -p -t t '#{pane_dead}'").find('1') == 0; },
-                    timeout))
+    if (!poll_until([&] { return tmux("display -p -t t '#{pane_dead}'").find('1') == 0; }, timeout))
         return std::nullopt;
     return std::atoi(tmux("display -p -t t '#{pane_dead_status}'").c_str());
 }

@@ -149,6 +149,13 @@ TEST_F(CommandParserTest, Reply) {
     EXPECT_EQ(err("/reply   "), "usage: /reply <text>");
 }
 
+TEST_F(CommandParserTest, MeIsAnAction) {
+    const Command& c = ok("/me waves at everyone");
+    EXPECT_EQ(c.kind, CommandKind::kMe);
+    EXPECT_EQ(c.text, "waves at everyone");
+    EXPECT_EQ(err("/me"), "usage: /me <action>");
+}
+
 TEST_F(CommandParserTest, Peers) {
     const Command& all = ok("/peers");
     EXPECT_EQ(all.kind, CommandKind::kPeers);

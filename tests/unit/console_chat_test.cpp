@@ -193,8 +193,7 @@ TEST(TextRules, WideCharactersCountTwoColumns) {
     b.cell("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", 5);  // 日本語: cut to 日本~
     b.label("|");
     b.end_line();
-    EXPECT_EQ(std::string(b.view()),
-              "\xE6\x97\xA5\xE6\x9C\xAC |\xE6\x97\xA5\xE6\x9C\xAC~|\n");
+    EXPECT_EQ(std::string(b.view()), "\xE6\x97\xA5\xE6\x9C\xAC |\xE6\x97\xA5\xE6\x9C\xAC~|\n");
     // Wrapping counts the same columns: 6 wide characters at width 20 with
     // a 9-column indent break after the 5th (9 + 10 = 19, + 2 > 20).
     b.reset();

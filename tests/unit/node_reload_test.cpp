@@ -46,9 +46,9 @@ TEST(NodeReload, ReloadableKeysApplyOthersNeedARestart) {
     NodeOptions fresh = parsed(
         R"({"log_level": "DEBUG", "ping_interval": 5, "max_peers": 10, "relay_share": 20, "port": 9})");
     ReloadReport r = apply_reload(running, fresh);
-    EXPECT_EQ(r.changed, (std::vector<std::string>{"ping_interval 30 -> 5",
-                                                   "relay_share_percent 50 -> 20",
-                                                   "log_level INFO -> DEBUG"}));
+    EXPECT_EQ(r.changed,
+              (std::vector<std::string>{"ping_interval 30 -> 5", "relay_share_percent 50 -> 20",
+                                        "log_level INFO -> DEBUG"}));
     EXPECT_EQ(r.needs_restart, (std::vector<std::string>{"listen_port", "max_peers"}));
     EXPECT_EQ(running.log_level, LogLevel::kDebug);
     EXPECT_EQ(running.ping_interval_ms, 5'000);

@@ -66,8 +66,7 @@ TEST(JournalStream, MatchesOnlyTheFileItNames) {
 TEST(Colour, ChoiceEnvironmentAndTerminal) {
     using C = ColourChoice;
     EXPECT_TRUE(colour_enabled(C::kAuto, true, nullptr, "xterm-256color"));
-    EXPECT_FALSE(colour_enabled(C::kAuto, false, nullptr, "xterm"))
-        << "a pipe gets no colour";
+    EXPECT_FALSE(colour_enabled(C::kAuto, false, nullptr, "xterm")) << "a pipe gets no colour";
     EXPECT_FALSE(colour_enabled(C::kAuto, true, "1", "xterm")) << "NO_COLOR set";
     EXPECT_TRUE(colour_enabled(C::kAuto, true, "", "xterm")) << "NO_COLOR empty: ignored";
     EXPECT_FALSE(colour_enabled(C::kAuto, true, nullptr, "dumb")) << "TERM=dumb";
