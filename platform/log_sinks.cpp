@@ -57,6 +57,15 @@ struct Out {
             buf[len++] = (u < 0x20 && c != '\t') || u == 0x7f ? '?' : c;
         }
     }
+    // "[Module] text", both cleaned: the part every format shares.
+    void module_and_text(std::string_view module, std::string_view text) {
+        if (!module.empty()) {
+            raw("[");
+            clean(module);
+            raw("] ");
+        }
+        clean(text);
+    }
 };
 
 void write_all(int fd, const char* p, std::size_t n) {
@@ -156,12 +165,7 @@ std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level, std:
     Out out{buf, cap};
     char prefix[4] = {'<', static_cast<char>('0' + journal_priority(level)), '>', '\0'};
     out.raw(prefix);
-    if (!module.empty()) {
-        out.raw("[");
-        out.clean(module);
-        out.raw("] ");
-    }
-    out.clean(text);
+    out.module_and_text(module, text);
     buf[out.len++] = '\n';
     return out.len;
 }
@@ -217,12 +221,7 @@ void SyslogSink::write(LogLevel level, std::string_view module, std::string_view
     // The same cleaning as the other sinks, without the time stamp syslog adds.
     char line[kLineCap];
     Out out{line, sizeof line};
-    if (!module.empty()) {
-        out.raw("[");
-        out.clean(module);
-        out.raw("] ");
-    }
-    out.clean(text);
+    out.module_and_text(module, text);
     syslog(priority(level), "%.*s", static_cast<int>(out.len), line);
 }
 

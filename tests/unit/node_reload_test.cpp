@@ -8,21 +8,14 @@
 #include <map>
 
 #include "core/clock.h"
+#include "tests/unit/option_rows_check.h"
 
 namespace p2p::shell {
 namespace {
 
 NodeOptions parsed(const std::string& json) {
     std::map<std::string, std::string> files{{"c.json", json}};
-    FileReader reader = [&files](const std::string& path, std::string& out, std::string& why) {
-        auto it = files.find(path);
-        if (it == files.end()) {
-            why = "missing";
-            return false;
-        }
-        out = it->second;
-        return true;
-    };
+    FileReader reader = test::map_reader(files);
     NodeOptions o;
     std::string error;
     EXPECT_EQ(parse_node_options({"--name", "a", "--namespace", "CIC", "--config", "c.json"}, "",
