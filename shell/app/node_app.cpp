@@ -244,7 +244,7 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
             return;
         }
         ReloadReport r = apply_reload(options_, fresh);
-        apply_reloadable(options_, runtime_->node(), runtime_->rendezvous_client());
+        apply_reloadable(options_, r, runtime_->node(), runtime_->rendezvous_client());
         P2P_INFO(kModule, "SIGHUP: reloaded %s: %s", options_.config_file.c_str(),
                  r.changed.empty() ? "nothing changed" : join_list(r.changed).c_str());
         if (!r.needs_restart.empty())

@@ -40,6 +40,7 @@ ReloadReport apply_reload(NodeOptions& running, const NodeOptions& fresh) {
             continue;
         }
         report.changed.push_back(name + " " + was + " -> " + now);
+        report.changed_keys.push_back(name);
     }
     // The fields of kReloadable.
     running.log_level = fresh.log_level;
@@ -49,11 +50,19 @@ ReloadReport apply_reload(NodeOptions& running, const NodeOptions& fresh) {
     return report;
 }
 
-void apply_reloadable(const NodeOptions& o, Node& node, RendezvousClient* client) {
-    logger().set_level(o.log_level);
-    node.set_ping_interval(o.ping_interval_ms);
-    node.set_relay_share(o.relay_share_percent);
-    if (client) client->set_discovery_interval(o.discovery_interval_ms);
+bool ReloadReport::has(std::string_view key) const {
+    for (const std::string& k : changed_keys)
+        if (k == key) return true;
+    return false;
+}
+
+void apply_reloadable(const NodeOptions& o, const ReloadReport& r, Node& node,
+                      RendezvousClient* client) {
+    if (r.has("log_level")) logger().set_level(o.log_level);
+    if (r.has("ping_interval")) node.set_ping_interval(o.ping_interval_ms);
+    if (r.has("relay_share_percent")) node.set_relay_share(o.relay_share_percent);
+    if (client && r.has("discovery_interval"))
+        client->set_discovery_interval(o.discovery_interval_ms);
 }
 
 std::string node_stats_line(const Node& node, long rss_kib) {

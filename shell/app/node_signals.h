@@ -20,15 +20,19 @@ bool is_reloadable_key(std::string_view key);
 
 struct ReloadReport {
     std::vector<std::string> changed;        // "log_level INFO -> DEBUG"
+    std::vector<std::string> changed_keys;   // "log_level"
     std::vector<std::string> needs_restart;  // "max_peers"
+    bool has(std::string_view key) const;    // among changed_keys
 };
 
 // Compares `fresh` (the config file and flags parsed again) with `running`
 // row by row; copies the reloadable keys that differ into `running`.
 ReloadReport apply_reload(NodeOptions& running, const NodeOptions& fresh);
 
-// Makes the engine, client and logger follow `o`'s reloadable keys.
-void apply_reloadable(const NodeOptions& o, Node& node, RendezvousClient* client);
+// Makes the engine, client and logger follow `o` in the keys the reload
+// changed (only those: a level set with /log stays unless the file changed it).
+void apply_reloadable(const NodeOptions& o, const ReloadReport& r, Node& node,
+                      RendezvousClient* client);
 
 // "stats: peers 3, links 2, relayed 10, dropped 0, refused 1, queue bytes 0,
 // rss 5120 KiB".

@@ -58,11 +58,13 @@ TEST(NodeReload, EngineFollowsTheReloadedKeys) {
     NoHost host;
     NodeOptions o = parsed(R"({"ping_interval": 2, "relay_share": 7})");
     Node node(engine_config(o, 1), clock, host);
-    o.ping_interval_ms = 9'000;
-    o.relay_share_percent = 300;
-    apply_reloadable(o, node, nullptr);
+    NodeOptions fresh = parsed(R"({"ping_interval": 9, "relay_share": 60})");
+    logger().set_level(LogLevel::kWarn);  // as if typed with /log
+    ReloadReport r = apply_reload(o, fresh);
+    apply_reloadable(o, r, node, nullptr);
     EXPECT_EQ(node.config().ping_interval_ms, 9'000);
-    EXPECT_EQ(node.config().relay_share_percent, 100) << "clamped as at construction";
+    EXPECT_EQ(node.config().relay_share_percent, 60);
+    EXPECT_EQ(logger().level(), LogLevel::kWarn) << "log_level did not change in the file";
     logger().set_level(LogLevel::kInfo);
 }
 
