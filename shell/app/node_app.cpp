@@ -171,7 +171,8 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
             // in the middle of the line being typed.
             if (editor_->interactive() && !options_.syslog && options_.log_file.empty() &&
                 platform::is_tty(2)) {
-                editor_log_sink_ = std::make_unique<EditorLogSink>(*editor_);
+                editor_log_sink_ = std::make_unique<EditorLogSink>(
+                    *editor_, 2, platform::colour_enabled(options_.colour, 2) ? 1 : 0);
                 replaced_log_sink_ = logger().sink();
                 logger().set_sink(editor_log_sink_.get());
             }

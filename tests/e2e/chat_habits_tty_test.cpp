@@ -7,6 +7,7 @@
 // non-ASCII text shows as escapes.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,29 @@ TEST_F(ChatHabitsTty, AsciiLocaleEscapesAndBrackets) {
     send("/msg bob@CIC ok");
     EXPECT_TRUE(tty_.wait_screen("<alice> @bob@CIC ok \\[delivered [0-9]+ ms\\]", kEventTimeout))
         << tty_.screen();
+}
+
+// Colour on the terminal: on by default, off with NO_COLOR (non-empty) or
+// TERM=dumb, and --color=always|never win over both. Our colour shows as the
+// dim timestamp (ESC[2m HH:MM:SS) in the raw bytes the pane received.
+TEST_F(ChatHabitsTty, ColourFollowsFlagNoColorAndDumbTerminals) {
+    auto coloured = [&](const std::string& env, const std::string& flags) {
+        TmuxSession pane(100, 30);
+        pane.start("exec env HOME=" + TmuxSession::quote(pane.dir()) + " TERM=xterm " + env + " " +
+                   TmuxSession::quote(P2PCHAT_BIN) +
+                   " --name carol --namespace CIC --rendezvous 127.0.0.1:" +
+                   std::to_string(dead_.port()) + " " + flags);
+        EXPECT_TRUE(pane.wait_screen("listening on", kEventTimeout)) << pane.screen();
+        EXPECT_TRUE(pane.wait_raw("listening on", kEventTimeout));
+        static const std::regex kDimTime("\x1b\\[2m[0-9]{2}:[0-9]{2}:[0-9]{2}");
+        return std::regex_search(pane.raw_output(), kDimTime);
+    };
+    EXPECT_TRUE(coloured("", ""));
+    EXPECT_FALSE(coloured("NO_COLOR=1", ""));
+    EXPECT_TRUE(coloured("NO_COLOR=", "")) << "an empty NO_COLOR is ignored";
+    EXPECT_FALSE(coloured("TERM=dumb", ""));
+    EXPECT_TRUE(coloured("NO_COLOR=1", "--color=always"));
+    EXPECT_FALSE(coloured("", "--color=never"));
 }
 
 }  // namespace
