@@ -47,6 +47,19 @@ inline constexpr OptionChoice kLogFormatChoices[] = {
     {"plain", static_cast<std::int64_t>(platform::LogFormat::kPlain)},
     {"journal", static_cast<std::int64_t>(platform::LogFormat::kJournal)}};
 
+// The --log-format row of both programs, to bind to their field:
+// bind<O, &O::log_format>(log_format_row(section)).
+constexpr OptionRow log_format_row(std::string_view section) {
+    return {.section = section,
+            .flag = "--log-format",
+            .metavar = "auto|plain|journal",
+            .help =
+                "log lines on stderr: plain (own timestamp), journal (<N> priority prefix, "
+                "no timestamp) or auto (journal when JOURNAL_STREAM names stderr)",
+            .kind = OptionKind::kChoice,
+            .choices = kLogFormatChoices};
+}
+
 // The exit-code and signal paragraph both programs' --help end with.
 extern const char* const kExitCodesHelp;
 

@@ -261,14 +261,7 @@ constexpr OptionRow kRows[] = {
                          .flag = "--syslog",
                          .help = "logs to syslog (facility daemon) instead of stderr",
                          .kind = K::kSwitch}),
-    bind<O, &O::log_format>({.section = kOutput,
-                             .flag = "--log-format",
-                             .metavar = "auto|plain|journal",
-                             .help = "log lines on stderr: plain (own timestamp), journal "
-                                     "(<N> priority prefix, no timestamp) or auto (journal when "
-                                     "JOURNAL_STREAM names stderr)",
-                             .kind = K::kChoice,
-                             .choices = kLogFormatChoices}),
+    bind<O, &O::log_format>(log_format_row(kOutput)),
     bind<O, &O::colour>({.section = kOutput,
                          .flag = "--color",
                          .metavar = "auto|always|never",

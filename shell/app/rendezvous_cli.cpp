@@ -155,14 +155,7 @@ constexpr OptionRow kRows[] = {
                             .metavar = "LEVEL",
                             .help = "DEBUG, INFO, WARN, ERROR or OFF",
                             .kind = K::kLogLevel}),
-    bind<O, &O::log_format>({.section = kServer,
-                             .flag = "--log-format",
-                             .metavar = "auto|plain|journal",
-                             .help = "plain (own timestamp), journal (<N> priority prefix, no "
-                                     "timestamp) or auto (journal when JOURNAL_STREAM names "
-                                     "stderr)",
-                             .kind = K::kChoice,
-                             .choices = kLogFormatChoices}),
+    bind<O, &O::log_format>(log_format_row(kServer)),
     bind<O, &O::config_file>({.section = kServer,
                               .flag = "--config",
                               .metavar = "FILE",

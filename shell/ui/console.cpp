@@ -24,6 +24,12 @@ void Console::Impl::text_event(const NodeEvent& ev) {
     begin_event(ev.kind);
     std::string_view peer = or_dash(ev.peer_id);
     const bool t = tty();
+    // "<msg_id> to <peer>": how plain lines name one of our SENDs.
+    auto id_to_peer = [&] {
+        out.text(or_dash(ev.msg_id));
+        out.label(" to ");
+        out.text(peer);
+    };
     switch (ev.kind) {
         // kTty renders these four in console_chat.cpp.
         case EventKind::kMsg:
@@ -42,15 +48,11 @@ void Console::Impl::text_event(const NodeEvent& ev) {
             break;
         case EventKind::kSent:
             out.label("sent ");
-            out.text(or_dash(ev.msg_id));
-            out.label(" to ");
-            out.text(peer);
+            id_to_peer();
             break;
         case EventKind::kDelivered:
             out.label("delivered ");
-            out.text(or_dash(ev.msg_id));
-            out.label(" to ");
-            out.text(peer);
+            id_to_peer();
             out.label(" (");
             out.number(ev.rtt_ms);
             out.label(" ms)");
@@ -62,9 +64,7 @@ void Console::Impl::text_event(const NodeEvent& ev) {
                 out.label(", retry ");
             } else {
                 out.label("ack_timeout ");
-                out.text(or_dash(ev.msg_id));
-                out.label(" to ");
-                out.text(peer);
+                id_to_peer();
                 out.label(", retry ");
             }
             out.number(ev.retry);

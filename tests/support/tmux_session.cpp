@@ -13,18 +13,6 @@ namespace p2p::test {
 
 namespace {
 
-std::string run_capture(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
-
 bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -35,6 +23,18 @@ bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 }
 
 }  // namespace
+
+std::string shell_output(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
 
 TmuxSession::TmuxSession(int width, int height) : width_(width), height_(height) {
     static int counter = 0;
@@ -79,7 +79,7 @@ std::string TmuxSession::raw_output() const {
 }
 
 std::string TmuxSession::tmux(const std::string& args) {
-    return run_capture("tmux -u -L " + socket_ + " -f /dev/null " + args + " 2>&1");
+    return shell_output("tmux -u -L " + socket_ + " -f /dev/null " + args + " 2>&1");
 }
 
 void TmuxSession::type(const std::string& text) {

@@ -14,6 +14,9 @@
 
 namespace p2p::test {
 
+// Runs a shell command line (popen) and returns its stdout.
+std::string shell_output(const std::string& command);
+
 class TmuxSession {
   public:
     TmuxSession(int width = 100, int height = 30);
