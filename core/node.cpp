@@ -135,6 +135,14 @@ const NodeConfig& Node::config() const {
     return impl_->cfg;
 }
 
+void Node::set_ping_interval(MonoMs ms) {
+    impl_->cfg.ping_interval_ms = ms > 0 ? ms : 30'000;
+}
+
+void Node::set_relay_share(int percent) {
+    impl_->cfg.relay_share_percent = std::clamp(percent, 1, 100);
+}
+
 LinkId Node::on_link_accepted(std::string_view remote_ip, std::uint16_t remote_port) {
     Impl& n = *impl_;
     if (n.quitting) return kNoLink;

@@ -270,6 +270,12 @@ class Node {
 
     std::string_view self_id() const;  // name@namespace
     const NodeConfig& config() const;
+    // Settings a running node may change (a config reload on SIGHUP): the
+    // PING period (from each link's next PING on) and the share of a link's
+    // queue relayed traffic may use (from the next relayed message on).
+    // Values are clamped as at construction.
+    void set_ping_interval(MonoMs ms);
+    void set_relay_share(int percent);
 
     // -- links (host -> engine) --
     // An inbound connection was accepted. Returns its LinkId, or kNoLink when

@@ -118,8 +118,10 @@ void Node::Impl::establish(Link& l, int p) {
     r.said_bye = false;
     r.rejected = false;
     emit_link(l, true, {});
-    P2P_INFO_LIMITED("Link", "links up", l.remote_host(), "%s %s link up (%s, %s)", r.id,
-                     link_direction_name(l.dir), l.remote, l.legacy ? "legacy" : "relay");
+    // The event is what the user sees (console, --json); the log keeps the
+    // detail at DEBUG only, so a terminal does not show it twice.
+    P2P_DEBUG("Link", "%s %s link up (%s, %s)", r.id, link_direction_name(l.dir), l.remote,
+              l.legacy ? "legacy" : "relay");
 
     Link* cur = find_link(r.link);
     if (!cur || cur == &l) {

@@ -282,14 +282,16 @@ void RendezvousClient::fail(RdvRequestKind kind, std::string_view reason, std::i
     MonoMs delay = blocked ? blocked_s * 1000 + kBlockMarginMs : backoff_delay(failures_);
     hold_until_ = now + delay;
     hold_is_block_ = blocked;
+    // The listener shows this as a console event: logged at DEBUG only, so
+    // it is printed once.
     if (blocked) {
-        P2P_WARN(kModule, "%s: server blocked us, waiting %lld s: %.*s", rdv_request_name(kind),
-                 static_cast<long long>(delay / 1000), static_cast<int>(reason.size()),
-                 reason.data());
+        P2P_DEBUG(kModule, "%s: server blocked us, waiting %lld s: %.*s", rdv_request_name(kind),
+                  static_cast<long long>(delay / 1000), static_cast<int>(reason.size()),
+                  reason.data());
     } else {
-        P2P_WARN(kModule, "%s failed (%.*s), retry %d in %lld ms", rdv_request_name(kind),
-                 static_cast<int>(reason.size()), reason.data(), failures_,
-                 static_cast<long long>(delay));
+        P2P_DEBUG(kModule, "%s failed (%.*s), retry %d in %lld ms", rdv_request_name(kind),
+                  static_cast<int>(reason.size()), reason.data(), failures_,
+                  static_cast<long long>(delay));
     }
     listener_.on_request_failed(kind, reason, blocked, delay);
 }
@@ -343,11 +345,11 @@ void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& r
             granted_ttl_s_ = response.ttl > 0 ? response.ttl : config_.ttl_s;
             register_due_ = now + granted_ttl_s_ * 1000 / 2;
             if (discover_due_ == kNeverMs) discover_due_ = now;  // first registration
-            P2P_INFO(kModule, "registered %s port %u ttl %lld s; server sees us at %.*s:%lld",
-                     self_id_.c_str(), static_cast<unsigned>(config_.listen_port),
-                     static_cast<long long>(granted_ttl_s_),
-                     static_cast<int>(response.observed_ip.size()), response.observed_ip.data(),
-                     static_cast<long long>(response.observed_port));
+            P2P_DEBUG(kModule, "registered %s port %u ttl %lld s; server sees us at %.*s:%lld",
+                      self_id_.c_str(), static_cast<unsigned>(config_.listen_port),
+                      static_cast<long long>(granted_ttl_s_),
+                      static_cast<int>(response.observed_ip.size()), response.observed_ip.data(),
+                      static_cast<long long>(response.observed_port));
             listener_.on_registered(response.observed_ip, response.observed_port, granted_ttl_s_);
             break;
         }
@@ -358,7 +360,7 @@ void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& r
         case RdvRequestKind::kUnregister:
             registered_ = false;
             done_ = true;
-            P2P_INFO(kModule, "unregistered %s", self_id_.c_str());
+            P2P_DEBUG(kModule, "unregistered %s", self_id_.c_str());
             listener_.on_unregistered(true, {});
             break;
     }

@@ -144,6 +144,10 @@ class RendezvousClient {
     int consecutive_failures() const { return failures_; }
     std::int64_t granted_ttl_s() const { return granted_ttl_s_; }
     const Config& config() const { return config_; }
+    // A config reload (SIGHUP): the DISCOVER period from the next DISCOVER on.
+    void set_discovery_interval(MonoMs ms) {
+        if (ms > 0) config_.discovery_interval_ms = ms;
+    }
     const std::string& self_id() const { return self_id_; }
 
     struct TrackedPeer {

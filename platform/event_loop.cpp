@@ -30,7 +30,12 @@ WallMs SystemClock::wall_ms() const {
 
 namespace {
 
-// Write end of the self-pipe of the loop that owns SIGINT/SIGTERM (the one
+// The signals a loop takes over: stop (INT, TERM), hangup (HUP: the terminal
+// went away, or a service's "reopen and reload") and USR1 (a stats line).
+// Without a handler SIGHUP and SIGUSR1 would kill the process (exit 129/138).
+constexpr int kLoopSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+
+// Write end of the self-pipe of the loop that owns the signals (the one
 // that most recently called on_signal), or -1. Read from the handler.
 std::atomic<int> g_signal_write_fd{-1};
 
@@ -133,10 +138,10 @@ EventLoop::EventLoop(std::unique_ptr<Poller> poller) {
 EventLoop::~EventLoop() {
     if (impl_->signal_pipe[1] >= 0) {
         int mine = impl_->signal_pipe[1];
-        // Give SIGINT/SIGTERM back to the default only if no newer loop took them.
+        // Give the signals back to the default only if no newer loop took them.
         if (g_signal_write_fd.compare_exchange_strong(mine, -1)) {
-            set_handler(SIGINT, SIG_DFL);
-            set_handler(SIGTERM, SIG_DFL);
+            for (int signo : kLoopSignals)
+                set_handler(signo, SIG_DFL);
         }
         unwatch(impl_->signal_pipe[0]);
         ::close(impl_->signal_pipe[0]);
@@ -202,8 +207,8 @@ void EventLoop::on_signal(std::function<void(int signo)> handler) {
         watch(impl_->signal_pipe[0], kIoRead, impl_.get());
     }
     g_signal_write_fd.store(impl_->signal_pipe[1]);
-    set_handler(SIGINT, on_process_signal);
-    set_handler(SIGTERM, on_process_signal);
+    for (int signo : kLoopSignals)
+        set_handler(signo, on_process_signal);
 }
 
 void EventLoop::run() {

@@ -1,5 +1,6 @@
 // The single-threaded reactor (muduo EventLoop / Redis aeMain): readiness from
-// the Poller, timers from a min-heap, SIGINT/SIGTERM through a self-pipe, and
+// the Poller, timers from a min-heap, SIGINT/SIGTERM/SIGHUP/SIGUSR1 through a
+// self-pipe, and
 // before-sleep hooks where queued writes are flushed (coalesced) just before
 // the loop blocks again.
 #pragma once
@@ -58,7 +59,8 @@ class EventLoop {
     // Runs every iteration just before the loop may sleep (flush writes here).
     void add_before_sleep(std::function<void()> hook);
 
-    // SIGINT/SIGTERM are delivered here, inside the loop, via a self-pipe.
+    // SIGINT, SIGTERM, SIGHUP and SIGUSR1 are delivered here, inside the loop,
+    // via a self-pipe (none of them kills the process once this is called).
     // SIGPIPE is ignored process-wide once any EventLoop exists.
     void on_signal(std::function<void(int signo)> handler);
 

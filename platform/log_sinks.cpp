@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/civil_time.h"
@@ -54,6 +56,15 @@ struct Out {
             unsigned char u = static_cast<unsigned char>(c);
             buf[len++] = (u < 0x20 && c != '\t') || u == 0x7f ? '?' : c;
         }
+    }
+    // "[Module] text", both cleaned: the part every format shares.
+    void module_and_text(std::string_view module, std::string_view text) {
+        if (!module.empty()) {
+            raw("[");
+            clean(module);
+            raw("] ");
+        }
+        clean(text);
     }
 };
 
@@ -115,13 +126,70 @@ bool FileSink::open(const std::string& path, std::string* err) {
     }
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
+    path_ = path;
     return true;
+}
+
+bool FileSink::reopen(std::string* err) {
+    if (path_.empty()) return true;
+    std::string path = path_;
+    return open(path, err);
 }
 
 void FileSink::write(LogLevel level, std::string_view module, std::string_view text) {
     if (fd_ < 0) return;
     char line[kLineCap];
     std::size_t n = format_log_line(line, sizeof line, wall_now(), level, module, text, false);
+    write_all(fd_, line, n);
+}
+
+int journal_priority(LogLevel level) {
+    switch (level) {
+        case LogLevel::kDebug:
+            return 7;
+        case LogLevel::kInfo:
+            return 6;
+        case LogLevel::kWarn:
+            return 4;
+        case LogLevel::kError:
+            return 3;
+        case LogLevel::kOff:
+            break;
+    }
+    return 6;
+}
+
+std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level, std::string_view module,
+                                std::string_view text) {
+    if (cap == 0) return 0;
+    Out out{buf, cap};
+    char prefix[4] = {'<', static_cast<char>('0' + journal_priority(level)), '>', '\0'};
+    out.raw(prefix);
+    out.module_and_text(module, text);
+    buf[out.len++] = '\n';
+    return out.len;
+}
+
+bool journal_stream_matches(int fd, const char* journal_stream) {
+    if (!journal_stream || !*journal_stream) return false;
+    unsigned long long dev = 0;
+    unsigned long long ino = 0;
+    char tail = 0;
+    if (std::sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &tail) != 2) return false;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return false;
+    return static_cast<unsigned long long>(st.st_dev) == dev &&
+           static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+bool use_journal_format(LogFormat format, int fd) {
+    if (format != LogFormat::kAuto) return format == LogFormat::kJournal;
+    return journal_stream_matches(fd, std::getenv("JOURNAL_STREAM"));
+}
+
+void JournalSink::write(LogLevel level, std::string_view module, std::string_view text) {
+    char line[kLineCap];
+    std::size_t n = format_journal_line(line, sizeof line, level, module, text);
     write_all(fd_, line, n);
 }
 
@@ -153,12 +221,7 @@ void SyslogSink::write(LogLevel level, std::string_view module, std::string_view
     // The same cleaning as the other sinks, without the time stamp syslog adds.
     char line[kLineCap];
     Out out{line, sizeof line};
-    if (!module.empty()) {
-        out.raw("[");
-        out.clean(module);
-        out.raw("] ");
-    }
-    out.clean(text);
+    out.module_and_text(module, text);
     syslog(priority(level), "%.*s", static_cast<int>(out.len), line);
 }
 

@@ -33,6 +33,38 @@ class StderrSink final : public LogSink {
     bool colour_;
 };
 
+// ---- journald (stderr under systemd) ---------------------------------------------------
+
+// --log-format: the own timestamped lines (plain), sd-daemon priority
+// prefixes for journald (journal), or journal when stderr is the journal
+// (auto).
+enum class LogFormat : unsigned char { kAuto, kPlain, kJournal };
+
+// sd-daemon.h's prefix level for a log level: 3 (err), 4 (warning), 6
+// (info), 7 (debug).
+int journal_priority(LogLevel level);
+// "<4>[Module] text\n": the priority prefix journald strips and files the
+// line under, and no timestamp (the journal adds its own). Same cleaning
+// of control characters as format_log_line. Returns the length.
+std::size_t format_journal_line(char* buf, std::size_t cap, LogLevel level, std::string_view module,
+                                std::string_view text);
+// True when `journal_stream` (the JOURNAL_STREAM variable, "DEV:INODE", null
+// when unset) names the file fd is open on: systemd documents that match as
+// the way to know stderr really is the journal (not a redirect a child
+// inherited the variable across).
+bool journal_stream_matches(int fd, const char* journal_stream);
+// Whether lines on fd get the journal format under `format`.
+bool use_journal_format(LogFormat format, int fd);
+
+class JournalSink final : public LogSink {
+  public:
+    explicit JournalSink(int fd = 2) : fd_(fd) {}
+    void write(LogLevel level, std::string_view module, std::string_view text) override;
+
+  private:
+    int fd_;
+};
+
 class FileSink final : public LogSink {
   public:
     FileSink() = default;
@@ -41,11 +73,17 @@ class FileSink final : public LogSink {
     FileSink& operator=(const FileSink&) = delete;
     // Opens (creating, appending) the log file. False with *err on failure.
     bool open(const std::string& path, std::string* err);
+    // Opens the same path again (after logrotate renamed the file, on
+    // SIGHUP): new lines go to the new file. On failure the old file is
+    // kept and *err says why.
+    bool reopen(std::string* err);
+    const std::string& path() const { return path_; }
     // Each line is written whole as it is logged (line-buffered).
     void write(LogLevel level, std::string_view module, std::string_view text) override;
 
   private:
     int fd_ = -1;
+    std::string path_;
 };
 
 class SyslogSink final : public LogSink {

@@ -9,7 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <langinfo.h>
+#include <locale.h>
+#include <strings.h>
+#include <wchar.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace p2p::platform {
 
@@ -21,6 +28,28 @@ int terminal_columns(int fd, int fallback) {
     struct winsize ws {};
     if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
     return fallback;
+}
+
+bool colour_enabled(ColourChoice choice, bool fd_is_tty, const char* no_color, const char* term) {
+    if (choice != ColourChoice::kAuto) return choice == ColourChoice::kAlways;
+    if (no_color && *no_color) return false;
+    if (term && std::strcmp(term, "dumb") == 0) return false;
+    return fd_is_tty;
+}
+
+bool colour_enabled(ColourChoice choice, int fd) {
+    return colour_enabled(choice, is_tty(fd), std::getenv("NO_COLOR"), std::getenv("TERM"));
+}
+
+bool adopt_locale_is_utf8() {
+    ::setlocale(LC_CTYPE, "");
+    const char* codeset = ::nl_langinfo(CODESET);
+    return codeset && (::strcasecmp(codeset, "UTF-8") == 0 || ::strcasecmp(codeset, "utf8") == 0);
+}
+
+int code_point_columns(char32_t cp) {
+    int w = ::wcwidth(static_cast<wchar_t>(cp));
+    return w < 0 ? 1 : w;
 }
 
 std::size_t bytes_readable(int fd) {

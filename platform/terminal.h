@@ -14,6 +14,26 @@ bool is_tty(int fd);
 // Columns of the terminal on fd; `fallback` when it is not a terminal or
 // reports 0 (serial consoles often do).
 int terminal_columns(int fd, int fallback = 80);
+// --color: colour on a terminal only (auto), always, or never.
+enum class ColourChoice : unsigned char { kAuto, kAlways, kNever };
+// Whether output on fd gets colour. kAlways and kNever are what they say;
+// kAuto colours only a terminal, and not when NO_COLOR is set to anything
+// non-empty (no-color.org) or TERM is "dumb". `no_color` and `term` are the
+// environment's values (null when unset), passed in so tests need no
+// process environment.
+bool colour_enabled(ColourChoice choice, bool fd_is_tty, const char* no_color, const char* term);
+// The same with the process's fd and environment.
+bool colour_enabled(ColourChoice choice, int fd);
+
+// Adopts the environment's character type locale (setlocale(LC_CTYPE, ""))
+// and says whether it is UTF-8 (nl_langinfo(CODESET)). Under LANG=C or on a
+// serial console set so, non-ASCII text must be shown as escapes.
+bool adopt_locale_is_utf8();
+// Columns the code point takes on a terminal (wcwidth): 2 for East Asian
+// wide characters and most emoji, 0 for combining marks, 1 when the locale
+// cannot say.
+int code_point_columns(char32_t cp);
+
 // Bytes that can be read from fd without blocking (FIONREAD); 0 on error.
 std::size_t bytes_readable(int fd);
 

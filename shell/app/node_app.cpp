@@ -1,5 +1,7 @@
 #include "shell/app/node_app.h"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -16,13 +18,17 @@
 #include "platform/process.h"
 #include "platform/sd_notify.h"
 #include "platform/terminal.h"
+#include "shell/app/log_output.h"
 #include "shell/app/node_commands.h"
 #include "shell/app/node_options.h"
+#include "shell/app/node_signals.h"
+#include "shell/app/version.h"
 #include "shell/runtime/node_runtime.h"
 #include "shell/ui/console.h"
 #include "shell/ui/editor_log_sink.h"
 #include "shell/ui/line_editor.h"
 #include "shell/ui/line_reader.h"
+#include "shell/ui/text_escape.h"
 
 namespace p2p::shell {
 
@@ -46,9 +52,11 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
         c.mode = ConsoleMode::kJson;
     } else if (editor && editor->interactive()) {
         c.mode = ConsoleMode::kTty;
-        const char* no_colour = std::getenv("NO_COLOR");
-        c.colour = !(no_colour && *no_colour);
+        c.colour = platform::colour_enabled(o.colour, 1);
         c.width = editor->columns();
+        c.text = {!platform::adopt_locale_is_utf8(), platform::code_point_columns};
+        c.bell = o.bell;
+        c.self_name = o.name;
     }
     return c;
 }
@@ -59,8 +67,15 @@ class NodeApp final : public NodeRuntimeListener,
                       public LineHandler,
                       public platform::TimerHandler {
   public:
-    explicit NodeApp(NodeOptions options)
-        : options_(std::move(options)), rng_(platform::random_seed()) {}
+    // `args` and `env_rendezvous` are what the options were parsed from, so
+    // a headless SIGHUP can parse the config file again; `log` is reopened then.
+    NodeApp(NodeOptions options, std::vector<std::string> args, std::string env_rendezvous,
+            LogOutput& log)
+        : options_(std::move(options)),
+          args_(std::move(args)),
+          env_rendezvous_(std::move(env_rendezvous)),
+          log_(log),
+          rng_(platform::random_seed()) {}
 
     ~NodeApp() {
         if (resume_timer_) loop_.cancel(resume_timer_);
@@ -77,19 +92,28 @@ class NodeApp final : public NodeRuntimeListener,
         long fd_limit = platform::raise_fd_limit();
         P2P_INFO(kModule, "descriptor limit %ld (was %ld)", fd_limit, before);
         NodeRuntimeSettings settings;
-        if (!runtime_settings(settings)) return 1;
+        if (!runtime_settings(settings)) return kExitConfig;
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
+        if (editor_ && editor_->interactive()) {
+            commands_->on_reply_target([this](std::string_view peer_id) {
+                char shown[4 * kMaxNameBytes];  // escaped: the id came off the wire
+                std::size_t n = escape_text(peer_id, shown, sizeof shown);
+                editor_->set_prompt("(reply: " + std::string(shown, n) + ") > ");
+            });
+        }
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
+        // Before start() prints "listening on": from then on a supervisor or a
+        // test may signal, and the default action of SIGHUP/SIGUSR1 is to die.
+        loop_.on_signal([this](int signo) { on_signal(signo); });
         std::string error;
         if (!runtime_->start(&error)) {
             std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
-            return 1;
+            return kExitFailure;
         }
-        loop_.on_signal([this](int signo) { on_signal(signo); });
         loop_.run();
         if (editor_) editor_->stop();
         return 0;
@@ -156,7 +180,8 @@ class NodeApp final : public NodeRuntimeListener,
             // in the middle of the line being typed.
             if (editor_->interactive() && !options_.syslog && options_.log_file.empty() &&
                 platform::is_tty(2)) {
-                editor_log_sink_ = std::make_unique<EditorLogSink>(*editor_);
+                editor_log_sink_ = std::make_unique<EditorLogSink>(
+                    *editor_, 2, platform::colour_enabled(options_.colour, 2) ? 1 : 0);
                 replaced_log_sink_ = logger().sink();
                 logger().set_sink(editor_log_sink_.get());
             }
@@ -226,12 +251,48 @@ class NodeApp final : public NodeRuntimeListener,
     // ---- shutdown -------------------------------------------------------------------------
 
     void on_signal(int signo) {
+        if (signo == SIGUSR1) {
+            P2P_INFO(kModule, "%s", node_stats_line(runtime_->node(), platform::rss_kib()).c_str());
+            return;
+        }
+        // SIGHUP with a terminal: the terminal is gone (SSH closed, the tmux
+        // pane killed), so leave cleanly. Headless: a service's "reload".
+        if (signo == SIGHUP && !(editor_ && editor_->interactive())) {
+            reload();
+            return;
+        }
         if (runtime_->shutting_down()) {
             // A second signal: the user does not want to wait for the goodbyes.
             loop_.stop();
             return;
         }
-        begin_shutdown(signo == 2 ? "SIGINT" : "SIGTERM");
+        begin_shutdown(signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM");
+    }
+
+    // Headless SIGHUP: reopen --log-file (logrotate) and take the config
+    // file's reloadable keys (node_signals.h), saying what changed and what
+    // would need a restart.
+    void reload() {
+        std::string error;
+        if (!log_.reopen(error)) P2P_ERROR(kModule, "SIGHUP: %s", error.c_str());
+        if (log_.to_file()) P2P_INFO(kModule, "SIGHUP: reopened the log file");
+        if (options_.config_file.empty()) {
+            P2P_INFO(kModule, "SIGHUP: no --config file to reload");
+            return;
+        }
+        NodeOptions fresh;
+        if (parse_node_options(args_, env_rendezvous_, disk_file_reader(), fresh, error) !=
+            ParseStatus::kRun) {
+            P2P_WARN(kModule, "SIGHUP: config not reloaded: %s", error.c_str());
+            return;
+        }
+        ReloadReport r = apply_reload(options_, fresh);
+        apply_reloadable(options_, r, runtime_->node(), runtime_->rendezvous_client());
+        P2P_INFO(kModule, "SIGHUP: reloaded %s: %s", options_.config_file.c_str(),
+                 r.changed.empty() ? "nothing changed" : join_list(r.changed).c_str());
+        if (!r.needs_restart.empty())
+            P2P_WARN(kModule, "SIGHUP: changed keys that need a restart: %s",
+                     join_list(r.needs_restart).c_str());
     }
 
     // BYE on every link, then UNREGISTER, then exit (on_stopped).
@@ -243,6 +304,9 @@ class NodeApp final : public NodeRuntimeListener,
     }
 
     NodeOptions options_;
+    std::vector<std::string> args_;
+    std::string env_rendezvous_;
+    LogOutput& log_;
     platform::EventLoop loop_;
     Rng rng_;
     StdoutSink stdout_sink_;
@@ -262,42 +326,31 @@ int node_main(const std::vector<std::string>& args) {
     NodeOptions options;
     std::string error;
     const char* env = std::getenv(kDefaultRendezvousEnv);
-    switch (parse_node_options(args, env ? env : "", disk_file_reader(), options, error)) {
+    std::string env_rendezvous = env ? env : "";
+    switch (parse_node_options(args, env_rendezvous, disk_file_reader(), options, error)) {
         case ParseStatus::kHelp: {
             std::string help = node_help_text();
             platform::write_all(1, help);
-            return 0;
+            return kExitOk;
         }
+        case ParseStatus::kVersion:
+            platform::write_all(1, version_banner("p2pchat"));
+            return kExitOk;
         case ParseStatus::kError:
             std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
-            return 2;
+            return kExitConfig;
         case ParseStatus::kRun:
             break;
     }
-    std::unique_ptr<LogSink> sink;
-    if (options.syslog) {
-        sink = std::make_unique<platform::SyslogSink>();
-    } else if (!options.log_file.empty()) {
-        auto file = std::make_unique<platform::FileSink>();
-        std::string why;
-        if (!file->open(options.log_file, &why)) {
-            std::fprintf(stderr, "p2pchat: --log-file %s: %s\n", options.log_file.c_str(),
-                         why.c_str());
-            return 1;
-        }
-        sink = std::move(file);
-    } else {
-        sink = std::make_unique<platform::StderrSink>();
+    LogOutput log;
+    if (!log.open({options.syslog, options.log_file, options.log_format, options.colour}, error)) {
+        std::fprintf(stderr, "p2pchat: --log-file %s: %s\n", options.log_file.c_str(),
+                     error.c_str());
+        return kExitFailure;
     }
-    logger().set_sink(sink.get());
     logger().set_level(options.log_level);
-    int code;
-    {
-        NodeApp app(std::move(options));
-        code = app.run();
-    }
-    logger().set_sink(nullptr);
-    return code;
+    NodeApp app(std::move(options), args, std::move(env_rendezvous), log);
+    return app.run();
 }
 
 }  // namespace p2p::shell

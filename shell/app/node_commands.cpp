@@ -19,7 +19,10 @@ NodeCommands::NodeCommands(NodeRuntime& runtime, Console& console,
 }
 
 void NodeCommands::note_event(const NodeEvent& event) {
-    if (event.kind == EventKind::kMsg && !event.peer_id.empty()) last_from_.set(event.peer_id);
+    if (event.kind != EventKind::kMsg || event.peer_id.empty()) return;
+    if (last_from_.get() == event.peer_id) return;
+    last_from_.set(event.peer_id);
+    if (reply_target_changed_) reply_target_changed_(last_from_.get());
 }
 
 // One case per command, each a line or a call: splitting it would only
@@ -74,6 +77,9 @@ void NodeCommands::handle_line(std::string_view line) {
             }
             send_to(last_target_.get(), cmd.text);
             return;
+        case CommandKind::kMe:
+            action(cmd.text);
+            return;
         case CommandKind::kConnect:
             connect(cmd);
             return;
@@ -99,8 +105,21 @@ void NodeCommands::handle_line(std::string_view line) {
 void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
     last_target_.set(peer_id);
     SendResult r = node_.send(peer_id, text);
-    if (r.status != SendStatus::kQueued)
+    if (r.status != SendStatus::kQueued) {
         console_.error("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
+        return;
+    }
+    console_.outgoing(peer_id, text, r.msg_id);
+}
+
+// "/me waves" sends "* alice waves" where plain text goes (docs/shell.md).
+void NodeCommands::action(std::string_view text) {
+    if (last_target_.empty()) {
+        console_.error("/me: no conversation yet: use /msg <peer_id> <text> first");
+        return;
+    }
+    action_text_ = action_payload(node_.config().name, text);
+    send_to(last_target_.get(), action_text_);
 }
 
 void NodeCommands::publish(std::string_view scope, std::string_view text) {
@@ -108,6 +127,10 @@ void NodeCommands::publish(std::string_view scope, std::string_view text) {
     if (r.status != SendStatus::kQueued) {
         console_.error("not published to " + std::string(scope) + ": " +
                        send_status_name(r.status));
+        return;
+    }
+    if (console_.mode() == ConsoleMode::kTty) {
+        console_.outgoing(scope, text, {});  // the echo is enough on a terminal
         return;
     }
     char info[160];

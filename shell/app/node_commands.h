@@ -37,10 +37,16 @@ class NodeCommands {
     void handle_line(std::string_view line);
     // An engine event passing to the console: remembers who to /reply to.
     void note_event(const NodeEvent& event);
+    // Called with the new /reply target whenever it changes (the shell shows
+    // it in the prompt).
+    void on_reply_target(std::function<void(std::string_view peer_id)> changed) {
+        reply_target_changed_ = std::move(changed);
+    }
 
   private:
     void send_to(std::string_view peer_id, std::string_view text);
     void publish(std::string_view scope, std::string_view text);
+    void action(std::string_view text);  // /me
     void connect(const Command& cmd);
     void collect_peers();
     void show_peers(std::string_view ns);
@@ -61,6 +67,8 @@ class NodeCommands {
     std::vector<RouteRow> route_rows_;
     IdBuffer last_from_;    // /reply goes here
     IdBuffer last_target_;  // plain text goes here
+    std::function<void(std::string_view)> reply_target_changed_;
+    std::string action_text_;  // /me payload, reused
 };
 
 }  // namespace p2p::shell

@@ -3,6 +3,7 @@
 #include "core/rendezvous_client.h"
 #include "core/text.h"
 #include "platform/net.h"
+#include "shell/app/log_output.h"
 
 namespace p2p::shell {
 
@@ -31,6 +32,10 @@ bool non_empty(std::string_view text) {
 }
 
 constexpr OptionChoice kDiscoverChoices[] = {{"all", 1}, {"namespace", 0}};
+constexpr OptionChoice kColourChoices[] = {
+    {"auto", static_cast<std::int64_t>(platform::ColourChoice::kAuto)},
+    {"always", static_cast<std::int64_t>(platform::ColourChoice::kAlways)},
+    {"never", static_cast<std::int64_t>(platform::ColourChoice::kNever)}};
 
 // The Python client's rendezvous_host / rendezvous_port pair; after_config
 // checks the pair and fills in the default port.
@@ -284,13 +289,26 @@ constexpr OptionRow kRows[] = {
                            .help = "logs to PATH instead of stderr"}),
     bind<O, &O::syslog>({.section = kOutput,
                          .flag = "--syslog",
-                         .help = "logs to syslog instead of stderr",
+                         .help = "logs to syslog (facility daemon) instead of stderr",
                          .kind = K::kSwitch}),
+    bind<O, &O::log_format>(log_format_row(kOutput)),
+    bind<O, &O::colour>({.section = kOutput,
+                         .flag = "--color",
+                         .metavar = "auto|always|never",
+                         .help = "colour on the terminal; auto: only on a tty, and not when "
+                                 "NO_COLOR is set or TERM=dumb",
+                         .kind = K::kChoice,
+                         .choices = kColourChoices}),
+    bind<O, &O::bell>({.section = kOutput,
+                       .flag = "--bell",
+                       .help = "ring the terminal bell when a direct message arrives",
+                       .kind = K::kSwitch}),
     bind<O, &O::config_file>({.section = kOutput,
                               .flag = "--config",
                               .metavar = "FILE",
                               .help = "JSON settings (keys below); flags override it",
                               .kind = K::kConfigFile}),
+    {.section = kOutput, .flag = "--version", .help = "print the version", .kind = K::kVersion},
     {.section = kOutput, .flag = "--help", .help = "this text", .kind = K::kHelp},
 };
 
@@ -302,7 +320,10 @@ to them and relays for them. Commands are read from stdin (see /help).
 )";
 
 constexpr const char* kOutro =
-    "SIGINT/SIGTERM or /quit: say BYE to every peer, UNREGISTER, exit 0.\n";
+    "SIGINT/SIGTERM or /quit: say BYE to every peer, UNREGISTER, exit 0. SIGHUP: the\n"
+    "same with a terminal; headless (--no-shell or no tty), reopen --log-file and\n"
+    "reload the config file's log_level, discovery_interval, ping_interval and\n"
+    "relay_share_percent. SIGUSR1: one stats line in the log.\n";
 
 platform::HostPort default_rendezvous() {
     platform::HostPort hp;
@@ -371,7 +392,7 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
 
 std::string node_help_text() {
     const NodeOptions defaults;
-    return render_help(kRows, &defaults, kIntro, kOutro);
+    return render_help(kRows, &defaults, kIntro, std::string(kOutro) + kExitCodesHelp);
 }
 
 NodeConfig engine_config(const NodeOptions& o, std::uint64_t seed) {

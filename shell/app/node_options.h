@@ -15,7 +15,9 @@
 #include "core/log.h"
 #include "core/node.h"
 #include "core/rendezvous_client.h"
+#include "platform/log_sinks.h"
 #include "platform/net.h"
+#include "platform/terminal.h"
 #include "shell/app/option_table.h"
 
 namespace p2p::shell {
@@ -51,6 +53,9 @@ struct NodeOptions : NodeConfig {
     LogLevel log_level = LogLevel::kInfo;
     std::string log_file;
     bool syslog = false;
+    platform::LogFormat log_format = platform::LogFormat::kAuto;
+    platform::ColourChoice colour = platform::ColourChoice::kAuto;
+    bool bell = false;  // ring the terminal bell on a direct message
     bool json = false;
     bool no_shell = false;
 

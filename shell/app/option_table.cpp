@@ -106,6 +106,13 @@ bool value_error(const std::string& what, const OptionRow& row, std::string_view
     return false;
 }
 
+// Rows that set something (and so have config keys): not --config, --help
+// or --version.
+bool is_setting(const OptionRow& row) {
+    return row.kind != OptionKind::kConfigFile && row.kind != OptionKind::kHelp &&
+           row.kind != OptionKind::kVersion;
+}
+
 // ---- flags -----------------------------------------------------------------------
 
 struct FlagUse {
@@ -116,7 +123,7 @@ struct FlagUse {
 
 bool takes_value(const OptionRow& row) {
     return row.kind != OptionKind::kSwitch && row.kind != OptionKind::kHelp &&
-           row.kind != OptionKind::kServeAt;
+           row.kind != OptionKind::kVersion && row.kind != OptionKind::kServeAt;
 }
 
 const OptionRow* find_flag(std::span<const OptionRow> rows, std::string_view name) {
@@ -164,6 +171,7 @@ ParseStatus split_flags(std::span<const OptionRow> rows, const std::vector<std::
             return ParseStatus::kError;
         }
         if (row.kind == OptionKind::kHelp) return ParseStatus::kHelp;
+        if (row.kind == OptionKind::kVersion) return ParseStatus::kVersion;
         uses.push_back(std::move(use));
     }
     return ParseStatus::kRun;
@@ -257,7 +265,7 @@ bool json_value(const std::string& what, const OptionRow& row, bool by_flag_name
 const OptionRow* find_key(std::span<const OptionRow> rows, std::string_view key,
                           bool& by_flag_name) {
     for (const OptionRow& row : rows) {
-        if (row.kind == OptionKind::kConfigFile || row.kind == OptionKind::kHelp) continue;
+        if (!is_setting(row)) continue;
         if (row.key == key) {
             by_flag_name = false;
             return &row;
@@ -371,7 +379,7 @@ std::string flag_key(std::string_view flag) {
 
 std::vector<std::string> row_keys(const OptionRow& row) {
     std::vector<std::string> keys;
-    if (row.kind == OptionKind::kConfigFile || row.kind == OptionKind::kHelp) return keys;
+    if (!is_setting(row)) return keys;
     if (!row.key.empty()) keys.emplace_back(row.key);
     if (!row.flag.empty() && flag_key(row.flag) != row.key) keys.push_back(flag_key(row.flag));
     return keys;

@@ -26,7 +26,15 @@
 
 namespace p2p::shell {
 
-enum class ParseStatus { kRun, kHelp, kError };
+enum class ParseStatus { kRun, kHelp, kVersion, kError };
+
+// Exit codes of both programs (documented in their --help and in
+// docs/deployment.md). A bad option or config file is EX_CONFIG (78, from
+// BSD sysexits.h) so a service manager can tell it from a runtime failure
+// and stop restarting (systemd's RestartPreventExitStatus=78).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // at run time: cannot listen, cannot open the log
+inline constexpr int kExitConfig = 78;
 
 // Reads a whole file; false with *error set when it cannot.
 using FileReader =
@@ -46,6 +54,7 @@ enum class OptionKind : std::uint8_t {
     kLogLevel,      // DEBUG, INFO, WARN, ERROR or OFF, any case
     kConfigFile,    // --config FILE: read before every other flag
     kHelp,          // --help / -h
+    kVersion,       // --version
 };
 
 // What a flag or key parsed to, handed to the row's setter.
@@ -98,9 +107,9 @@ struct OptionParser {
 };
 
 // Parses args (without the program name) into `target` (the rows' type):
-// --help wins, then every --config file in order, then the other flags in
-// order, so flags override the file wherever they stand. Unknown config keys
-// become warnings. Errors name the flag ("--ttl: expected ...") or the key
+// --help (or --version, whichever comes first) wins, then every --config file in order, then the
+// other flags in order, so flags override the file wherever they stand. Unknown config keys become
+// warnings. Errors name the flag ("--ttl: expected ...") or the key
 // ("config file F: key 'ttl_seconds': expected ..."); an unknown flag is
 // "unknown option --x", a flag without its value "--x needs a value"; such
 // errors about the command line's shape end with "(see --help)".

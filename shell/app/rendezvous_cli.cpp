@@ -1,5 +1,7 @@
 #include "shell/app/rendezvous_cli.h"
 
+#include <signal.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,8 @@
 #include "platform/net.h"
 #include "platform/process.h"
 #include "platform/sd_notify.h"
+#include "shell/app/log_output.h"
+#include "shell/app/version.h"
 #include "shell/runtime/rendezvous_server.h"
 
 namespace p2p::shell {
@@ -152,11 +156,13 @@ constexpr OptionRow kRows[] = {
                             .metavar = "LEVEL",
                             .help = "DEBUG, INFO, WARN, ERROR or OFF",
                             .kind = K::kLogLevel}),
+    bind<O, &O::log_format>(log_format_row(kServer)),
     bind<O, &O::config_file>({.section = kServer,
                               .flag = "--config",
                               .metavar = "FILE",
                               .help = "JSON settings (keys below); flags override it",
                               .kind = K::kConfigFile}),
+    {.section = kServer, .flag = "--version", .help = "print the version", .kind = K::kVersion},
     {.section = kServer, .flag = "--help", .help = "this text", .kind = K::kHelp},
 };
 
@@ -169,7 +175,9 @@ connection. Registrations are kept in --db and survive restarts.
 
 constexpr const char* kOutro =
     R"(On start it prints "listening on IP:PORT" to stdout. SIGINT/SIGTERM stop it
-after writing pending changes to --db.
+after writing pending changes to --db; so does SIGHUP when it runs on a
+terminal (headless, SIGHUP is logged and ignored). SIGUSR1 logs one stats line
+(registrations, connections, requests, blocked, RSS).
 )";
 
 }  // namespace
@@ -194,8 +202,28 @@ ParseStatus parse_rendezvous_options(const std::vector<std::string>& args,
 
 std::string rendezvous_help_text() {
     const RendezvousOptions defaults;
-    return render_help(kRows, &defaults, kIntro, kOutro);
+    return render_help(kRows, &defaults, kIntro, std::string(kOutro) + kExitCodesHelp);
 }
+
+namespace {
+
+void log_stats(RendezvousServer& server) {
+    RendezvousServer::Stats st = server.stats();
+    P2P_INFO("Rendezvous",
+             "stats: registrations %zu, connections %zu, requests %" PRIu64 ", blocked %" PRIu64
+             ", rss %ld KiB",
+             st.registrations, st.connections, st.requests, st.blocked, platform::rss_kib());
+}
+
+// SIGHUP stops the server only when it has a terminal to lose; under a
+// supervisor it is harmless (there is no log file to reopen).
+bool stops_server(int signo) {
+    if (signo == SIGUSR1) return false;
+    if (signo == SIGHUP) return platform::is_tty(0);
+    return true;
+}
+
+}  // namespace
 
 int rendezvous_main(int argc, char** argv) {
     RendezvousOptions o;
@@ -204,18 +232,23 @@ int rendezvous_main(int argc, char** argv) {
     switch (parse_rendezvous_options(args, disk_file_reader(), o, err)) {
         case ParseStatus::kHelp:
             std::fputs(rendezvous_help_text().c_str(), stdout);
-            return 0;
+            return kExitOk;
+        case ParseStatus::kVersion:
+            std::fputs(version_banner("p2pchat rendezvous").c_str(), stdout);
+            return kExitOk;
         case ParseStatus::kError:
             std::fprintf(stderr, "p2pchat rendezvous: %s\n", err.c_str());
-            return 2;
+            return kExitConfig;
         case ParseStatus::kRun:
             break;
     }
     platform::SockAddr addr;
     parse_listen(o.listen, addr);  // checked by the table
 
-    platform::StderrSink sink;
-    logger().set_sink(&sink);
+    LogOutput log;
+    LogOutputOptions log_options;
+    log_options.format = o.log_format;
+    log.open(log_options, err);  // stderr: cannot fail
     logger().set_level(o.log_level);
     for (const std::string& w : o.warnings)
         P2P_WARN("Rendezvous", "%s", w.c_str());
@@ -232,20 +265,25 @@ int rendezvous_main(int argc, char** argv) {
 
     platform::EventLoop loop;
     RendezvousServer server(loop, o.server);
-    if (!server.start(addr, &err)) {
-        P2P_ERROR("Rendezvous", "cannot start on %s: %s", o.listen.c_str(), err.c_str());
-        logger().set_sink(nullptr);
-        return 1;
-    }
     // systemd's Type=notify and WatchdogSec= (nothing is sent when not run by it).
     platform::ServiceNotifier notifier(platform::notify_environment());
     platform::WatchdogPinger watchdog(loop, notifier);
+    // Before start() logs "listening on": signals may come from then on.
     loop.on_signal([&](int signo) {
+        if (signo == SIGUSR1) return log_stats(server);
+        if (!stops_server(signo)) {
+            P2P_INFO("Rendezvous", "SIGHUP: nothing to reload; still serving");
+            return;
+        }
         P2P_INFO("Rendezvous", "signal %d: stopping", signo);
         notifier.stopping();
         server.stop();
         loop.stop();
     });
+    if (!server.start(addr, &err)) {
+        P2P_ERROR("Rendezvous", "cannot start on %s: %s", o.listen.c_str(), err.c_str());
+        return kExitFailure;
+    }
     std::string listening = "listening on " + server.bound_address().to_string();
     std::printf("%s\n", listening.c_str());
     std::fflush(stdout);
@@ -254,8 +292,7 @@ int rendezvous_main(int argc, char** argv) {
     watchdog.start();
     loop.run();
     server.stop();
-    logger().set_sink(nullptr);
-    return 0;
+    return kExitOk;
 }
 
 }  // namespace p2p::shell

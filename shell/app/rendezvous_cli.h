@@ -1,7 +1,8 @@
 // `p2pchat rendezvous [options]`: the rendezvous server as a program.
 // argv[0] is "rendezvous" (or the program name); options follow. Prints
 // "listening on IP:PORT" on stdout once it accepts connections, runs until
-// SIGINT/SIGTERM, then writes pending registrations and exits 0. Options come
+// SIGINT/SIGTERM (or SIGHUP from its terminal), then writes pending
+// registrations and exits 0; SIGUSR1 logs one stats line. Options come
 // from the same kind of table as the node's (option_table.h): flags, a JSON
 // --config file whose keys are the flags' names, and --help.
 #pragma once
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "platform/log_sinks.h"
 #include "shell/app/option_table.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -19,6 +21,7 @@ struct RendezvousOptions {
     std::string listen = "0.0.0.0:8080";
     RendezvousServerConfig server;
     LogLevel log_level = LogLevel::kInfo;
+    platform::LogFormat log_format = platform::LogFormat::kAuto;
     std::string config_file;
     std::vector<std::string> warnings;  // unknown config keys (not fatal)
 };

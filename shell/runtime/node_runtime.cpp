@@ -92,7 +92,7 @@ bool NodeRuntime::start_listening(std::string* error) {
     listen_port_ = bound.port();
     std::string text = "listening on " + bound.to_string() + " as " + self_id();
     listener_.on_info(text);
-    P2P_INFO(kModule, "%s", text.c_str());
+    P2P_DEBUG(kModule, "%s", text.c_str());  // shown once, as the event above
     return true;
 }
 

@@ -102,6 +102,7 @@ class NodeRuntime final : public NodeHost,
     Node& node() { return *node_; }
     const Node& node() const { return *node_; }
     const RendezvousClient* rendezvous_client() const { return client_.get(); }
+    RendezvousClient* rendezvous_client() { return client_.get(); }
     std::uint16_t listen_port() const { return listen_port_; }
     // Where the client sends its requests (the in-process server when serving).
     const platform::HostPort& rendezvous_target() const { return target_; }

@@ -83,6 +83,8 @@ struct RendezvousServer::Impl {
     std::vector<std::uint32_t> free_slots;
     std::uint32_t oldest = kNone, newest = kNone;
     std::size_t open_conns = 0;
+    std::uint64_t requests = 0;  // answered (Stats)
+    std::uint64_t blocked = 0;   // refused by the rate limit (Stats)
     std::size_t pending_bytes = 0;
     // max_connections partial-line buffers, one per slot, each `slot_stride` bytes
     // (whole pages, so a closed slot's pages can be given back).
@@ -178,6 +180,11 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
     P2P_INFO("Rendezvous", "listening on %s (%zu registrations, up to %zu connections)",
              m.bound.to_string().c_str(), m.registry.size(), m.config.max_connections);
     return true;
+}
+
+RendezvousServer::Stats RendezvousServer::stats() {
+    Impl& m = *impl_;
+    return {m.registry.size(), m.open_conns, m.requests, m.blocked};
 }
 
 void RendezvousServer::stop() {
@@ -299,6 +306,7 @@ void RendezvousServer::accept_ready() {
         std::string_view reply;
         Registry::Admission admission = m.registry.admit(ip, port, &reply);
         if (admission != Registry::Admission::kAdmit) {
+            ++m.blocked;
             if (admission == Registry::Admission::kBlocked) {
                 // A fresh socket's send buffer is empty: one write suffices.
                 iovec iov{const_cast<char*>(reply.data()), reply.size()};
@@ -498,6 +506,7 @@ void RendezvousServer::answer(Conn& c, std::string_view reply) {
         std::size_t k = rdv::encode_error(timeout_line, sizeof timeout_line, rdv::kMsgTimeout);
         reply = std::string_view(timeout_line, k);
     }
+    ++m.requests;
     after_request();
     iovec iov{const_cast<char*>(reply.data()), reply.size()};
     std::size_t written = 0;

@@ -61,6 +61,15 @@ class RendezvousServer final : private platform::IoHandler, private platform::Ti
     // Closes every connection and the listener, and writes pending changes.
     void stop();
 
+    // Figures for the SIGUSR1 stats line.
+    struct Stats {
+        std::size_t registrations = 0;  // live
+        std::size_t connections = 0;    // open now
+        std::uint64_t requests = 0;     // answered since start
+        std::uint64_t blocked = 0;      // connections refused by the rate limit
+    };
+    Stats stats();
+
   private:
     struct Conn;
     void on_io(int fd, std::uint32_t events) override;

@@ -10,10 +10,13 @@
 namespace p2p::shell {
 namespace {
 
+// One command per line, so adding one is a one-line change.
+// clang-format off
 constexpr CommandName kCommandNames[] = {
     {"/msg", CommandKind::kMsg},
     {"/pub", CommandKind::kPub},
     {"/reply", CommandKind::kReply},
+    {"/me", CommandKind::kMe},
     {"/peers", CommandKind::kPeers},
     {"/connect", CommandKind::kConnect},
     {"/conn", CommandKind::kConn},
@@ -26,6 +29,7 @@ constexpr CommandName kCommandNames[] = {
     {"/help", CommandKind::kHelp},
     {"/quit", CommandKind::kQuit},
 };
+// clang-format on
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';
@@ -346,6 +350,14 @@ void CommandParser::parse(std::string_view line, ParseResult& out) const {
         case CommandKind::kReply:
             if (rest.empty()) {
                 st.fail("usage: /reply <text>");
+                return;
+            }
+            cmd.text = rest;
+            return;
+
+        case CommandKind::kMe:
+            if (rest.empty()) {
+                st.fail("usage: /me <action>");
                 return;
             }
             cmd.text = rest;

@@ -19,6 +19,7 @@ enum class CommandKind : std::uint8_t {
     kMsg,        // /msg <peer_id|@peer_id> <text>
     kPub,        // /pub <*|#ns> <text>, also /msg <*|#ns> <text>
     kReply,      // /reply <text>
+    kMe,         // /me <action>: "* name action" to the plain-text target
     kConn,       // /conn
     kRtt,        // /rtt
     kRoutes,     // /routes
@@ -48,7 +49,7 @@ struct Command {
     std::string_view ns;    // kNamespace: the namespace without '#'; kPeer: its namespace
     std::string_view host;  // kHostPort: host without brackets ("::1" for "[::1]:7070")
     std::uint16_t port = 0;
-    std::string_view text;             // kText, kMsg, kPub, kReply: the message as typed
+    std::string_view text;             // kText, kMsg, kPub, kReply, kMe: the message as typed
     LogLevel level = LogLevel::kInfo;  // kLog
     CommandKind help_topic = CommandKind::kEmpty;  // kHelp with an argument
 };

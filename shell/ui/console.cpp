@@ -24,62 +24,38 @@ void Console::Impl::text_event(const NodeEvent& ev) {
     begin_event(ev.kind);
     std::string_view peer = or_dash(ev.peer_id);
     const bool t = tty();
+    // "<msg_id> to <peer>": how plain lines name one of our SENDs.
+    auto id_to_peer = [&] {
+        out.text(or_dash(ev.msg_id));
+        out.label(" to ");
+        out.text(peer);
+    };
     switch (ev.kind) {
+        // kTty renders these four in console_chat.cpp.
         case EventKind::kMsg:
-            if (!t) out.label("msg ");
+            out.label("msg ");
             out.text(peer);
-            colour_on(kReset);
             out.label(": ");
             out.text(ev.text);
             break;
         case EventKind::kPub:
-            if (t) {
-                out.label("[");
-                out.text(or_dash(ev.scope));
-                out.label("] ");
-                colour_on("\x1b[1;36m");
-            } else {
-                out.label("pub ");
-                out.text(or_dash(ev.scope));
-                out.label(" ");
-            }
+            out.label("pub ");
+            out.text(or_dash(ev.scope));
+            out.label(" ");
             out.text(peer);
-            colour_on(kReset);
             out.label(": ");
             out.text(ev.text);
             break;
         case EventKind::kSent:
             out.label("sent ");
-            if (t) {
-                out.label("to ");
-                out.text(peer);
-                out.label(" (");
-                out.text(ev.msg_id);
-                out.label(")");
-            } else {
-                out.text(or_dash(ev.msg_id));
-                out.label(" to ");
-                out.text(peer);
-            }
+            id_to_peer();
             break;
         case EventKind::kDelivered:
             out.label("delivered ");
-            if (t) {
-                out.label("to ");
-                out.text(peer);
-                out.label(" in ");
-                out.number(ev.rtt_ms);
-                out.label(" ms (");
-                out.text(ev.msg_id);
-                out.label(")");
-            } else {
-                out.text(or_dash(ev.msg_id));
-                out.label(" to ");
-                out.text(peer);
-                out.label(" (");
-                out.number(ev.rtt_ms);
-                out.label(" ms)");
-            }
+            id_to_peer();
+            out.label(" (");
+            out.number(ev.rtt_ms);
+            out.label(" ms)");
             break;
         case EventKind::kAckTimeout:
             if (t) {
@@ -88,9 +64,7 @@ void Console::Impl::text_event(const NodeEvent& ev) {
                 out.label(", retry ");
             } else {
                 out.label("ack_timeout ");
-                out.text(or_dash(ev.msg_id));
-                out.label(" to ");
-                out.text(peer);
+                id_to_peer();
                 out.label(", retry ");
             }
             out.number(ev.retry);
@@ -255,10 +229,21 @@ void Console::event(const NodeEvent& ev) {
         metrics(m);
         return;
     }
-    if (options_.mode == ConsoleMode::kJson)
-        impl_->json_event(ev);
-    else
-        impl_->text_event(ev);
+    if (options_.mode == ConsoleMode::kJson) return impl_->json_event(ev);
+    if (options_.mode == ConsoleMode::kTty) {
+        switch (ev.kind) {
+            case EventKind::kSent:  // outgoing() showed it, without the msg_id
+                return;
+            case EventKind::kDelivered:
+                return impl_->delivered_event(ev);
+            case EventKind::kMsg:
+            case EventKind::kPub:
+                return impl_->chat_event(ev);
+            default:
+                break;
+        }
+    }
+    impl_->text_event(ev);
 }
 
 void Console::info(std::string_view text) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/clock.h"
@@ -33,6 +34,11 @@ class ConsoleSink {
     // Width of the screen the lines go to, when known (a terminal that can be
     // resized); 0: use ConsoleOptions::width.
     virtual int columns() const { return 0; }
+    // How many writes have reached the screen so far, from anyone (log
+    // lines, the line the user typed); 0 when unknown. The console amends
+    // its last line (a ✓ after what we sent) only when nothing was written
+    // since.
+    virtual std::uint64_t output_count() const { return 0; }
 
   protected:
     ~ConsoleSink() = default;
@@ -44,7 +50,19 @@ struct ConsoleOptions {
     int width = 80;       // kTty: wrap width of event text, unless the sink knows it
     // kTty: an event's text is cut after this many screen lines.
     int max_event_lines = 20;
+    // kTty: the terminal's character set and widths (platform/terminal.h).
+    TextRules text;
+    // kTty: ring the terminal bell (BEL) with every direct message.
+    bool bell = false;
+    // kTty: our name, shown as "<name>" before what we send.
+    std::string self_name;
 };
+
+// The /me payload: "* alice waves", sent as a normal message so that any
+// peer (legacy ones too) shows it as text; ours show it as an action.
+std::string action_payload(std::string_view self_name, std::string_view text);
+// True when `text` from `peer_id` is such an action ("* <its name> ...").
+bool is_action(std::string_view text, std::string_view peer_id);
 
 // /routes rows (the app fills them from the engine's links and route cache).
 struct RouteRow {
@@ -76,6 +94,12 @@ class Console {
 
     // -- events --
     void event(const NodeEvent& ev);
+    // What we just sent or published (`to`: a peer id, #ns or *), typed by
+    // the user. kTty: one line "<alice> @bob hello" (the `sent` event, with
+    // its msg_id, is not shown); when the ACK comes, " ✓ 12 ms" is appended
+    // to that line if nothing was written since, else a short line says so.
+    // kPlain / kJson: nothing (scripts read the `sent` and `delivered` events).
+    void outgoing(std::string_view to, std::string_view text, std::string_view msg_id);
     void info(std::string_view text);
     void error(std::string_view text);
     void rendezvous(std::string_view text);

@@ -25,7 +25,7 @@ using JsonWriter = rapidjson::Writer<json::FixedStream, rapidjson::UTF8<>, rapid
 inline const char* colour_for(EventKind kind) {
     switch (kind) {
         case EventKind::kMsg:
-            return "\x1b[1;36m";
+            return "";  // the sender's own colour (peer_colour)
         case EventKind::kPub:
             return "\x1b[35m";
         case EventKind::kSent:
@@ -51,6 +51,20 @@ inline const char* colour_for(EventKind kind) {
 }
 
 constexpr std::string_view kReset = "\x1b[0m";
+
+// Each peer's name in its own colour, stable across runs and nodes: FNV-1a
+// of the peer_id into a small palette readable on dark and light screens.
+inline std::string_view peer_colour(std::string_view peer_id) {
+    static constexpr std::string_view kPalette[] = {"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m",
+                                                    "\x1b[35m", "\x1b[36m", "\x1b[91m", "\x1b[92m",
+                                                    "\x1b[93m", "\x1b[94m", "\x1b[95m", "\x1b[96m"};
+    std::uint32_t h = 2166136261u;
+    for (char c : peer_id) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 16777619u;
+    }
+    return kPalette[h % (sizeof kPalette / sizeof kPalette[0])];
+}
 constexpr std::string_view kBold = "\x1b[1m";
 
 inline std::string_view or_dash(std::string_view s) {
@@ -115,6 +129,9 @@ struct Console::Impl {
           scratch(new char[kScratchBytes]),
           stream(buf.get(), buffer_bytes()),
           writer(stream) {
+        out.set_rules(options.text);
+        echo_line.reserve(kMaxLineBytes + 256);
+        echo_msg_id.reserve(64);
         // Grow the writer's nesting stack now, so no event allocates later.
         writer.StartObject();
         writer.Key("warm");
@@ -240,8 +257,18 @@ struct Console::Impl {
         return {scratch.get(), repair_utf8(s, scratch.get(), kScratchBytes).len};
     }
 
+    // The echo of what we sent last (kTty), to append its ACK to.
+    std::string echo_line;  // rendered, without the final reset and newline
+    std::string echo_msg_id;
+    int echo_cols = 0;
+    std::uint64_t echo_count = 0;  // sink.output_count() after it; 0: cannot amend
+
     void text_event(const NodeEvent& ev);
     void json_event(const NodeEvent& ev);
+    // kTty chat habits (console_chat.cpp).
+    void chat_event(const NodeEvent& ev);  // kMsg, kPub
+    void delivered_event(const NodeEvent& ev);
+    void outgoing(std::string_view to, std::string_view text, std::string_view msg_id);
     void simple(EventKind kind, const char* word, std::string_view text);
 };
 

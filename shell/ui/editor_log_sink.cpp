@@ -5,8 +5,8 @@
 
 namespace p2p::shell {
 
-EditorLogSink::EditorLogSink(LineEditor& editor, int fd)
-    : editor_(editor), fd_(fd), colour_(platform::is_tty(fd)) {}
+EditorLogSink::EditorLogSink(LineEditor& editor, int fd, int colour)
+    : editor_(editor), fd_(fd), colour_(colour < 0 ? platform::is_tty(fd) : colour != 0) {}
 
 void EditorLogSink::write(LogLevel level, std::string_view module, std::string_view text) {
     char line[1200];  // core truncates a log text at 1 KiB

@@ -12,7 +12,9 @@ namespace p2p::shell {
 
 class EditorLogSink final : public LogSink {
   public:
-    explicit EditorLogSink(LineEditor& editor, int fd = 2);
+    // `colour`: the level in colour; by default when fd is a terminal (the
+    // node passes what --color, NO_COLOR and TERM decided).
+    explicit EditorLogSink(LineEditor& editor, int fd = 2, int colour = -1);
     void write(LogLevel level, std::string_view module, std::string_view text) override;
 
   private:

@@ -10,6 +10,7 @@ constexpr std::string_view kOverview[] = {
     "  /pub <*|#ns> <text>        publish to every peer, or to one namespace",
     "  /reply <text>              answer the last peer that wrote to us",
     "  <text>                     send to the last /msg or /reply target",
+    "  /me <action>               '* yourname action' to that same target",
     "  /peers [*|#ns]             known peers: address, state, link, RTT",
     "  /connect <peer|host:port>  dial a peer now",
     "  /conn                      open links: direction, state, queue",
@@ -39,6 +40,11 @@ constexpr std::string_view kPub[] = {
 constexpr std::string_view kReply[] = {
     "/reply <text>",
     "  Sends <text> to the last peer that sent us a message.",
+};
+constexpr std::string_view kMe[] = {
+    "/me <action>",
+    "  Sends '* yourname <action>' (e.g. /me waves: '* alice waves') where plain",
+    "  text goes. It is an ordinary message: every peer can read it.",
 };
 constexpr std::string_view kPeers[] = {
     "/peers [*|#ns]",
@@ -112,6 +118,8 @@ HelpLines help_for(CommandKind kind) {
             return lines(kPub);
         case CommandKind::kReply:
             return lines(kReply);
+        case CommandKind::kMe:
+            return lines(kMe);
         case CommandKind::kPeers:
             return lines(kPeers);
         case CommandKind::kConnect:

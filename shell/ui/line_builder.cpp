@@ -48,7 +48,7 @@ void LineBuilder::text(std::string_view s) {
                 continue;
             }
         }
-        next_escaped_unit(s, pos, u);
+        next_escaped_unit(s, pos, u, rules_);
         put(u.data, u.len, u.cols, u.consumed);
         pos += u.consumed;
     }
@@ -82,26 +82,37 @@ void LineBuilder::end_line(std::string_view reset_colour, bool trim) {
 }
 
 void LineBuilder::cell(std::string_view s, int width, bool right) {
+    // Escaped units while they fit `width` columns; `cut` marks how much of
+    // that fits width-1 columns, for the '~' that says the rest is missing.
     char tmp[256];
-    std::size_t n = escape_text(s, tmp, sizeof tmp);
-    std::string_view esc(tmp, n);
-    int cols = escaped_columns(esc);
-    if (cols > width || n == sizeof tmp) {
-        // Keep width-1 columns, then '~'.
-        std::size_t cut = 0;
-        int kept = 0;
-        while (cut < n && kept < width - 1) {
-            ++cut;
-            while (cut < n && (static_cast<unsigned char>(tmp[cut]) & 0xC0) == 0x80)
-                ++cut;
-            ++kept;
+    std::size_t n = 0;
+    std::size_t cut = 0;
+    int cols = 0;
+    int cut_cols = 0;
+    bool whole = true;
+    EscapedUnit u;
+    for (std::size_t pos = 0; pos < s.size(); pos += u.consumed) {
+        next_escaped_unit(s, pos, u, rules_);
+        if (cols + u.cols > width || n + u.len > sizeof tmp) {
+            whole = false;
+            break;
         }
+        std::memcpy(tmp + n, u.data, u.len);
+        n += u.len;
+        cols += u.cols;
+        if (cols <= width - 1) {
+            cut = n;
+            cut_cols = cols;
+        }
+    }
+    if (!whole) {
         append_cell(std::string_view(tmp, cut));
         append_cell("~");
+        pad(width - 1 - cut_cols);  // a wide character may leave a column over
         return;
     }
     if (right) pad(width - cols);
-    append_cell(esc);
+    append_cell(std::string_view(tmp, n));
     if (!right) pad(width - cols);
 }
 

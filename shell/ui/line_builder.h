@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "shell/ui/text_escape.h"
+
 namespace p2p::shell {
 
 class LineBuilder {
@@ -17,8 +19,13 @@ class LineBuilder {
 
     LineBuilder(char* buf, std::size_t cap) : buf_(buf), cap_(cap) {}
 
+    // How text() and cell() escape and count code points (the terminal's
+    // character set and widths); kept across reset().
+    void set_rules(const TextRules& rules) { rules_ = rules; }
+
     void reset();
     std::string_view view() const { return {buf_, len_}; }
+    int column() const { return col_; }  // of the line being built
     bool nearly_full(std::size_t want) const { return len_ + want + kSlack > cap_; }
 
     // Wrapping applies to the line being built, until end_line().
@@ -50,6 +57,7 @@ class LineBuilder {
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
     char* buf_;
     std::size_t cap_;
+    TextRules rules_;
     std::size_t len_ = 0;
     std::size_t line_start_ = 0;
     int col_ = 0;

@@ -166,6 +166,7 @@ void LineEditor::write_lines(std::string_view lines) {
 }
 
 void LineEditor::write_lines_to(int fd, std::string_view lines) {
+    ++output_count_;
     if (mode_ != Mode::kEditor || !prompt_shown_) {
         std::fflush(stdout);  // keep order with anything libedit buffered
         platform::write_all(fd, lines);
@@ -310,6 +311,7 @@ void LineEditor::handle_editor_line(char* line) {
     // libedit has moved to a fresh line and left raw mode: what the line
     // produces is printed plainly, then the prompt comes back below it.
     prompt_shown_ = false;
+    ++output_count_;  // the typed line stays on the screen
     if (line == nullptr) {
         // Ctrl-D on an empty line. The cursor is still after the prompt.
         platform::write_all(out_fd_, "\n");
@@ -332,6 +334,17 @@ void LineEditor::handle_editor_line(char* line) {
         // Re-arming the handler starts a new line and prints the prompt.
         show_prompt();
     }
+}
+
+void LineEditor::set_prompt(std::string prompt) {
+    if (mode_ == Mode::kEditor && prompt_shown_) {
+        erase_prompt();  // measured with the old prompt
+        options_.prompt = std::move(prompt);
+        rl_set_prompt(options_.prompt.c_str());
+        redraw_prompt();
+        return;
+    }
+    options_.prompt = std::move(prompt);
 }
 
 void LineEditor::erase_prompt() {
@@ -411,6 +424,10 @@ void LineEditor::show_prompt() {}
 void LineEditor::handle_editor_line(char* line) {
     std::free(line);
 }
+void LineEditor::set_prompt(std::string prompt) {
+    options_.prompt = std::move(prompt);
+}
+
 void LineEditor::erase_prompt() {}
 void LineEditor::redraw_prompt() {}
 void LineEditor::editor_line_trampoline(char* line) {

@@ -92,6 +92,13 @@ class LineEditor final : public ConsoleSink,
 
     void set_peer_id_source(PeerIdSource source) { peer_ids_ = std::move(source); }
 
+    // ConsoleSink: writes that reached the screen so far, lines typed and
+    // submitted included (the console amends its last line only when nothing
+    // came after it).
+    std::uint64_t output_count() const override { return output_count_; }
+    // A new prompt (the /reply target in it); redrawn at once when shown.
+    void set_prompt(std::string prompt);
+
     // Tab completion candidates for the word being typed, given the line
     // before it; exposed so that it can be tested without a terminal.
     static void completions(std::string_view line_before_word, std::string_view word,
@@ -129,6 +136,7 @@ class LineEditor final : public ConsoleSink,
     bool prompt_shown_ = false;  // editor mode: prompt and line are on screen
     PeerIdSource peer_ids_;
     std::vector<std::string> candidates_;  // of the completion in progress
+    std::uint64_t output_count_ = 1;       // 0 would mean "unknown" to the console
 };
 
 }  // namespace p2p::shell

@@ -18,7 +18,8 @@ bool is_dangerous_code_point(char32_t cp) {
 
 }  // namespace
 
-void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u) {
+void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u,
+                       const TextRules& rules) {
     auto b = static_cast<unsigned char>(in[pos]);
     auto escape = [&](const char* text, std::size_t consumed) {
         std::size_t len = std::strlen(text);
@@ -43,15 +44,18 @@ void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u) {
         return escape(hex, 1);
     }
     std::size_t len = c.len;
-    if (is_dangerous_code_point(c.cp)) {
-        char esc[8];
-        std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c.cp));
+    if (is_dangerous_code_point(c.cp) || (rules.ascii_only && c.cp >= 0x80)) {
+        char esc[12];
+        if (c.cp > 0xFFFF)
+            std::snprintf(esc, sizeof esc, "\\U%08x", static_cast<unsigned>(c.cp));
+        else
+            std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c.cp));
         return escape(esc, len);
     }
     u.data = in.data() + pos;
     u.len = len;
     u.consumed = len;
-    u.cols = 1;
+    u.cols = rules.columns && c.cp >= 0x80 ? rules.columns(c.cp) : 1;
 }
 
 int escaped_columns(std::string_view escaped) {

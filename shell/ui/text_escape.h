@@ -14,10 +14,24 @@ struct EscapedUnit {
     std::size_t len;
     std::size_t consumed;  // input bytes this unit stands for
     int cols;
-    char tmp[8];
+    char tmp[12];
 };
+
+// How the terminal shows text, from the platform at start (the shell's
+// ui code makes no locale calls of its own).
+struct TextRules {
+    // The terminal's character set is not UTF-8 (LANG=C, a serial console):
+    // every non-ASCII code point is written as \uXXXX (\UXXXXXXXX beyond
+    // the BMP) so nothing shows as mojibake and widths stay exact.
+    bool ascii_only = false;
+    // Columns a printable code point takes (wcwidth: 2 for wide CJK and
+    // emoji, 0 for combining marks); null: 1 each.
+    int (*columns)(char32_t) = nullptr;
+};
+
 // The unit starting at in[pos] (pos < in.size()).
-void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u);
+void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u,
+                       const TextRules& rules = {});
 
 // Columns of already-escaped text: one per code point.
 int escaped_columns(std::string_view escaped);

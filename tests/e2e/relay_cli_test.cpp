@@ -156,7 +156,7 @@ TEST(RelayCliFlags, RelayTtlOutsideOneToEightIsRefused) {
         auto status = p.wait_exit(kEventTimeout);
         ASSERT_TRUE(status) << p.dump();
         EXPECT_TRUE(status->exited) << p.dump();
-        EXPECT_EQ(status->code, 2) << p.dump();
+        EXPECT_EQ(status->code, 78) << p.dump();
         EXPECT_TRUE(p.has_line(std::regex(std::string("^p2pchat: --relay-ttl: expected an integer "
                                                       "1\\.\\.8, got \"") +
                                           ttl + "\"$"),

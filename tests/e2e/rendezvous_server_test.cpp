@@ -357,7 +357,7 @@ TEST(RendezvousServer, ConfigFileSetsOptionsAndFlagsOverrideIt) {
     ASSERT_TRUE(bad.start(P2PCHAT_BIN, {"rendezvous", "--config", config}));
     auto status = bad.wait_exit(10s);
     ASSERT_TRUE(status);
-    EXPECT_EQ(status->code, 2);
+    EXPECT_EQ(status->code, 78);
     EXPECT_TRUE(bad.wait_for_line("key 'max_ttl': expected an integer", 5s, Stream::kStderr))
         << bad.dump();
 }
@@ -379,7 +379,7 @@ TEST(RendezvousServer, HelpDocumentsEveryFlagAndBadFlagsAreRefused) {
     ASSERT_TRUE(bad.start(P2PCHAT_BIN, {"rendezvous", "--rate-limit", "lots"}));
     status = bad.wait_exit(10s);
     ASSERT_TRUE(status);
-    EXPECT_EQ(status->code, 2);
+    EXPECT_EQ(status->code, 78);
     // One option table for both programs: a bad value names the flag and
     // what it takes, as the node's errors do (was "bad value for --rate-limit").
     EXPECT_TRUE(bad.wait_for_line("--rate-limit: expected an integer 0\\.\\.1000000, got \"lots\"",
@@ -390,7 +390,7 @@ TEST(RendezvousServer, HelpDocumentsEveryFlagAndBadFlagsAreRefused) {
     ASSERT_TRUE(unknown.start(P2PCHAT_BIN, {"rendezvous", "--bogus"}));
     status = unknown.wait_exit(10s);
     ASSERT_TRUE(status);
-    EXPECT_EQ(status->code, 2);
+    EXPECT_EQ(status->code, 78);
     EXPECT_TRUE(unknown.wait_for_line("unknown option --bogus", 5s, Stream::kStderr))
         << unknown.dump();
 }

@@ -26,33 +26,19 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/tmux_session.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out += c;
-    }
-    return out + "'";
+    return p2p::test::TmuxSession::quote(s);
 }
 
 // Runs a shell command, returns its stdout.
 std::string capture(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    ::pclose(p);
-    return out;
+    return p2p::test::shell_output(cmd);
 }
 
 bool have_tmux() {
@@ -484,21 +470,31 @@ TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
         << alice.dump();
     ASSERT_TRUE(t.screen_has("alice@CIC: hello from alice")) << t.screen();
     // The message is above the prompt; the half-typed line and the cursor at
-    // its end are intact.
-    ASSERT_TRUE(t.last_line_is("> " + half)) << t.screen();
+    // its end are intact, behind a prompt that now names the /reply target.
+    const std::string prompt = "(reply: alice@CIC) > ";
+    ASSERT_TRUE(t.last_line_is(prompt + half)) << t.screen();
     std::vector<std::string> lines = t.lines();
     std::size_t msg_row = lines.size();
     for (std::size_t i = 0; i < lines.size(); ++i)
         if (lines[i].find("alice@CIC: hello from alice") != std::string::npos) msg_row = i;
     EXPECT_LT(msg_row, lines.size() - 1) << t.screen();
-    EXPECT_EQ(t.cursor().first, static_cast<int>(2 + half.size()));
+    EXPECT_EQ(t.cursor().first, static_cast<int>(prompt.size() + half.size()));
 
     // Finishing the line sends it, whole.
     t.type(" line");
     t.key("Enter");
     ASSERT_TRUE(alice.wait_for_line(R"(^msg bob@CIC: half typed line$)", milliseconds(15000)))
         << alice.dump() << t.screen();
-    ASSERT_TRUE(t.screen_has("delivered to alice@CIC")) << t.screen();
+    // One line for what was sent, its ACK appended ("[delivered N ms]" on
+    // this pane's non-UTF-8 locale, a check mark on a UTF-8 one).
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return std::regex_search(
+                t.screen(), std::regex("<bob> @alice@CIC half typed line "
+                                       "(\\[delivered [0-9]+ ms\\]|\xE2\x9C\x93 [0-9]+ ms)"));
+        },
+        kTimeout))
+        << t.screen();
 
     t.type("/quit");
     t.key("Enter");

@@ -149,6 +149,13 @@ TEST_F(CommandParserTest, Reply) {
     EXPECT_EQ(err("/reply   "), "usage: /reply <text>");
 }
 
+TEST_F(CommandParserTest, MeIsAnAction) {
+    const Command& c = ok("/me waves at everyone");
+    EXPECT_EQ(c.kind, CommandKind::kMe);
+    EXPECT_EQ(c.text, "waves at everyone");
+    EXPECT_EQ(err("/me"), "usage: /me <action>");
+}
+
 TEST_F(CommandParserTest, Peers) {
     const Command& all = ok("/peers");
     EXPECT_EQ(all.kind, CommandKind::kPeers);
@@ -284,7 +291,7 @@ TEST_F(CommandParserTest, ParseResultIsReusable) {
 TEST_F(CommandParserTest, CommandNameTableCoversEveryCommand) {
     std::size_t n = 0;
     const CommandName* names = command_names(&n);
-    EXPECT_EQ(n, 14u);
+    EXPECT_EQ(n, 15u);
     for (std::size_t i = 0; i < n; ++i) {
         EXPECT_EQ(command_name(names[i].kind), names[i].name);
         EXPECT_TRUE(parse(names[i].name).ok() || !result_.error().starts_with("unknown"))

@@ -400,6 +400,23 @@ TEST(EventLoop, SigtermAndSigintArriveInsideTheLoop) {
     expect_disposition(SIGINT, SIG_DFL);
 }
 
+// SIGHUP (the terminal closed, or a service's reload) and SIGUSR1 (a stats
+// line) would kill the process by default; the loop delivers them instead.
+TEST(EventLoop, SighupAndSigusr1ArriveInsideTheLoop) {
+    std::vector<int> got;
+    {
+        EventLoop loop;
+        loop.on_signal([&](int signo) { got.push_back(signo); });
+        ASSERT_EQ(kill(getpid(), SIGHUP), 0);
+        ASSERT_TRUE(run_until(loop, [&] { return got.size() == 1; }));
+        ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
+        ASSERT_TRUE(run_until(loop, [&] { return got.size() == 2; }));
+        EXPECT_EQ(got, (std::vector<int>{SIGHUP, SIGUSR1}));
+    }
+    expect_disposition(SIGHUP, SIG_DFL);
+    expect_disposition(SIGUSR1, SIG_DFL);
+}
+
 TEST(EventLoop, SignalStopsRun) {
     EventLoop loop;
     loop.on_signal([&](int) { loop.stop(); });

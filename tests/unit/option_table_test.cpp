@@ -96,6 +96,7 @@ constexpr OptionRow kRows[] = {
                              .metavar = "FILE",
                              .help = "settings",
                              .kind = K::kConfigFile}),
+    {.section = "Other", .flag = "--version", .help = "the version", .kind = K::kVersion},
     {.section = "Other", .flag = "--help", .help = "this text", .kind = K::kHelp},
 };
 
@@ -207,6 +208,19 @@ TEST_F(OptionTableTest, CommandLineShapeErrors) {
     EXPECT_EQ(parse({"--loud=yes"}), ParseStatus::kError);
     EXPECT_EQ(error, "--loud takes no value (see --help)");
     EXPECT_EQ(parse({"--count", "2", "-h"}), ParseStatus::kHelp);
+}
+
+// --version stops parsing like --help: nothing after it is checked, it
+// takes no value, and it is no config key.
+TEST_F(OptionTableTest, VersionStopsParsingAndIsNoKey) {
+    EXPECT_EQ(parse({"--version"}), ParseStatus::kVersion);
+    EXPECT_EQ(parse({"--version", "--count", "0"}), ParseStatus::kVersion);
+    EXPECT_EQ(parse({"--help", "--version"}), ParseStatus::kHelp);
+    EXPECT_EQ(parse({"--version=1"}), ParseStatus::kError);
+    EXPECT_NE(error.find("--version takes no value"), std::string::npos) << error;
+    ASSERT_EQ(parse_config(R"({"version": true})"), ParseStatus::kRun) << error;
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("unknown key 'version'"), std::string::npos) << warnings[0];
 }
 
 TEST_F(OptionTableTest, HelpComesFromTheRows) {

@@ -1,0 +1,38 @@
+#include "shell/app/log_output.h"
+
+namespace p2p::shell {
+
+const char* const kExitCodesHelp =
+    "Exit codes: 0 after a clean stop, 1 when it cannot run\n"
+    "(cannot listen, cannot open the log file), 78 (EX_CONFIG) for a bad option\n"
+    "or config file. --version prints the version and exits 0.\n";
+
+LogOutput::~LogOutput() {
+    if (sink_ && logger().sink() == sink_.get()) logger().set_sink(nullptr);
+}
+
+bool LogOutput::open(const LogOutputOptions& options, std::string& error) {
+    if (options.syslog) {
+        sink_ = std::make_unique<platform::SyslogSink>();
+    } else if (!options.file.empty()) {
+        auto file = std::make_unique<platform::FileSink>();
+        if (!file->open(options.file, &error)) return false;
+        file_ = file.get();
+        sink_ = std::move(file);
+    } else if (platform::use_journal_format(options.format, 2)) {
+        sink_ = std::make_unique<platform::JournalSink>(2);
+    } else {
+        bool colour = platform::colour_enabled(options.colour, 2);
+        sink_ = std::make_unique<platform::StderrSink>(
+            2,
+            colour ? platform::StderrSink::Colour::kAlways : platform::StderrSink::Colour::kNever);
+    }
+    logger().set_sink(sink_.get());
+    return true;
+}
+
+bool LogOutput::reopen(std::string& error) {
+    return !file_ || file_->reopen(&error);
+}
+
+}  // namespace p2p::shell

@@ -1,0 +1,66 @@
+// Where a program's log lines go, chosen from its options: syslog (with its
+// facility), a --log-file (reopened on SIGHUP, for logrotate), or stderr as
+// timestamped lines or, under journald, as `<N>` priority-prefixed lines
+// without a timestamp (--log-format). Installed as core's log sink while
+// it lives.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/log.h"
+#include "platform/log_sinks.h"
+#include "platform/terminal.h"
+#include "shell/app/option_table.h"
+
+namespace p2p::shell {
+
+struct LogOutputOptions {
+    bool syslog = false;
+    std::string file;  // "" = stderr
+    platform::LogFormat format = platform::LogFormat::kAuto;
+    platform::ColourChoice colour = platform::ColourChoice::kAuto;
+};
+
+class LogOutput {
+  public:
+    LogOutput() = default;
+    ~LogOutput();
+    LogOutput(const LogOutput&) = delete;
+    LogOutput& operator=(const LogOutput&) = delete;
+
+    // Opens the sink and makes it core's. False with `error` set when the
+    // log file cannot be opened.
+    bool open(const LogOutputOptions& options, std::string& error);
+    // SIGHUP: a --log-file is opened again by name (logrotate renamed the
+    // old one). True with nothing to do for the other sinks.
+    bool reopen(std::string& error);
+    bool to_file() const { return file_ != nullptr; }
+
+  private:
+    std::unique_ptr<LogSink> sink_;
+    platform::FileSink* file_ = nullptr;  // sink_, when it is a file
+};
+
+// --log-format's values, for both programs' rows.
+inline constexpr OptionChoice kLogFormatChoices[] = {
+    {"auto", static_cast<std::int64_t>(platform::LogFormat::kAuto)},
+    {"plain", static_cast<std::int64_t>(platform::LogFormat::kPlain)},
+    {"journal", static_cast<std::int64_t>(platform::LogFormat::kJournal)}};
+
+// The --log-format row of both programs, to bind to their field:
+// bind<O, &O::log_format>(log_format_row(section)).
+constexpr OptionRow log_format_row(std::string_view section) {
+    return {.section = section,
+            .flag = "--log-format",
+            .metavar = "auto|plain|journal",
+            .help =
+                "log lines on stderr: plain (own timestamp), journal (<N> priority prefix, "
+                "no timestamp) or auto (journal when JOURNAL_STREAM names stderr)",
+            .kind = OptionKind::kChoice,
+            .choices = kLogFormatChoices};
+}
+
+// The exit-code and signal paragraph both programs' --help end with.
+extern const char* const kExitCodesHelp;
+
+}  // namespace p2p::shell

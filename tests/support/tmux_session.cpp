@@ -1,0 +1,125 @@
+#include "tests/support/tmux_session.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+namespace p2p::test {
+
+namespace {
+
+bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return done();
+}
+
+}  // namespace
+
+std::string shell_output(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
+
+TmuxSession::TmuxSession(int width, int height) : width_(width), height_(height) {
+    static int counter = 0;
+    char dir[] = "/tmp/p2p_tmux_XXXXXX";
+    dir_ = ::mkdtemp(dir) ? dir : "/tmp";
+    socket_ = "p2ptest-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+TmuxSession::~TmuxSession() {
+    tmux("kill-server");
+    if (dir_ != "/tmp") std::system(("rm -rf " + quote(dir_)).c_str());
+}
+
+bool TmuxSession::available() {
+    return std::system("tmux -V >/dev/null 2>&1") == 0;
+}
+
+std::string TmuxSession::quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+void TmuxSession::start(const std::string& command) {
+    // Started detached on a shell that waits, so remain-on-exit and
+    // pipe-pane are in place before the program writes its first byte.
+    std::string go = dir_ + "/go";
+    std::string wrapped = "while [ ! -e " + quote(go) + " ]; do sleep 0.02; done; " + command;
+    tmux("new-session -d -s t -x " + std::to_string(width_) + " -y " + std::to_string(height_) +
+         " " + quote(wrapped));
+    tmux("set-option -t t remain-on-exit on");
+    tmux("pipe-pane -t t -o " + quote("cat >> " + quote(raw_output_path())));
+    std::ofstream(go.c_str()).put('\n');
+}
+
+std::string TmuxSession::raw_output() const {
+    std::ifstream f(raw_output_path(), std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::string TmuxSession::tmux(const std::string& args) {
+    return shell_output("tmux -u -L " + socket_ + " -f /dev/null " + args + " 2>&1");
+}
+
+void TmuxSession::type(const std::string& text) {
+    tmux("send-keys -t t -l " + quote(text));
+}
+
+void TmuxSession::key(const std::string& name) {
+    tmux("send-keys -t t " + name);
+}
+
+std::string TmuxSession::screen() {
+    return tmux("capture-pane -p -t t");
+}
+
+bool TmuxSession::wait_screen(const std::string& re, std::chrono::milliseconds timeout,
+                              std::vector<std::string>* groups) {
+    std::regex pattern(re);
+    return poll_until(
+        [&] {
+            std::string text = screen();
+            std::smatch m;
+            if (!std::regex_search(text, m, pattern)) return false;
+            if (groups) groups->assign(m.begin(), m.end());
+            return true;
+        },
+        timeout);
+}
+
+bool TmuxSession::wait_raw(const std::string& bytes, std::chrono::milliseconds timeout) {
+    return poll_until([&] { return raw_output().find(bytes) != std::string::npos; }, timeout);
+}
+
+pid_t TmuxSession::pane_pid() {
+    return static_cast<pid_t>(std::atol(tmux("display -p -t t '#{pane_pid}'").c_str()));
+}
+
+std::optional<int> TmuxSession::wait_exit(std::chrono::milliseconds timeout) {
+    if (!poll_until([&] { return tmux("display -p -t t '#{pane_dead}'").find('1') == 0; }, timeout))
+        return std::nullopt;
+    return std::atoi(tmux("display -p -t t '#{pane_dead_status}'").c_str());
+}
+
+}  // namespace p2p::test
