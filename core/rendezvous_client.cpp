@@ -36,6 +36,10 @@ constexpr MonoMs kMinReregisterMs = 10'000;
 // The longest wait a server's "blocked ... lifted in N seconds" may impose
 // (the reference blocks for 60 s); a larger N is a lie or a typo.
 constexpr std::int64_t kMaxBlockSeconds = 600;
+// A listed peer is kept at least until the next DISCOVER could list it again,
+// plus this margin: an entry with expires_in 0 or ttl 1 must not make the
+// peer flap between expired and discovered on every round.
+constexpr MonoMs kListingGraceMs = 2'000;
 
 // ---- answers longer than a protocol line ------------------------------------------
 //
@@ -468,6 +472,8 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     std::int64_t horizon_s = expires_in >= 0 ? expires_in
                              : entry.ttl > 0 ? std::min(entry.ttl, kMaxRendezvousTtlSeconds)
                                              : config_.default_expiry_s;
+    MonoMs expires_at =
+        now + std::max(horizon_s * 1000, config_.discovery_interval_ms + kListingGraceMs);
     auto port = static_cast<std::uint16_t>(entry.port);
 
     TrackedPeer* p = find(entry.name, entry.ns);
@@ -484,7 +490,7 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
         p->port = port;
         p->expires_in_s = expires_in;
         p->last_seen = now;
-        p->expires_at = now + horizon_s * 1000;
+        p->expires_at = expires_at;
         p->round = round_;
         if (address_changed || reregistered)
             emit(AdvertChange::kUpdated, *p, address_changed, reregistered);
@@ -507,7 +513,7 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     p->port = port;
     p->expires_in_s = expires_in;
     p->last_seen = now;
-    p->expires_at = now + horizon_s * 1000;
+    p->expires_at = expires_at;
     p->round = round_;
     ++tracked_;
     emit(AdvertChange::kDiscovered, *p, false, false);

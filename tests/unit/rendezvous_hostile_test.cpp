@@ -165,3 +165,21 @@ TEST_F(RendezvousHostile, AStatedBlockIsBounded) {
 
 }  // namespace
 }  // namespace p2p
+
+namespace p2p {
+namespace {
+
+TEST_F(RendezvousHostile, AnEntryAboutToExpireDoesNotFlapBetweenRounds) {
+    answer(next(), R"({"status":"OK","ttl":7200})");
+    answer(next(), R"({"status":"OK","peers":[)" + entry("bob", 7001, R"(,"expires_in":0)") + "]}");
+    ASSERT_EQ(rec.discovered.size(), 1u);
+    clock.advance(client->config().discovery_interval_ms);
+    client->tick();
+    EXPECT_TRUE(rec.expired.empty()) << "kept until the next round could list it again";
+    clock.advance(5'000);
+    client->tick();
+    EXPECT_EQ(rec.expired.size(), 1u) << "but expired when no round did";
+}
+
+}  // namespace
+}  // namespace p2p
