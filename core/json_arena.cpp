@@ -4,11 +4,14 @@
 // the arena lives in this file.
 #include "core/json_arena.h"
 
+// Before RapidJSON's own headers, so its functions get json_util's UBSan
+// exemption (see there).
+#include "core/json_util.h"
+
 #include <rapidjson/reader.h>
 
 #include <optional>
 
-#include "core/json_util.h"
 #include "core/limits.h"
 
 namespace p2p {

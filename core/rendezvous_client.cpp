@@ -1,7 +1,9 @@
-#include "core/rendezvous_client.h"
-
-// First, so RapidJSON gets json_util's UBSan exemption (see there).
+// Before anything else, so RapidJSON gets json_util's UBSan exemption and
+// clang sees the exemption before any standard header it would also cover.
 #include "core/json_util.h"
+// clang-format off
+#include "core/rendezvous_client.h"
+// clang-format on
 
 #include <rapidjson/document.h>
 
