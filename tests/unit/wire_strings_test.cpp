@@ -153,3 +153,24 @@ TEST_F(RegistryStrings, DbEntryWithASurrogateIsSkippedOnLoad) {
 
 }  // namespace
 }  // namespace p2p
+
+namespace p2p {
+namespace {
+
+// peer_session_fuzz: a HELLO without `version` made the handshake memcpy
+// from a null pointer (UB even for 0 bytes). Absent strings are empty views
+// of a real (static) empty string.
+TEST(WireStrings, AbsentStringFieldsAreEmptyButNeverNull) {
+    JsonArena arena;
+    Decoded d = decode(arena, R"({"type":"HELLO","peer_id":"bob@CIC"})");
+    ASSERT_TRUE(d.result.ok());
+    EXPECT_TRUE(d.msg.version.empty());
+    EXPECT_NE(d.msg.version.data(), nullptr);
+    for (std::string_view v :
+         {d.msg.msg_id, d.msg.src, d.msg.dst, d.msg.payload, d.msg.from, d.msg.reason, d.msg.via,
+          d.msg.timestamp, d.msg.error, d.msg.ref, d.msg.detail, d.msg.last_seen})
+        EXPECT_NE(v.data(), nullptr);
+}
+
+}  // namespace
+}  // namespace p2p
