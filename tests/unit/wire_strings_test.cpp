@@ -11,24 +11,15 @@
 #include "core/codec.h"
 #include "core/registry.h"
 #include "core/text.h"
+#include "tests/support/decoded_line.h"
 #include "tests/support/hostile_names.h"
 
 namespace p2p {
 namespace {
 
-struct Decoded {
-    std::vector<char> buf;
-    PeerMessage msg;
-    DecodeResult result;
-};
-
-Decoded decode(JsonArena& arena, std::string_view text) {
-    Decoded d;
-    d.buf.assign(text.begin(), text.end());
-    d.buf.push_back('\0');
-    d.result = decode_peer_message(d.buf.data(), text.size(), arena, d.msg);
-    return d;
-}
+// A decoded line must outlive the message's views, so tests keep it together.
+using test::decode;
+using test::Decoded;
 
 // The surrogate RapidJSON makes of a lone "\udc00" escape (ED B0 80) is
 // what the fix is about; JSON's own escapes are what an attacker sends.
