@@ -12,6 +12,7 @@
 
 #include "core/json_util.h"
 #include "core/limits.h"
+#include "core/text.h"
 
 namespace p2p {
 
@@ -52,31 +53,32 @@ constexpr FieldMask bit(Field f) {
 
 struct FieldInfo {
     std::string_view key;
-    std::string_view bad_detail;  // DecodeResult::detail when its value has the wrong type
+    std::string_view bad_detail;     // DecodeResult::detail when its value has the wrong type
+    std::string_view bad_id_detail;  // ... when an identifier's string is unusable
 };
 
 constexpr std::array<FieldInfo, kFieldCount> kFields = {{
-    {"msg_id", "field 'msg_id' must be a string"},
-    {"src", "field 'src' must be a string"},
-    {"dst", "field 'dst' must be a string"},
-    {"peer_id", "field 'peer_id' must be a string"},
-    {"version", "field 'version' must be a string"},
-    {"features", "field 'features' must be an array"},
-    {"payload", "field 'payload' must be a string"},
-    {"require_ack", "field 'require_ack' must be a boolean"},
-    {"from", "field 'from' must be a string"},
-    {"reason", "field 'reason' must be a string"},
-    {"via", "field 'via' must be a string"},
-    {"timestamp", ""},  // never rejected
-    {"error", "field 'error' must be a string"},
-    {"ref", "field 'ref' must be a string"},
-    {"detail", "field 'detail' must be a string"},
-    {"limit", "field 'limit' must be a number"},
-    {"rtt_ms", "field 'rtt_ms' must be a number"},
-    {"sent_count", "field 'sent_count' must be a number"},
-    {"recv_count", "field 'recv_count' must be a number"},
-    {"last_seen", "field 'last_seen' must be a string"},
-    {"ttl", "field 'ttl' must be a number"},
+    {"msg_id", "field 'msg_id' must be a string", "field 'msg_id' must be valid UTF-8"},
+    {"src", "field 'src' must be a string", "field 'src' must be a valid peer_id"},
+    {"dst", "field 'dst' must be a string", "field 'dst' must be a valid peer_id or scope"},
+    {"peer_id", "field 'peer_id' must be a string", ""},
+    {"version", "field 'version' must be a string", ""},
+    {"features", "field 'features' must be an array", ""},
+    {"payload", "field 'payload' must be a string", ""},
+    {"require_ack", "field 'require_ack' must be a boolean", ""},
+    {"from", "field 'from' must be a string", "field 'from' must be a valid peer_id"},
+    {"reason", "field 'reason' must be a string", ""},
+    {"via", "field 'via' must be a string", "field 'via' must be a valid peer_id"},
+    {"timestamp", "", ""},  // never rejected
+    {"error", "field 'error' must be a string", ""},
+    {"ref", "field 'ref' must be a string", ""},
+    {"detail", "field 'detail' must be a string", ""},
+    {"limit", "field 'limit' must be a number", ""},
+    {"rtt_ms", "field 'rtt_ms' must be a number", ""},
+    {"sent_count", "field 'sent_count' must be a number", ""},
+    {"recv_count", "field 'recv_count' must be a number", ""},
+    {"last_seen", "field 'last_seen' must be a string", ""},
+    {"ttl", "field 'ttl' must be a number", ""},
 }};
 constexpr std::string_view kBadCodeDetail = "field 'code' must be a string";
 
@@ -190,6 +192,21 @@ std::uint64_t to_uint64(const Value& v) {
     return static_cast<std::uint64_t>(d);
 }
 
+// Ranges numbers are clamped into on receipt (docs/protocol.md §2): limit is
+// a byte count, rtt_ms a round trip of at most a day. ttl keeps the 64-bit
+// range (saturated by to_int64): it is only compared, and decremented only
+// when at least 1.
+constexpr std::int64_t kMaxLimit = std::int64_t{1} << 31;
+constexpr double kMaxRttMs = 86'400'000.0;
+
+std::int64_t clamp_int(std::int64_t v, std::int64_t lo, std::int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+double clamp_rtt(double v) {
+    return v > 0 ? (v < kMaxRttMs ? v : kMaxRttMs) : 0;
+}
+
 std::uint32_t to_features(const Value& array, std::string_view& grease) {
     std::uint32_t bits = 0;
     for (auto it = array.Begin(); it != array.End(); ++it) {
@@ -266,7 +283,10 @@ bool read_field(Field f, const Value& v, PeerMessage& m) {
         case kFLimit:
         case kFTtl:
             if (!v.IsNumber()) return false;
-            (f == kFTtl ? m.ttl : m.limit) = to_int64(v);
+            if (f == kFTtl)
+                m.ttl = to_int64(v);
+            else
+                m.limit = clamp_int(to_int64(v), 0, kMaxLimit);
             return true;
         case kFSentCount:
         case kFRecvCount:
@@ -275,7 +295,7 @@ bool read_field(Field f, const Value& v, PeerMessage& m) {
             return true;
         case kFRttMs:
             if (!v.IsNumber()) return false;
-            m.rtt_ms = v.GetDouble();
+            m.rtt_ms = clamp_rtt(v.GetDouble());
             return true;
         default: {
             if (!v.IsString()) return false;
@@ -288,6 +308,36 @@ bool read_field(Field f, const Value& v, PeerMessage& m) {
 
 DecodeResult fail(DecodeStatus status, std::string_view detail) {
     return {status, detail};
+}
+
+// Decoded strings may be invalid UTF-8 even from a valid line (a lone
+// "\udc00" escape, json_util.h). docs/protocol.md §2 "Strings that are not
+// UTF-8": identifiers are refused, since repairing them would make different
+// ids equal; text is repaired in place, so nothing we show, log, echo or relay
+// is invalid UTF-8. The name rule for src/from/via/dst (C1 and bidi controls
+// included) is checked here once for every handler.
+constexpr Field kTextFields[] = {kFVersion, kFPayload, kFReason, kFTimestamp,
+                                 kFError,   kFRef,     kFDetail, kFLastSeen};
+constexpr Field kPeerIdFields[] = {kFSrc, kFFrom, kFVia};
+
+DecodeResult check_strings(PeerMessage& m) {
+    if (!is_valid_utf8(m.msg_id))
+        return fail(DecodeStatus::kBadField, kFields[kFMsgId].bad_id_detail);
+    for (Field f : kPeerIdFields) {
+        std::string_view v = *string_target(m, f);
+        if (!v.empty() && !is_valid_peer_id(v))
+            return fail(DecodeStatus::kBadField, kFields[f].bad_id_detail);
+    }
+    // A PUB's dst is a scope ("*", "#ns", "ns"), checked by the node; any
+    // other dst is a peer_id.
+    bool dst_ok = m.type == MsgType::kPub ? is_valid_utf8(m.dst) : is_valid_peer_id(m.dst);
+    if (!m.dst.empty() && !dst_ok)
+        return fail(DecodeStatus::kBadField, kFields[kFDst].bad_id_detail);
+    for (Field f : kTextFields) {
+        std::string_view* v = string_target(m, f);
+        *v = json::repair_in_place(*v);
+    }
+    return {};
 }
 
 }  // namespace
@@ -316,7 +366,8 @@ DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, 
         // Only msg_id matters (for the error's `ref`); a malformed one is just
         // not echoed, the unknown type is the error worth reporting.
         const Value* id = slots.field[kFMsgId];
-        if (id && id->IsString()) read_field(kFMsgId, *id, out);
+        if (id && id->IsString() && is_valid_utf8(json::view(*id))) read_field(kFMsgId, *id, out);
+        out.type_name = json::repair_in_place(out.type_name);
         return {};
     }
 
@@ -336,7 +387,7 @@ DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, 
                         f == kFError ? code_detail : kFields[f].bad_detail);
         }
     }
-    return {};
+    return check_strings(out);
 }
 
 // ---- encoding -------------------------------------------------------------

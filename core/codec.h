@@ -97,9 +97,23 @@ struct RendezvousResponse {
     bool has_peers = false;          // DISCOVER
 };
 
+// The longest registration any server grants (the reference clamps ttl into
+// 1..86400 s): every ttl and expires_in read from an answer is clamped to it
+// before any arithmetic (docs/protocol.md §3 "Client behaviour").
+inline constexpr std::int64_t kMaxRendezvousTtlSeconds = 86'400;
+// Clamp a decoded answer / entry into those ranges (ttl 0..max, expires_in
+// -1 or 0..max, observed_port 0..65535). decode_rendezvous_response applies
+// them; a decoder of its own (the client's for long answers) must too.
+void clamp_response(RendezvousResponse& response);
+void clamp_discovered(DiscoveredPeer& peer);
+
 // Calls `on_peer(ctx, peer)` for each well-formed entry of `peers` (entries
 // that are not objects, or lack ip/port/name/namespace, are skipped and
 // counted in *skipped). Returns false if the line is not a JSON object.
+// Raw bytes that are not UTF-8 are accepted (older servers wrote them): the
+// status and error text are repaired, an observed ip that is not a usable
+// address is dropped, and each entry's name/namespace/ip is left for the
+// client's name rule, which skips the entry.
 using DiscoveredPeerFn = void (*)(void* ctx, const DiscoveredPeer& peer);
 bool decode_rendezvous_response(char* line, std::size_t len, JsonArena& arena,
                                 RendezvousResponse& out, DiscoveredPeerFn on_peer, void* ctx,

@@ -4,11 +4,14 @@
 // the arena lives in this file.
 #include "core/json_arena.h"
 
+// Before RapidJSON's own headers, so its functions get json_util's UBSan
+// exemption (see there).
+#include "core/json_util.h"
+
 #include <rapidjson/reader.h>
 
 #include <optional>
 
-#include "core/json_util.h"
 #include "core/limits.h"
 
 namespace p2p {
@@ -37,8 +40,8 @@ constexpr std::size_t kValueBufBytes = kValuePoolBytes + kPoolSlack;
 static_assert(kStackBufBytes + kValueBufBytes <= JsonArena::kBytes,
               "JsonArena::kBytes is below the worst case of a maximal line");
 
-constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kLenientFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag;
+constexpr unsigned kStrictFlags = kLenientFlags | rapidjson::kParseValidateEncodingFlag;
 
 // Forwards SAX events to the document, refusing nesting beyond kMaxDepth
 // (which ends the parse with kParseErrorTermination).
@@ -80,6 +83,7 @@ struct InsituGenerator {
     char* line;
     std::size_t len;
     Pool* stack_pool;
+    RawUtf8 raw;
     bool ok = false;
 
     bool operator()(Document& doc) {
@@ -87,7 +91,9 @@ struct InsituGenerator {
         rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Pool> reader(
             stack_pool, kReaderStackBytes);
         rapidjson::InsituStringStream stream(line);
-        rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
+        rapidjson::ParseResult result = raw == RawUtf8::kRefuse
+                                            ? reader.Parse<kStrictFlags>(stream, handler)
+                                            : reader.Parse<kLenientFlags>(stream, handler);
         // The reader stops at the first NUL; one before `len` means the line
         // had an embedded NUL byte, which no JSON text contains.
         ok = !result.IsError() && stream.Tell() == len;
@@ -110,7 +116,7 @@ static ArenaImpl& impl_of(JsonArena& arena) {
     return *static_cast<ArenaImpl*>(arena.impl());
 }
 
-const Value* parse_line(JsonArena& arena, char* line, std::size_t len) {
+const Value* parse_line(JsonArena& arena, char* line, std::size_t len, RawUtf8 raw) {
     ArenaImpl& a = impl_of(arena);
     a.doc.reset();
     // Frees any heap chunk a previous parse needed and rewinds the buffers.
@@ -121,7 +127,7 @@ const Value* parse_line(JsonArena& arena, char* line, std::size_t len) {
     // The document stack is reserved whole at its first push, so it never
     // grows (growing a pool-backed stack would leave the old copy behind).
     a.doc.emplace(&a.value_pool, kDocStackBytes, &a.stack_pool);
-    InsituGenerator generator{line, len, &a.stack_pool};
+    InsituGenerator generator{line, len, &a.stack_pool, raw};
     a.doc->Populate(generator);
     if (!generator.ok) return nullptr;
     return &*a.doc;

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "core/text.h"
+
 namespace p2p {
 namespace json {
 
@@ -38,6 +40,43 @@ const Value* member(const Value& object, std::string_view key) {
 const Value* string_member(const Value& object, std::string_view key) {
     const Value* v = member(object, key);
     return v && v->IsString() ? v : nullptr;
+}
+
+namespace {
+
+// ED A0..BF 80..BF: what a UTF-16 surrogate looks like encoded as UTF-8.
+bool is_encoded_surrogate(const unsigned char* s, std::size_t left) {
+    return left >= 3 && s[0] == 0xED && s[1] >= 0xA0 && s[1] <= 0xBF && s[2] >= 0x80 &&
+           s[2] <= 0xBF;
+}
+
+}  // namespace
+
+std::string_view repair_in_place(std::string_view decoded, bool* repaired) {
+    if (repaired) *repaired = false;
+    // The bytes belong to the caller's in-situ line; the view only hides that.
+    auto* s = reinterpret_cast<unsigned char*>(const_cast<char*>(decoded.data()));
+    for (std::size_t pos = 0; pos < decoded.size();) {
+        if (s[pos] < 0x80) {
+            ++pos;
+            continue;
+        }
+        Utf8Char c = decode_utf8_char(decoded.substr(pos));
+        if (c.valid) {
+            pos += c.len;
+            continue;
+        }
+        if (repaired) *repaired = true;
+        if (is_encoded_surrogate(s + pos, decoded.size() - pos)) {
+            s[pos] = 0xEF, s[pos + 1] = 0xBF, s[pos + 2] = 0xBD;  // U+FFFD
+            pos += 3;
+        } else {
+            for (std::size_t i = 0; i < c.len; ++i)
+                s[pos + i] = '?';
+            pos += c.len;
+        }
+    }
+    return decoded;
 }
 
 FixedWriter::FixedWriter(char* out, std::size_t cap)

@@ -71,10 +71,24 @@ using Pool = rapidjson::MemoryPoolAllocator<CountingHeapAllocator>;
 using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
 using Value = Document::ValueType;
 
+// How parse_line treats raw bytes that are not UTF-8.
+enum class RawUtf8 : std::uint8_t {
+    kRefuse,  // the line is not JSON (peer links, rendezvous requests: §2)
+    kAccept,  // copied into strings as they are (answers of older servers,
+              // which wrote what they stored); the caller checks each string
+};
+
 // Parses line[0..len) in place (writes line[len] = '\0', so line must have
 // room for it). Returns the root value, or nullptr if the bytes are not one
-// valid UTF-8 JSON document of at most kMaxDepth levels and kMaxLineBytes bytes.
-const Value* parse_line(JsonArena& arena, char* line, std::size_t len);
+// JSON document of at most kMaxDepth levels and kMaxLineBytes bytes (nor, with
+// RawUtf8::kRefuse, valid UTF-8).
+//
+// Even valid UTF-8 input can decode to strings that are not: RapidJSON turns
+// a lone low-surrogate escape ("\udc00") into the 3 bytes of a surrogate
+// (ED B0 80). Every string a caller keeps must go through is_valid_utf8
+// (core/text.h) or repair_in_place below.
+const Value* parse_line(JsonArena& arena, char* line, std::size_t len,
+                        RawUtf8 raw = RawUtf8::kRefuse);
 
 // Bytes of the arena's value pool used by the last parse (tests use it to
 // show the sizing is tight).
@@ -92,6 +106,13 @@ inline std::string_view view(const Value& v) {
 
 // A string member, or nullptr if absent or not a string.
 const Value* string_member(const Value& object, std::string_view key);
+
+// Makes a decoded string valid UTF-8 without changing its length, in place
+// (its bytes live in the in-situ line the caller owns): each surrogate
+// (3 bytes, from a lone "\udXXX" escape) becomes U+FFFD (3 bytes, as Go's and
+// JavaScript's JSON decoders do), any other ill-formed byte '?'. Returns the
+// same view; `repaired` (optional) is set when something was replaced.
+std::string_view repair_in_place(std::string_view decoded, bool* repaired = nullptr);
 
 // ---- output -------------------------------------------------------------
 

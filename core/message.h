@@ -49,42 +49,48 @@ inline constexpr std::uint32_t kAllFeatures =
 // Feature tokens of this shape are never real features: a node puts one,
 // random, in its HELLO to detect peers that echo the caller's list.
 inline constexpr std::string_view kGreasePrefix = "x-grease-";
+// What an absent string field holds: empty but never a null pointer, so a
+// handler may memcpy(dst, field.data(), field.size()) whatever arrived (a
+// HELLO without `version` did that with a null source; found by
+// tests/fuzz/peer_session_fuzz.cpp).
+inline constexpr std::string_view kNoText = "";
 
 // One peer-link message. Fields a type does not use stay empty/zero.
 // `has_*` flags tell "absent" from "empty" where the protocol cares.
 struct PeerMessage {
     MsgType type = MsgType::kUnknown;
-    std::string_view type_name;  // as received, for p2p_unknown_command
+    std::string_view type_name = kNoText;  // as received, for p2p_unknown_command
 
-    std::string_view msg_id;  // "" when absent or null (broken legacy ACKs)
-    bool has_msg_id = false;  // a non-empty string msg_id was present
-    std::string_view src;
-    std::string_view dst;
-    std::string_view peer_id;    // HELLO, HELLO_OK
-    std::string_view version;    // HELLO, HELLO_OK
-    std::uint32_t features = 0;  // HELLO, HELLO_OK: known features only
+    std::string_view msg_id = kNoText;  // "" when absent or null (broken legacy ACKs)
+    bool has_msg_id = false;            // a non-empty string msg_id was present
+    std::string_view src = kNoText;
+    std::string_view dst = kNoText;
+    std::string_view peer_id = kNoText;  // HELLO, HELLO_OK
+    std::string_view version = kNoText;  // HELLO, HELLO_OK
+    std::uint32_t features = 0;          // HELLO, HELLO_OK: known features only
     // HELLO, HELLO_OK: a GREASE token (kGreasePrefix + hex, docs/protocol.md
     // §4). Encode: appended to `features` when set. Decode: the last
     // GREASE-shaped token in the list (in-situ, like the other views).
-    std::string_view grease;
-    std::string_view payload;    // SEND, PUB
-    bool require_ack = false;    // SEND, PUB
-    std::string_view from;       // ACK
-    std::string_view reason;     // BYE, RELAY_FAIL, TTL_EXPIRED, HELLO_REJECT
-    std::string_view via;        // WHO_HAS_HIT
-    std::string_view timestamp;  // ISO string as received; epoch numbers are accepted but not kept
+    std::string_view grease = kNoText;
+    std::string_view payload = kNoText;  // SEND, PUB
+    bool require_ack = false;            // SEND, PUB
+    std::string_view from = kNoText;     // ACK
+    std::string_view reason = kNoText;   // BYE, RELAY_FAIL, TTL_EXPIRED, HELLO_REJECT
+    std::string_view via = kNoText;      // WHO_HAS_HIT
+    // ISO string as received; epoch numbers are accepted but not kept.
+    std::string_view timestamp = kNoText;
 
     // ERROR: the code may arrive under `error` or `code` (both accepted).
-    std::string_view error;
-    std::string_view ref;
-    std::string_view detail;
+    std::string_view error = kNoText;
+    std::string_view ref = kNoText;
+    std::string_view detail = kNoText;
     std::int64_t limit = 0;
 
     // METRICS
     double rtt_ms = 0;
     std::uint64_t sent_count = 0;
     std::uint64_t recv_count = 0;
-    std::string_view last_seen;
+    std::string_view last_seen = kNoText;
 
     // Missing ttl counts as 1 (PROTOCOL.md §2). Written last on encode.
     std::int64_t ttl = 1;

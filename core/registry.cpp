@@ -28,8 +28,13 @@ constexpr MonoMs kNever = std::numeric_limits<MonoMs>::max();
 // A repaired line may grow: each invalid byte becomes the 3-byte U+FFFD.
 constexpr std::size_t kRepairedBytes = 3 * kMaxLineBytes + 1;
 
+// The reference's rule (a string of 1..64) plus valid UTF-8: a lone
+// "\udc00" escape decodes to a surrogate, which stored and listed would make
+// every DISCOVER answer invalid for strict clients (issue 9.5). Refused with
+// the reference's code for that field (bad_name / bad_namespace).
 bool valid_label(const LooseValue& v) {
-    return v.kind == LooseValue::Kind::kString && !v.str.empty() && v.str.size() <= kMaxNameBytes;
+    return v.kind == LooseValue::Kind::kString && !v.str.empty() && v.str.size() <= kMaxNameBytes &&
+           is_valid_utf8(v.str);
 }
 
 bool absent(const LooseValue& v) {
@@ -411,7 +416,8 @@ Registry::LoadResult Registry::load(std::string_view text) {
             auto m = e.FindMember(key);
             if (m == e.MemberEnd() || !m->value.IsString()) return {};
             std::string_view v(m->value.GetString(), m->value.GetStringLength());
-            return v.size() <= max ? v : std::string_view();
+            // A db written before names were checked may hold a surrogate.
+            return v.size() <= max && is_valid_utf8(v) ? v : std::string_view();
         };
         auto integer = [&](const char* key, std::int64_t* v) {
             auto m = e.FindMember(key);

@@ -1,4 +1,9 @@
+// Before anything else, so RapidJSON gets json_util's UBSan exemption and
+// clang sees the exemption before any standard header it would also cover.
+#include "core/json_util.h"
+// clang-format off
 #include "core/rendezvous_client.h"
+// clang-format on
 
 #include <rapidjson/document.h>
 
@@ -26,6 +31,18 @@ constexpr std::int64_t kDefaultBlockSeconds = 60;
 // expires_in is whole seconds on the server and our elapsed time is rounded
 // too, so a renewal is only believed when it grew by more than this.
 constexpr std::int64_t kRenewalSlackSeconds = 2;
+// Whatever ttl a server grants, REGISTER again no sooner than this: a granted
+// ttl of 1 s must not spend the whole per-minute budget on REGISTERs and
+// starve DISCOVER (issue 9.9). Such a registration lapses between renewals;
+// a server that grants so little is broken or hostile.
+constexpr MonoMs kMinReregisterMs = 10'000;
+// The longest wait a server's "blocked ... lifted in N seconds" may impose
+// (the reference blocks for 60 s); a larger N is a lie or a typo.
+constexpr std::int64_t kMaxBlockSeconds = 600;
+// A listed peer is kept at least until the next DISCOVER could list it again,
+// plus this margin: an entry with expires_in 0 or ttl 1 must not make the
+// peer flap between expired and discovered on every round.
+constexpr MonoMs kListingGraceMs = 2'000;
 
 // ---- answers longer than a protocol line ------------------------------------------
 //
@@ -80,8 +97,9 @@ bool decode_large_answer(char* line, std::size_t len, RendezvousResponse& out, O
     if (doc.HasParseError() || !doc.IsObject()) return false;
     out.ok = large_string(large_member(doc, "status")) == "OK";
     if (!out.ok) {
-        out.error = large_string(large_member(doc, "message"));
-        if (out.error.empty()) out.error = large_string(large_member(doc, "error"));
+        out.error = json::repair_in_place(large_string(large_member(doc, "message")));
+        if (out.error.empty())
+            out.error = json::repair_in_place(large_string(large_member(doc, "error")));
     }
     out.ttl = large_int(large_member(doc, "ttl"), 0);
     out.observed_ip = large_string(large_member(doc, "ip"));
@@ -89,6 +107,8 @@ bool decode_large_answer(char* line, std::size_t len, RendezvousResponse& out, O
     out.observed_port = large_int(large_member(doc, "port"), 0);
     if (out.observed_port == 0)
         out.observed_port = large_int(large_member(doc, "observed_port"), 0);
+    if (!is_valid_name(out.observed_ip)) out.observed_ip = {};
+    clamp_response(out);
     const LargeValue* peers = large_member(doc, "peers");
     if (!peers || !peers->IsArray()) return true;
     out.has_peers = true;
@@ -108,6 +128,7 @@ bool decode_large_answer(char* line, std::size_t len, RendezvousResponse& out, O
         peer.ns = large_string(ns);
         peer.ttl = large_int(large_member(entry, "ttl"), 0);
         peer.expires_in = large_int(large_member(entry, "expires_in"), -1);
+        clamp_discovered(peer);
         on_peer(peer);
     }
     return true;
@@ -127,7 +148,7 @@ std::int64_t parse_block_seconds(std::string_view text) {
             ++pos;
             ++digits;
         }
-        if (digits > 0) return seconds;
+        if (digits > 0) return std::min(seconds, kMaxBlockSeconds);
     }
     if (text.find("has been blocked") != std::string_view::npos) return kDefaultBlockSeconds;
     return -1;
@@ -342,8 +363,11 @@ void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& r
     switch (kind) {
         case RdvRequestKind::kRegister: {
             registered_ = true;
-            granted_ttl_s_ = response.ttl > 0 ? response.ttl : config_.ttl_s;
-            register_due_ = now + granted_ttl_s_ * 1000 / 2;
+            // The codec clamped ttl into 0..kMaxRendezvousTtlSeconds; a runtime
+            // calling on_response directly gets the same bound here.
+            granted_ttl_s_ =
+                response.ttl > 0 ? std::min(response.ttl, kMaxRendezvousTtlSeconds) : config_.ttl_s;
+            register_due_ = now + std::max(granted_ttl_s_ * 1000 / 2, kMinReregisterMs);
             if (discover_due_ == kNeverMs) discover_due_ = now;  // first registration
             P2P_DEBUG(kModule, "registered %s port %u ttl %lld s; server sees us at %.*s:%lld",
                       self_id_.c_str(), static_cast<unsigned>(config_.listen_port),
@@ -429,7 +453,9 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     ++round_listed_;
     if (entry.name == config_.name && entry.ns == config_.ns) return;  // ourselves
 
-    bool usable = is_valid_name(entry.name) && is_valid_name(entry.ns) && !entry.ip.empty() &&
+    // The name rule for the ip too: it is dialed and shown, so no controls,
+    // spaces or invalid UTF-8 (an old server may list what it stored).
+    bool usable = is_valid_name(entry.name) && is_valid_name(entry.ns) && is_valid_name(entry.ip) &&
                   entry.ip.size() < sizeof(TrackedPeer::ip) && entry.port >= 1 &&
                   entry.port <= 65535;
     if (!usable) {
@@ -446,9 +472,13 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     ++round_usable_;
 
     MonoMs now = clock_.mono_ms();
-    std::int64_t horizon_s = entry.expires_in >= 0 ? entry.expires_in
-                             : entry.ttl > 0       ? entry.ttl
-                                                   : config_.default_expiry_s;
+    // Clamped again: a runtime may call this without the codec.
+    std::int64_t expires_in = std::min(entry.expires_in, kMaxRendezvousTtlSeconds);
+    std::int64_t horizon_s = expires_in >= 0 ? expires_in
+                             : entry.ttl > 0 ? std::min(entry.ttl, kMaxRendezvousTtlSeconds)
+                                             : config_.default_expiry_s;
+    MonoMs expires_at =
+        now + std::max(horizon_s * 1000, config_.discovery_interval_ms + kListingGraceMs);
     auto port = static_cast<std::uint16_t>(entry.port);
 
     TrackedPeer* p = find(entry.name, entry.ns);
@@ -456,16 +486,16 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
         if (p->round == round_) return;  // same name@ns twice in one answer: keep the first
         bool address_changed = p->address_ip() != entry.ip || p->port != port;
         bool reregistered = false;
-        if (p->expires_in_s >= 0 && entry.expires_in >= 0) {
+        if (p->expires_in_s >= 0 && expires_in >= 0) {
             std::int64_t predicted = p->expires_in_s - (now - p->last_seen) / 1000;
-            reregistered = entry.expires_in > predicted + kRenewalSlackSeconds;
+            reregistered = expires_in > predicted + kRenewalSlackSeconds;
         }
         std::memcpy(p->ip, entry.ip.data(), entry.ip.size());
         p->ip_len = static_cast<std::uint8_t>(entry.ip.size());
         p->port = port;
-        p->expires_in_s = entry.expires_in;
+        p->expires_in_s = expires_in;
         p->last_seen = now;
-        p->expires_at = now + horizon_s * 1000;
+        p->expires_at = expires_at;
         p->round = round_;
         if (address_changed || reregistered)
             emit(AdvertChange::kUpdated, *p, address_changed, reregistered);
@@ -486,9 +516,9 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     std::memcpy(p->ip, entry.ip.data(), entry.ip.size());
     p->ip_len = static_cast<std::uint8_t>(entry.ip.size());
     p->port = port;
-    p->expires_in_s = entry.expires_in;
+    p->expires_in_s = expires_in;
     p->last_seen = now;
-    p->expires_at = now + horizon_s * 1000;
+    p->expires_at = expires_at;
     p->round = round_;
     ++tracked_;
     emit(AdvertChange::kDiscovered, *p, false, false);

@@ -1,10 +1,12 @@
 // Rendezvous codec (PROTOCOL.md §3): the server's view of a request, the
 // node's view of an answer, and the encoders of core/rendezvous_wire.h.
+#include <algorithm>
 #include <cstring>
 
 #include "core/codec.h"
 #include "core/json_util.h"
 #include "core/rendezvous_wire.h"
+#include "core/text.h"
 
 namespace p2p {
 
@@ -64,6 +66,19 @@ std::string_view string_or_empty(const json::Value* v) {
     return v && v->IsString() ? json::view(*v) : std::string_view();
 }
 
+// Text we only show or compare (status, error message): made valid UTF-8 in
+// place, as answers are parsed with RawUtf8::kAccept.
+std::string_view text_or_empty(const json::Value* v) {
+    return json::repair_in_place(string_or_empty(v));
+}
+
+// An address we show or dial: the characters of a name (no controls, no
+// spaces, valid UTF-8), else nothing.
+std::string_view address_or_empty(const json::Value* v) {
+    std::string_view s = string_or_empty(v);
+    return is_valid_name(s) ? s : std::string_view();
+}
+
 std::size_t finish_line(json::FixedWriter& w) {
     w.put_raw('\n');
     return w.failed() ? 0 : w.size();
@@ -91,7 +106,9 @@ bool decode_rendezvous_response(char* line, std::size_t len, JsonArena& arena,
                                 std::size_t* skipped) {
     out = RendezvousResponse{};
     if (skipped) *skipped = 0;
-    const json::Value* root = json::parse_line(arena, line, len);
+    // Servers before this fix wrote a stored invalid name byte for byte: one
+    // bad entry must cost only that entry, not the whole answer.
+    const json::Value* root = json::parse_line(arena, line, len, json::RawUtf8::kAccept);
     if (!root || !root->IsObject()) return false;
 
     std::string_view status = string_or_empty(json::member(*root, "status"));
@@ -99,15 +116,16 @@ bool decode_rendezvous_response(char* line, std::size_t len, JsonArena& arena,
     if (!out.ok) {
         // The current server writes the code under `message`, older ones
         // under `error`.
-        out.error = string_or_empty(json::member(*root, "message"));
-        if (out.error.empty()) out.error = string_or_empty(json::member(*root, "error"));
+        out.error = text_or_empty(json::member(*root, "message"));
+        if (out.error.empty()) out.error = text_or_empty(json::member(*root, "error"));
     }
     out.ttl = int_or(json::member(*root, "ttl"), 0);
-    out.observed_ip = string_or_empty(json::member(*root, "ip"));
+    out.observed_ip = address_or_empty(json::member(*root, "ip"));
     if (out.observed_ip.empty())
-        out.observed_ip = string_or_empty(json::member(*root, "observed_ip"));
+        out.observed_ip = address_or_empty(json::member(*root, "observed_ip"));
     out.observed_port = int_or(json::member(*root, "port"), 0);
     if (out.observed_port == 0) out.observed_port = int_or(json::member(*root, "observed_port"), 0);
+    clamp_response(out);
 
     const json::Value* peers = json::member(*root, "peers");
     if (!peers || !peers->IsArray()) return true;
@@ -123,15 +141,29 @@ bool decode_rendezvous_response(char* line, std::size_t len, JsonArena& arena,
             if (skipped) ++*skipped;
             continue;
         }
+        // Names are passed on as sent: the client applies the name rule (and
+        // logs what it skips, escaped by the log sinks).
         peer.ip = json::view(*ip);
         peer.port = port;
         peer.name = json::view(*name);
         peer.ns = json::view(*ns);
         peer.ttl = int_or(json::member(entry, "ttl"), 0);
         peer.expires_in = int_or(json::member(entry, "expires_in"), -1);
+        clamp_discovered(peer);
         if (on_peer) on_peer(ctx, peer);
     }
     return true;
+}
+
+void clamp_response(RendezvousResponse& r) {
+    r.ttl = std::clamp<std::int64_t>(r.ttl, 0, kMaxRendezvousTtlSeconds);
+    if (r.observed_port < 0 || r.observed_port > 65535) r.observed_port = 0;
+}
+
+void clamp_discovered(DiscoveredPeer& p) {
+    p.ttl = std::clamp<std::int64_t>(p.ttl, 0, kMaxRendezvousTtlSeconds);
+    // Negative: the server did not say (the codec's -1).
+    p.expires_in = p.expires_in < 0 ? -1 : std::min(p.expires_in, kMaxRendezvousTtlSeconds);
 }
 
 namespace rdv {

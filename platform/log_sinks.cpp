@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/civil_time.h"
+#include "core/text.h"
 
 namespace p2p::platform {
 namespace {
@@ -50,11 +51,44 @@ struct Out {
             buf[len++] = c;
         }
     }
+    // Appends s whole, or nothing if it would not fit (an escape is never cut).
+    void all_or_nothing(std::string_view s) {
+        if (len + s.size() + 1 > cap) {
+            len = cap - 1;  // stop here: later text would read as if joined
+            return;
+        }
+        std::memcpy(buf + len, s.data(), s.size());
+        len += s.size();
+    }
+    // Text that came from outside (names, reasons, lines) made safe for a
+    // terminal or a log reader (issue 9.10): C0 controls but TAB, and DEL,
+    // become '?'; C1 controls, bidi controls and U+2028/U+2029 become
+    // \u{XXXX}; each byte of invalid UTF-8 becomes \xNN. Decoding uses
+    // core/text.h, the one UTF-8 decoder of the program.
     void clean(std::string_view s) {
-        for (char c : s) {
-            if (len + 1 >= cap) return;
-            unsigned char u = static_cast<unsigned char>(c);
-            buf[len++] = (u < 0x20 && c != '\t') || u == 0x7f ? '?' : c;
+        char esc[16];
+        for (std::size_t pos = 0; pos < s.size() && len + 1 < cap;) {
+            unsigned char u = static_cast<unsigned char>(s[pos]);
+            if (u < 0x80) {
+                buf[len++] = (u < 0x20 && u != '\t') || u == 0x7f ? '?' : static_cast<char>(u);
+                ++pos;
+                continue;
+            }
+            Utf8Char c = decode_utf8_char(s.substr(pos));
+            if (!c.valid) {
+                for (std::size_t i = 0; i < c.len; ++i) {
+                    std::snprintf(esc, sizeof esc, "\\x%02X",
+                                  static_cast<unsigned char>(s[pos + i]));
+                    all_or_nothing(esc);
+                }
+            } else if (is_c1_control(c.cp) || is_bidi_control(c.cp) || c.cp == 0x2028 ||
+                       c.cp == 0x2029) {
+                std::snprintf(esc, sizeof esc, "\\u{%04X}", static_cast<unsigned>(c.cp));
+                all_or_nothing(esc);
+            } else {
+                all_or_nothing(s.substr(pos, c.len));
+            }
+            pos += c.len;
         }
     }
     // "[Module] text", both cleaned: the part every format shares.

@@ -13,9 +13,12 @@
 namespace p2p::platform {
 
 // "2026-11-22T01:02:03.456Z INFO [Module] text\n" into buf (always ends in a
-// newline, truncated to fit). Control characters in module/text become '?',
-// so text that came off the wire cannot forge log lines or drive a terminal.
-// With colour, the level is wrapped in ANSI colour codes. Returns the length.
+// newline, truncated to fit, never inside an escape). In module/text, C0
+// controls (but TAB) and DEL become '?'; C1 controls, bidi controls and
+// U+2028/U+2029 become \u{XXXX}; each byte of invalid UTF-8 becomes \xNN. So
+// text that came off the wire cannot forge log lines, drive a terminal or
+// reorder what a reader sees, and every line is valid UTF-8. With colour, the level is wrapped in
+// ANSI colour codes. Returns the length.
 std::size_t format_log_line(char* buf, std::size_t cap, WallMs wall, LogLevel level,
                             std::string_view module, std::string_view text, bool colour);
 

@@ -12,6 +12,7 @@
 #include "core/codec.h"
 #include "core/limits.h"
 #include "core/message.h"
+#include "core/text.h"
 
 namespace {
 
@@ -54,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(!r.detail.empty(), "a failure without a detail");
         return 0;
     }
+    // Issue 9.5: every string a decoded message carries (what we echo, show,
+    // log or relay) is valid UTF-8; peer_id is the handshake's to refuse.
+    for (std::string_view text :
+         {first.type_name, first.msg_id, first.src, first.dst, first.version, first.payload,
+          first.from, first.reason, first.via, first.timestamp, first.error, first.ref,
+          first.detail, first.last_seen})
+        check(p2p::is_valid_utf8(text), "a decoded string is not valid UTF-8");
     if (first.type == p2p::MsgType::kUnknown) {
         check(!first.has_msg_id || !first.msg_id.empty(), "has_msg_id with an empty msg_id");
         return 0;

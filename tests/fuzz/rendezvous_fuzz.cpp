@@ -5,7 +5,7 @@
 // clock and the source IP, so expiry, rate limiting, upserts from several
 // IPs and persistence all see fuzzed input. Checked on every step: the
 // answer is one JSON object line; the registry never holds more than its
-// capacity; serialize/load round-trips.
+// capacity; every answer is valid UTF-8; serialize/load round-trips.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/registry.h"
+#include "core/text.h"
 
 namespace {
 
@@ -29,6 +30,8 @@ void check(bool ok, const char* what) {
 void check_answer(std::string_view reply) {
     check(!reply.empty() && reply.back() == '\n', "answer is not a line");
     check(reply.find('\n') == reply.size() - 1, "answer holds a raw newline");
+    // Issue 9.5: one stored surrogate made every listing invalid for clients.
+    check(p2p::is_valid_utf8(reply), "answer is not valid UTF-8");
     std::string copy(reply.substr(0, reply.size() - 1));
     copy.push_back('\0');
     static p2p::JsonArena arena;

@@ -18,24 +18,14 @@
 #include "core/limits.h"
 #include "core/message.h"
 #include "tests/support/alloc_counter.h"
+#include "tests/support/decoded_line.h"
 
 namespace p2p {
 namespace {
 
-// A decoded line must outlive the message's views, so tests keep it here.
-struct Decoded {
-    std::vector<char> buf;
-    PeerMessage msg;
-    DecodeResult result;
-};
-
-Decoded decode(JsonArena& arena, std::string_view text) {
-    Decoded d;
-    d.buf.assign(text.begin(), text.end());
-    d.buf.push_back('X');  // decode must write its own NUL terminator
-    d.result = decode_peer_message(d.buf.data(), text.size(), arena, d.msg);
-    return d;
-}
+// A decoded line must outlive the message's views, so tests keep it together.
+using test::decode;
+using test::Decoded;
 
 std::string encode(const PeerMessage& msg) {
     std::string out(kMaxLineBytes + 64, '\0');

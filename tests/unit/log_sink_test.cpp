@@ -15,6 +15,7 @@
 #include <regex>
 #include <string>
 
+#include "core/text.h"
 #include "platform/files.h"
 #include "tests/support/alloc_counter.h"
 
@@ -159,6 +160,43 @@ TEST(SyslogSink, PriorityMapping) {
     EXPECT_EQ(SyslogSink::priority(LogLevel::kInfo), LOG_INFO);
     EXPECT_EQ(SyslogSink::priority(LogLevel::kWarn), LOG_WARNING);
     EXPECT_EQ(SyslogSink::priority(LogLevel::kError), LOG_ERR);
+}
+
+}  // namespace
+}  // namespace p2p::platform
+
+namespace p2p::platform {
+namespace {
+
+// Issue 9.10: a hostile name reaches a log line escaped, never raw.
+TEST(LogSinkEscaping, C1BidiAndInvalidUtf8AreEscaped) {
+    std::string line = fmt(0, LogLevel::kWarn, "Link",
+                           "peer csi\xc2\x9b"
+                           "31m evil\xe2\x80\xae"
+                           "cba bad\xff\xed\xb0\x80 sep\xe2\x80\xa8 ok \xc3\xa9\xe4\xb8\x96");
+    EXPECT_NE(line.find("csi\\u{009B}31m"), std::string::npos) << line;
+    EXPECT_NE(line.find("evil\\u{202E}cba"), std::string::npos) << line;
+    EXPECT_NE(line.find("bad\\xFF\\xED\\xB0\\x80"), std::string::npos) << line;
+    EXPECT_NE(line.find("sep\\u{2028}"), std::string::npos) << line;
+    EXPECT_NE(line.find("ok \xc3\xa9\xe4\xb8\x96"), std::string::npos) << "other UTF-8 as is";
+    EXPECT_TRUE(is_valid_utf8(line));
+    EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos);
+    EXPECT_EQ(line.find("\xe2\x80\xae"), std::string::npos);
+}
+
+TEST(LogSinkEscaping, AnEscapeIsNeverCutAtTheEndOfTheBuffer) {
+    for (std::size_t cap = 30; cap < 50; ++cap) {
+        char buf[64];
+        std::size_t n = format_log_line(buf, cap, 0, LogLevel::kInfo, "M",
+                                        "\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae", false);
+        std::string line(buf, n);
+        ASSERT_LE(n, cap);
+        EXPECT_EQ(line.back(), '\n');
+        // Every escape that started is whole.
+        for (std::size_t at = 0; (at = line.find("\\u{", at)) != std::string::npos; at += 3)
+            EXPECT_EQ(line.compare(at, 8, "\\u{202E}"), 0) << cap << ": " << line;
+        EXPECT_TRUE(is_valid_utf8(line));
+    }
 }
 
 }  // namespace
