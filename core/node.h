@@ -279,9 +279,10 @@ class Node {
     // engine parses complete lines in place (it writes into data[0..len]) and
     // copies only an unfinished last line into the link's own partial buffer.
     void on_bytes(LinkId link, char* data, std::size_t len);
-    // How many bytes the host may pass to the next on_bytes() for `link`
-    // without the engine ever having to drop one: 0 while its reading is
-    // paused (NodeHost::pause_reading), at most LineFramer::kPartialBytes.
+    // How many bytes the host should pass at most to the next on_bytes() for
+    // `link`: 0 while its reading is paused (NodeHost::pause_reading), else
+    // what the engine can hold if a pause comes mid-read (about
+    // LineFramer::kPartialBytes, never less than 4 KiB).
     std::size_t read_room(LinkId link) const;
     // The connection ended without the engine asking (EOF, error, failed dial).
     void on_link_down(LinkId link, LinkDownReason reason);

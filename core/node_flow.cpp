@@ -14,12 +14,16 @@
 // its relayed copies are dropped and counted (per link, in /routes and
 // /metrics) and one WARN says so; the episode ends when its queue is back
 // under half the mark.
+#include <algorithm>
+
 #include "core/log.h"
 #include "core/node_impl.h"
 
 namespace p2p {
 
 namespace {
+
+constexpr std::size_t kMinReadBytes = 4096;
 
 std::size_t share_of(std::size_t total, int percent) {
     return total * static_cast<std::size_t>(percent) / 100;
@@ -129,7 +133,11 @@ void Node::Impl::flow_closed(Link& l) {
 std::size_t Node::read_room(LinkId id) const {
     const Link* l = impl_->find_link(id);
     if (!l) return LineFramer::kPartialBytes;
-    return l->read_paused ? 0 : l->framer.room();
+    if (l->read_paused) return 0;
+    // A partial line that fills the buffer leaves no room, yet the next
+    // bytes must be read to end it (or find it too long): lines that then do
+    // not fit are handled even if a pause comes, never dropped.
+    return std::max<std::size_t>(l->framer.room(), kMinReadBytes);
 }
 
 }  // namespace p2p

@@ -287,8 +287,10 @@ void Console::metrics(const MetricsView& m) {
         im.key("recv_count");
         im.writer.Uint64(m.recv_count);
         im.field("last_seen", m.last_seen);
-        im.key("dropped");
-        im.writer.Uint64(m.dropped);
+        if (m.dropped > 0) {  // only a slow reader has it
+            im.key("dropped");
+            im.writer.Uint64(m.dropped);
+        }
         im.finish_json();
         return;
     }
