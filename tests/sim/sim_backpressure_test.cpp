@@ -1,6 +1,6 @@
 // Backpressure on relayed traffic (docs/architecture.md "Backpressure",
-// PROTOCOL.md §5 "Forwarding"): a hub that floods a fast publisher's PUBs to
-// its subscribers slows the publisher to the pace of its readers instead of
+// PROTOCOL.md §5 "Forwarding"): a hub that floods fast publishers' PUBs to
+// its subscribers slows the publishers to the pace of its readers instead of
 // dropping, a stuck subscriber is cut off from its copies after the bound
 // without stalling the others, and a relayed SEND stream at full speed gets
 // no RELAY_FAIL busy while the next hop reads.
@@ -41,46 +41,61 @@ struct Backpressure : ::testing::Test {
             downs += e.kind == EventKind::kLink && !e.up;
         return downs;
     }
-    // Publishes `total` PUB * from p as fast as its own queue takes them.
-    void publish(SimNode& p, int total, std::function<bool()> done_when) {
-        int queued = 0;
-        for (int round = 0; queued < total && round < 200000; ++round) {
-            while (queued < total) {
-                SendResult r = p.node().pub("*", "load " + std::to_string(queued));
-                if (r.status != SendStatus::kQueued) break;  // our queue is full: wait
-                ++queued;
-            }
+    // Publishes `total` PUB * from each publisher as fast as its own queue
+    // takes them.
+    void publish(std::vector<SimNode*> pubs, int total, std::function<bool()> done_when) {
+        std::vector<int> queued(pubs.size(), 0);
+        auto all_queued = [&] {
+            for (int q : queued)
+                if (q < total) return false;
+            return true;
+        };
+        for (int round = 0; !all_queued() && round < 200000; ++round) {
+            for (std::size_t k = 0; k < pubs.size(); ++k)
+                while (queued[k] < total) {
+                    SendResult r = pubs[k]->node().pub("*", "load " + std::to_string(queued[k]));
+                    if (r.status != SendStatus::kQueued) break;  // our queue is full: wait
+                    ++queued[k];
+                }
             net.run_for(1);
         }
-        ASSERT_EQ(queued, total) << "the publisher could not queue everything";
+        ASSERT_TRUE(all_queued()) << "the publishers could not queue everything";
         ASSERT_TRUE(net.run_until(done_when, 60'000)) << "copies missing";
     }
 };
 
 TEST_F(Backpressure, StuckSubscriberAmongFastOnesLosesOnlyItsOwnCopies) {
+    // Two publishers: the hub receives twice what each subscriber link can
+    // carry, so without backpressure its queues overflow.
+    net.sockbuf_bytes = 16 * 1024;
     SimNode& hub = add("hub");
-    SimNode& pub = add("publisher");
+    SimNode& pub1 = add("pub1");
+    SimNode& pub2 = add("pub2");
     std::vector<SimNode*> fast;
     for (int i = 0; i < 4; ++i)
         fast.push_back(&add("fast" + std::to_string(i)));
     SimNode& stuck = add("stuck");
     for (auto& n : nodes)
         if (n.get() != &hub) n->node().add_static_peer(hub.ip(), hub.port());
-    ASSERT_TRUE(net.run_until([&] { return hub.connected_count() == 6; }, 5000)) << dump();
+    ASSERT_TRUE(net.run_until([&] { return hub.connected_count() == 7; }, 5000)) << dump();
     // From now on the stuck subscriber reads nothing (its link stays up).
     net.freeze(stuck.host());
 
-    constexpr int kTotal = 6000;
-    publish(pub, kTotal, [&] {
+    constexpr int kTotal = 4000;
+    auto got_all = [&](SimNode& n) {
+        return n.count(EventKind::kPub, "pub1@CIC") == kTotal &&
+               n.count(EventKind::kPub, "pub2@CIC") == kTotal;
+    };
+    publish({&pub1, &pub2}, kTotal, [&] {
         for (SimNode* f : fast)
-            if (f->count(EventKind::kPub, "publisher@CIC") < kTotal) return false;
+            if (!got_all(*f)) return false;
         return true;
     });
     for (SimNode* f : fast)
-        EXPECT_EQ(f->count(EventKind::kPub, "publisher@CIC"), kTotal) << f->id();
-    EXPECT_EQ(hub.count(EventKind::kPub, "publisher@CIC"), kTotal);
+        EXPECT_TRUE(got_all(*f)) << f->id();
+    EXPECT_TRUE(got_all(hub));
 
-    // The hub paused the publisher rather than drop, then gave up on the
+    // The hub paused the publishers rather than drop, then gave up on the
     // stuck reader: its copies are dropped and counted, on its link.
     EXPECT_GT(hub.node().stats().reads_paused, 0u);
     EXPECT_EQ(hub.node().stats().slow_readers, 1u);
@@ -95,12 +110,14 @@ TEST_F(Backpressure, StuckSubscriberAmongFastOnesLosesOnlyItsOwnCopies) {
         EXPECT_EQ(v.dropped, 0u) << f->id();
         EXPECT_FALSE(v.slow_reader);
     }
-    // The publisher was slowed, never cut off.
-    EXPECT_EQ(link_downs(pub), 0) << pub.dump();
-    EXPECT_TRUE(pub.connected_to("hub@CIC"));
-    LinkView from_pub;
-    ASSERT_TRUE(link_to(hub, "publisher@CIC", from_pub));
-    EXPECT_FALSE(from_pub.reading_paused);
+    // The publishers were slowed, never cut off.
+    for (SimNode* p : {&pub1, &pub2}) {
+        EXPECT_EQ(link_downs(*p), 0) << p->dump();
+        EXPECT_TRUE(p->connected_to("hub@CIC"));
+        LinkView from_pub;
+        ASSERT_TRUE(link_to(hub, p->id(), from_pub));
+        EXPECT_FALSE(from_pub.reading_paused);
+    }
 }
 
 TEST_F(Backpressure, SlowButSteadyReaderIsNeverTakenForStuck) {
@@ -114,7 +131,7 @@ TEST_F(Backpressure, SlowButSteadyReaderIsNeverTakenForStuck) {
     sub.node().add_static_peer(hub.ip(), hub.port());
     ASSERT_TRUE(net.run_until([&] { return hub.connected_count() == 2; }, 5000)) << dump();
     constexpr int kTotal = 3000;
-    publish(pub, kTotal, [&] { return sub.count(EventKind::kPub, "publisher@CIC") == kTotal; });
+    publish({&pub}, kTotal, [&] { return sub.count(EventKind::kPub, "publisher@CIC") == kTotal; });
     EXPECT_EQ(hub.node().stats().relay_dropped, 0u);
     EXPECT_EQ(hub.node().stats().slow_readers, 0u);
 }
