@@ -98,6 +98,19 @@ void Node::Impl::try_resume(Link& l) {
     if (l.used && l.id == id && !l.read_paused) host.pause_reading(id, false);
 }
 
+// Hands the lines `l` holds to the engine, as feed() would have.
+void Node::Impl::release_held(Link& l) {
+    int slot = static_cast<int>(&l - links.data());
+    LinkId id = l.id;
+    feeding_slot = slot;
+    feeding_released = false;
+    l.framer.release_held(
+        [&] { return !l.read_paused; },
+        [&](LineFramer::Event ev, char* line, std::size_t n) { on_framed(l, id, ev, line, n); });
+    feeding_slot = -1;
+    if (feeding_released) free_links.push_back(slot);
+}
+
 void Node::Impl::flow_drained(Link& l) {
     if (l.full_since == 0 || !below_low_water(l)) return;
     if (l.slow)

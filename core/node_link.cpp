@@ -142,18 +142,6 @@ void Node::Impl::feed(Link& l, char* data, std::size_t len) {
     if (feeding_released) free_links.push_back(slot);
 }
 
-void Node::Impl::release_held(Link& l) {
-    int slot = static_cast<int>(&l - links.data());
-    LinkId id = l.id;
-    feeding_slot = slot;
-    feeding_released = false;
-    l.framer.release_held(
-        [&] { return !l.read_paused; },
-        [&](LineFramer::Event ev, char* line, std::size_t n) { on_framed(l, id, ev, line, n); });
-    feeding_slot = -1;
-    if (feeding_released) free_links.push_back(slot);
-}
-
 void Node::Impl::on_framed(Link& l, LinkId id, LineFramer::Event ev, char* line, std::size_t n) {
     if (!l.used || l.id != id) return;  // closed by an earlier line of this read
     if (ev == LineFramer::Event::kTooLong) {
