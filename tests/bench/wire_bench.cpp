@@ -15,6 +15,7 @@
 //
 // Usage: bench_wire_bench [--case send|relay|pub|all] [--count N]
 //                         [--window W] [--subscribers S] [--runs R]
+//                         [--old-flags 1]  (a p2pchat built before --relay-rate-link)
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -47,6 +48,7 @@ struct Args {
     int window = 256;
     int subscribers = 4;
     int runs = 3;
+    bool old_flags = false;  // the node binary predates --relay-rate-link
 };
 
 std::int64_t now_ns() {
@@ -333,8 +335,12 @@ Result run_case(const std::string& which, const Args& a, bool node) {
         NodeConfig c;
         c.name = "node";
         c.rendezvous_port = dead->port();
-        c.extra_args = {"--relay-rate",     "1000000", "--relay-rate-link", "1000000",
-                        "--max-relay-acks", "65535",   "--log-level",       "WARN"};
+        c.extra_args = {"--relay-rate", "1000000",     "--max-relay-acks",
+                        "65535",        "--log-level", "WARN"};
+        if (!a.old_flags) {
+            c.extra_args.push_back("--relay-rate-link");
+            c.extra_args.push_back("1000000");
+        }
         proc = std::make_unique<NodeProcess>();
         std::string err;
         if (!proc->start(c, &err)) {
@@ -422,6 +428,8 @@ int main(int argc, char** argv) {
             a.subscribers = std::max(1, std::atoi(argv[i + 1]));
         else if (k == "--runs")
             a.runs = std::max(1, std::atoi(argv[i + 1]));
+        else if (k == "--old-flags")
+            a.old_flags = std::atoi(argv[i + 1]) != 0;
     }
     std::printf("wire bench: %d messages, window %d, %d subscribers, %d runs\n", a.count, a.window,
                 a.subscribers, a.runs);
