@@ -177,8 +177,8 @@ constexpr OptionRow kRows[] = {
          .flag = "--relay-share",
          .key = "relay_share_percent",
          .metavar = "PERCENT",
-         .help = "share of each link's outgoing queue relayed traffic may use; past it the "
-                 "relay answers busy",
+         .help = "share of each link's outgoing queue relayed traffic may fill before the "
+                 "links feeding it are paused (backpressure)",
          .kind = K::kInteger,
          .lo = 1,
          .hi = 100}),
