@@ -32,12 +32,29 @@ class LineFramer {
     template <class Sink>
     void feed(char* data, std::size_t len, Sink&& sink);
 
-    // Bytes of an unfinished line held right now.
+    // Backpressure (docs/architecture.md "Backpressure"): like feed(), but
+    // asks ready() before handing out each complete line. When it says no,
+    // that line and every byte after it are kept in the partial buffer
+    // (holding() is then true) and nothing more is handed out until
+    // release_held() is called with ready() true again. Holding needs room:
+    // a host that reads at most room() bytes per call never loses a byte; if
+    // the bytes do not fit, ready() is ignored and everything is handed out.
+    template <class Ready, class Sink>
+    void feed_gated(char* data, std::size_t len, Ready&& ready, Sink&& sink);
+    // Hands out held lines, in order, while ready() says yes.
+    template <class Ready, class Sink>
+    void release_held(Ready&& ready, Sink&& sink);
+
+    // Bytes of an unfinished line (or of held lines) kept right now.
     std::size_t buffered() const { return partial_len_; }
+    // Bytes a host may read for the next feed_gated() without risk of loss.
+    std::size_t room() const { return limit_ + 1 - partial_len_; }
+    bool holding() const { return held_; }
     bool discarding() const { return discarding_; }
     void reset() {
         partial_len_ = 0;
         discarding_ = false;
+        held_ = false;
     }
 
   private:
@@ -45,6 +62,7 @@ class LineFramer {
     std::size_t limit_;
     std::size_t partial_len_ = 0;
     bool discarding_ = false;  // inside an oversized line, dropping to '\n'
+    bool held_ = false;        // partial_ holds complete lines not handed out yet
 };
 
 }  // namespace p2p

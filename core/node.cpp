@@ -81,6 +81,8 @@ NodeConfig normalized(NodeConfig c) {
     c.relay_share_percent = std::clamp(c.relay_share_percent, 1, 100);
     if (c.max_routes == 0) c.max_routes = 1;
     if (c.max_relay_acks == 0) c.max_relay_acks = 1;
+    c.relay_rate_per_link = std::max(c.relay_rate_per_link, 1);
+    c.slow_reader_ms = std::max<MonoMs>(c.slow_reader_ms, 0);
     // who_has and relaying only make sense together in this engine.
     if (!(c.features & kFeatureRelay)) c.features &= ~kFeatureWhoHas;
     if (c.ping_interval_ms <= 0) c.ping_interval_ms = 30'000;
@@ -224,6 +226,9 @@ void Node::consumed(LinkId id, std::size_t bytes) {
         n.start_ack_clocks(*l);
         if (n.peers.at(l->peer).link == l->id) n.flush_pending(l->peer);
     }
+    LinkId before = l->id;
+    n.flow_drained(*l);  // links it paused may read again
+    if (!l->used || l->id != before) return;
     if (l->out.empty() && l->state == LinkState::kClosing && !l->await_bye_ok)
         n.close_now(*l, nullptr, false);
 }
@@ -354,6 +359,9 @@ bool Node::link_view(std::size_t slot, LinkView& out) const {
     out.queued_msgs = l.out.msgs();
     out.missed_pongs = l.missed;
     out.established_at = l.established_at;
+    out.reading_paused = l.read_paused;
+    out.slow_reader = l.slow;
+    out.dropped = l.dropped;
     return true;
 }
 

@@ -120,6 +120,15 @@ struct NodeConfig {
     std::size_t max_relay_acks = 512;   // forwarded SENDs whose ACK we pass back
     int relay_share_percent = 50;       // of a link's queue usable by relayed traffic
     int relay_rate_per_origin = 50;     // relayed messages per origin per second (over_quota)
+    // Relayed SENDs per neighbour link per second (over_quota), whatever
+    // `src` they claim: a neighbour cannot escape the per-origin rate by
+    // making up a fresh origin for each message.
+    int relay_rate_per_link = 250;
+    // Backpressure (docs/architecture.md "Backpressure"): a link whose queue
+    // stays above its relay share this long is a slow reader: its relayed
+    // copies are dropped (counted, one WARN) instead of pausing the links
+    // that feed it.
+    MonoMs slow_reader_ms = 2'000;
 
     std::uint64_t seed = 1;  // msg_id generation and jitter
 };
@@ -165,7 +174,8 @@ struct NodeEvent {
     double metrics_rtt_ms = 0;                           // kMetrics: the responder's figures
     std::uint64_t metrics_sent = 0;                      // kMetrics
     std::uint64_t metrics_recv = 0;                      // kMetrics
-    std::string_view metrics_last_seen;                  // kMetrics, ISO 8601 as received
+    std::uint64_t metrics_dropped = 0;   // kMetrics: our relayed copies dropped toward that peer
+    std::string_view metrics_last_seen;  // kMetrics, ISO 8601 as received
 };
 
 // ---- what the engine asks of its host ----------------------------------------
@@ -189,6 +199,12 @@ class NodeHost {
     virtual void emit(const NodeEvent& event) = 0;
     // After quit(): every link is closed. The host may now UNREGISTER and exit.
     virtual void quit_complete() = 0;
+    // Backpressure: stop (true) or start again (false) reading `link`, because
+    // the queues its messages go to are full (docs/architecture.md
+    // "Backpressure"). While paused, read_room() is 0. A host that ignores
+    // this loses nothing the engine can hold (it reads at most read_room()
+    // bytes); beyond that the engine handles the bytes as if not paused.
+    virtual void pause_reading(LinkId /*link*/, bool /*paused*/) {}
 };
 
 // Inputs from the rendezvous client: PeerAdvert (core/peer_advert.h).
@@ -246,6 +262,9 @@ struct LinkView {
     std::size_t queued_msgs = 0;
     int missed_pongs = 0;
     MonoMs established_at = 0;
+    bool reading_paused = false;  // backpressure: its reader is paused
+    bool slow_reader = false;     // its queue stayed full too long: relayed copies dropped
+    std::uint64_t dropped = 0;    // relayed copies dropped toward this link
 };
 
 // A cached route (learnt from WHO_HAS_HIT): messages to dst go via `via`.
@@ -287,6 +306,11 @@ class Node {
     // engine parses complete lines in place (it writes into data[0..len]) and
     // copies only an unfinished last line into the link's own partial buffer.
     void on_bytes(LinkId link, char* data, std::size_t len);
+    // How many bytes the host should pass at most to the next on_bytes() for
+    // `link`: 0 while its reading is paused (NodeHost::pause_reading), else
+    // what the engine can hold if a pause comes mid-read (about
+    // LineFramer::kPartialBytes, never less than 4 KiB).
+    std::size_t read_room(LinkId link) const;
     // The connection ended without the engine asking (EOF, error, failed dial).
     void on_link_down(LinkId link, LinkDownReason reason);
 
@@ -362,7 +386,9 @@ class Node {
         std::uint64_t decode_overflow = 0;  // JSON arena spilled to the heap
         std::uint64_t relayed = 0;          // SEND/PUB copies forwarded for others
         std::uint64_t relay_refused = 0;    // RELAY_FAIL / TTL_EXPIRED / over_quota answered
-        std::uint64_t relay_dropped = 0;    // relayed PUB copies not queued (busy)
+        std::uint64_t relay_dropped = 0;    // relayed PUB copies not queued (slow reader, full)
+        std::uint64_t reads_paused = 0;     // backpressure: times a link's reading was paused
+        std::uint64_t slow_readers = 0;     // episodes of a reader past slow_reader_ms
     };
     const Stats& stats() const;
 

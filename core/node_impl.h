@@ -72,6 +72,15 @@ struct Link {
     Ping pings[kPings] = {};
     int ping_next = 0;
 
+    // Backpressure and the relay's per-link limit (node_flow.cpp).
+    bool read_paused = false;     // lines held in the framer until resume
+    LinkId blocked_by = kNoLink;  // the link whose full queue paused our reading
+    MonoMs resume_at = 0;         // read_paused: look at blocked_by again then
+    MonoMs full_since = 0;        // our queue rose above the relay share then (0: below)
+    bool slow = false;            // full_since is older than slow_reader_ms
+    std::uint64_t dropped = 0;    // relayed copies dropped toward this link
+    WindowRate relay_rate;        // relayed SENDs received on this link, per second
+
     std::string_view remote_view() const { return {remote, remote_len}; }
     // The address without ":port" (the source an inbound link comes from).
     std::string_view remote_host() const { return host_part(remote_view()); }
@@ -142,6 +151,7 @@ struct Node::Impl {
     void rearm_link(Link& l);
     void link_timer_fired(Link& l);
     void feed(Link& l, char* data, std::size_t len);
+    void on_framed(Link& l, LinkId id, LineFramer::Event ev, char* line, std::size_t n);
     void handle_line(Link& l, char* line, std::size_t len);
     void handle_before_handshake(Link& l, const PeerMessage& m);
     void handle_established(Link& l, const PeerMessage& m);
@@ -211,7 +221,7 @@ struct Node::Impl {
     void send_who_has(std::string_view dst);
     void remember(std::string_view msg_id, LinkId prev, MonoMs keep);
     Link* backtrack_link(std::string_view msg_id);
-    bool queue_relayed(Link& l, const PeerMessage& m);
+    bool queue_relayed(Link& from, Link& next, const PeerMessage& m);
     void relay_send(Link& l, const PeerMessage& m);
     void relay_pub(Link& l, const PeerMessage& m, std::string_view ns, bool all);
     void relay_reply(Link& l, MsgType type, const PeerMessage& m, std::string_view reason);
@@ -221,6 +231,18 @@ struct Node::Impl {
     void on_metrics_req(Link& l, const PeerMessage& m);
     void on_metrics(Link& l, const PeerMessage& m);
     void flush_routed(std::string_view dst);
+
+    // ---- backpressure (node_flow.cpp) ----
+    std::size_t paused_links = 0;
+    bool above_share(const Link& l) const;
+    bool below_low_water(const Link& l) const;
+    bool slow_reader(Link& l);  // marks and WARNs on the first call past the bound
+    void fed(Link& from, Link& to);
+    void pause_reading(Link& l, Link& blocker);
+    void try_resume(Link& l);
+    void release_held(Link& l);
+    void flow_drained(Link& l);  // after consumed(): below its low-water mark?
+    void flow_closed(Link& l);   // l is going away: links it paused look again
 
     // ---- events ----
     void emit(const NodeEvent& ev) { host.emit(ev); }

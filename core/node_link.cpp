@@ -72,12 +72,20 @@ Link* Node::Impl::alloc_link(LinkDirection dir, std::string_view remote) {
     for (Link::Ping& p : l.pings)
         p = Link::Ping{0, 0};
     l.ping_next = 0;
+    l.read_paused = false;
+    l.blocked_by = kNoLink;
+    l.resume_at = 0;
+    l.full_since = 0;
+    l.slow = false;
+    l.dropped = 0;
+    l.relay_rate.reset();
     ++open_links;
     return &l;
 }
 
 void Node::Impl::free_slot(Link& l) {
     std::size_t slot = static_cast<std::size_t>(&l - links.data());
+    flow_closed(l);
     timers.clear(link_timer(slot));
     l.out.clear(pool);
     l.framer.reset();
@@ -99,6 +107,7 @@ void Node::Impl::rearm_link(Link& l) {
     if (l.state == LinkState::kClosing) t = std::min(t, l.close_deadline);
     if (l.legacy && !l.out.empty() && l.write_ready_at > now()) t = std::min(t, l.write_ready_at);
     if (l.probe_deadline != 0) t = std::min(t, l.probe_deadline);
+    if (l.read_paused) t = std::min(t, l.resume_at);
     if (t == Node::kNoDeadline)
         timers.clear(link_timer(slot));
     else
@@ -130,6 +139,10 @@ void Node::Impl::link_timer_fired(Link& l) {
         if (!l.used || l.state != LinkState::kEstablished) return;
     }
     if (l.legacy && !l.out.empty() && l.write_ready_at <= t) host.want_write(l.id);
+    if (l.read_paused && l.resume_at <= t) {
+        try_resume(l);
+        if (!l.used) return;
+    }
     rearm_link(l);
 }
 
@@ -138,18 +151,23 @@ void Node::Impl::feed(Link& l, char* data, std::size_t len) {
     LinkId id = l.id;
     feeding_slot = slot;
     feeding_released = false;
-    l.framer.feed(data, len, [&](LineFramer::Event ev, char* line, std::size_t n) {
-        if (!l.used || l.id != id) return;  // closed by an earlier line of this read
-        if (ev == LineFramer::Event::kTooLong) {
-            ++stats.bad_lines;
-            send_error(l, "line_too_long", {}, {});
-            if (handshaking(l)) close_after_flush(l, "line too long before handshake", true);
-            return;
-        }
-        handle_line(l, line, n);
-    });
+    // A paused link's lines stay in its framer (backpressure, node_flow.cpp).
+    l.framer.feed_gated(
+        data, len, [&] { return !l.read_paused; },
+        [&](LineFramer::Event ev, char* line, std::size_t n) { on_framed(l, id, ev, line, n); });
     feeding_slot = -1;
     if (feeding_released) free_links.push_back(slot);
+}
+
+void Node::Impl::on_framed(Link& l, LinkId id, LineFramer::Event ev, char* line, std::size_t n) {
+    if (!l.used || l.id != id) return;  // closed by an earlier line of this read
+    if (ev == LineFramer::Event::kTooLong) {
+        ++stats.bad_lines;
+        send_error(l, "line_too_long", {}, {});
+        if (handshaking(l)) close_after_flush(l, "line too long before handshake", true);
+        return;
+    }
+    handle_line(l, line, n);
 }
 
 void Node::Impl::handle_line(Link& l, char* line, std::size_t len) {

@@ -1,7 +1,8 @@
 // Node: the relay extension (PROTOCOL.md §5) — route discovery with
 // WHO_HAS / WHO_HAS_HIT, forwarding SEND and PUB by the TTL rule with
 // RELAY_OK / RELAY_FAIL / TTL_EXPIRED, ACKs passed back toward their origin,
-// bounded relay share of each queue, per-origin rate limit, METRICS.
+// backpressure through the relay share of each queue (node_flow.cpp),
+// per-link and per-origin rate limits, METRICS.
 // The tables (route_cache.h, relay_acks.h, origin_rates.h) are fixed-size and
 // hashed; a full one refuses (busy) or forgets the entry closest to expiry,
 // it never grows.
@@ -77,14 +78,22 @@ Link* Node::Impl::backtrack_link(std::string_view msg_id) {
     return (l && l->state == LinkState::kEstablished) ? l : nullptr;
 }
 
-bool Node::Impl::queue_relayed(Link& l, const PeerMessage& m) {
-    // Relayed traffic may use only its share of the queue, so a neighbour
-    // that stops reading cannot crowd out our own messages and replies.
-    std::size_t share =
-        cfg.queue_max_bytes * static_cast<std::size_t>(cfg.relay_share_percent) / 100;
+// Queues a relayed copy from `from` on `next`. It may use the queue up to
+// the data limit; past the relay share the link it came from stops being
+// read (node_flow.cpp), so the share is a high-water mark with room above it
+// for the line in hand. A slow reader's copies are dropped and counted.
+bool Node::Impl::queue_relayed(Link& from, Link& next, const PeerMessage& m) {
+    if (slow_reader(next)) {
+        ++next.dropped;
+        return false;
+    }
     std::size_t n = encode_peer_message(m, scratch.get(), kScratchBytes);
-    if (n == 0 || l.out.bytes() + n > share) return false;
-    return queue_line(l, scratch.get(), n, false);
+    if (n == 0 || !queue_line(next, scratch.get(), n, false)) {
+        ++next.dropped;
+        return false;
+    }
+    fed(from, next);
+    return true;
 }
 
 void Node::Impl::relay_reply(Link& l, MsgType type, const PeerMessage& m, std::string_view reason) {
@@ -108,7 +117,8 @@ void Node::Impl::relay_send(Link& l, const PeerMessage& m) {
         return;
     }
     std::string_view origin = m.src.empty() ? peers.at(l.peer).peer_id() : m.src;
-    if (!rates.admit(origin, now())) {
+    // Per link first: a made-up origin per message must not get a fresh budget.
+    if (!l.relay_rate.admit(now(), cfg.relay_rate_per_link) || !rates.admit(origin, now())) {
         ++stats.relay_refused;
         relay_reply(l, MsgType::kRelayFail, m, "over_quota");
         return;
@@ -124,7 +134,7 @@ void Node::Impl::relay_send(Link& l, const PeerMessage& m) {
     PeerMessage copy = m;
     // A legacy peer drops ttl <= 0 and never forwards: its copy carries 1.
     copy.ttl = next->legacy ? 1 : m.ttl - 1;
-    if (!queue_relayed(*next, copy)) {
+    if (!queue_relayed(l, *next, copy)) {
         ++stats.relay_refused;
         relay_reply(l, MsgType::kRelayFail, m, "busy");
         return;
@@ -149,7 +159,7 @@ void Node::Impl::relay_pub(Link& l, const PeerMessage& m, std::string_view ns, b
         // Relayed PUBs go only to relay neighbours: legacy peers do not
         // deduplicate and may already have it from its origin.
         if (!next || next == &l || !(next->features & kFeatureRelay)) continue;
-        if (queue_relayed(*next, copy))
+        if (queue_relayed(l, *next, copy))
             ++stats.relayed;
         else
             ++stats.relay_dropped;
@@ -274,6 +284,7 @@ void Node::Impl::on_metrics(Link& l, const PeerMessage& m) {
     ev.metrics_sent = m.sent_count;
     ev.metrics_recv = m.recv_count;
     ev.metrics_last_seen = m.last_seen;
+    ev.metrics_dropped = l.dropped;
     emit(ev);
 }
 

@@ -1,7 +1,10 @@
-// The relay's per-origin rate limit (PROTOCOL.md §5 over_quota): messages
-// relayed for each origin in its current one-second window. A fixed number of
-// origins is tracked (allocated at construction); a new origin takes the slot
-// whose window is oldest. Hashed by origin: O(1) per relayed message.
+// The relay's rate limits (PROTOCOL.md §5 over_quota): messages relayed for
+// each origin in its current one-second window (OriginRates), and messages
+// received for relaying on one neighbour link (WindowRate, one per link), so
+// that a neighbour cannot escape the per-origin limit by making up a fresh
+// `src` for each message. A fixed number of origins is tracked (allocated at
+// construction); a new origin takes the slot whose window is oldest. Hashed
+// by origin: O(1) per relayed message.
 #pragma once
 #include <cstddef>
 #include <string_view>
@@ -11,6 +14,29 @@
 #include "core/slot_index.h"
 
 namespace p2p {
+
+// One fixed one-second window: no memory beyond two words.
+class WindowRate {
+  public:
+    static constexpr MonoMs kWindowMs = 1000;
+
+    // Counts one message; false when that exceeds `limit` in the window.
+    bool admit(MonoMs now, int limit) {
+        if (now >= window_end_) {
+            window_end_ = now + kWindowMs;
+            count_ = 0;
+        }
+        return ++count_ <= limit;
+    }
+    void reset() {
+        window_end_ = 0;
+        count_ = 0;
+    }
+
+  private:
+    MonoMs window_end_ = 0;
+    int count_ = 0;
+};
 
 class OriginRates {
   public:

@@ -178,6 +178,12 @@ void NodeCommands::show_links() {
     console_.links(link_rows_, runtime_.now());
 }
 
+bool NodeCommands::link_of(LinkId id, LinkView& out) const {
+    for (std::size_t i = 0; i < node_.link_slots(); ++i)
+        if (node_.link_view(i, out) && out.id == id) return true;
+    return false;
+}
+
 // Direct links first, then the routes learnt from WHO_HAS_HIT (their RTT is
 // the via link's), then the relay counters.
 void NodeCommands::show_routes() {
@@ -188,6 +194,11 @@ void NodeCommands::show_routes() {
         RouteRow row;
         row.dst = p.peer_id;
         row.rtt_ms = p.rtt_count > 0 ? p.rtt_mean_ms : -1;
+        LinkView link;
+        if (link_of(p.link, link)) {
+            row.dropped = link.dropped;
+            row.slow_reader = link.slow_reader;
+        }
         route_rows_.push_back(row);
     }
     MonoMs now = runtime_.now();
@@ -209,9 +220,10 @@ void NodeCommands::show_relay_counters() {
     const Node::Stats& st = node_.stats();
     char text[160];
     std::snprintf(text, sizeof text,
-                  "relay%s: relayed %" PRIu64 ", dropped %" PRIu64 ", refused %" PRIu64,
+                  "relay%s: relayed %" PRIu64 ", dropped %" PRIu64 ", refused %" PRIu64
+                  ", reads paused %" PRIu64 ", slow readers %" PRIu64,
                   (node_.config().features & kFeatureRelay) ? "" : " (off)", st.relayed,
-                  st.relay_dropped, st.relay_refused);
+                  st.relay_dropped, st.relay_refused, st.reads_paused, st.slow_readers);
     console_.info(text);
 }
 

@@ -202,8 +202,8 @@ constexpr OptionRow kRows[] = {
          .flag = "--relay-share",
          .key = "relay_share_percent",
          .metavar = "PERCENT",
-         .help = "share of each link's outgoing queue relayed traffic may use; past it the "
-                 "relay answers busy",
+         .help = "share of each link's outgoing queue relayed traffic may fill before the "
+                 "links feeding it are paused (backpressure)",
          .kind = K::kInteger,
          .lo = 1,
          .hi = 100}),
@@ -216,6 +216,22 @@ constexpr OptionRow kRows[] = {
          .kind = K::kInteger,
          .lo = 1,
          .hi = 1'000'000}),
+    bind<O, &O::relay_rate_per_link>(
+        {.section = kRelay,
+         .flag = "--relay-rate-link",
+         .key = "relay_rate_per_link",
+         .metavar = "N",
+         .help = "relayed messages per neighbour link per second, whatever their origin; past "
+                 "it over_quota",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 1'000'000}),
+    bind<O, &O::slow_reader_ms>({.section = kRelay,
+                                 .flag = "--slow-reader",
+                                 .metavar = "SECONDS",
+                                 .help = "a peer whose queue stays full this long gets no more "
+                                         "relayed copies until it catches up",
+                                 .kind = K::kSeconds}),
     bind<O, &O::max_routes>({.section = kRelay,
                              .flag = "--max-routes",
                              .metavar = "N",

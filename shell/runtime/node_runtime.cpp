@@ -210,6 +210,9 @@ void NodeRuntime::close_link(LinkId link) {
 void NodeRuntime::want_write(LinkId link) {
     links_.want_write(link);
 }
+void NodeRuntime::pause_reading(LinkId link, bool paused) {
+    links_.pause_reading(link, paused);
+}
 void NodeRuntime::emit(const NodeEvent& event) {
     listener_.on_node_event(event);
 }

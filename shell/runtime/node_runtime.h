@@ -114,6 +114,7 @@ class NodeRuntime final : public NodeHost,
     bool dial(LinkId link, std::string_view host, std::uint16_t port) override;
     void close_link(LinkId link) override;
     void want_write(LinkId link) override;
+    void pause_reading(LinkId link, bool paused) override;
     void emit(const NodeEvent& event) override;
     void quit_complete() override;
 

@@ -82,6 +82,7 @@ int PeerLinks::alloc_slot(LinkId id) {
     s.fd = -1;
     s.dirty = false;
     s.want_writable = false;
+    s.read_paused = false;
     by_id_[id] = index;
     return index;
 }
@@ -169,6 +170,15 @@ void PeerLinks::want_write(LinkId link) {
     dirty_.push_back(index);
 }
 
+void PeerLinks::pause_reading(LinkId link, bool paused) {
+    int index = slot_of(link);
+    if (index < 0) return;
+    Slot& s = slots_[static_cast<std::size_t>(index)];
+    if (s.read_paused == paused) return;
+    s.read_paused = paused;
+    update_interest(s);
+}
+
 void PeerLinks::close_all() {
     for (std::size_t i = 0; i < slots_.size(); ++i)
         if (slots_[i].id != kNoLink) free_slot(static_cast<int>(i));
@@ -192,7 +202,14 @@ void PeerLinks::on_io(int fd, std::uint32_t events) {
         flush_slot(index);
         if (s.id != id) return;
     }
-    if (events & (platform::kIoRead | platform::kIoHangup)) read_link(index);
+    if (!(events & (platform::kIoRead | platform::kIoHangup))) return;
+    if (s.read_paused) {
+        // Not watched for reading, so only a reset or full hang-up wakes us:
+        // nothing more can come, and waiting would spin the loop.
+        if (events & platform::kIoHangup) link_down(index, LinkDownReason::kError);
+        return;
+    }
+    read_link(index);
 }
 
 void PeerLinks::accept_all() {
@@ -233,13 +250,16 @@ void PeerLinks::accept_all() {
 void PeerLinks::read_link(int index) {
     Slot& s = slots_[static_cast<std::size_t>(index)];
     LinkId id = s.id;
-    for (int i = 0; i < kReadsPerEvent && s.id == id; ++i) {
+    for (int i = 0; i < kReadsPerEvent && s.id == id && !s.read_paused; ++i) {
+        // Never more than the engine can hold if it has to pause mid-read.
+        std::size_t want = std::min(kReadBufferBytes, node_->read_room(id));
+        if (want == 0) return;
         std::size_t n = 0;
-        switch (platform::sock_read(s.fd, read_buf_.get(), kReadBufferBytes, &n)) {
+        switch (platform::sock_read(s.fd, read_buf_.get(), want, &n)) {
             case platform::IoResult::kOk:
                 // The engine parses in place and may write read_buf_[n].
                 node_->on_bytes(id, read_buf_.get(), n);
-                if (n < kReadBufferBytes) return;  // drained
+                if (n < want) return;  // drained
                 break;
             case platform::IoResult::kAgain:
                 return;
@@ -256,7 +276,15 @@ void PeerLinks::read_link(int index) {
 void PeerLinks::set_write_interest(Slot& s, bool on) {
     if (s.want_writable == on || s.fd < 0) return;
     s.want_writable = on;
-    loop_.rewatch(s.fd, on ? (platform::kIoRead | platform::kIoWrite) : platform::kIoRead, this);
+    update_interest(s);
+}
+
+void PeerLinks::update_interest(Slot& s) {
+    if (s.fd < 0) return;
+    std::uint32_t interest = 0;
+    if (!s.read_paused) interest |= platform::kIoRead;
+    if (s.want_writable) interest |= platform::kIoWrite;
+    loop_.rewatch(s.fd, interest, this);
 }
 
 bool PeerLinks::flush() {

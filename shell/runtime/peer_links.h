@@ -3,7 +3,9 @@
 // The engine decides; this runs it: accept inbound connections and hand them
 // to the Node, dial where the Node asks (platform TcpConnector: no blocking
 // DNS or connect), read every readable link into one shared buffer and pass
-// the bytes on, and write what the Node queued. Writes are not made as they
+// the bytes on (never more than the Node can hold: Node::read_room), stop
+// reading a link while the Node has it paused (backpressure), and write what
+// the Node queued. Writes are not made as they
 // are queued: want_write() only marks the link, and flush() — called from the
 // EventLoop's before-sleep hook — gathers each marked link's queued slices
 // into one writev, so a burst of messages costs one system call per link.
@@ -54,6 +56,9 @@ class PeerLinks final : public platform::IoHandler {
     bool dial(LinkId link, std::string_view host, std::uint16_t port);
     void close_link(LinkId link);
     void want_write(LinkId link);
+    // Backpressure: stop or start watching `link` for reading. Its bytes wait
+    // in the kernel, whose full buffer slows the sender (TCP flow control).
+    void pause_reading(LinkId link, bool paused);
 
     // Writes what the Node has queued on every marked link. From the
     // before-sleep hook; calls into the Node (output/consumed/on_link_down).
@@ -73,6 +78,7 @@ class PeerLinks final : public platform::IoHandler {
         int fd = -1;
         bool dirty = false;          // queued in dirty_
         bool want_writable = false;  // watching kIoWrite (kernel buffer was full)
+        bool read_paused = false;    // the Node asked us to stop reading it
         std::unique_ptr<platform::TcpConnector> connector;
     };
 
@@ -84,6 +90,7 @@ class PeerLinks final : public platform::IoHandler {
     void read_link(int index);
     void flush_slot(int index);
     void set_write_interest(Slot& slot, bool on);
+    void update_interest(Slot& slot);
     // The socket failed or the peer closed: forget it, then tell the Node.
     void link_down(int index, LinkDownReason reason);
 

@@ -226,6 +226,7 @@ void Console::event(const NodeEvent& ev) {
         m.sent_count = ev.metrics_sent;
         m.recv_count = ev.metrics_recv;
         m.last_seen = ev.metrics_last_seen;
+        m.dropped = ev.metrics_dropped;
         metrics(m);
         return;
     }

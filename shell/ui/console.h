@@ -70,6 +70,10 @@ struct RouteRow {
     std::string_view via;  // empty: a direct link
     double rtt_ms = -1;    // < 0: unknown
     MonoMs age_ms = -1;    // < 0: not applicable (direct links)
+    // Direct links: relayed copies dropped toward it (a slow reader), and
+    // whether it is a slow reader right now (docs/architecture.md "Backpressure").
+    std::uint64_t dropped = 0;
+    bool slow_reader = false;
 };
 
 // A METRICS answer (PROTOCOL.md §5).
@@ -79,6 +83,7 @@ struct MetricsView {
     std::uint64_t sent_count = 0;
     std::uint64_t recv_count = 0;
     std::string_view last_seen;
+    std::uint64_t dropped = 0;  // ours: relayed copies we dropped toward that peer
 };
 
 class Console {

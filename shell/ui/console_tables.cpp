@@ -1,5 +1,7 @@
 // The answers to /peers /conn /rtt /routes /metrics /help: tables of at most
 // 79 columns in plain and tty mode, one JSON object in JSON mode.
+#include <cstdio>
+
 #include "shell/ui/console_impl.h"
 #include "shell/ui/help_text.h"
 
@@ -228,6 +230,10 @@ void Console::routes(std::span<const RouteRow> routes) {
             im.writer.Double(r.rtt_ms);
             im.key("age_ms");
             im.writer.Int64(r.age_ms);
+            im.key("dropped");
+            im.writer.Uint64(r.dropped);
+            im.key("slow_reader");
+            im.writer.Bool(r.slow_reader);
             im.writer.EndObject();
         }
         im.end_json_rows();
@@ -245,9 +251,17 @@ void Console::routes(std::span<const RouteRow> routes) {
         ++shown;
         char rtt[16];
         char age[16];
+        char via[48];
+        std::string_view via_text = r.via.empty() ? std::string_view("direct") : r.via;
+        if (r.via.empty() && (r.dropped > 0 || r.slow_reader)) {
+            char n[24];
+            int len = std::snprintf(via, sizeof via, "direct%s, %s dropped",
+                                    r.slow_reader ? ", slow" : "", format_u64(r.dropped, n).data());
+            via_text = std::string_view(via, static_cast<std::size_t>(len));
+        }
         o.cell(or_dash(r.dst), 30);
         o.pad(1);
-        o.cell(r.via.empty() ? std::string_view("direct") : r.via, 30);
+        o.cell(via_text, 30);
         o.pad(1);
         o.cell(format_ms(r.rtt_ms, rtt), 8, true);
         o.pad(1);
@@ -273,6 +287,10 @@ void Console::metrics(const MetricsView& m) {
         im.key("recv_count");
         im.writer.Uint64(m.recv_count);
         im.field("last_seen", m.last_seen);
+        if (m.dropped > 0) {  // only a slow reader has it
+            im.key("dropped");
+            im.writer.Uint64(m.dropped);
+        }
         im.finish_json();
         return;
     }
@@ -291,6 +309,12 @@ void Console::metrics(const MetricsView& m) {
     o.label(format_u64(m.recv_count, recv));
     o.label(", last seen ");
     o.text(or_dash(m.last_seen));
+    if (m.dropped > 0) {
+        char dropped[24];
+        o.label("; we dropped ");
+        o.label(format_u64(m.dropped, dropped));
+        o.label(" relayed copies to it (slow reader)");
+    }
     im.finish_text();
 }
 

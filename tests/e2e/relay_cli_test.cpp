@@ -92,14 +92,17 @@ TEST_F(RelayCli, MsgCrossesTheRelayBothWaysAndRoutesShowIt) {
     EXPECT_TRUE(alice_->expect("^relay@CIC +direct +\\S+ +- *$", 5s)) << alice_->dump();
     EXPECT_TRUE(alice_->expect("^bob@CIC +relay@CIC +(-|[0-9]+\\.[0-9]) +[0-9]+s *$", 5s))
         << alice_->dump();
-    EXPECT_TRUE(alice_->expect("^info relay: relayed 0, dropped 0, refused 0$", 5s))
+    EXPECT_TRUE(alice_->expect(
+        "^info relay: relayed 0, dropped 0, refused 0, reads paused 0, slow readers 0$", 5s))
         << alice_->dump();
 
     // The relay counted the two SENDs it forwarded.
     ASSERT_TRUE(relay_->command("/routes"));
     std::vector<std::string> g;
-    ASSERT_TRUE(relay_->expect("^info relay: relayed ([0-9]+), dropped ([0-9]+), refused ([0-9]+)$",
-                               5s, &g))
+    ASSERT_TRUE(
+        relay_->expect("^info relay: relayed ([0-9]+), dropped ([0-9]+), refused ([0-9]+), "
+                       "reads paused [0-9]+, slow readers [0-9]+$",
+                       5s, &g))
         << relay_->dump();
     EXPECT_GE(std::stoi(g[1]), 2) << relay_->dump();
     EXPECT_EQ(g[2], "0");
@@ -142,7 +145,10 @@ TEST_F(RelayCli, ANoRelayNodeLeavesTheOthersWithNoRoute) {
     ASSERT_TRUE(relay_->command("/conn"));
     EXPECT_TRUE(relay_->expect("^alice@CIC .* am-- ", 5s)) << relay_->dump();
     ASSERT_TRUE(relay_->command("/routes"));
-    EXPECT_TRUE(relay_->expect("^info relay \\(off\\): relayed 0, dropped 0, refused 0$", 5s))
+    EXPECT_TRUE(
+        relay_->expect("^info relay \\(off\\): relayed 0, dropped 0, refused 0, reads paused 0, "
+                       "slow readers 0$",
+                       5s))
         << relay_->dump();
 }
 

@@ -42,6 +42,9 @@ class Participant {
     virtual void consumed(LinkId link, std::size_t n) = 0;
     virtual MonoMs next_deadline() = 0;
     virtual void timer() = 0;
+    // Bytes the participant takes in its next read of `link` (0: it paused
+    // reading it; Net::resume_reading starts it again).
+    virtual std::size_t read_room(LinkId) { return SIZE_MAX; }
 };
 
 class Net {
@@ -142,6 +145,14 @@ class Net {
         if (c.open[1 - s]) schedule_down(id, 1 - s, LinkDownReason::kClosedByPeer);
     }
     void want_write(int h, LinkId link) { dirty_.insert({h, link}); }
+    // The participant reads `link` again after a pause: what waits is read now.
+    void resume_reading(int h, LinkId link) {
+        auto it = ends_.find({h, link});
+        if (it == ends_.end()) return;
+        Conn& c = conns_[it->second];
+        int s = c.host[0] == h && c.link[0] == link ? 0 : 1;
+        schedule_read(it->second, s);
+    }
 
     // ---- running ----
     void run_for(MonoMs ms) { run_until_time(clock.mono_ms() + ms); }
@@ -342,14 +353,7 @@ class Net {
                 Conn& c = conns_[e.conn];
                 if (!c.open[e.side]) return;
                 c.arrived[e.side] += e.data;
-                if (!c.read_scheduled[e.side]) {
-                    c.read_scheduled[e.side] = true;
-                    Event r;
-                    r.kind = Event::kRead;
-                    r.conn = e.conn;
-                    r.side = e.side;
-                    push(clock.mono_ms(), std::move(r));
-                }
+                schedule_read(e.conn, e.side);
                 return;
             }
             case Event::kRead: {
@@ -363,6 +367,10 @@ class Net {
                 if (!c.open[e.side] || !hosts_[std::size_t(c.host[e.side])].up) return;
                 deliver(e.conn, e.side);  // bytes before the FIN are read first
                 if (!c.open[e.side]) return;
+                if (!c.arrived[e.side].empty()) {
+                    push(clock.mono_ms() + 1, e);  // a paused reader sees the FIN later
+                    return;
+                }
                 c.open[e.side] = false;
                 ends_.erase({c.host[e.side], c.link[e.side]});
                 dirty_.erase({c.host[e.side], c.link[e.side]});
@@ -372,11 +380,21 @@ class Net {
         }
     }
 
+    void schedule_read(int id, int side) {
+        Conn& c = conns_[id];
+        if (c.read_scheduled[side]) return;
+        c.read_scheduled[side] = true;
+        Event r;
+        r.kind = Event::kRead;
+        r.conn = id;
+        r.side = side;
+        push(clock.mono_ms(), std::move(r));
+    }
+
     void deliver(int id, int side) {
         if (!hosts_[std::size_t(conns_[id].host[side])].up) return;  // frozen: reads nothing
         std::string data;
         data.swap(conns_[id].arrived[side]);
-        conns_[id].unread[side] -= std::min(conns_[id].unread[side], data.size());
         // The writer toward this side may have room again.
         int o = 1 - side;
         auto b = blocked_.find({conns_[id].host[o], conns_[id].link[o]});
@@ -389,13 +407,21 @@ class Net {
             Conn& c = conns_[id];
             if (!c.open[side]) return;
             if (!hosts_[std::size_t(c.host[side])].up) return;
+            Participant* p = hosts_[std::size_t(c.host[side])].p;
             std::size_t n = data.size() - pos;
             if (chunk_max > 0) n = std::min<std::size_t>(n, 1 + rng.below(chunk_max));
-            std::size_t cap = std::min(n, sizeof read_buf_);
+            std::size_t cap = std::min({n, sizeof read_buf_, p->read_room(c.link[side])});
+            if (cap == 0) {
+                // Paused: the rest stays in the socket buffer (and keeps the
+                // writer blocked) until resume_reading().
+                c.arrived[side].insert(0, data, pos, std::string::npos);
+                break;
+            }
             std::copy(data.data() + pos, data.data() + pos + cap, read_buf_);
             pos += cap;
             bytes_delivered += cap;
-            hosts_[std::size_t(c.host[side])].p->bytes(c.link[side], read_buf_, cap);
+            c.unread[side] -= std::min(c.unread[side], cap);
+            p->bytes(c.link[side], read_buf_, cap);
         }
     }
 

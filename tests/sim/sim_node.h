@@ -148,6 +148,7 @@ class SimNode final : public Participant, public NodeHost, public RendezvousClie
     void consumed(LinkId l, std::size_t n) override { node_->consumed(l, n); }
     MonoMs next_deadline() override { return node_->next_deadline(); }
     void timer() override { node_->on_timer(); }
+    std::size_t read_room(LinkId l) override { return node_->read_room(l); }
 
     // ---- NodeHost ----
     bool dial(LinkId l, std::string_view host, std::uint16_t port) override {
@@ -155,6 +156,9 @@ class SimNode final : public Participant, public NodeHost, public RendezvousClie
     }
     void close_link(LinkId l) override { net_.close(h_, l); }
     void want_write(LinkId l) override { net_.want_write(h_, l); }
+    void pause_reading(LinkId l, bool paused) override {
+        if (!paused) net_.resume_reading(h_, l);
+    }
     void emit(const NodeEvent& ev) override {
         Ev e;
         e.kind = ev.kind;

@@ -290,5 +290,87 @@ TEST(LineFramer, RandomChunkingMatchesTheReferenceModel) {
     }
 }
 
+// ---- backpressure: lines held while the caller cannot take them ------------------------
+
+struct GatedHarness {
+    std::string partial = std::string(LineFramer::kPartialBytes + 1, '\0');
+    LineFramer framer{partial.data()};
+    std::vector<std::string> lines;
+    std::size_t take = 0;  // lines the caller accepts before saying "not now"
+
+    auto ready() {
+        return [this] { return lines.size() < take; };
+    }
+    auto sink() {
+        return [this](LineFramer::Event ev, char* line, std::size_t len) {
+            lines.emplace_back(ev == LineFramer::Event::kTooLong ? std::string(kTooLongMark)
+                                                                 : std::string(line, len));
+        };
+    }
+    void feed(std::string bytes) { framer.feed_gated(bytes.data(), bytes.size(), ready(), sink()); }
+    void release() { framer.release_held(ready(), sink()); }
+};
+
+TEST(LineFramerGated, HoldsTheRestOfAReadAndReleasesItInOrder) {
+    GatedHarness h;
+    h.take = 2;
+    h.feed("a\nb\nc\r\nd\npart");
+    EXPECT_EQ(h.lines, (std::vector<std::string>{"a", "b"}));
+    EXPECT_TRUE(h.framer.holding());
+    // More bytes while held are kept behind the held lines.
+    h.feed("ial\ne\n");
+    EXPECT_EQ(h.lines.size(), 2u);
+    h.take = 4;
+    h.release();
+    EXPECT_EQ(h.lines, (std::vector<std::string>{"a", "b", "c", "d"}));
+    EXPECT_TRUE(h.framer.holding());
+    h.take = 100;
+    h.release();
+    EXPECT_FALSE(h.framer.holding());
+    EXPECT_EQ(h.lines, (std::vector<std::string>{"a", "b", "c", "d", "partial", "e"}));
+    h.feed("f\n");
+    EXPECT_EQ(h.lines.back(), "f");
+}
+
+TEST(LineFramerGated, HoldsALineThatCompletesAPartialOne) {
+    GatedHarness h;
+    h.take = 0;
+    h.feed("begin");  // no complete line: nothing to ask about
+    h.feed("-end\nnext\n");
+    EXPECT_TRUE(h.lines.empty());
+    EXPECT_EQ(h.framer.room(), LineFramer::kPartialBytes - std::string("begin-end\nnext\n").size());
+    h.take = 100;
+    h.release();
+    EXPECT_EQ(h.lines, (std::vector<std::string>{"begin-end", "next"}));
+}
+
+TEST(LineFramerGated, ReadsWithinRoomAreNeverLostAndTooMuchIsHandedOutAnyway) {
+    GatedHarness h;
+    h.take = 1;
+    std::string line(1000, 'x');
+    std::string read;
+    for (int i = 0; i < 20; ++i)
+        read += line + "\n";
+    h.feed(read);
+    ASSERT_EQ(h.lines.size(), 1u);
+    std::size_t room = h.framer.room();
+    EXPECT_EQ(room, LineFramer::kPartialBytes - 19 * 1001);
+    // A host that ignores room(): what does not fit is handed out rather
+    // than dropped, and holding resumes as soon as the rest fits.
+    std::string big;
+    for (int i = 0; i < 40; ++i)
+        big += line + "\n";
+    ASSERT_GT(big.size(), LineFramer::kPartialBytes);
+    h.feed(big);
+    EXPECT_GT(h.lines.size(), 20u);
+    EXPECT_TRUE(h.framer.holding());
+    h.take = 1000;
+    h.release();
+    EXPECT_EQ(h.lines.size(), 60u);
+    EXPECT_FALSE(h.framer.holding());
+    for (const std::string& l : h.lines)
+        EXPECT_EQ(l, line);
+}
+
 }  // namespace
 }  // namespace p2p

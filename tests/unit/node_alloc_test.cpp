@@ -3,9 +3,12 @@
 // counted across a burst of SEND/ACK, PUB and keep-alive traffic after a
 // short warm-up, and the count must be zero. A second test does the same
 // through a relay (PROTOCOL.md §5): route discovery, relayed SENDs and PUBs,
-// ACKs passed back, routes expiring and found again.
+// ACKs passed back, routes expiring and found again. A third floods PUBs
+// through the relay so that it pauses, holds and resumes reading the
+// publisher over and over (backpressure).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +47,7 @@ std::size_t move_bytes(Node& from, LinkId fl, Node& to, LinkId tl, char (&buf)[6
         std::memcpy(buf + len, s[i].data, s[i].len);
         len += s[i].len;
     }
+    len = std::min(len, to.read_room(tl));  // what a real host would read
     if (len == 0) return 0;
     from.consumed(fl, len);
     to.on_bytes(tl, buf, len);
@@ -223,6 +227,38 @@ TEST(NodeAlloc, RelayedTrafficDoesNotAllocate) {
     EXPECT_GT(l.r.stats().relayed, 2000u);
     EXPECT_EQ(l.r.stats().relay_refused, 0u);
     EXPECT_EQ(l.ha.count(EventKind::kUndelivered) + l.hc.count(EventKind::kUndelivered), 0);
+}
+
+TEST(NodeAlloc, BackpressureDoesNotAllocate) {
+    auto line = std::make_unique<Line>();
+    Line& l = *line;
+    for (int i = 0; i < 20; ++i)
+        l.step(10);
+    ASSERT_EQ(l.hc.count(EventKind::kLink), 1);
+    long published = 0;
+    // Each step alice publishes until her own queue is full: more than the
+    // relay's queue to carol takes at once, so the relay pauses her.
+    auto flood = [&](int steps) {
+        for (int i = 0; i < steps; ++i) {
+            while (l.a.pub("*", "a flood of news, as fast as it goes").status ==
+                   SendStatus::kQueued)
+                ++published;
+            l.step(10);
+        }
+    };
+    flood(20);  // warm-up
+    std::uint64_t paused_before = l.r.stats().reads_paused;
+
+    long allocations_before = test::allocations();
+    flood(150);
+    long allocations = test::allocations() - allocations_before;
+    for (int i = 0; i < 20; ++i)
+        l.step(10);
+
+    EXPECT_EQ(allocations, 0);
+    EXPECT_GT(l.r.stats().reads_paused - paused_before, 50u);
+    EXPECT_EQ(l.r.stats().relay_dropped, 0u);
+    EXPECT_EQ(l.hc.count(EventKind::kPub), published);  // every one, through the pauses
 }
 
 TEST(NodeAlloc, TheCounterSeesAllocations) {

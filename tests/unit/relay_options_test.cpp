@@ -61,6 +61,8 @@ TEST_F(RelayOptionsTest, DefaultsAreTheProtocolsAndTheEnginesDefaults) {
     EXPECT_EQ(options.relay_ttl, engine.relay_ttl);
     EXPECT_EQ(options.relay_share_percent, engine.relay_share_percent);
     EXPECT_EQ(options.relay_rate_per_origin, engine.relay_rate_per_origin);
+    EXPECT_EQ(options.relay_rate_per_link, engine.relay_rate_per_link);
+    EXPECT_EQ(options.slow_reader_ms, engine.slow_reader_ms);
     EXPECT_EQ(options.max_routes, engine.max_routes);
     EXPECT_EQ(options.route_ttl_ms, engine.route_ttl_ms);
     EXPECT_EQ(options.max_relay_acks, engine.max_relay_acks);
@@ -115,6 +117,7 @@ TEST_F(RelayOptionsTest, BoundsOutOfRangeAreRefusedNamingTheFlag) {
 TEST_F(RelayOptionsTest, ConfigKeysSetEveryBound) {
     ASSERT_EQ(parse_config(R"({"relay": false, "relay_ttl": 3, "relay_share_percent": "40",
                                "relay_rate_per_origin": 100, "max_routes": 8, "route_age": 0.5,
+                               "relay_rate_per_link": 300, "slow_reader": 1.5,
                                "max_relay_acks": 64, "max_pending_sends": 5,
                                "queue_max_bytes": 131072, "queue_max_msgs": 1000})"),
               ParseStatus::kRun)
@@ -123,6 +126,8 @@ TEST_F(RelayOptionsTest, ConfigKeysSetEveryBound) {
     EXPECT_EQ(options.relay_ttl, 3);
     EXPECT_EQ(options.relay_share_percent, 40);
     EXPECT_EQ(options.relay_rate_per_origin, 100);
+    EXPECT_EQ(options.relay_rate_per_link, 300);
+    EXPECT_EQ(options.slow_reader_ms, 1'500);
     EXPECT_EQ(options.max_routes, 8u);
     EXPECT_EQ(options.route_ttl_ms, 500);
     EXPECT_EQ(options.max_relay_acks, 64u);
