@@ -68,6 +68,12 @@ keyring=${P2P_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 apt_dir=$dir/.apt
+# DIR/usr is replaced below: never in a tree this script did not make (DIR=/ would be
+# the host's /usr).
+if [ -e "$dir/usr" ] && [ ! -d "$apt_dir" ]; then
+    echo "sysroot: $dir/usr exists and was not made by $0; refusing to replace it" >&2
+    exit 2
+fi
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/sources.d" \
     "$apt_dir/preferences.d" "$apt_dir/debs"
 : >"$apt_dir/status"
@@ -96,8 +102,9 @@ apt_opts=(
 )
 
 echo "sysroot: $arch package lists from $mirror $suite" >&2
+# apt-get update exits 0 when an index could not be fetched; its warning says so.
 if ! apt-get "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
-    grep -q '^\(E\|W\): ' "$apt_dir/update.log"; then
+    grep -Eq '^(E: |W: (Failed to fetch|Some index files failed))' "$apt_dir/update.log"; then
     echo "sysroot: apt-get update failed:" >&2
     tail -n 5 "$apt_dir/update.log" >&2
     exit 1
@@ -136,7 +143,10 @@ for pv in "${wanted[@]}"; do
     read -r p v <<<"$pv"
     dpkg-deb -x "$apt_dir/debs/$(deb_name "$p" "$v")" "$tmp"
 done
-rm -rf "$dir/usr"
+# Without the runtime packages the -dev packages' .so links and linker scripts point
+# nowhere; removed, nothing here can be linked dynamically by mistake.
+find "$tmp/usr/lib" \( -name '*.so' -o -name '*.so.*' \) -delete
+rm -rf "${dir:?}/usr"
 mv "$tmp/usr" "$dir/usr"
 rm -rf "$tmp"
 printf '%s\n' "${wanted[@]}" >"$stamp"
