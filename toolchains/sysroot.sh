@@ -110,13 +110,14 @@ if ! apt-get "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
     exit 1
 fi
 
-wanted=()
-for p in "${packages[@]}"; do
-    v=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$p:$arch" 2>/dev/null |
-        sed -n 's/^Version: //p')
-    [ -n "$v" ] || { echo "sysroot: no $p for $arch in $suite" >&2; exit 1; }
-    wanted+=("$p $v")
-done
+# The candidate version of each package, in one apt-cache call (each loads the lists).
+mapfile -t wanted < <(apt-cache "${apt_opts[@]}" show --no-all-versions \
+    "${packages[@]/%/:$arch}" 2>/dev/null |
+    awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }')
+if ((${#wanted[@]} != ${#packages[@]})); then
+    echo "sysroot: $arch in $suite lacks some of: ${packages[*]}" >&2
+    exit 1
+fi
 if [ -f "$stamp" ] && [ "$(printf '%s\n' "${wanted[@]}")" = "$(cat "$stamp")" ]; then
     echo "sysroot: $arch up to date" >&2
     exit 0
