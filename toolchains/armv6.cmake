@@ -4,6 +4,7 @@
 # because it brings its own libc. softfp keeps the armel calling convention of the static
 # libraries while still using the VFP unit for arithmetic.
 set(P2P_CROSS_TRIPLE arm-linux-gnueabi)
+set(P2P_CROSS_DEBIAN_ARCH armel)
 set(P2P_CROSS_PROCESSOR armv6l)
 set(P2P_CROSS_QEMU qemu-arm)
 set(P2P_CROSS_QEMU_CPU arm1176)

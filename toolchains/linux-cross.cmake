@@ -1,5 +1,7 @@
 # Shared part of the Debian cross toolchain files. The including file sets:
 #   P2P_CROSS_TRIPLE     GNU triple of the Debian cross compiler (aarch64-linux-gnu, ...)
+#   P2P_CROSS_DEBIAN_ARCH  Debian architecture whose packages match it (arm64, ...):
+#                        libedit-sysroot.cmake fetches the target's libedit for it
 #   P2P_CROSS_PROCESSOR  CMAKE_SYSTEM_PROCESSOR value
 #   P2P_CROSS_QEMU       qemu-user program that runs the target's binaries
 #   P2P_CROSS_QEMU_CPU   optional qemu -cpu model (the oldest core we promise to run on)

@@ -2,6 +2,7 @@
 # hard float (qemu's 24Kf is that core). Linked fully statically: router firmwares
 # (OpenWrt: musl) do not carry a matching glibc.
 set(P2P_CROSS_TRIPLE mipsel-linux-gnu)
+set(P2P_CROSS_DEBIAN_ARCH mipsel)
 set(P2P_CROSS_PROCESSOR mipsel)
 set(P2P_CROSS_QEMU qemu-mipsel)
 set(P2P_CROSS_QEMU_CPU 24Kf)
