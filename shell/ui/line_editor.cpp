@@ -315,8 +315,10 @@ void LineEditor::handle_editor_line(char* line) {
     if (line == nullptr) {
         // Ctrl-D on an empty line. The cursor is still after the prompt.
         platform::write_all(out_fd_, "\n");
-        stop();
+        // The handler asks interactive() to tell Ctrl-D at a prompt (stop the node)
+        // from a closed pipe (keep running headless): ask it before stopping.
         handler_.on_eof();
+        stop();
         return;
     }
     std::string_view text(line);

@@ -438,6 +438,21 @@ static void start_rendezvous_and_bob(TmuxDemo& t, p2p::test::Process& rdv,
     bob_port = m[1];
 }
 
+// Ctrl-D at the prompt of a real node is the end of the session: the node says BYE,
+// unregisters and exits, as with /quit (it used to keep running headless).
+TEST_F(ShellTty, RealNodeCtrlDAtThePromptStopsTheNode) {
+    TmuxDemo t(100, 30);
+    p2p::test::Process rdv;
+    std::string rdv_addr, bob_port;
+    start_rendezvous_and_bob(t, rdv, "--log-file " + shell_quote(t.dir() + "/bob.log"), rdv_addr,
+                             bob_port);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(wait_until([&] { return t.screen_has("registered bob@CIC"); }, kTimeout))
+        << t.screen();
+    t.key("C-d");
+    EXPECT_TRUE(wait_until([&] { return t.dead(); }, kTimeout)) << t.screen();
+}
+
 TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
     using p2p::test::Process;
     using std::chrono::milliseconds;
