@@ -1,4 +1,4 @@
-// Peer-link codec (PROTOCOL.md §2, §4, §5). The arena and RapidJSON plumbing
+// Peer-link codec (docs/protocol.md §2, §4, §5). The arena and RapidJSON plumbing
 // live in json_arena.cpp and json_util.cpp; the rules chosen here are explained in docs/codec.md.
 //
 // One table says which fields belong to each type. Decoding reads only those

@@ -1,4 +1,4 @@
-// JSON codec for every message of PROTOCOL.md, built on RapidJSON.
+// JSON codec for every message of docs/protocol.md, built on RapidJSON.
 //
 // Decoding parses in situ: the caller's line buffer is modified and the
 // decoded views point into it. Parsing uses a MemoryPoolAllocator over a fixed
@@ -31,7 +31,7 @@ struct DecodeResult {
 };
 
 // Decodes one line (without its '\n'; `line` must have room for a trailing
-// NUL at line[len], which the framer guarantees). Tolerant as PROTOCOL.md
+// NUL at line[len], which the framer guarantees). Tolerant as docs/protocol.md
 // §2/§4 require: unknown fields ignored, missing ttl = 1, timestamps of any
 // form, error code under `error` or `code`, msg_id "" or null accepted.
 DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, PeerMessage& out);
@@ -49,7 +49,7 @@ std::size_t encoded_size(const PeerMessage& msg);
 // the '\n'. A SEND/PUB failing this is refused with `message_too_large`.
 bool fits_in_line(const PeerMessage& msg);
 
-// ---- Rendezvous (PROTOCOL.md §3) ------------------------------------------
+// ---- Rendezvous (docs/protocol.md §3) ------------------------------------------
 
 // A JSON value seen loosely, so the registry can apply the reference server's
 // Python-style rules (numeric strings accepted for port/ttl, etc.).

@@ -6,7 +6,7 @@
 // the unfinished tail is copied into this link's own fixed partial buffer
 // (kMaxLineBytes + 1, provided by the caller, e.g. a slot of an arena).
 //
-// Rules (PROTOCOL.md §2): '\n' ends a line, one '\r' before it is stripped;
+// Rules (docs/protocol.md §2): '\n' ends a line, one '\r' before it is stripped;
 // a line longer than kMaxLineBytes yields one kTooLong event and everything up
 // to the next '\n' is discarded; nothing beyond the limit is ever buffered.
 #pragma once

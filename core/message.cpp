@@ -1,4 +1,4 @@
-// Wire names of the peer-link message types (PROTOCOL.md §4, §5).
+// Wire names of the peer-link message types (docs/protocol.md §4, §5).
 #include "core/message.h"
 
 #include <array>

@@ -1,4 +1,4 @@
-// The messages of a peer link (PROTOCOL.md §4, §5) as plain values.
+// The messages of a peer link (docs/protocol.md §4, §5) as plain values.
 //
 // Decoded messages hold string_views into the line they were parsed from (an
 // in-situ parse), so a PeerMessage is valid only while that line is. Encoding
@@ -92,7 +92,7 @@ struct PeerMessage {
     std::uint64_t recv_count = 0;
     std::string_view last_seen = kNoText;
 
-    // Missing ttl counts as 1 (PROTOCOL.md §2). Written last on encode.
+    // Missing ttl counts as 1 (docs/protocol.md §2). Written last on encode.
     std::int64_t ttl = 1;
 };
 

@@ -1,4 +1,4 @@
-// The peer-link protocol engine (PROTOCOL.md §4), sans-I/O.
+// The peer-link protocol engine (docs/protocol.md §4), sans-I/O.
 //
 // A Node owns every peer link's protocol state: handshake, keep-alive, SEND /
 // ACK with retransmission, PUB, BYE, errors, the peer table with redial
@@ -109,10 +109,10 @@ struct NodeConfig {
     MonoMs duplicate_probe_ms = 5'000;
 
     // Close a link that asked to close (BYE sent) after this long even if
-    // its BYE_OK or flush never came (PROTOCOL.md §4: wait up to 2 s).
+    // its BYE_OK or flush never came (docs/protocol.md §4: wait up to 2 s).
     MonoMs close_grace_ms = 2'000;
 
-    // ---- relay (PROTOCOL.md §5) ----
+    // ---- relay (docs/protocol.md §5) ----
     int relay_ttl = 1;                  // origin ttl of our SEND/PUB/WHO_HAS, 1..8
     MonoMs route_ttl_ms = 120'000;      // a cached route dst -> via
     MonoMs who_has_timeout_ms = 3'000;  // no HIT by then: no_route

@@ -1,5 +1,5 @@
 // Node: backpressure on relayed traffic (docs/architecture.md "Backpressure",
-// PROTOCOL.md §5 "Forwarding").
+// docs/protocol.md §5 "Forwarding").
 //
 // A relayed copy (a forwarded SEND, a flooded PUB) goes to another link's
 // queue. When that queue rises above its relay share (the high-water mark),

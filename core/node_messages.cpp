@@ -38,7 +38,7 @@ void Node::Impl::emit_undelivered(std::string_view msg_id, std::string_view to,
 }
 
 // A message from a direct neighbour must carry its own peer_id as src, unless
-// that neighbour negotiated relaying (PROTOCOL.md §5: no spoofing of src).
+// that neighbour negotiated relaying (docs/protocol.md §5: no spoofing of src).
 static bool src_allowed(const Link& l, const PeerRecord& r, const PeerMessage& m) {
     return m.src.empty() || m.src == r.peer_id() || (l.features & kFeatureRelay) != 0;
 }

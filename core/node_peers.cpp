@@ -82,7 +82,7 @@ void Node::Impl::peer_lost(int p, const char* why, bool penalize) {
         // Known only from its inbound link (or its registration lapsed): no
         // address to dial back. STALE for a while in case it dials us again.
         // Its SENDs stay pending on the ACK clock: if it dials us again
-        // within the retries they go out on the rebuilt link (PROTOCOL.md
+        // within the retries they go out on the rebuilt link (docs/protocol.md
         // §4), otherwise they end as undelivered when the retries run out.
         std::snprintf(detail, sizeof detail, "%s; no address to redial", why);
         timers.set(peer_timer(p), t + cfg.forget_stale_ms);

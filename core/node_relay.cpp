@@ -1,4 +1,4 @@
-// Node: the relay extension (PROTOCOL.md §5) — route discovery with
+// Node: the relay extension (docs/protocol.md §5) — route discovery with
 // WHO_HAS / WHO_HAS_HIT, forwarding SEND and PUB by the TTL rule with
 // RELAY_OK / RELAY_FAIL / TTL_EXPIRED, ACKs passed back toward their origin,
 // backpressure through the relay share of each queue (node_flow.cpp),

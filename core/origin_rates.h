@@ -1,4 +1,4 @@
-// The relay's rate limits (PROTOCOL.md §5 over_quota): messages relayed for
+// The relay's rate limits (docs/protocol.md §5 over_quota): messages relayed for
 // each origin in its current one-second window (OriginRates), and messages
 // received for relaying on one neighbour link (WindowRate, one per link), so
 // that a neighbour cannot escape the per-origin limit by making up a fresh

@@ -1,4 +1,4 @@
-// The peer table (PROTOCOL.md §4 "Peer table and reconnection"): one record
+// The peer table (docs/protocol.md §4 "Peer table and reconnection"): one record
 // per known peer, from a fixed-capacity arena sized at start (--max-peers).
 // Records hold identity, dial address, state, RTT samples, counters and the
 // redial schedule. The table knows nothing of links or the wire; the engine

@@ -1,4 +1,4 @@
-// Our SENDs, queued or awaiting their ACK (PROTOCOL.md §4 "Unicast"): each
+// Our SENDs, queued or awaiting their ACK (docs/protocol.md §4 "Unicast"): each
 // keeps a copy of its encoded line (in pool chunks) for retransmission with
 // the same msg_id, its retry count and deadline. The user's queue: the node
 // bounds it in bytes (--max-user-queue-bytes, charged with charge()) and the

@@ -1,4 +1,4 @@
-// The rendezvous server's logic, sans-I/O (PROTOCOL.md §3): registrations
+// The rendezvous server's logic, sans-I/O (docs/protocol.md §3): registrations
 // keyed by (source IP, namespace, name) with expiry, the answers to REGISTER,
 // DISCOVER and UNREGISTER exactly as the reference server gives them, the
 // per-IP connection rate limit, and persistence to/from JSON text.

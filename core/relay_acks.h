@@ -1,6 +1,6 @@
 // What the relay forwarded for a neighbour (a SEND, a WHO_HAS), by msg_id,
 // so the answer (ACK, RELAY_FAIL, TTL_EXPIRED, WHO_HAS_HIT) can be passed
-// back on the link it came from (PROTOCOL.md §5). Bounded by --max-relay-acks,
+// back on the link it came from (docs/protocol.md §5). Bounded by --max-relay-acks,
 // allocated at construction; a full table forgets the entry closest to
 // expiry. Hashed by msg_id: an ACK costs O(1) whatever the bound.
 #pragma once

@@ -1,4 +1,4 @@
-// The node's side of the rendezvous protocol (PROTOCOL.md §3), sans-I/O.
+// The node's side of the rendezvous protocol (docs/protocol.md §3), sans-I/O.
 //
 // The client decides *what* to ask the rendezvous server and *when*; a runtime
 // (shell/rendezvous_link) performs each request over one TCP connection and

@@ -1,4 +1,4 @@
-// Rendezvous codec (PROTOCOL.md §3): the server's view of a request, the
+// Rendezvous codec (docs/protocol.md §3): the server's view of a request, the
 // node's view of an answer, and the encoders of core/rendezvous_wire.h.
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-// Encoders for every rendezvous line (PROTOCOL.md §3): the requests a node
+// Encoders for every rendezvous line (docs/protocol.md §3): the requests a node
 // sends and every answer the server gives. Each writes one compact JSON
 // object plus '\n' into out[0..cap) and returns the bytes written, or 0 if it
 // did not fit (cap of kRdvLineBytes always fits everything but a DISCOVER

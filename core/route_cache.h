@@ -1,4 +1,4 @@
-// The relay's route cache (PROTOCOL.md §5): destinations learnt from
+// The relay's route cache (docs/protocol.md §5): destinations learnt from
 // WHO_HAS_HIT, each with the link its messages go on, for route_ttl_ms.
 // Bounded by --max-routes (allocated at construction); a full cache forgets
 // the route closest to expiry. Routes are hashed by destination (the

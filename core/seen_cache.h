@@ -1,4 +1,4 @@
-// A bounded memory of recently seen msg_ids (PROTOCOL.md §4: 8192 entries and
+// A bounded memory of recently seen msg_ids (docs/protocol.md §4: 8192 entries and
 // 10 minutes, whichever is smaller), so a SEND is shown once however many
 // copies arrive and a PUB stops at a node that already had it.
 //

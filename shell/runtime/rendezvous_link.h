@@ -1,4 +1,4 @@
-// The rendezvous client's runtime: one request per TCP connection (PROTOCOL.md
+// The rendezvous client's runtime: one request per TCP connection (docs/protocol.md
 // §3), on the reactor, never blocking it.
 //
 // RendezvousLink performs one exchange: connect (platform TcpConnector:

@@ -1,4 +1,4 @@
-// The rendezvous server on the reactor (PROTOCOL.md §3): accepts connections,
+// The rendezvous server on the reactor (docs/protocol.md §3): accepts connections,
 // reads one request line from each, answers with core/registry.h and closes.
 // Single-threaded, never blocks; thousands of concurrent connections, silent
 // or slow ones costing only their slot until the idle timeout.

@@ -76,7 +76,7 @@ struct RouteRow {
     bool slow_reader = false;
 };
 
-// A METRICS answer (PROTOCOL.md §5).
+// A METRICS answer (docs/protocol.md §5).
 struct MetricsView {
     std::string_view peer_id;
     double rtt_ms = 0;

@@ -1,5 +1,5 @@
 // p2pchat against a scripted peer that behaves like the deployed Python peers
-// (PROTOCOL.md §4, "Living with peers that speak only the revised protocol").
+// (docs/protocol.md §4, "Living with peers that speak only the revised protocol").
 //
 // First the scripted peer itself is checked against a raw peer, so a failure
 // in the interop tests below points at the node, not at the emulation.

@@ -1,4 +1,4 @@
-// Black-box wire tests of a real p2pchat node's peer links (PROTOCOL.md §2,
+// Black-box wire tests of a real p2pchat node's peer links (docs/protocol.md §2,
 // §4), one rule per test, numbered like Mosquitto's protocol tests: a raw
 // peer writes exact bytes and checks what comes back.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The real `p2pchat rendezvous` on an ephemeral loopback port, driven with raw
-// TCP over the whole of PROTOCOL.md §3.
+// TCP over the whole of docs/protocol.md §3.
 #include <signal.h>
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // libFuzzer target for the line framer: the input's bytes are fed in a
 // fuzzer-chosen chunking under a fuzzer-chosen limit, and the events must
-// match a whole-input model of PROTOCOL.md §2 whatever the chunking.
+// match a whole-input model of docs/protocol.md §2 whatever the chunking.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Backpressure on relayed traffic (docs/architecture.md "Backpressure",
-// PROTOCOL.md §5 "Forwarding"): a hub that floods fast publishers' PUBs to
+// docs/protocol.md §5 "Forwarding"): a hub that floods fast publishers' PUBs to
 // its subscribers slows the publishers to the pace of its readers instead of
 // dropping, a stuck subscriber is cut off from its copies after the bound
 // without stalling the others, and a relayed SEND stream at full speed gets

@@ -1,5 +1,5 @@
 // A scripted peer on the simulated network that behaves like the deployed
-// Python peers that speak only the revised protocol (PROTOCOL.md §4, "Living
+// Python peers that speak only the revised protocol (docs/protocol.md §4, "Living
 // with peers that speak only the revised protocol"):
 //   - processes only the first line of each read and drops the rest;
 //   - closes the link on a line that is not a JSON object, an empty line, or

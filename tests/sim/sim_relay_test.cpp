@@ -1,4 +1,4 @@
-// The relay extension over the simulated network (PROTOCOL.md §5): peers that
+// The relay extension over the simulated network (docs/protocol.md §5): peers that
 // cannot dial each other talk through a relay; route discovery, TTL rule,
 // PUB flooding that stops, a relay dying mid-stream, a neighbour that never
 // reads, and a legacy final hop.

@@ -1,5 +1,5 @@
 // A scripted peer that behaves like the Python peers deployed for the course
-// (PROTOCOL.md §4, "Living with peers that speak only the revised protocol"),
+// (docs/protocol.md §4, "Living with peers that speak only the revised protocol"),
 // over real sockets on 127.0.0.1, so tests can prove p2pchat keeps working
 // with them:
 //   - only the first line of each recv() is processed; the rest of that read

@@ -1,5 +1,5 @@
 // The peer-link codec: every type round-trips, every tolerance rule of
-// PROTOCOL.md §2/§4 (see docs/codec.md), output boundaries, and the arena's
+// docs/protocol.md §2/§4 (see docs/codec.md), output boundaries, and the arena's
 // promise that no line up to the limit allocates.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -80,7 +80,7 @@ struct TypeCase {
     std::vector<std::string> keys;  // expected, in order
 };
 
-// Written by hand from PROTOCOL.md's examples, not derived from the codec.
+// Written by hand from docs/protocol.md's examples, not derived from the codec.
 const std::vector<TypeCase>& type_cases() {
     static const std::vector<TypeCase> cases = {
         {MsgType::kHello, {"type", "peer_id", "version", "features", "ttl"}},

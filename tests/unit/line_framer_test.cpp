@@ -1,4 +1,4 @@
-// The line framer (PROTOCOL.md §2): every way bytes can arrive, the 32768-byte
+// The line framer (docs/protocol.md §2): every way bytes can arrive, the 32768-byte
 // limit on both sides, discard-to-newline after an oversized line, and a
 // randomised comparison against a whole-input reference model.
 #include "core/line_framer.h"

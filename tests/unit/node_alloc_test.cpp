@@ -2,7 +2,7 @@
 // engines talk through a fixed-buffer pipe; every global operator new is
 // counted across a burst of SEND/ACK, PUB and keep-alive traffic after a
 // short warm-up, and the count must be zero. A second test does the same
-// through a relay (PROTOCOL.md §5): route discovery, relayed SENDs and PUBs,
+// through a relay (docs/protocol.md §5): route discovery, relayed SENDs and PUBs,
 // ACKs passed back, routes expiring and found again. A third floods PUBs
 // through the relay so that it pauses, holds and resumes reading the
 // publisher over and over (backpressure).

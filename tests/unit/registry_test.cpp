@@ -1,4 +1,4 @@
-// Every rule of PROTOCOL.md §3 on the sans-I/O registry, with simulated time.
+// Every rule of docs/protocol.md §3 on the sans-I/O registry, with simulated time.
 #include "core/registry.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The rendezvous client state machine under a ManualClock: every rule of
-// PROTOCOL.md §3 "Client behaviour" and of the node (docs/node.md).
+// docs/protocol.md §3 "Client behaviour" and of the node (docs/node.md).
 #include "core/rendezvous_client.h"
 
 #include <gtest/gtest.h>

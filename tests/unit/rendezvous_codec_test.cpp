@@ -1,4 +1,4 @@
-// The rendezvous lines (PROTOCOL.md §3): encoders byte for byte, the server's
+// The rendezvous lines (docs/protocol.md §3): encoders byte for byte, the server's
 // loose view of a request, the client's tolerant view of any server's answer,
 // and the Python rules the server applies to fields.
 #include <gtest/gtest.h>

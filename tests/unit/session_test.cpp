@@ -1,5 +1,5 @@
 // The session state machine of one link, driven line by line with a
-// ManualClock (PROTOCOL.md §2, §4): handshake, errors on the wire,
+// ManualClock (docs/protocol.md §2, §4): handshake, errors on the wire,
 // keep-alive, legacy pacing, dedup/ACK, BYE, HELLO_REJECT, quit.
 #include <gtest/gtest.h>
 
@@ -222,14 +222,14 @@ TEST(Session, RepeatedSendIsShownOnceAndAckedEveryTime) {
     }
     EXPECT_EQ(acks, 3);
     EXPECT_EQ(h.count(EventKind::kMsg), 1);
-    // A SEND with ttl 0 addressed to us is still delivered (PROTOCOL.md §5).
+    // A SEND with ttl 0 addressed to us is still delivered (docs/protocol.md §5).
     h.feed(l,
            "{\"type\":\"SEND\",\"msg_id\":\"s2\",\"src\":\"bob@CIC\",\"dst\":\"alice@CIC\","
            "\"payload\":\"zero\",\"ttl\":0}\n");
     EXPECT_EQ(h.count(EventKind::kMsg), 2);
 }
 
-// PROTOCOL.md §5 TTL rule: a SEND for someone else that arrives with ttl 0
+// docs/protocol.md §5 TTL rule: a SEND for someone else that arrives with ttl 0
 // has no relays left: it is answered TTL_EXPIRED, never shown nor forwarded.
 TEST(Session, SendForSomeoneElseWithTtlZeroIsTtlExpired) {
     ScriptHost h(cfg());
