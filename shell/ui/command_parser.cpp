@@ -237,6 +237,138 @@ class ParseState {
     std::size_t& error_len_;
 };
 
+namespace {
+
+// One function per command that takes arguments: `rest` is what follows the
+// command word. Each fills st.command() or calls st.fail() with the usage.
+
+void parse_help(ParseState& st, std::string_view rest) {
+    if (rest.empty()) return;
+    std::string_view topic = next_word(rest);
+    if (!rest.empty()) {
+        st.fail("usage: /help [command]");
+        return;
+    }
+    Command& cmd = st.command();
+    std::string_view bare = topic.front() == '/' ? topic.substr(1) : topic;
+    for (const CommandName& c : kCommandNames)
+        if (iequals(c.name.substr(1), bare)) cmd.help_topic = c.kind;
+    if (cmd.help_topic == CommandKind::kEmpty)
+        st.fail("no such command '%s' (type /help for the list)", shown(topic).text);
+}
+
+void parse_peers(ParseState& st, std::string_view rest) {
+    if (rest.empty()) return;
+    std::string_view scope = next_word(rest);
+    if (!rest.empty()) {
+        st.fail("usage: /peers [*|#namespace]");
+        return;
+    }
+    st.scope_target(scope, "/peers [*|#namespace]");
+}
+
+void parse_connect(ParseState& st, std::string_view rest) {
+    std::string_view arg = next_word(rest);
+    if (arg.empty() || !rest.empty()) {
+        st.fail("usage: /connect <peer_id|host:port>");
+        return;
+    }
+    if (arg.find('@') != std::string_view::npos)
+        st.peer_target(arg, "/connect <peer_id|host:port>");
+    else
+        st.host_port(arg);
+}
+
+void parse_msg(ParseState& st, std::string_view rest) {
+    static constexpr std::string_view kUsage = "/msg <peer_id|#namespace|*> <text>";
+    std::string_view target = next_word(rest);
+    if (target.empty() || rest.empty()) {
+        st.fail("usage: %.*s", int(kUsage.size()), kUsage.data());
+        return;
+    }
+    bool ok = (target == "*" || target.front() == '#') ? st.scope_target(target, kUsage)
+                                                       : st.peer_target(target, kUsage);
+    if (!ok) return;
+    Command& cmd = st.command();
+    // A /msg to a scope is a publish; the app then has one path for it.
+    if (cmd.target_kind != TargetKind::kPeer) cmd.kind = CommandKind::kPub;
+    cmd.text = rest;
+}
+
+void parse_pub(ParseState& st, std::string_view rest) {
+    static constexpr std::string_view kUsage = "/pub <*|#namespace> <text>";
+    std::string_view target = next_word(rest);
+    if (target.empty() || rest.empty()) {
+        st.fail("usage: %.*s", int(kUsage.size()), kUsage.data());
+        return;
+    }
+    if (st.scope_target(target, kUsage)) st.command().text = rest;
+}
+
+// /reply and /me: the rest of the line, which must not be empty.
+void parse_text(ParseState& st, std::string_view rest, const char* usage) {
+    if (rest.empty()) {
+        st.fail("usage: %s", usage);
+        return;
+    }
+    st.command().text = rest;
+}
+
+void parse_log(ParseState& st, std::string_view rest) {
+    std::string_view arg = next_word(rest);
+    if (arg.empty() || !rest.empty()) {
+        st.fail("usage: /log DEBUG|INFO|WARN|ERROR|OFF");
+        return;
+    }
+    if (!parse_log_level(arg, st.command().level))
+        st.fail("unknown log level '%s' (DEBUG|INFO|WARN|ERROR|OFF)", shown(arg).text);
+}
+
+void parse_metrics(ParseState& st, std::string_view rest) {
+    std::string_view arg = next_word(rest);
+    if (arg.empty() || !rest.empty()) {
+        st.fail("usage: /metrics <peer_id>");
+        return;
+    }
+    st.peer_target(arg, "/metrics <peer_id>");
+}
+
+void parse_arguments(ParseState& st, std::string_view name, std::string_view rest) {
+    switch (st.command().kind) {
+        case CommandKind::kConn:
+        case CommandKind::kRtt:
+        case CommandKind::kRoutes:
+        case CommandKind::kWatch:
+        case CommandKind::kReconnect:
+        case CommandKind::kQuit:
+            if (!rest.empty()) st.fail("%.*s takes no arguments", int(name.size()), name.data());
+            return;
+        case CommandKind::kHelp:
+            return parse_help(st, rest);
+        case CommandKind::kPeers:
+            return parse_peers(st, rest);
+        case CommandKind::kConnect:
+            return parse_connect(st, rest);
+        case CommandKind::kMsg:
+            return parse_msg(st, rest);
+        case CommandKind::kPub:
+            return parse_pub(st, rest);
+        case CommandKind::kReply:
+            return parse_text(st, rest, "/reply <text>");
+        case CommandKind::kMe:
+            return parse_text(st, rest, "/me <action>");
+        case CommandKind::kLog:
+            return parse_log(st, rest);
+        case CommandKind::kMetrics:
+            return parse_metrics(st, rest);
+        case CommandKind::kEmpty:
+        case CommandKind::kText:
+            return;
+    }
+}
+
+}  // namespace
+
 void CommandParser::parse(std::string_view line, ParseResult& out) const {
     out.command_ = Command{};
     out.error_len_ = 0;
@@ -265,129 +397,7 @@ void CommandParser::parse(std::string_view line, ParseResult& out) const {
         return;
     }
     cmd.kind = found->kind;
-    std::string_view name = found->name;
-
-    auto no_args = [&]() {
-        if (!rest.empty()) st.fail("%.*s takes no arguments", int(name.size()), name.data());
-    };
-
-    switch (cmd.kind) {
-        case CommandKind::kConn:
-        case CommandKind::kRtt:
-        case CommandKind::kRoutes:
-        case CommandKind::kWatch:
-        case CommandKind::kReconnect:
-        case CommandKind::kQuit:
-            no_args();
-            return;
-
-        case CommandKind::kHelp: {
-            if (rest.empty()) return;
-            std::string_view topic = next_word(rest);
-            if (!rest.empty()) {
-                st.fail("usage: /help [command]");
-                return;
-            }
-            std::string_view bare = topic.front() == '/' ? topic.substr(1) : topic;
-            for (const CommandName& c : kCommandNames)
-                if (iequals(c.name.substr(1), bare)) cmd.help_topic = c.kind;
-            if (cmd.help_topic == CommandKind::kEmpty)
-                st.fail("no such command '%s' (type /help for the list)", shown(topic).text);
-            return;
-        }
-
-        case CommandKind::kPeers: {
-            if (rest.empty()) return;
-            std::string_view scope = next_word(rest);
-            if (!rest.empty()) {
-                st.fail("usage: /peers [*|#namespace]");
-                return;
-            }
-            st.scope_target(scope, "/peers [*|#namespace]");
-            return;
-        }
-
-        case CommandKind::kConnect: {
-            std::string_view arg = next_word(rest);
-            if (arg.empty() || !rest.empty()) {
-                st.fail("usage: /connect <peer_id|host:port>");
-                return;
-            }
-            if (arg.find('@') != std::string_view::npos)
-                st.peer_target(arg, "/connect <peer_id|host:port>");
-            else
-                st.host_port(arg);
-            return;
-        }
-
-        case CommandKind::kMsg: {
-            static constexpr std::string_view kUsage = "/msg <peer_id|#namespace|*> <text>";
-            std::string_view target = next_word(rest);
-            if (target.empty() || rest.empty()) {
-                st.fail("usage: %.*s", int(kUsage.size()), kUsage.data());
-                return;
-            }
-            bool ok = (target == "*" || target.front() == '#') ? st.scope_target(target, kUsage)
-                                                               : st.peer_target(target, kUsage);
-            if (!ok) return;
-            // A /msg to a scope is a publish; the app then has one path for it.
-            if (cmd.target_kind != TargetKind::kPeer) cmd.kind = CommandKind::kPub;
-            cmd.text = rest;
-            return;
-        }
-
-        case CommandKind::kPub: {
-            static constexpr std::string_view kUsage = "/pub <*|#namespace> <text>";
-            std::string_view target = next_word(rest);
-            if (target.empty() || rest.empty()) {
-                st.fail("usage: %.*s", int(kUsage.size()), kUsage.data());
-                return;
-            }
-            if (st.scope_target(target, kUsage)) cmd.text = rest;
-            return;
-        }
-
-        case CommandKind::kReply:
-            if (rest.empty()) {
-                st.fail("usage: /reply <text>");
-                return;
-            }
-            cmd.text = rest;
-            return;
-
-        case CommandKind::kMe:
-            if (rest.empty()) {
-                st.fail("usage: /me <action>");
-                return;
-            }
-            cmd.text = rest;
-            return;
-
-        case CommandKind::kLog: {
-            std::string_view arg = next_word(rest);
-            if (arg.empty() || !rest.empty()) {
-                st.fail("usage: /log DEBUG|INFO|WARN|ERROR|OFF");
-                return;
-            }
-            if (!parse_log_level(arg, cmd.level))
-                st.fail("unknown log level '%s' (DEBUG|INFO|WARN|ERROR|OFF)", shown(arg).text);
-            return;
-        }
-
-        case CommandKind::kMetrics: {
-            std::string_view arg = next_word(rest);
-            if (arg.empty() || !rest.empty()) {
-                st.fail("usage: /metrics <peer_id>");
-                return;
-            }
-            st.peer_target(arg, "/metrics <peer_id>");
-            return;
-        }
-
-        case CommandKind::kEmpty:
-        case CommandKind::kText:
-            return;
-    }
+    parse_arguments(st, found->name, rest);
 }
 
 }  // namespace p2p::shell

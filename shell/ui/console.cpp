@@ -20,99 +20,25 @@ void Console::Impl::simple(EventKind kind, const char* word, std::string_view te
     finish_text();
 }
 
+// Plain and tty lines, one function per family of events (the tty form of
+// messages and of our own sends is in console_chat.cpp).
 void Console::Impl::text_event(const NodeEvent& ev) {
     begin_event(ev.kind);
-    std::string_view peer = or_dash(ev.peer_id);
     const bool t = tty();
-    // "<msg_id> to <peer>": how plain lines name one of our SENDs.
-    auto id_to_peer = [&] {
-        out.text(or_dash(ev.msg_id));
-        out.label(" to ");
-        out.text(peer);
-    };
     switch (ev.kind) {
-        // kTty renders these four in console_chat.cpp.
         case EventKind::kMsg:
-            out.label("msg ");
-            out.text(peer);
-            out.label(": ");
-            out.text(ev.text);
-            break;
         case EventKind::kPub:
-            out.label("pub ");
-            out.text(or_dash(ev.scope));
-            out.label(" ");
-            out.text(peer);
-            out.label(": ");
-            out.text(ev.text);
+            text_message(ev);
             break;
         case EventKind::kSent:
-            out.label("sent ");
-            id_to_peer();
-            break;
         case EventKind::kDelivered:
-            out.label("delivered ");
-            id_to_peer();
-            out.label(" (");
-            out.number(ev.rtt_ms);
-            out.label(" ms)");
-            break;
         case EventKind::kAckTimeout:
-            if (t) {
-                out.label("no ACK yet from ");
-                out.text(peer);
-                out.label(", retry ");
-            } else {
-                out.label("ack_timeout ");
-                id_to_peer();
-                out.label(", retry ");
-            }
-            out.number(ev.retry);
-            out.label("/");
-            out.number(ev.max_retries);
-            if (t) {
-                out.label(" (");
-                out.text(ev.msg_id);
-                out.label(")");
-            }
-            break;
         case EventKind::kUndelivered:
-            if (t) {
-                out.label("NOT delivered to ");
-            } else {
-                out.label("undelivered ");
-                out.text(or_dash(ev.msg_id));
-                out.label(" to ");
-            }
-            out.text(peer);
-            out.label(": ");
-            out.text(or_dash(ev.reason));
-            if (t) {
-                out.label(" (");
-                out.text(ev.msg_id);
-                out.label(")");
-            }
+            text_delivery(ev);
             break;
         case EventKind::kPeer:
-            out.label("peer ");
-            out.text(peer);
-            out.label(" ");
-            out.label(peer_state_name(ev.state));
-            if (!ev.reason.empty()) {
-                out.label(t ? " (" : " ");
-                out.text(ev.reason);
-                if (t) out.label(")");
-            }
-            break;
         case EventKind::kLink:
-            out.label("link ");
-            out.text(peer);
-            out.label(ev.up ? " up " : " down ");
-            out.label(link_direction_name(ev.direction));
-            if (!ev.reason.empty()) {
-                out.label(t ? ": " : " ");
-                out.text(ev.reason);
-            }
+            text_state(ev);
             break;
         case EventKind::kWire:
             if (!t) out.label("wire ");
@@ -137,6 +63,101 @@ void Console::Impl::text_event(const NodeEvent& ev) {
             break;
     }
     finish_text();
+}
+
+void Console::Impl::text_message(const NodeEvent& ev) {
+    if (ev.kind == EventKind::kMsg) {
+        out.label("msg ");
+    } else {
+        out.label("pub ");
+        out.text(or_dash(ev.scope));
+        out.label(" ");
+    }
+    out.text(or_dash(ev.peer_id));
+    out.label(": ");
+    out.text(ev.text);
+}
+
+// What became of one of our SENDs. Plain lines name it "<msg_id> to <peer>";
+// the tty form leads with the peer and puts the msg_id last.
+void Console::Impl::text_delivery(const NodeEvent& ev) {
+    std::string_view peer = or_dash(ev.peer_id);
+    const bool t = tty();
+    auto id_to_peer = [&] {
+        out.text(or_dash(ev.msg_id));
+        out.label(" to ");
+        out.text(peer);
+    };
+    auto id_last = [&] {
+        if (!t) return;
+        out.label(" (");
+        out.text(ev.msg_id);
+        out.label(")");
+    };
+    switch (ev.kind) {
+        case EventKind::kSent:
+            out.label("sent ");
+            id_to_peer();
+            return;
+        case EventKind::kDelivered:
+            out.label("delivered ");
+            id_to_peer();
+            out.label(" (");
+            out.number(ev.rtt_ms);
+            out.label(" ms)");
+            return;
+        case EventKind::kAckTimeout:
+            if (t) {
+                out.label("no ACK yet from ");
+                out.text(peer);
+            } else {
+                out.label("ack_timeout ");
+                id_to_peer();
+            }
+            out.label(", retry ");
+            out.number(ev.retry);
+            out.label("/");
+            out.number(ev.max_retries);
+            id_last();
+            return;
+        default:  // kUndelivered
+            if (t) {
+                out.label("NOT delivered to ");
+            } else {
+                out.label("undelivered ");
+                out.text(or_dash(ev.msg_id));
+                out.label(" to ");
+            }
+            out.text(peer);
+            out.label(": ");
+            out.text(or_dash(ev.reason));
+            id_last();
+            return;
+    }
+}
+
+void Console::Impl::text_state(const NodeEvent& ev) {
+    const bool t = tty();
+    if (ev.kind == EventKind::kPeer) {
+        out.label("peer ");
+        out.text(or_dash(ev.peer_id));
+        out.label(" ");
+        out.label(peer_state_name(ev.state));
+        if (!ev.reason.empty()) {
+            out.label(t ? " (" : " ");
+            out.text(ev.reason);
+            if (t) out.label(")");
+        }
+        return;
+    }
+    out.label("link ");
+    out.text(or_dash(ev.peer_id));
+    out.label(ev.up ? " up " : " down ");
+    out.label(link_direction_name(ev.direction));
+    if (!ev.reason.empty()) {
+        out.label(t ? ": " : " ");
+        out.text(ev.reason);
+    }
 }
 
 void Console::Impl::json_event(const NodeEvent& ev) {

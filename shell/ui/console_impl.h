@@ -264,6 +264,9 @@ struct Console::Impl {
     std::uint64_t echo_count = 0;  // sink.output_count() after it; 0: cannot amend
 
     void text_event(const NodeEvent& ev);
+    void text_message(const NodeEvent& ev);   // kMsg, kPub
+    void text_delivery(const NodeEvent& ev);  // kSent .. kUndelivered: our SENDs
+    void text_state(const NodeEvent& ev);     // kPeer, kLink
     void json_event(const NodeEvent& ev);
     // kTty chat habits (console_chat.cpp).
     void chat_event(const NodeEvent& ev);  // kMsg, kPub
