@@ -14,6 +14,7 @@
 #include "core/backoff.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
+#include "core/number.h"
 #include "core/text.h"
 
 namespace p2p {
@@ -79,12 +80,9 @@ std::int64_t large_int(const LargeValue* v, std::int64_t fallback) {
         return d >= -9.2e18 && d <= 9.2e18 ? static_cast<std::int64_t>(d) : fallback;
     }
     std::string_view s = large_string(v);
-    if (s.empty() || s.size() > 18) return fallback;
+    // Up to 18 digits, no sign: what a hand-made server writes for a count.
     std::int64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return fallback;
-        n = n * 10 + (c - '0');
-    }
+    if (s.size() > 18 || !parse_decimal(s, 0, INT64_MAX, n)) return fallback;
     return n;
 }
 
@@ -490,13 +488,7 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
             std::int64_t predicted = p->expires_in_s - (now - p->last_seen) / 1000;
             reregistered = expires_in > predicted + kRenewalSlackSeconds;
         }
-        std::memcpy(p->ip, entry.ip.data(), entry.ip.size());
-        p->ip_len = static_cast<std::uint8_t>(entry.ip.size());
-        p->port = port;
-        p->expires_in_s = expires_in;
-        p->last_seen = now;
-        p->expires_at = expires_at;
-        p->round = round_;
+        p->listed(entry.ip, port, expires_in, now, expires_at, round_);
         if (address_changed || reregistered)
             emit(AdvertChange::kUpdated, *p, address_changed, reregistered);
         return;
@@ -513,13 +505,7 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
     std::memcpy(p->peer_id + entry.name.size() + 1, entry.ns.data(), entry.ns.size());
     p->name_len = static_cast<std::uint8_t>(entry.name.size());
     p->ns_len = static_cast<std::uint8_t>(entry.ns.size());
-    std::memcpy(p->ip, entry.ip.data(), entry.ip.size());
-    p->ip_len = static_cast<std::uint8_t>(entry.ip.size());
-    p->port = port;
-    p->expires_in_s = expires_in;
-    p->last_seen = now;
-    p->expires_at = expires_at;
-    p->round = round_;
+    p->listed(entry.ip, port, expires_in, now, expires_at, round_);
     ++tracked_;
     emit(AdvertChange::kDiscovered, *p, false, false);
 }

@@ -24,6 +24,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -166,6 +167,18 @@ class RendezvousClient {
         std::string_view name() const { return {peer_id, name_len}; }
         std::string_view ns() const { return {peer_id + name_len + 1, ns_len}; }
         std::string_view address_ip() const { return {ip, ip_len}; }
+        // A DISCOVER answer listed it (again): where it is and until when. `addr` fits
+        // `ip` (the caller checked).
+        void listed(std::string_view addr, std::uint16_t at_port, std::int64_t expires_in,
+                    MonoMs now, MonoMs until, std::uint64_t in_round) {
+            std::memcpy(ip, addr.data(), addr.size());
+            ip_len = static_cast<std::uint8_t>(addr.size());
+            port = at_port;
+            expires_in_s = expires_in;
+            last_seen = now;
+            expires_at = until;
+            round = in_round;
+        }
     };
     // Calls fn(const TrackedPeer&) for every tracked peer.
     template <class Fn>

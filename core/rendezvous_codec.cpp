@@ -5,6 +5,7 @@
 
 #include "core/codec.h"
 #include "core/json_util.h"
+#include "core/number.h"
 #include "core/rendezvous_wire.h"
 #include "core/text.h"
 
@@ -51,12 +52,9 @@ std::int64_t int_or(const json::Value* v, std::int64_t fallback) {
     // Old servers and hand-made ones sometimes send numbers as strings.
     if (v->IsString()) {
         std::string_view s = json::view(*v);
-        if (s.empty() || s.size() > 18) return fallback;
+        // Up to 18 digits, no sign: what a hand-made server writes for a count.
         std::int64_t n = 0;
-        for (char c : s) {
-            if (c < '0' || c > '9') return fallback;
-            n = n * 10 + (c - '0');
-        }
+        if (s.size() > 18 || !parse_decimal(s, 0, INT64_MAX, n)) return fallback;
         return n;
     }
     return fallback;
