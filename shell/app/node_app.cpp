@@ -13,9 +13,11 @@
 #include "platform/files.h"
 #include "platform/log_sinks.h"
 #include "platform/net.h"
+#include "platform/output_queue.h"
 #include "platform/process.h"
 #include "platform/terminal.h"
 #include "shell/app/node_commands.h"
+#include "shell/app/node_control.h"
 #include "shell/app/node_options.h"
 #include "shell/runtime/node_runtime.h"
 #include "shell/ui/console.h"
@@ -34,10 +36,18 @@ constexpr const char* kModule = "Node";
 constexpr MonoMs kShutdownDeadlineMs = 8'000;
 constexpr int kListenBacklog = 128;
 
+// Headless output: straight into stdout's queue.
 class StdoutSink final : public ConsoleSink {
   public:
-    void write_lines(std::string_view lines) override { platform::write_all(1, lines); }
+    explicit StdoutSink(platform::OutputQueue& queue) : queue_(queue) {}
+    void write_lines(std::string_view lines) override { queue_.write(lines); }
+
+  private:
+    platform::OutputQueue& queue_;
 };
+
+// Longest the exit waits for a stopped stdout to take the last lines.
+constexpr int kExitDrainMs = 1'000;
 
 ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
     ConsoleOptions c;
@@ -56,14 +66,20 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
 // NodeRuntime (shell/runtime/node_runtime.h); typed lines go to NodeCommands.
 class NodeApp final : public NodeRuntimeListener, public LineHandler {
   public:
-    explicit NodeApp(NodeOptions options)
-        : options_(std::move(options)), rng_(platform::random_seed()) {}
+    // `log_queue`: the stderr log sink's queue, when logs go to stderr.
+    NodeApp(NodeOptions options, platform::OutputQueue* log_queue)
+        : options_(std::move(options)), rng_(platform::random_seed()), log_queue_(log_queue) {}
 
     ~NodeApp() {
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
+        if (control_) control_->stop("node stopped");
+        control_.reset();
         commands_.reset();
         runtime_.reset();
+        stdout_queue_.detach();
+        if (log_queue_) log_queue_->detach();
+        stdout_queue_.drain(kExitDrainMs);
     }
 
     int run() {
@@ -71,9 +87,13 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
         NodeRuntimeSettings settings;
         if (!runtime_settings(settings)) return 1;
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
+        stdout_queue_.attach(loop_);
+        if (log_queue_) log_queue_->attach(loop_);
+        loop_.add_before_sleep([this] { report_dropped_output(); });
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
+        if (!start_control()) return 1;
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
         std::string error;
@@ -135,6 +155,7 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
             LineEditorOptions eo;
             eo.history_file = default_history_path();
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
+            editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);
             Node& node = runtime_->node();
             editor_->set_peer_id_source([&node](std::vector<std::string>& out) {
@@ -157,15 +178,60 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
                                              loop_.clock());
     }
 
+    // --control PATH: the same shell for `p2pchat attach`. False (said why) when the
+    // socket cannot be made.
+    bool start_control() {
+        if (options_.control_path.empty()) return true;
+        ControlServerConfig c;
+        std::string error;
+        if (!control_config(options_.control_path, options_.control_group,
+                            "node " + options_.name + "@" + options_.ns, c, &error)) {
+            std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
+            return false;
+        }
+        control_ = std::make_unique<NodeControl>(*runtime_, loop_.clock(), options_.ns,
+                                                 [this] { begin_shutdown("quit from attach"); });
+        if (control_->start(loop_, std::move(c), &error)) return true;
+        std::fprintf(stderr, "p2pchat: --control: %s\n", error.c_str());
+        control_.reset();
+        return false;
+    }
+
+    // Once a reader that had stopped takes output again, say how much it missed.
+    void report_dropped_output() {
+        if (std::uint64_t n = stdout_queue_.take_dropped_report()) {
+            char text[96];
+            std::snprintf(text, sizeof text, "%llu lines of output dropped: nobody was reading",
+                          static_cast<unsigned long long>(n));
+            console_->info(text);
+        }
+        if (!log_queue_) return;
+        if (std::uint64_t n = log_queue_->take_dropped_report())
+            P2P_WARN(kModule, "%llu log lines dropped: nobody was reading stderr",
+                     static_cast<unsigned long long>(n));
+    }
+
     // ---- NodeRuntimeListener -------------------------------------------------------------
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
         console_->event(event);
+        if (control_) control_->event(event);
     }
-    void on_info(std::string_view text) override { console_->info(text); }
-    void on_rendezvous(std::string_view text) override { console_->rendezvous(text); }
-    void on_error(std::string_view text) override { console_->error(text); }
+    void on_info(std::string_view text) override {
+        console_->info(text);
+        if (control_) control_->info(text);
+    }
+    void on_rendezvous(std::string_view text) override {
+        console_->rendezvous(text);
+        if (control_) control_->rendezvous(text);
+    }
+    void on_error(std::string_view text) override {
+        console_->error(text);
+        if (control_) control_->error(text);
+    }
+    // Attached clients get their `bye` from the destructor, once the loop is out of
+    // every handler (a /quit from one of them may be what stopped it).
     void on_stopped() override { loop_.stop(); }
 
     // ---- LineHandler ---------------------------------------------------------------------
@@ -203,13 +269,16 @@ class NodeApp final : public NodeRuntimeListener, public LineHandler {
     NodeOptions options_;
     platform::EventLoop loop_;
     Rng rng_;
-    StdoutSink stdout_sink_;
+    platform::OutputQueue* log_queue_;
+    platform::OutputQueue stdout_queue_{1};
+    StdoutSink stdout_sink_{stdout_queue_};
     std::unique_ptr<EditorLogSink> editor_log_sink_;
     LogSink* replaced_log_sink_ = nullptr;
     std::unique_ptr<LineEditor> editor_;
     std::unique_ptr<Console> console_;
     std::unique_ptr<NodeRuntime> runtime_;
     std::unique_ptr<NodeCommands> commands_;
+    std::unique_ptr<NodeControl> control_;
 };
 
 }  // namespace
@@ -231,6 +300,7 @@ int node_main(const std::vector<std::string>& args) {
             break;
     }
     std::unique_ptr<LogSink> sink;
+    platform::OutputQueue* log_queue = nullptr;
     if (options.syslog) {
         sink = std::make_unique<platform::SyslogSink>();
     } else if (!options.log_file.empty()) {
@@ -243,13 +313,15 @@ int node_main(const std::vector<std::string>& args) {
         }
         sink = std::move(file);
     } else {
-        sink = std::make_unique<platform::StderrSink>();
+        auto err = std::make_unique<platform::StderrSink>();
+        log_queue = &err->queue();
+        sink = std::move(err);
     }
     logger().set_sink(sink.get());
     logger().set_level(options.log_level);
     int code;
     {
-        NodeApp app(std::move(options));
+        NodeApp app(std::move(options), log_queue);
         code = app.run();
     }
     logger().set_sink(nullptr);

@@ -2,6 +2,7 @@
 // and turns it into calls on the engine and the runtime, answering on the
 // console (tables for /peers /conn /rtt /routes, errors for refused sends).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -33,12 +34,15 @@ class NodeCommands {
     NodeCommands(NodeRuntime& runtime, Console& console, std::string_view default_namespace,
                  std::function<void()> quit);
 
-    // One typed line. Ignored once the runtime is shutting down.
-    void handle_line(std::string_view line);
+    // One typed line. Ignored once the runtime is shutting down. False when the
+    // command failed (an error was shown), for `p2pchat attach -c`'s exit status.
+    bool handle_line(std::string_view line);
     // An engine event passing to the console: remembers who to /reply to.
     void note_event(const NodeEvent& event);
 
   private:
+    void run_line(std::string_view line);
+    void fail(std::string_view text);  // shows an error and counts it
     void send_to(std::string_view peer_id, std::string_view text);
     void publish(std::string_view scope, std::string_view text);
     void connect(const Command& cmd);
@@ -61,6 +65,7 @@ class NodeCommands {
     std::vector<RouteRow> route_rows_;
     IdBuffer last_from_;    // /reply goes here
     IdBuffer last_target_;  // plain text goes here
+    std::uint64_t errors_ = 0;
 };
 
 }  // namespace p2p::shell

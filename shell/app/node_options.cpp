@@ -3,6 +3,7 @@
 #include "core/rendezvous_client.h"
 #include "core/text.h"
 #include "platform/net.h"
+#include "platform/unix_socket.h"
 
 namespace p2p::shell {
 
@@ -25,6 +26,10 @@ constexpr std::int64_t kMaxCount = 65535;
 
 bool non_empty(std::string_view text) {
     return !text.empty();
+}
+
+bool control_path_ok(std::string_view path) {
+    return !path.empty() && path.size() <= platform::unix_path_max();
 }
 
 constexpr OptionChoice kDiscoverChoices[] = {{"all", 1}, {"namespace", 0}};
@@ -256,6 +261,20 @@ constexpr OptionRow kRows[] = {
                          .flag = "--syslog",
                          .help = "logs to syslog instead of stderr",
                          .kind = K::kSwitch}),
+    bind<O, &O::control_path>({.section = kOutput,
+                               .flag = "--control",
+                               .metavar = "PATH",
+                               .help = "a Unix socket (mode 0600) where `p2pchat attach PATH` "
+                                       "gets this node's shell; the service uses "
+                                       "/run/p2pchat/control",
+                               .check = control_path_ok,
+                               .expected = "a socket path of at most 107 bytes"}),
+    bind<O, &O::control_group>({.section = kOutput,
+                                .flag = "--control-group",
+                                .metavar = "GROUP",
+                                .help = "members of GROUP may attach too (socket mode 0660)",
+                                .check = non_empty,
+                                .expected = "a group name or number"}),
     bind<O, &O::config_file>({.section = kOutput,
                               .flag = "--config",
                               .metavar = "FILE",

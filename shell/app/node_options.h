@@ -53,6 +53,8 @@ struct NodeOptions : NodeConfig {
     bool syslog = false;
     bool json = false;
     bool no_shell = false;
+    std::string control_path;   // --control: the attach socket ("" = none)
+    std::string control_group;  // --control-group: a group that may attach too
 
     std::string config_file;
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,8 @@
 #include "platform/log_sinks.h"
 #include "platform/net.h"
 #include "platform/process.h"
+#include "shell/app/node_control.h"
+#include "shell/app/rendezvous_control.h"
 #include "shell/runtime/rendezvous_server.h"
 
 namespace p2p::shell {
@@ -151,6 +154,15 @@ constexpr OptionRow kRows[] = {
                             .metavar = "LEVEL",
                             .help = "DEBUG, INFO, WARN, ERROR or OFF",
                             .kind = K::kLogLevel}),
+    bind<O, &O::control_path>({.section = kServer,
+                               .flag = "--control",
+                               .metavar = "PATH",
+                               .help = "a Unix socket (mode 0600) answering `p2pchat attach -c "
+                                       "stats PATH`"}),
+    bind<O, &O::control_group>({.section = kServer,
+                                .flag = "--control-group",
+                                .metavar = "GROUP",
+                                .help = "members of GROUP may use it too (mode 0660)"}),
     bind<O, &O::config_file>({.section = kServer,
                               .flag = "--config",
                               .metavar = "FILE",
@@ -236,6 +248,22 @@ int rendezvous_main(int argc, char** argv) {
         logger().set_sink(nullptr);
         return 1;
     }
+    sink.queue().attach(loop);
+    RendezvousControl control_handler(server);
+    std::unique_ptr<ControlServer> control;
+    if (!o.control_path.empty()) {
+        ControlServerConfig cc;
+        if (control_config(o.control_path, o.control_group, "rendezvous", cc, &err)) {
+            control = std::make_unique<ControlServer>(loop, control_handler, std::move(cc));
+            if (!control->start(&err)) control.reset();
+        }
+        if (!control) {
+            P2P_ERROR("Rendezvous", "--control: %s", err.c_str());
+            server.stop();
+            logger().set_sink(nullptr);
+            return 1;
+        }
+    }
     loop.on_signal([&](int signo) {
         P2P_INFO("Rendezvous", "signal %d: stopping", signo);
         server.stop();
@@ -244,7 +272,9 @@ int rendezvous_main(int argc, char** argv) {
     std::printf("listening on %s\n", server.bound_address().to_string().c_str());
     std::fflush(stdout);
     loop.run();
+    if (control) control->stop("rendezvous stopped");
     server.stop();
+    sink.queue().detach();
     logger().set_sink(nullptr);
     return 0;
 }

@@ -20,6 +20,8 @@ struct RendezvousOptions {
     RendezvousServerConfig server;
     LogLevel log_level = LogLevel::kInfo;
     std::string config_file;
+    std::string control_path;           // --control: `p2pchat attach -c stats PATH` ("" = none)
+    std::string control_group;          // --control-group
     std::vector<std::string> warnings;  // unknown config keys (not fatal)
 };
 

@@ -97,6 +97,8 @@ struct RendezvousServer::Impl {
     platform::AcceptPause accept_pause;
     MonoMs db_retry_ms = 1'000;
     std::string db_text;  // serialization buffer, reused
+    std::uint64_t accepted = 0;
+    std::uint64_t answered = 0;
 
     Impl(platform::EventLoop& l, RendezvousServerConfig c)
         : loop(l),
@@ -149,6 +151,17 @@ RendezvousServer::~RendezvousServer() {
 
 platform::SockAddr RendezvousServer::bound_address() const {
     return impl_->bound;
+}
+
+RendezvousServer::Stats RendezvousServer::stats() {
+    Impl& m = *impl_;
+    Stats s;
+    s.registrations = m.registry.size();
+    s.open_connections = m.open_conns;
+    s.connections = m.accepted;
+    s.requests = m.answered;
+    s.blocked_ips = m.registry.blocked_ips();
+    return s;
 }
 
 bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
@@ -282,6 +295,7 @@ void RendezvousServer::accept_ready() {
             return;
         }
         m.accept_pause.on_accepted();
+        ++m.accepted;
         char ip_buf[64];
         std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
         std::uint16_t port = peer.port();
@@ -481,6 +495,7 @@ bool RendezvousServer::enforce_partial_budget(Conn& current) {
 
 void RendezvousServer::answer(Conn& c, std::string_view reply) {
     Impl& m = *impl_;
+    ++m.answered;
     set_held(c, 0);  // the line is consumed
     char timeout_line[rdv::kRdvLineBytes];
     if (reply.empty()) {

@@ -61,6 +61,16 @@ class RendezvousServer final : private platform::IoHandler, private platform::Ti
     // Closes every connection and the listener, and writes pending changes.
     void stop();
 
+    // What `p2pchat attach -c stats` shows.
+    struct Stats {
+        std::size_t registrations = 0;
+        std::size_t open_connections = 0;
+        std::uint64_t connections = 0;  // accepted since start
+        std::uint64_t requests = 0;     // answered since start
+        std::size_t blocked_ips = 0;
+    };
+    Stats stats();
+
   private:
     struct Conn;
     void on_io(int fd, std::uint32_t events) override;
