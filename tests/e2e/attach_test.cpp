@@ -233,9 +233,8 @@ TEST(AttachRendezvous, StatsFromTheServersControlSocket) {
     std::string control = dir.path() + "/rdv";
     Process rdv;
     std::string err;
-    ASSERT_TRUE(rdv.start(P2PCHAT_BIN,
-                          {"rendezvous", "--listen", "127.0.0.1:0", "--control", control}, {},
-                          &err))
+    ASSERT_TRUE(rdv.start(
+        P2PCHAT_BIN, {"rendezvous", "--listen", "127.0.0.1:0", "--control", control}, {}, &err))
         << err;
     std::vector<std::string> g;
     ASSERT_TRUE(wait_either_stream(rdv, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)"),
@@ -317,8 +316,8 @@ TEST_F(AttachTest, OnATerminalPromptTabCompletionAndHistory) {
     GTEST_SKIP() << "built without libedit: no line editor to test";
 #endif
     if (std::system("tmux -V >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
-    Tmux term("env HOME=" + shell_quote(dir_.path()) + " NO_COLOR=1 " +
-              shell_quote(P2PCHAT_BIN) + " attach " + shell_quote(control_));
+    Tmux term("env HOME=" + shell_quote(dir_.path()) + " NO_COLOR=1 " + shell_quote(P2PCHAT_BIN) +
+              " attach " + shell_quote(control_));
     ASSERT_TRUE(term.shows("attached>")) << term.screen();
     // Tab completes bob's id, learnt from the live node.
     term.type("/msg bo");

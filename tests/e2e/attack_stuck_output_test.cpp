@@ -46,9 +46,10 @@ class StuckOutputNode {
         int p[2];
         if (::pipe2(p, O_CLOEXEC) != 0) return false;
         read_fd_ = p[0];
-        std::vector<std::string> args = {P2PCHAT_BIN, "--name", "target", "--namespace", "CIC",
-                                         "--port", "0", "--rendezvous",
-                                         "127.0.0.1:" + std::to_string(dead_.port())};
+        std::vector<std::string> args = {
+            P2PCHAT_BIN,   "--name",       "target",
+            "--namespace", "CIC",          "--port",
+            "0",           "--rendezvous", "127.0.0.1:" + std::to_string(dead_.port())};
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args)
@@ -97,8 +98,8 @@ class StuckOutputNode {
                     return true;
                 }
             }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - SteadyClock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                              SteadyClock::now());
             if (left.count() <= 0) return false;
             pollfd pfd{read_fd_, POLLIN, 0};
             if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -156,8 +157,8 @@ TEST(Attack02_StuckOutput, StdoutNobodyReadsNeitherBlocksNorGrowsAndDropsAreRepo
     ASSERT_TRUE(flood.send_raw(burst));
     expect_node_serves(node, flood);
     // The reader is back: what was lost is said once the backlog has gone out.
-    EXPECT_TRUE(node.read_until(std::regex("[0-9]+ lines of output dropped: nobody was reading"),
-                                10s));
+    EXPECT_TRUE(
+        node.read_until(std::regex("[0-9]+ lines of output dropped: nobody was reading"), 10s));
 }
 
 TEST(Attack02_StuckOutput, StderrNobodyReadsUnderALogFloodNeitherBlocksNorGrows) {
