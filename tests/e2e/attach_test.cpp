@@ -197,16 +197,7 @@ TEST_F(AttachTest, AStuckClientIsDroppedWithoutBlockingTheNode) {
     ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     auto healthy = attached_shell();
 
-    const std::string text(400, 'y');
-    std::string burst;
-    for (int i = 0; i < 3000; ++i) {
-        burst += make_send("f" + std::to_string(i), "bob@CIC", "target@CIC", text, false);
-        if (burst.size() > 64 * 1024) {
-            ASSERT_TRUE(bob_.send_raw(burst));
-            burst.clear();
-        }
-    }
-    ASSERT_TRUE(bob_.send_raw(burst));
+    ASSERT_TRUE(flood_sends(bob_, "f", "bob@CIC", "target@CIC", std::string(400, 'y'), 3000));
     EXPECT_TRUE(node_.proc().wait_for_line("attached client dropped: it stopped reading", 10s,
                                            Stream::kStderr))
         << node_.dump();

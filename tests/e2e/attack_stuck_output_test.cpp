@@ -145,16 +145,7 @@ TEST(Attack02_StuckOutput, StdoutNobodyReadsNeitherBlocksNorGrowsAndDropsAreRepo
     ASSERT_TRUE(flood.connect(node.port()));
     ASSERT_TRUE(flood.hello("flood@CIC", {"ack"}));
     // ~2.5 MB of chat lines for a pipe (64 KiB) and a queue (256 KiB) nobody empties.
-    const std::string text(400, 'x');
-    std::string burst;
-    for (int i = 0; i < 6000; ++i) {
-        burst += make_send("m" + std::to_string(i), "flood@CIC", "target@CIC", text, false);
-        if (burst.size() > 64 * 1024) {
-            ASSERT_TRUE(flood.send_raw(burst));
-            burst.clear();
-        }
-    }
-    ASSERT_TRUE(flood.send_raw(burst));
+    ASSERT_TRUE(flood_sends(flood, "m", "flood@CIC", "target@CIC", std::string(400, 'x'), 6000));
     expect_node_serves(node, flood);
     // The reader is back: what was lost is said once the backlog has gone out.
     EXPECT_TRUE(
