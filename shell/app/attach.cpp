@@ -135,9 +135,8 @@ class AttachClient final : public LineHandler,
         if (args_.json) {
             send("mode json");
         } else if (editor_->interactive()) {
-            const char* no_colour = std::getenv("NO_COLOR");
-            bool colour = !(no_colour && *no_colour);
-            send("mode tty ", std::to_string(editor_->columns()), colour ? " colour" : "");
+            width_ = editor_->columns();
+            send("mode tty ", std::to_string(width_), colour_word());
         } else {
             send("mode plain");
         }
@@ -160,8 +159,11 @@ class AttachClient final : public LineHandler,
             finish(0);
             return;
         }
-        if (editor_ && editor_->interactive())
-            send("mode tty ", std::to_string(editor_->columns()), colour_word());
+        // A resized terminal: the node wraps at the new width from now on.
+        if (editor_ && editor_->interactive() && editor_->columns() != width_) {
+            width_ = editor_->columns();
+            send("mode tty ", std::to_string(width_), colour_word());
+        }
         send("run c ", line);
         ++outstanding_;
     }
@@ -271,6 +273,7 @@ class AttachClient final : public LineHandler,
     std::vector<std::string> peer_ids_, fresh_ids_;
     bool ids_pending_ = false;
     platform::TimerId refresh_ = 0, timeout_ = 0;
+    int width_ = 0;  // the terminal width the node was last told
     std::size_t answered_ = 0;
     std::size_t outstanding_ = 0;  // interactive commands not yet answered
     bool leaving_ = false;         // input ended: exit once they are

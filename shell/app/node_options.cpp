@@ -285,7 +285,7 @@ constexpr OptionRow kRows[] = {
 
 constexpr const char* kIntro = R"(usage: p2pchat --name NAME --namespace NS [options]
        p2pchat rendezvous [options]      (the rendezvous server; see its --help)
-       p2pchat attach [PATH] [-c CMD]    (the shell of a node run with --control PATH)
+       p2pchat attach [PATH] [-c CMD]    (the shell of a node with --control)
 
 A chat node: registers with a rendezvous server, discovers peers, keeps links
 to them and relays for them. Commands are read from stdin (see /help).

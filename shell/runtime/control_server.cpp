@@ -214,17 +214,22 @@ void ControlServer::handle_request(ControlClient& c, std::string_view line) {
     sweep_soon();
 }
 
+// A new width only changes where lines wrap (the client's console asks for it per
+// line); a new mode or colour makes the program build the client's console anew.
 void ControlServer::set_mode(ControlClient& c, std::string_view args) {
-    std::string_view mode = next_word(args);
-    c.mode_ = mode == "json"  ? ControlMode::kJson
-              : mode == "tty" ? ControlMode::kTty
-                              : ControlMode::kPlain;
+    std::string_view word = next_word(args);
+    ControlMode mode = word == "json"  ? ControlMode::kJson
+                       : word == "tty" ? ControlMode::kTty
+                                       : ControlMode::kPlain;
     std::string_view width = next_word(args);
     int w = 0;
     auto [p, ec] = std::from_chars(width.data(), width.data() + width.size(), w);
     (void)p;
     c.width_ = ec == std::errc() && w >= 20 && w <= 1000 ? w : 80;
-    c.colour_ = next_word(args) == "colour";
+    bool colour = next_word(args) == "colour";
+    if (mode == c.mode_ && colour == c.colour_) return;
+    c.mode_ = mode;
+    c.colour_ = colour;
     handler_.on_control_mode(c);
 }
 

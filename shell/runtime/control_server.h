@@ -88,7 +88,8 @@ class ControlHandler {
     virtual bool on_control_command(ControlClient& client, std::string_view line) = 0;
     // Writes the peer ids Tab may complete to with client.peer_id().
     virtual void on_control_ids(ControlClient& client) { (void)client; }
-    // The client's mode changed (its state must render anew).
+    // The client's mode or colour changed (its state must render anew; a width
+    // change alone does not come here: ControlClient::width() is read per line).
     virtual void on_control_mode(ControlClient& client) { client.state.reset(); }
 
   protected:

@@ -250,25 +250,6 @@ TEST(AttachRendezvous, StatsFromTheServersControlSocket) {
 
 // ---- the interactive shell on a terminal ----------------------------------------------
 
-std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char ch : s)
-        out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return out + "'";
-}
-
-std::string run(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
-
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
     auto deadline = SteadyClock::now() + timeout;
     while (SteadyClock::now() < deadline) {
@@ -288,7 +269,7 @@ class Tmux {
     }
     ~Tmux() { tmux("kill-server"); }
     std::string tmux(const std::string& args) {
-        return run("tmux -L " + socket_ + " -f /dev/null " + args + " 2>&1");
+        return capture_command("tmux -L " + socket_ + " -f /dev/null " + args + " 2>&1");
     }
     void type(const std::string& text) { tmux("send-keys -t t -l " + shell_quote(text)); }
     void key(const std::string& name) { tmux("send-keys -t t " + name); }
@@ -327,6 +308,13 @@ TEST_F(AttachTest, OnATerminalPromptTabCompletionAndHistory) {
     term.key("Up");
     ASSERT_TRUE(term.shows("attached> /msg bob@CIC typed on a terminal")) << term.screen();
     term.key("C-u");
+    // The shell keeps its state across lines: /reply answers bob, /quit only warns.
+    term.type("/reply from the terminal");
+    term.key("Enter");
+    EXPECT_TRUE(bob_receives("from the terminal")) << term.screen();
+    term.type("/quit");
+    term.key("Enter");
+    ASSERT_TRUE(term.shows("type /quit again to confirm")) << term.screen();
     term.key("C-d");  // detach
     ASSERT_TRUE(wait_until([&] { return term.dead(); }, 10s)) << term.screen();
     EXPECT_TRUE(node_.proc().running());
