@@ -31,28 +31,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out += c;
-    }
-    return out + "'";
-}
+using p2p::test::shell_quote;
 
-// Runs a shell command, returns its stdout.
 std::string capture(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    ::pclose(p);
-    return out;
+    return p2p::test::capture_command(cmd);
 }
 
 bool have_tmux() {
