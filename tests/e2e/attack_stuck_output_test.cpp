@@ -133,6 +133,7 @@ void expect_node_serves(StuckOutputNode& node, RawPeer& linked) {
     EXPECT_TRUE(newcomer.hello("newcomer@CIC", {"ack"}, 2s)) << "no handshake within 2 s";
     EXPECT_LT(SteadyClock::now() - start, 4s);
     long rss = rss_kib(node.pid());
+    ::testing::Test::RecordProperty("node_rss_kib", static_cast<int>(rss));  // docs/security.md
     EXPECT_GT(rss, 0);
     EXPECT_LT(rss, kRssBoundKib) << "the node buffers what nobody reads";
     EXPECT_TRUE(node.running());
