@@ -240,6 +240,14 @@ std::size_t Registry::size() {
     return live_;
 }
 
+std::size_t Registry::blocked_ips() const {
+    MonoMs now = clock_.mono_ms();
+    std::size_t n = 0;
+    for (const auto& [ip, state] : ips_)
+        if (state.blocked_until > now) ++n;
+    return n;
+}
+
 // ---- requests ------------------------------------------------------------------
 
 std::string_view Registry::reply_error(std::string_view message) {

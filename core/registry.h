@@ -85,6 +85,8 @@ class Registry {
 
     // Live registrations (expired ones are dropped first).
     std::size_t size();
+    // Source IPs blocked right now for exceeding the rate limit (for `stats`).
+    std::size_t blocked_ips() const;
     const RegistryConfig& config() const { return config_; }
 
   private:

@@ -114,7 +114,9 @@ void write_all(int fd, const char* p, std::size_t n) {
     }
 }
 
-constexpr std::size_t kLineCap = 1400;  // core's 1024-byte text plus the prefix
+constexpr std::size_t kLineCap = 1400;
+// Longest a stopped stderr may delay the exit while the last lines wait.
+constexpr int kExitDrainMs = 500;  // core's 1024-byte text plus the prefix
 
 }  // namespace
 
@@ -140,12 +142,17 @@ std::size_t format_log_line(char* buf, std::size_t cap, WallMs wall, LogLevel le
 }
 
 StderrSink::StderrSink(int fd, Colour colour)
-    : fd_(fd), colour_(colour == Colour::kAlways || (colour == Colour::kAuto && isatty(fd) == 1)) {}
+    : colour_(colour == Colour::kAlways || (colour == Colour::kAuto && isatty(fd) == 1)),
+      queue_(fd) {}
+
+StderrSink::~StderrSink() {
+    queue_.drain(kExitDrainMs);
+}
 
 void StderrSink::write(LogLevel level, std::string_view module, std::string_view text) {
     char line[kLineCap];
     std::size_t n = format_log_line(line, sizeof line, wall_now(), level, module, text, colour_);
-    write_all(fd_, line, n);
+    queue_.write(std::string_view(line, n));
 }
 
 FileSink::~FileSink() {
@@ -221,10 +228,16 @@ bool use_journal_format(LogFormat format, int fd) {
     return journal_stream_matches(fd, std::getenv("JOURNAL_STREAM"));
 }
 
+JournalSink::JournalSink(int fd) : queue_(fd) {}
+
+JournalSink::~JournalSink() {
+    queue_.drain(kExitDrainMs);
+}
+
 void JournalSink::write(LogLevel level, std::string_view module, std::string_view text) {
     char line[kLineCap];
     std::size_t n = format_journal_line(line, sizeof line, level, module, text);
-    write_all(fd_, line, n);
+    queue_.write(std::string_view(line, n));
 }
 
 SyslogSink::SyslogSink(const char* ident, int facility) {

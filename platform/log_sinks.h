@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "platform/output_queue.h"
 
 namespace p2p::platform {
 
@@ -28,12 +29,18 @@ class StderrSink final : public LogSink {
     // kAuto: colour only when the fd is a terminal. fd is for tests; the
     // sink never closes it.
     explicit StderrSink(int fd = 2, Colour colour = Colour::kAuto);
+    ~StderrSink() override;
+    StderrSink(const StderrSink&) = delete;
+    StderrSink& operator=(const StderrSink&) = delete;
     void write(LogLevel level, std::string_view module, std::string_view text) override;
     bool colour() const { return colour_; }
+    // Lines go out through this queue, never blocking on a stderr nobody reads: the
+    // program attaches it to its loop and reports its drops.
+    OutputQueue& queue() { return queue_; }
 
   private:
-    int fd_;
     bool colour_;
+    OutputQueue queue_;
 };
 
 // ---- journald (stderr under systemd) ---------------------------------------------------
@@ -61,11 +68,16 @@ bool use_journal_format(LogFormat format, int fd);
 
 class JournalSink final : public LogSink {
   public:
-    explicit JournalSink(int fd = 2) : fd_(fd) {}
+    explicit JournalSink(int fd = 2);
+    ~JournalSink() override;
+    JournalSink(const JournalSink&) = delete;
+    JournalSink& operator=(const JournalSink&) = delete;
     void write(LogLevel level, std::string_view module, std::string_view text) override;
+    // As StderrSink's: journald's socket may stop reading too.
+    OutputQueue& queue() { return queue_; }
 
   private:
-    int fd_;
+    OutputQueue queue_;
 };
 
 class FileSink final : public LogSink {

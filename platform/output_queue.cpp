@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -153,6 +155,22 @@ void OutputQueue::flush() {
     }
     if (used_ == 0) head_ = 0;
     update_watch();
+}
+
+bool OutputQueue::drain(int timeout_ms) {
+    flush();
+    timespec start{};
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    while (used_ > 0 && !broken_) {
+        timespec now{};
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= timeout_ms) break;
+        pollfd p{out_fd_, POLLOUT, 0};
+        ::poll(&p, 1, static_cast<int>(timeout_ms - elapsed));
+        flush();
+    }
+    return used_ == 0;
 }
 
 std::uint64_t OutputQueue::take_dropped_report() {

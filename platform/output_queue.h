@@ -44,6 +44,9 @@ class OutputQueue final : private IoHandler {
     bool write(std::string_view data);
     // Writes as much of the backlog as the descriptor takes now.
     void flush();
+    // At exit: waits up to timeout_ms for the backlog to go out (a reader that has
+    // stopped for good must not keep the process from exiting). True when it did.
+    bool drain(int timeout_ms);
     std::size_t backlog() const { return used_; }
     bool reader_gone() const { return broken_; }
 

@@ -20,12 +20,16 @@ bool LogOutput::open(const LogOutputOptions& options, std::string& error) {
         file_ = file.get();
         sink_ = std::move(file);
     } else if (platform::use_journal_format(options.format, 2)) {
-        sink_ = std::make_unique<platform::JournalSink>(2);
+        auto journal = std::make_unique<platform::JournalSink>(2);
+        queue_ = &journal->queue();
+        sink_ = std::move(journal);
     } else {
         bool colour = platform::colour_enabled(options.colour, 2);
-        sink_ = std::make_unique<platform::StderrSink>(
+        auto err = std::make_unique<platform::StderrSink>(
             2,
             colour ? platform::StderrSink::Colour::kAlways : platform::StderrSink::Colour::kNever);
+        queue_ = &err->queue();
+        sink_ = std::move(err);
     }
     logger().set_sink(sink_.get());
     return true;

@@ -35,10 +35,15 @@ class LogOutput {
     // old one). True with nothing to do for the other sinks.
     bool reopen(std::string& error);
     bool to_file() const { return file_ != nullptr; }
+    // The queue that carries log lines to stderr (plain or journal format), so the
+    // program can attach it to its loop and report its drops; null for a file or
+    // syslog.
+    platform::OutputQueue* stderr_queue() const { return queue_; }
 
   private:
     std::unique_ptr<LogSink> sink_;
-    platform::FileSink* file_ = nullptr;  // sink_, when it is a file
+    platform::FileSink* file_ = nullptr;      // sink_, when it is a file
+    platform::OutputQueue* queue_ = nullptr;  // sink_'s, when it writes to stderr
 };
 
 // --log-format's values, for both programs' rows.

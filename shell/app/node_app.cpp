@@ -15,11 +15,13 @@
 #include "platform/files.h"
 #include "platform/log_sinks.h"
 #include "platform/net.h"
+#include "platform/output_queue.h"
 #include "platform/process.h"
 #include "platform/sd_notify.h"
 #include "platform/terminal.h"
 #include "shell/app/log_output.h"
 #include "shell/app/node_commands.h"
+#include "shell/app/node_control.h"
 #include "shell/app/node_options.h"
 #include "shell/app/node_signals.h"
 #include "shell/app/version.h"
@@ -41,10 +43,18 @@ constexpr const char* kModule = "Node";
 constexpr MonoMs kShutdownDeadlineMs = 8'000;
 constexpr int kListenBacklog = 128;
 
+// Headless output: straight into stdout's queue.
 class StdoutSink final : public ConsoleSink {
   public:
-    void write_lines(std::string_view lines) override { platform::write_all(1, lines); }
+    explicit StdoutSink(platform::OutputQueue& queue) : queue_(queue) {}
+    void write_lines(std::string_view lines) override { queue_.write(lines); }
+
+  private:
+    platform::OutputQueue& queue_;
 };
+
+// Longest the exit waits for a stopped stdout to take the last lines.
+constexpr int kExitDrainMs = 1'000;
 
 ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
     ConsoleOptions c;
@@ -75,14 +85,20 @@ class NodeApp final : public NodeRuntimeListener,
           args_(std::move(args)),
           env_rendezvous_(std::move(env_rendezvous)),
           log_(log),
-          rng_(platform::random_seed()) {}
+          rng_(platform::random_seed()),
+          log_queue_(log.stderr_queue()) {}
 
     ~NodeApp() {
         if (resume_timer_) loop_.cancel(resume_timer_);
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
+        if (control_) control_->stop("node stopped");
+        control_.reset();
         commands_.reset();
         runtime_.reset();
+        stdout_queue_.detach();
+        if (log_queue_) log_queue_->detach();
+        stdout_queue_.drain(kExitDrainMs);
     }
 
     int run() {
@@ -94,6 +110,9 @@ class NodeApp final : public NodeRuntimeListener,
         NodeRuntimeSettings settings;
         if (!runtime_settings(settings)) return kExitConfig;
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
+        stdout_queue_.attach(loop_);
+        if (log_queue_) log_queue_->attach(loop_);
+        loop_.add_before_sleep([this] { report_dropped_output(); });
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
@@ -104,6 +123,7 @@ class NodeApp final : public NodeRuntimeListener,
                 editor_->set_prompt("(reply: " + std::string(shown, n) + ") > ");
             });
         }
+        if (!start_control()) return kExitFailure;
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
         // Before start() prints "listening on": from then on a supervisor or a
@@ -168,6 +188,7 @@ class NodeApp final : public NodeRuntimeListener,
             LineEditorOptions eo;
             eo.history_file = default_history_path();
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
+            editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);
             Node& node = runtime_->node();
             editor_->set_peer_id_source([&node](std::vector<std::string>& out) {
@@ -191,11 +212,45 @@ class NodeApp final : public NodeRuntimeListener,
                                              loop_.clock());
     }
 
+    // --control PATH: the same shell for `p2pchat attach`. False (said why) when the
+    // socket cannot be made.
+    bool start_control() {
+        if (options_.control_path.empty()) return true;
+        ControlServerConfig c;
+        std::string error;
+        if (!control_config(options_.control_path, options_.control_group,
+                            "node " + options_.name + "@" + options_.ns, c, &error)) {
+            std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
+            return false;
+        }
+        control_ = std::make_unique<NodeControl>(*runtime_, loop_.clock(), options_.ns,
+                                                 [this] { begin_shutdown("quit from attach"); });
+        if (control_->start(loop_, std::move(c), &error)) return true;
+        std::fprintf(stderr, "p2pchat: --control: %s\n", error.c_str());
+        control_.reset();
+        return false;
+    }
+
+    // Once a reader that had stopped takes output again, say how much it missed.
+    void report_dropped_output() {
+        if (std::uint64_t n = stdout_queue_.take_dropped_report()) {
+            char text[96];
+            std::snprintf(text, sizeof text, "%llu lines of output dropped: nobody was reading",
+                          static_cast<unsigned long long>(n));
+            console_->info(text);
+        }
+        if (!log_queue_) return;
+        if (std::uint64_t n = log_queue_->take_dropped_report())
+            P2P_WARN(kModule, "%llu log lines dropped: nobody was reading stderr",
+                     static_cast<unsigned long long>(n));
+    }
+
     // ---- NodeRuntimeListener -------------------------------------------------------------
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
         console_->event(event);
+        if (control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
         // after the engine returns (never call into it from its callback).
         bool ended = event.kind == EventKind::kDelivered || event.kind == EventKind::kUndelivered;
@@ -227,9 +282,20 @@ class NodeApp final : public NodeRuntimeListener,
         if (editor_ && editor_->input_paused() && runtime_->node().user_queue_has_room())
             editor_->resume_input();
     }
-    void on_info(std::string_view text) override { console_->info(text); }
-    void on_rendezvous(std::string_view text) override { console_->rendezvous(text); }
-    void on_error(std::string_view text) override { console_->error(text); }
+    void on_info(std::string_view text) override {
+        console_->info(text);
+        if (control_) control_->info(text);
+    }
+    void on_rendezvous(std::string_view text) override {
+        console_->rendezvous(text);
+        if (control_) control_->rendezvous(text);
+    }
+    void on_error(std::string_view text) override {
+        console_->error(text);
+        if (control_) control_->error(text);
+    }
+    // Attached clients get their `bye` from the destructor, once the loop is out of
+    // every handler (a /quit from one of them may be what stopped it).
     void on_stopped() override { loop_.stop(); }
 
     // ---- LineHandler ---------------------------------------------------------------------
@@ -309,7 +375,9 @@ class NodeApp final : public NodeRuntimeListener,
     LogOutput& log_;
     platform::EventLoop loop_;
     Rng rng_;
-    StdoutSink stdout_sink_;
+    platform::OutputQueue* log_queue_;
+    platform::OutputQueue stdout_queue_{1};
+    StdoutSink stdout_sink_{stdout_queue_};
     std::unique_ptr<EditorLogSink> editor_log_sink_;
     LogSink* replaced_log_sink_ = nullptr;
     std::unique_ptr<LineEditor> editor_;
@@ -318,6 +386,7 @@ class NodeApp final : public NodeRuntimeListener,
     std::unique_ptr<NodeCommands> commands_;
     platform::TimerId resume_timer_ = 0;
     bool said_paused_ = false;  // the console heard about the first pause
+    std::unique_ptr<NodeControl> control_;
 };
 
 }  // namespace

@@ -27,12 +27,23 @@ void NodeCommands::note_event(const NodeEvent& event) {
 
 // One case per command, each a line or a call: splitting it would only
 // scatter the table of what each command does.
-void NodeCommands::handle_line(std::string_view line) {
+bool NodeCommands::handle_line(std::string_view line) {
+    std::uint64_t errors_before = errors_;
+    run_line(line);
+    return errors_ == errors_before;
+}
+
+void NodeCommands::fail(std::string_view text) {
+    ++errors_;
+    console_.error(text);
+}
+
+void NodeCommands::run_line(std::string_view line) {
     if (runtime_.shutting_down()) return;
     ParseResult parsed;
     parser_.parse(line, parsed);
     if (!parsed.ok()) {
-        console_.error(parsed.error());
+        fail(parsed.error());
         return;
     }
     const Command& cmd = parsed.command();
@@ -65,14 +76,14 @@ void NodeCommands::handle_line(std::string_view line) {
             return;
         case CommandKind::kReply:
             if (last_from_.empty()) {
-                console_.error("/reply: nobody has sent you a message yet");
+                fail("/reply: nobody has sent you a message yet");
                 return;
             }
             send_to(last_from_.get(), cmd.text);
             return;
         case CommandKind::kText:
             if (last_target_.empty()) {
-                console_.error("no conversation yet: use /msg <peer_id> <text> first");
+                fail("no conversation yet: use /msg <peer_id> <text> first");
                 return;
             }
             send_to(last_target_.get(), cmd.text);
@@ -106,7 +117,7 @@ void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
     last_target_.set(peer_id);
     SendResult r = node_.send(peer_id, text);
     if (r.status != SendStatus::kQueued) {
-        console_.error("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
+        fail("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
         return;
     }
     console_.outgoing(peer_id, text, r.msg_id);
@@ -115,7 +126,7 @@ void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
 // "/me waves" sends "* alice waves" where plain text goes (docs/shell.md).
 void NodeCommands::action(std::string_view text) {
     if (last_target_.empty()) {
-        console_.error("/me: no conversation yet: use /msg <peer_id> <text> first");
+        fail("/me: no conversation yet: use /msg <peer_id> <text> first");
         return;
     }
     action_text_ = action_payload(node_.config().name, text);
@@ -125,8 +136,7 @@ void NodeCommands::action(std::string_view text) {
 void NodeCommands::publish(std::string_view scope, std::string_view text) {
     SendResult r = node_.pub(scope, text);
     if (r.status != SendStatus::kQueued) {
-        console_.error("not published to " + std::string(scope) + ": " +
-                       send_status_name(r.status));
+        fail("not published to " + std::string(scope) + ": " + send_status_name(r.status));
         return;
     }
     if (console_.mode() == ConsoleMode::kTty) {
@@ -143,14 +153,13 @@ void NodeCommands::publish(std::string_view scope, std::string_view text) {
 void NodeCommands::connect(const Command& cmd) {
     if (cmd.target_kind == TargetKind::kHostPort) {
         if (!node_.add_static_peer(cmd.host, cmd.port))
-            console_.error("cannot dial " + std::string(cmd.target) +
-                           ": peer table full or bad address");
+            fail("cannot dial " + std::string(cmd.target) + ": peer table full or bad address");
         else
             console_.info("dialing " + std::string(cmd.target));
         return;
     }
     if (!node_.connect_peer(cmd.target))
-        console_.error("unknown peer " + std::string(cmd.target) + " (see /peers)");
+        fail("unknown peer " + std::string(cmd.target) + " (see /peers)");
 }
 
 void NodeCommands::collect_peers() {
@@ -232,8 +241,7 @@ void NodeCommands::ask_metrics(std::string_view peer_id) {
     if (node_.request_metrics(peer_id))
         console_.info("metrics requested from " + std::string(peer_id));
     else
-        console_.error("/metrics: no link to " + std::string(peer_id) +
-                       " that supports metrics (see /conn)");
+        fail("/metrics: no link to " + std::string(peer_id) + " that supports metrics (see /conn)");
 }
 
 }  // namespace p2p::shell

@@ -2,6 +2,7 @@
 // and turns it into calls on the engine and the runtime, answering on the
 // console (tables for /peers /conn /rtt /routes, errors for refused sends).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -33,8 +34,9 @@ class NodeCommands {
     NodeCommands(NodeRuntime& runtime, Console& console, std::string_view default_namespace,
                  std::function<void()> quit);
 
-    // One typed line. Ignored once the runtime is shutting down.
-    void handle_line(std::string_view line);
+    // One typed line. Ignored once the runtime is shutting down. False when the
+    // command failed (an error was shown), for `p2pchat attach -c`'s exit status.
+    bool handle_line(std::string_view line);
     // An engine event passing to the console: remembers who to /reply to.
     void note_event(const NodeEvent& event);
     // Called with the new /reply target whenever it changes (the shell shows
@@ -44,6 +46,8 @@ class NodeCommands {
     }
 
   private:
+    void run_line(std::string_view line);
+    void fail(std::string_view text);  // shows an error and counts it
     void send_to(std::string_view peer_id, std::string_view text);
     void publish(std::string_view scope, std::string_view text);
     void action(std::string_view text);  // /me
@@ -70,6 +74,7 @@ class NodeCommands {
     IdBuffer last_target_;  // plain text goes here
     std::function<void(std::string_view)> reply_target_changed_;
     std::string action_text_;  // /me payload, reused
+    std::uint64_t errors_ = 0;
 };
 
 }  // namespace p2p::shell

@@ -3,6 +3,7 @@
 #include "core/rendezvous_client.h"
 #include "core/text.h"
 #include "platform/net.h"
+#include "platform/unix_socket.h"
 #include "shell/app/log_output.h"
 
 namespace p2p::shell {
@@ -29,6 +30,10 @@ constexpr std::int64_t kMaxUserQueueBytes = 1024 * 1024 * 1024;
 
 bool non_empty(std::string_view text) {
     return !text.empty();
+}
+
+bool control_path_ok(std::string_view path) {
+    return !path.empty() && path.size() <= platform::unix_path_max();
 }
 
 constexpr OptionChoice kDiscoverChoices[] = {{"all", 1}, {"namespace", 0}};
@@ -319,6 +324,20 @@ constexpr OptionRow kRows[] = {
                        .flag = "--bell",
                        .help = "ring the terminal bell when a direct message arrives",
                        .kind = K::kSwitch}),
+    bind<O, &O::control_path>({.section = kOutput,
+                               .flag = "--control",
+                               .metavar = "PATH",
+                               .help = "a Unix socket (mode 0600) where `p2pchat attach PATH` "
+                                       "gets this node's shell; the service uses "
+                                       "/run/p2pchat/control",
+                               .check = control_path_ok,
+                               .expected = "a socket path of at most 107 bytes"}),
+    bind<O, &O::control_group>({.section = kOutput,
+                                .flag = "--control-group",
+                                .metavar = "GROUP",
+                                .help = "members of GROUP may attach too (socket mode 0660)",
+                                .check = non_empty,
+                                .expected = "a group name or number"}),
     bind<O, &O::config_file>({.section = kOutput,
                               .flag = "--config",
                               .metavar = "FILE",
@@ -330,6 +349,7 @@ constexpr OptionRow kRows[] = {
 
 constexpr const char* kIntro = R"(usage: p2pchat --name NAME --namespace NS [options]
        p2pchat rendezvous [options]      (the rendezvous server; see its --help)
+       p2pchat attach [PATH] [-c CMD]    (the shell of a node with --control)
 
 A chat node: registers with a rendezvous server, discovers peers, keeps links
 to them and relays for them. Commands are read from stdin (see /help).

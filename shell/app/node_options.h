@@ -58,6 +58,8 @@ struct NodeOptions : NodeConfig {
     bool bell = false;  // ring the terminal bell on a direct message
     bool json = false;
     bool no_shell = false;
+    std::string control_path;   // --control: the attach socket ("" = none)
+    std::string control_group;  // --control-group: a group that may attach too
 
     std::string config_file;
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,8 @@
 #include "platform/process.h"
 #include "platform/sd_notify.h"
 #include "shell/app/log_output.h"
+#include "shell/app/node_control.h"
+#include "shell/app/rendezvous_control.h"
 #include "shell/app/version.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -157,6 +160,15 @@ constexpr OptionRow kRows[] = {
                             .help = "DEBUG, INFO, WARN, ERROR or OFF",
                             .kind = K::kLogLevel}),
     bind<O, &O::log_format>(log_format_row(kServer)),
+    bind<O, &O::control_path>({.section = kServer,
+                               .flag = "--control",
+                               .metavar = "PATH",
+                               .help = "a Unix socket (mode 0600) answering `p2pchat attach -c "
+                                       "stats PATH`"}),
+    bind<O, &O::control_group>({.section = kServer,
+                                .flag = "--control-group",
+                                .metavar = "GROUP",
+                                .help = "members of GROUP may use it too (mode 0660)"}),
     bind<O, &O::config_file>({.section = kServer,
                               .flag = "--config",
                               .metavar = "FILE",
@@ -212,7 +224,7 @@ void log_stats(RendezvousServer& server) {
     P2P_INFO("Rendezvous",
              "stats: registrations %zu, connections %zu, requests %" PRIu64 ", blocked %" PRIu64
              ", rss %ld KiB",
-             st.registrations, st.connections, st.requests, st.blocked, platform::rss_kib());
+             st.registrations, st.open_connections, st.requests, st.blocked, platform::rss_kib());
 }
 
 // SIGHUP stops the server only when it has a terminal to lose; under a
@@ -284,6 +296,21 @@ int rendezvous_main(int argc, char** argv) {
         P2P_ERROR("Rendezvous", "cannot start on %s: %s", o.listen.c_str(), err.c_str());
         return kExitFailure;
     }
+    if (log.stderr_queue()) log.stderr_queue()->attach(loop);
+    RendezvousControl control_handler(server);
+    std::unique_ptr<ControlServer> control;
+    if (!o.control_path.empty()) {
+        ControlServerConfig cc;
+        if (control_config(o.control_path, o.control_group, "rendezvous", cc, &err)) {
+            control = std::make_unique<ControlServer>(loop, control_handler, std::move(cc));
+            if (!control->start(&err)) control.reset();
+        }
+        if (!control) {
+            P2P_ERROR("Rendezvous", "--control: %s", err.c_str());
+            server.stop();
+            return kExitFailure;
+        }
+    }
     std::string listening = "listening on " + server.bound_address().to_string();
     std::printf("%s\n", listening.c_str());
     std::fflush(stdout);
@@ -291,7 +318,9 @@ int rendezvous_main(int argc, char** argv) {
     notifier.status(listening);
     watchdog.start();
     loop.run();
+    if (control) control->stop("rendezvous stopped");
     server.stop();
+    if (log.stderr_queue()) log.stderr_queue()->detach();
     return kExitOk;
 }
 

@@ -23,6 +23,8 @@ struct RendezvousOptions {
     LogLevel log_level = LogLevel::kInfo;
     platform::LogFormat log_format = platform::LogFormat::kAuto;
     std::string config_file;
+    std::string control_path;           // --control: `p2pchat attach -c stats PATH` ("" = none)
+    std::string control_group;          // --control-group
     std::vector<std::string> warnings;  // unknown config keys (not fatal)
 };
 

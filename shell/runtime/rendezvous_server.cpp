@@ -101,6 +101,7 @@ struct RendezvousServer::Impl {
     MonoMs db_retry_ms = 1'000;
     std::string db_text;          // serialization buffer, reused
     bool owns_log_clock = false;  // start() gave log_throttle() our loop's clock
+    std::uint64_t accepted = 0;   // connections since start (Stats)
 
     Impl(platform::EventLoop& l, RendezvousServerConfig c)
         : loop(l),
@@ -155,6 +156,18 @@ platform::SockAddr RendezvousServer::bound_address() const {
     return impl_->bound;
 }
 
+RendezvousServer::Stats RendezvousServer::stats() {
+    Impl& m = *impl_;
+    Stats s;
+    s.registrations = m.registry.size();
+    s.open_connections = m.open_conns;
+    s.connections = m.accepted;
+    s.requests = m.requests;
+    s.blocked = m.blocked;
+    s.blocked_ips = m.registry.blocked_ips();
+    return s;
+}
+
 bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
     Impl& m = *impl_;
     if (m.listen_fd >= 0) {
@@ -180,11 +193,6 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
     P2P_INFO("Rendezvous", "listening on %s (%zu registrations, up to %zu connections)",
              m.bound.to_string().c_str(), m.registry.size(), m.config.max_connections);
     return true;
-}
-
-RendezvousServer::Stats RendezvousServer::stats() {
-    Impl& m = *impl_;
-    return {m.registry.size(), m.open_conns, m.requests, m.blocked};
 }
 
 void RendezvousServer::stop() {
@@ -299,6 +307,7 @@ void RendezvousServer::accept_ready() {
             return;
         }
         m.accept_pause.on_accepted();
+        ++m.accepted;
         char ip_buf[64];
         std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
         std::uint16_t port = peer.port();

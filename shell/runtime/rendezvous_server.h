@@ -61,12 +61,14 @@ class RendezvousServer final : private platform::IoHandler, private platform::Ti
     // Closes every connection and the listener, and writes pending changes.
     void stop();
 
-    // Figures for the SIGUSR1 stats line.
+    // What the SIGUSR1 stats line and `p2pchat attach -c stats` show.
     struct Stats {
-        std::size_t registrations = 0;  // live
-        std::size_t connections = 0;    // open now
-        std::uint64_t requests = 0;     // answered since start
-        std::uint64_t blocked = 0;      // connections refused by the rate limit
+        std::size_t registrations = 0;     // live
+        std::size_t open_connections = 0;  // open now
+        std::uint64_t connections = 0;     // accepted since start
+        std::uint64_t requests = 0;        // answered since start
+        std::uint64_t blocked = 0;         // connections refused by the rate limit
+        std::size_t blocked_ips = 0;       // source addresses blocked now
     };
     Stats stats();
 

@@ -1,5 +1,6 @@
 #include "shell/ui/line_editor.h"
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -168,13 +169,28 @@ void LineEditor::write_lines(std::string_view lines) {
 void LineEditor::write_lines_to(int fd, std::string_view lines) {
     ++output_count_;
     if (mode_ != Mode::kEditor || !prompt_shown_) {
-        std::fflush(stdout);  // keep order with anything libedit buffered
-        platform::write_all(fd, lines);
+        flush_editor_output();  // keep order with anything libedit buffered
+        put(fd, lines);
         return;
     }
     erase_prompt();
-    platform::write_all(fd, lines);
+    put(fd, lines);
     redraw_prompt();
+}
+
+void LineEditor::set_output_queues(platform::OutputQueue* out, platform::OutputQueue* err) {
+    out_queue_ = out;
+    err_queue_ = err;
+}
+
+// Through the fd's queue when there is one: a terminal or pipe nobody reads then
+// costs dropped lines, never a blocked loop (platform/output_queue.h).
+void LineEditor::put(int fd, std::string_view data) {
+    platform::OutputQueue* q = fd == out_fd_ ? out_queue_ : fd == 2 ? err_queue_ : nullptr;
+    if (q)
+        q->write(data);
+    else
+        platform::write_all(fd, data);
 }
 
 void LineEditor::completions(std::string_view line_before_word, std::string_view word,
@@ -247,6 +263,19 @@ bool LineEditor::start_editor() {
     rl_readline_name = "p2pchat";
     rl_instream = stdin;
     rl_outstream = stdout;
+    // libedit writes the prompt and the echo itself, through stdio. With a queue on
+    // stdout its descriptor is a non-blocking reopening of the terminal: libedit
+    // writes there, so a stopped terminal (XOFF, a frozen serial line) loses echo
+    // instead of blocking the loop. (A FILE over the queue itself, fopencookie, is no
+    // use: libedit turns editing off when fileno(rl_outstream) is not a terminal.)
+    if (out_queue_ && out_queue_->method() == std::string_view("reopened")) {
+        int fd = ::dup(out_queue_->write_fd());
+        editor_out_ = fd >= 0 ? ::fdopen(fd, "w") : nullptr;
+        if (editor_out_)
+            rl_outstream = editor_out_;
+        else if (fd >= 0)
+            ::close(fd);
+    }
     // libedit reads the rest of a key sequence (after ESC, in a ^R search,
     // after ^V) with blocking reads, which would stall the reactor, links and
     // all, until the next key. Bound each wait; a lone ESC then times out.
@@ -281,7 +310,7 @@ void LineEditor::show_prompt() {
     rl_callback_handler_install(options_.prompt.c_str(), &LineEditor::editor_line_trampoline);
     platform::pass_suspend_key(in_fd_);
     prompt_shown_ = true;
-    std::fflush(stdout);
+    flush_editor_output();
 }
 
 void LineEditor::stop_editor() {
@@ -290,7 +319,7 @@ void LineEditor::stop_editor() {
         prompt_shown_ = false;
     }
     rl_callback_handler_remove();  // back to cooked mode
-    std::fflush(stdout);
+    flush_editor_output();
     if (!options_.history_file.empty()) {
         write_history(options_.history_file.c_str());
         // Typed messages are private.
@@ -298,6 +327,19 @@ void LineEditor::stop_editor() {
     }
     rl_attempted_completion_function = nullptr;
     g_active = nullptr;
+    if (editor_out_) {
+        rl_outstream = stdout;
+        std::fclose(editor_out_);
+        editor_out_ = nullptr;
+    }
+}
+
+void LineEditor::flush_editor_output() {
+    if (editor_out_) {
+        std::fflush(editor_out_);
+        clearerr(editor_out_);  // EAGAIN on a stopped terminal: try again next time
+    }
+    std::fflush(stdout);
 }
 
 void LineEditor::editor_line_trampoline(char* line) {
@@ -314,7 +356,7 @@ void LineEditor::handle_editor_line(char* line) {
     ++output_count_;  // the typed line stays on the screen
     if (line == nullptr) {
         // Ctrl-D on an empty line. The cursor is still after the prompt.
-        platform::write_all(out_fd_, "\n");
+        put(out_fd_, "\n");
         // The handler asks interactive() to tell Ctrl-D at a prompt (stop the node)
         // from a closed pipe (keep running headless): ask it before stopping.
         handler_.on_eof();
@@ -350,7 +392,7 @@ void LineEditor::set_prompt(std::string prompt) {
 }
 
 void LineEditor::erase_prompt() {
-    std::fflush(stdout);
+    flush_editor_output();
     int cols = columns();
     int rl_cols = 0;
     rl_get_screen_size(nullptr, &rl_cols);
@@ -366,14 +408,14 @@ void LineEditor::erase_prompt() {
     char seq[32];
     int n = row > 0 ? std::snprintf(seq, sizeof seq, "\x1b[%zuA\r\x1b[J", row)
                     : std::snprintf(seq, sizeof seq, "\r\x1b[J");
-    platform::write_all(out_fd_, std::string_view(seq, static_cast<std::size_t>(n)));
+    put(out_fd_, std::string_view(seq, static_cast<std::size_t>(n)));
 }
 
 void LineEditor::redraw_prompt() {
     // Redraws the prompt and the whole line from the cursor's (fresh) row and
     // puts the cursor back at rl_point.
     rl_forced_update_display();
-    std::fflush(stdout);
+    flush_editor_output();
 }
 
 int LineEditor::editor_getc(FILE*) {
@@ -431,6 +473,7 @@ void LineEditor::set_prompt(std::string prompt) {
 }
 
 void LineEditor::erase_prompt() {}
+void LineEditor::flush_editor_output() {}
 void LineEditor::redraw_prompt() {}
 void LineEditor::editor_line_trampoline(char* line) {
     std::free(line);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "platform/event_loop.h"
+#include "platform/output_queue.h"
 #include "shell/ui/console.h"
 #include "shell/ui/line_reader.h"
 
@@ -90,6 +91,11 @@ class LineEditor final : public ConsoleSink,
     // without this, a log line would land in the middle of the typed line.
     void write_lines_to(int fd, std::string_view lines);
 
+    // Output to out_fd (and to fd 2, for write_lines_to) goes through these queues
+    // when set, so a reader that stops never blocks the loop. They must outlive
+    // the editor; set before start().
+    void set_output_queues(platform::OutputQueue* out, platform::OutputQueue* err);
+
     void set_peer_id_source(PeerIdSource source) { peer_ids_ = std::move(source); }
 
     // ConsoleSink: writes that reached the screen so far, lines typed and
@@ -116,6 +122,8 @@ class LineEditor final : public ConsoleSink,
     void handle_editor_line(char* line);
     void erase_prompt();
     void redraw_prompt();
+    void put(int fd, std::string_view data);
+    void flush_editor_output();
     static void editor_line_trampoline(char* line);
     static int editor_suspend(int count, int key);
     static int editor_getc(FILE* in);
@@ -135,6 +143,9 @@ class LineEditor final : public ConsoleSink,
     Mode mode_ = Mode::kStopped;
     bool prompt_shown_ = false;  // editor mode: prompt and line are on screen
     PeerIdSource peer_ids_;
+    platform::OutputQueue* out_queue_ = nullptr;
+    platform::OutputQueue* err_queue_ = nullptr;
+    FILE* editor_out_ = nullptr;           // libedit's rl_outstream while it runs
     std::vector<std::string> candidates_;  // of the completion in progress
     std::uint64_t output_count_ = 1;       // 0 would mean "unknown" to the console
 };

@@ -32,13 +32,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string shell_quote(const std::string& s) {
-    return p2p::test::TmuxSession::quote(s);
-}
+using p2p::test::shell_quote;
 
-// Runs a shell command, returns its stdout.
 std::string capture(const std::string& cmd) {
-    return p2p::test::shell_output(cmd);
+    return p2p::test::capture_command(cmd);
 }
 
 bool have_tmux() {

@@ -108,6 +108,11 @@ class Process {
     Captured out_, err_;
 };
 
+// 'text' quoted for sh -c (single quotes, embedded ones escaped).
+std::string shell_quote(const std::string& text);
+// Runs a shell command line, returns its stdout.
+std::string capture_command(const std::string& command);
+
 // Resident set size of a process in KiB (VmRSS of /proc/<pid>/status), -1 if
 // unreadable.
 long rss_kib(pid_t pid);

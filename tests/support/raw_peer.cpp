@@ -302,4 +302,17 @@ std::string make_ping(std::string_view msg_id) {
            ",\"timestamp\":\"2025-10-27T10:00:00Z\",\"ttl\":1}\n";
 }
 
+bool flood_sends(RawPeer& peer, std::string_view prefix, std::string_view src, std::string_view dst,
+                 std::string_view payload, int count) {
+    std::string burst;
+    for (int i = 0; i < count; ++i) {
+        burst += make_send(std::string(prefix) + std::to_string(i), src, dst, payload, false);
+        if (burst.size() > 64 * 1024) {
+            if (!peer.send_raw(burst)) return false;
+            burst.clear();
+        }
+    }
+    return burst.empty() || peer.send_raw(burst);
+}
+
 }  // namespace p2p::test

@@ -128,6 +128,11 @@ std::string make_send(std::string_view msg_id, std::string_view src, std::string
 std::string make_pub(std::string_view msg_id, std::string_view src, std::string_view dst,
                      std::string_view payload, int ttl = 1);
 std::string make_ping(std::string_view msg_id);
+
+// Sends `count` SENDs from src to dst (msg_ids prefix0, prefix1, ..., no ACK asked),
+// in 64 KiB writes: a flood of chat lines for the receiving node's console.
+bool flood_sends(RawPeer& peer, std::string_view prefix, std::string_view src, std::string_view dst,
+                 std::string_view payload, int count);
 // JSON string literal (with quotes) for arbitrary text.
 std::string json_quote(std::string_view text);
 

@@ -1,4 +1,5 @@
 #include "tests/support/tmux_session.h"
+#include "tests/support/process.h"
 
 #include <unistd.h>
 
@@ -24,18 +25,6 @@ bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 }  // namespace
 
-std::string shell_output(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
-
 TmuxSession::TmuxSession(int width, int height) : width_(width), height_(height) {
     static int counter = 0;
     char dir[] = "/tmp/p2p_tmux_XXXXXX";
@@ -53,10 +42,7 @@ bool TmuxSession::available() {
 }
 
 std::string TmuxSession::quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
+    return shell_quote(s);
 }
 
 void TmuxSession::start(const std::string& command) {
@@ -79,7 +65,7 @@ std::string TmuxSession::raw_output() const {
 }
 
 std::string TmuxSession::tmux(const std::string& args) {
-    return shell_output("tmux -u -L " + socket_ + " -f /dev/null " + args + " 2>&1");
+    return capture_command("tmux -u -L " + socket_ + " -f /dev/null " + args + " 2>&1");
 }
 
 void TmuxSession::type(const std::string& text) {

@@ -14,9 +14,6 @@
 
 namespace p2p::test {
 
-// Runs a shell command line (popen) and returns its stdout.
-std::string shell_output(const std::string& command);
-
 class TmuxSession {
   public:
     TmuxSession(int width = 100, int height = 30);
@@ -25,7 +22,7 @@ class TmuxSession {
     TmuxSession& operator=(const TmuxSession&) = delete;
 
     static bool available();  // tmux is installed
-    // '...' quoting for a POSIX shell.
+    // '...' quoting for a POSIX shell (shell_quote of tests/support/process.h).
     static std::string quote(const std::string& s);
 
     // Runs `command` (a shell command line; start it with `exec` so the pane's

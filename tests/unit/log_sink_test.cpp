@@ -97,9 +97,13 @@ TEST(StderrSink, ColourOnATerminalOrWhenForced) {
     }
     int p[2];
     ASSERT_EQ(pipe(p), 0);
-    StderrSink forced(p[1], StderrSink::Colour::kAlways);
-    EXPECT_TRUE(forced.colour());
-    forced.write(LogLevel::kWarn, "M", "t");
+    {
+        // The sink writes through its own non-blocking opening of the pipe: the
+        // reader sees EOF once both are closed.
+        StderrSink forced(p[1], StderrSink::Colour::kAlways);
+        EXPECT_TRUE(forced.colour());
+        forced.write(LogLevel::kWarn, "M", "t");
+    }
     close(p[1]);
     EXPECT_NE(read_all(p[0]).find("\x1b[33mWARN\x1b[0m"), std::string::npos);
     close(p[0]);

@@ -1,0 +1,23 @@
+// `p2pchat attach [PATH] [-c COMMAND]... [--json]`: the shell of a running node (or a
+// rendezvous server) through its control socket (shell/runtime/control_server.h).
+//
+// Interactive: the same line editor as the node's own shell — prompt, editing,
+// history, Tab completion of peer ids (kept fresh by asking the node every few
+// seconds) — with the node's events printed above the prompt. Ctrl-D or /detach
+// leaves the node running; /quit asks for confirmation before stopping it.
+//
+// With -c: runs each command in turn, prints the answers, exits 0 when every one
+// succeeded, 1 when one failed, 2 on bad usage, 3 when the socket cannot be reached.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace p2p::shell {
+
+// The socket `attach` uses without PATH (or $P2PCHAT_CONTROL when set).
+inline constexpr const char* kDefaultControlPath = "/run/p2pchat/control";
+
+// args: what follows "attach".
+int attach_main(const std::vector<std::string>& args);
+
+}  // namespace p2p::shell

@@ -1,0 +1,145 @@
+// The control socket (`--control PATH`): a Unix stream socket through which
+// `p2pchat attach` — or a script — runs the shell's commands on a running node (or
+// `stats` on a rendezvous server) and receives its events, like birdc talks to bird.
+// The protocol (docs/deployment.md, "Attach to a running node") is lines both ways:
+//
+//   server, on connect:  hello p2pchat-control 1 <what>
+//   client -> server:    mode plain|json|tty [WIDTH [colour]]   how to render (default plain)
+//                        events on|off                          stream events (default on)
+//                        run TAG LINE                           one command line
+//                        ids TAG                                peer ids, for completion
+//   server -> client:    o TEXT       a line of output (an answer or an event)
+//                        p PEER_ID    one peer id of an `ids` answer
+//                        ok TAG       end of the answer to TAG: it succeeded
+//                        err TAG      end of the answer to TAG: it failed
+//                        bye REASON   the server closes (the node is stopping)
+//
+// Everything a TAG's command prints comes before its ok/err, so a one-shot client
+// knows when the answer is complete. The server never waits for a client: each has a
+// bounded output queue (platform/output_queue.h) and a client whose queue overflows —
+// one that stopped reading — is dropped, not waited for.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/event_loop.h"
+
+namespace p2p::shell {
+
+struct ControlServerConfig {
+    std::string path;
+    unsigned mode = 0600;  // 0660 with a group
+    int group = -1;        // gid allowed in besides the owner; -1: none
+    std::size_t max_clients = 16;
+    // Output a client may have unread before it is dropped.
+    std::size_t queue_bytes = 256 * 1024;
+    std::string what;  // the greeting's last word(s): "node alice@CIC", "rendezvous"
+};
+
+enum class ControlMode : std::uint8_t { kPlain, kJson, kTty };
+
+class ControlServer;
+
+// State the program keeps per attached client (its console, its commands).
+class ControlClientState {
+  public:
+    virtual ~ControlClientState() = default;
+};
+
+// One attached client, as the program sees it.
+class ControlClient {
+  public:
+    ControlMode mode() const { return mode_; }
+    int width() const { return width_; }
+    bool colour() const { return colour_; }
+    bool wants_events() const { return events_; }
+    // Writes complete lines ('\n'-terminated) as `o` lines. Never blocks; a client
+    // that cannot take them is dropped.
+    void output(std::string_view lines);
+    // One `p` line (an `ids` answer).
+    void peer_id(std::string_view id);
+    bool dropped() const { return doomed_; }
+
+    // The program's state for this client, made on the first request.
+    std::unique_ptr<ControlClientState> state;
+
+  private:
+    friend class ControlServer;
+    struct Io;
+    void send_raw(std::string_view a, std::string_view b = {});
+
+    std::unique_ptr<Io> io_;
+    ControlMode mode_ = ControlMode::kPlain;
+    int width_ = 80;
+    bool colour_ = false;
+    bool events_ = true;
+    bool doomed_ = false;
+};
+
+// What the program does with requests.
+class ControlHandler {
+  public:
+    // Runs one command line, its answer written with client.output(). False when
+    // the command failed (the client sees `err`).
+    virtual bool on_control_command(ControlClient& client, std::string_view line) = 0;
+    // Writes the peer ids Tab may complete to with client.peer_id().
+    virtual void on_control_ids(ControlClient& client) { (void)client; }
+    // The client's mode or colour changed (its state must render anew; a width
+    // change alone does not come here: ControlClient::width() is read per line).
+    virtual void on_control_mode(ControlClient& client) { client.state.reset(); }
+
+  protected:
+    ~ControlHandler() = default;
+};
+
+class ControlServer final : private platform::IoHandler, private platform::TimerHandler {
+  public:
+    ControlServer(platform::EventLoop& loop, ControlHandler& handler, ControlServerConfig config);
+    ~ControlServer();
+    ControlServer(const ControlServer&) = delete;
+    ControlServer& operator=(const ControlServer&) = delete;
+
+    // Creates the socket (replacing a stale one). False with *err.
+    bool start(std::string* err);
+    // Says `bye` to every client, closes them and removes the socket file.
+    void stop(std::string_view reason = "node stopped");
+
+    // Every connected client (that is not being dropped), for events.
+    template <class F>
+    void for_each_client(F&& f) {
+        for (auto& c : clients_)
+            if (c && !c->doomed_) f(*c);
+        sweep_soon();
+    }
+    std::size_t clients() const;
+    std::uint64_t dropped_clients() const { return dropped_clients_; }
+    // Closes dropped clients on the next turn of the loop (never in the middle of a
+    // write to them).
+    void sweep_soon();
+
+  private:
+    friend struct ControlClient::Io;
+    void on_io(int fd, std::uint32_t events) override;
+    void on_timer(std::uint64_t tag) override;
+    void accept_all();
+    void read_client(ControlClient& c);
+    void handle_request(ControlClient& c, std::string_view line);
+    void set_mode(ControlClient& c, std::string_view args);
+    void sweep();
+    void close_client(std::size_t index);
+
+    platform::EventLoop& loop_;
+    ControlHandler& handler_;
+    ControlServerConfig config_;
+    int listen_fd_ = -1;
+    std::vector<std::unique_ptr<ControlClient>> clients_;
+    std::unique_ptr<char[]> read_buf_;
+    platform::TimerId sweep_timer_ = 0;
+    std::uint64_t dropped_clients_ = 0;
+};
+
+}  // namespace p2p::shell
