@@ -20,7 +20,7 @@ void PeerRecord::set_id(std::string_view v) {
 
 bool PeerRecord::set_host(std::string_view v, std::uint16_t p) {
     if (v.size() >= kHostBytes) return false;
-    std::memcpy(host, v.data(), v.size());
+    if (!v.empty()) std::memcpy(host, v.data(), v.size());
     host[v.size()] = '\0';
     host_len = static_cast<std::uint16_t>(v.size());
     port = p;
@@ -29,7 +29,7 @@ bool PeerRecord::set_host(std::string_view v, std::uint16_t p) {
 
 void PeerRecord::set_source(std::string_view v) {
     std::size_t n = std::min(v.size(), kSourceBytes - 1);
-    std::memcpy(source, v.data(), n);
+    if (n > 0) std::memcpy(source, v.data(), n);  // an empty view may hold a null pointer
     source[n] = '\0';
     source_len = static_cast<std::uint8_t>(n);
 }
