@@ -126,8 +126,12 @@ max_relay_acks 600 --max-relay-acks
 max_pending_sends 70 --max-pending-sends
 queue_bytes 40000 --queue-bytes
 queue_msgs 128 --queue-msgs
+max_user_queue_bytes 2097152 --max-user-queue-bytes
+relay_rate_link 300 --relay-rate-link
+slow_reader 3 --slow-reader
 log_level DEBUG --log-level
 log_file /tmp/p2pchat.log --log-file
+control /var/run/p2pchat/control --control
 config /etc/p2pchat/relay.json --config"
 RENDEZVOUS_CASES="listen 0.0.0.0:9090 --listen
 db /var/lib/p2pchat/db.json --db
@@ -142,7 +146,8 @@ max_registrations 1000 --max-registrations
 max_tracked_ips 900 --max-tracked-ips
 default_ttl 3600 --default-ttl
 max_ttl 7200 --max-ttl
-log_level WARN --log-level"
+log_level WARN --log-level
+control /var/run/p2pchat/rendezvous.control --control"
 
 # Sets every option of $2 on section $1 and prints the argv they must produce.
 set_all() {
@@ -183,7 +188,8 @@ case "$(params_of rdv)" in
     *"user=p2pchat;"*"limits=nofile=8192 8192;"*) ;;
     *) fail "rdv: procd params $(params_of rdv)" ;;
 esac
-[ "$STATE_DIRS" = " /var/lib/p2pchat /var/lib/p2pchat" ] || fail "state dirs:$STATE_DIRS"
+[ "$STATE_DIRS" = " /var/lib/p2pchat /var/lib/p2pchat /var/run/p2pchat" ] ||
+    fail "state dirs:$STATE_DIRS"
 service_triggers
 [ "$TRIGGER" = p2pchat ] || fail "reload trigger: $TRIGGER"
 
@@ -224,7 +230,7 @@ start_service
 option relay enabled 1
 option rendezvous enabled 1
 start_service
-expect_argv relay "/usr/bin/p2pchat|--no-shell|--name|router|--namespace|CIC|--port|7070|--rendezvous|127.0.0.1:8080|--max-peers|64|--log-level|INFO|"
+expect_argv relay "/usr/bin/p2pchat|--no-shell|--name|router|--namespace|CIC|--port|7070|--rendezvous|127.0.0.1:8080|--max-peers|64|--log-level|INFO|--control|/var/run/p2pchat/control|"
 expect_argv rendezvous "/usr/bin/p2pchat|rendezvous|--listen|0.0.0.0:8080|--db|/var/lib/p2pchat/registrations.json|--log-level|INFO|"
 
 # ---- every flag the script can emit is one the program knows --------------------------
