@@ -73,7 +73,14 @@ int main(int argc, char** argv) {
 
     // Room for every load link: the peer table and link slots are sized at
     // start, so this node's idle RSS already holds their arenas.
-    c.extra_args = {"--max-peers", std::to_string(links + 16)};
+    // Every load link comes from 127.0.0.1: lift the per-address caps that
+    // would otherwise (rightly) stop one address from holding 1000 links.
+    c.extra_args = {"--max-peers",
+                    std::to_string(links + 16),
+                    "--max-peers-per-address",
+                    std::to_string(links + 16),
+                    "--max-handshakes-per-address",
+                    std::to_string(links + 16)};
     NodeProcess node;
     if (!node.start(c, &err)) {
         std::fprintf(stderr, "node did not start: %s\n", err.c_str());
