@@ -175,6 +175,10 @@ struct Node::Impl {
     void release(Link& l, const char* why, bool penalize);
 
     bool queue_line(Link& l, const char* line, std::size_t len, bool control);
+
+    // The queue limits a line of ours or a relayed one (not control) must fit under.
+
+    OutQueue::Limits data_limits() const;
     bool queue_msg(Link& l, const PeerMessage& m, bool control);
     void send_error(Link& l, std::string_view code, std::string_view ref, std::string_view detail);
     void signal_write(Link& l);

@@ -415,12 +415,18 @@ void Node::Impl::release(Link& l, const char* why, bool penalize) {
     }
 }
 
-bool Node::Impl::queue_line(Link& l, const char* line, std::size_t len, bool control) {
+// Data stops 4 KiB and up to 16 messages short of the queue's end, so control
+// messages (PONG, ACK, BYE, errors) always find room.
+OutQueue::Limits Node::Impl::data_limits() const {
     OutQueue::Limits lim{cfg.queue_max_bytes, cfg.queue_max_msgs};
-    if (!control) {
-        lim.max_bytes -= std::min(lim.max_bytes, cfg.control_reserve_bytes);
-        lim.max_msgs -= std::min<std::size_t>(lim.max_msgs / 8, 16);
-    }
+    lim.max_bytes -= std::min(lim.max_bytes, cfg.control_reserve_bytes);
+    lim.max_msgs -= std::min<std::size_t>(lim.max_msgs / 8, 16);
+    return lim;
+}
+
+bool Node::Impl::queue_line(Link& l, const char* line, std::size_t len, bool control) {
+    OutQueue::Limits lim =
+        control ? OutQueue::Limits{cfg.queue_max_bytes, cfg.queue_max_msgs} : data_limits();
     if (!l.out.push(pool, line, len, lim)) {
         if (control) {
             ++stats.dropped_out;

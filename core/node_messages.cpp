@@ -460,25 +460,37 @@ SendResult Node::pub(std::string_view scope, std::string_view text) {
         res.status = SendStatus::kTooLarge;
         return res;
     }
-    n.seen.check_and_insert(n.self, msg_id, n.now());  // our own PUB coming back is dropped
-    std::size_t busy = 0;
+    // All or nothing: a PUB goes on every in-scope link or on none (kBusy), so
+    // the app can hold it and stop reading its input until the links drain,
+    // instead of a copy silently missing on the links that were full.
+    auto in_scope = [&](int p) -> Link* {
+        if (!n.peers.at(p).used || (!all && n.peers.at(p).ns() != ns)) return nullptr;
+        return n.active_link(p);
+    };
+    const OutQueue::Limits lim = n.data_limits();
+    const std::size_t chunks_per_copy = len / ChunkPool::kDataBytes + 2;
+    std::size_t targets = 0;
     for (std::size_t i = 0; i < n.peers.linked_count(); ++i) {
-        int p = n.peers.linked_at(i);
-        if (!n.peers.at(p).used) continue;
-        Link* l = n.active_link(p);
-        if (!l || (!all && n.peers.at(p).ns() != ns)) continue;
-        if (n.queue_line(*l, n.scratch.get(), len, false))
-            ++res.links;
-        else
-            ++busy;
+        Link* l = in_scope(n.peers.linked_at(i));
+        if (!l) continue;
+        if (!l->out.within(len, lim)) {
+            res.status = SendStatus::kBusy;
+            return res;
+        }
+        ++targets;
     }
-    if (res.links == 0) {
-        res.status = busy > 0 ? SendStatus::kBusy : SendStatus::kNoRoute;
+    if (targets == 0) {
+        res.status = SendStatus::kNoRoute;
         return res;
     }
-    if (busy > 0)
-        P2P_WARN_LIMITED("Chat", "PUBs not sent on busy links", "",
-                         "PUB %s: %zu link(s) busy, not sent there", res.msg_id, busy);
+    if (n.pool.available() < targets * chunks_per_copy) {
+        res.status = SendStatus::kBusy;
+        return res;
+    }
+    n.seen.check_and_insert(n.self, msg_id, n.now());  // our own PUB coming back is dropped
+    for (std::size_t i = 0; i < n.peers.linked_count(); ++i)
+        if (Link* l = in_scope(n.peers.linked_at(i)))
+            if (n.queue_line(*l, n.scratch.get(), len, false)) ++res.links;
     res.status = SendStatus::kQueued;
     return res;
 }

@@ -90,6 +90,11 @@ class OutQueue {
     // Appends one complete line if it fits under `limits` and the pool has room.
     bool push(ChunkPool& pool, const char* line, std::size_t len, Limits limits);
     bool push_copy(ChunkPool& pool, const ChunkQueue& line, Limits limits);
+    // Whether push() of a `len`-byte line would pass `limits` (the pool is the
+    // caller's to check: several queues may draw on it at once).
+    bool within(std::size_t len, Limits limits) const {
+        return msgs_ + 1 <= limits.max_msgs && q_.bytes() + len <= limits.max_bytes;
+    }
     std::size_t slices(OutSlice* out, std::size_t max, bool one_line) const {
         return q_.slices(out, max, one_line);
     }

@@ -90,6 +90,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     ~NodeApp() {
         if (resume_timer_) loop_.cancel(resume_timer_);
+        if (pub_retry_timer_) loop_.cancel(pub_retry_timer_);
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
         if (control_) control_->stop("node stopped");
@@ -116,6 +117,7 @@ class NodeApp final : public NodeRuntimeListener,
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
+        commands_->hold_busy_pubs(editor_ != nullptr);  // input can wait: hold, never refuse
         if (editor_ && editor_->interactive()) {
             commands_->on_reply_target([this](std::string_view peer_id) {
                 char shown[4 * kMaxNameBytes];  // escaped: the id came off the wire
@@ -277,9 +279,26 @@ class NodeApp final : public NodeRuntimeListener,
         console_->info(text);
     }
 
-    void on_timer(std::uint64_t) override {
-        resume_timer_ = 0;
-        if (editor_ && editor_->input_paused() && runtime_->node().user_queue_has_room())
+    // A /pub found a link's queue full: hold it, stop reading input, and try
+    // again as the links drain (backpressure, as for SENDs: never `busy`).
+    void hold_input_for_pub() {
+        if (!editor_ || pub_retry_timer_ != 0) return;
+        if (!editor_->input_paused()) editor_->pause_input();
+        pub_retry_timer_ = loop_.schedule_in(kPubRetryMs, this, kPubRetryTag);
+    }
+
+    void on_timer(std::uint64_t tag) override {
+        if (tag == kPubRetryTag) {
+            pub_retry_timer_ = 0;
+            if (!commands_->retry_held_pub()) {
+                pub_retry_timer_ = loop_.schedule_in(kPubRetryMs, this, kPubRetryTag);
+                return;
+            }
+        } else {
+            resume_timer_ = 0;
+        }
+        if (editor_ && editor_->input_paused() && !commands_->holding_pub() &&
+            runtime_->node().user_queue_has_room())
             editor_->resume_input();
     }
     void on_info(std::string_view text) override {
@@ -302,6 +321,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_line(std::string_view line) override {
         commands_->handle_line(line);
+        if (commands_->holding_pub()) hold_input_for_pub();
         throttle_input();
     }
     void on_input_error(std::string_view message) override { console_->error(message); }
@@ -385,6 +405,9 @@ class NodeApp final : public NodeRuntimeListener,
     std::unique_ptr<NodeRuntime> runtime_;
     std::unique_ptr<NodeCommands> commands_;
     platform::TimerId resume_timer_ = 0;
+    platform::TimerId pub_retry_timer_ = 0;
+    static constexpr std::uint64_t kPubRetryTag = 1;
+    static constexpr MonoMs kPubRetryMs = 10;
     bool said_paused_ = false;  // the console heard about the first pause
     std::unique_ptr<NodeControl> control_;
 };

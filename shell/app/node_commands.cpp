@@ -135,6 +135,25 @@ void NodeCommands::action(std::string_view text) {
 
 void NodeCommands::publish(std::string_view scope, std::string_view text) {
     SendResult r = node_.pub(scope, text);
+    if (r.status == SendStatus::kBusy && hold_busy_pubs_) {
+        held_scope_.assign(scope);
+        held_text_.assign(text);
+        held_pub_ = true;
+        return;
+    }
+    report_pub(scope, text, r);
+}
+
+bool NodeCommands::retry_held_pub() {
+    if (!held_pub_) return true;
+    SendResult r = node_.pub(held_scope_, held_text_);
+    if (r.status == SendStatus::kBusy) return false;
+    held_pub_ = false;
+    report_pub(held_scope_, held_text_, r);
+    return true;
+}
+
+void NodeCommands::report_pub(std::string_view scope, std::string_view text, const SendResult& r) {
     if (r.status != SendStatus::kQueued) {
         fail("not published to " + std::string(scope) + ": " + send_status_name(r.status));
         return;

@@ -39,6 +39,13 @@ class NodeCommands {
     bool handle_line(std::string_view line);
     // An engine event passing to the console: remembers who to /reply to.
     void note_event(const NodeEvent& event);
+    // A /pub that finds an in-scope link's queue full is held instead of
+    // refused (the terminal's or the pipe's commands: the app then stops reading
+    // them until retry_held_pub() gets it out). Off: refused with `busy`.
+    void hold_busy_pubs(bool on) { hold_busy_pubs_ = on; }
+    bool holding_pub() const { return held_pub_; }
+    // Tries the held /pub again; true once nothing is held any more.
+    bool retry_held_pub();
     // Called with the new /reply target whenever it changes (the shell shows
     // it in the prompt).
     void on_reply_target(std::function<void(std::string_view peer_id)> changed) {
@@ -50,6 +57,7 @@ class NodeCommands {
     void fail(std::string_view text);  // shows an error and counts it
     void send_to(std::string_view peer_id, std::string_view text);
     void publish(std::string_view scope, std::string_view text);
+    void report_pub(std::string_view scope, std::string_view text, const SendResult& r);
     void action(std::string_view text);  // /me
     void connect(const Command& cmd);
     void collect_peers();
@@ -75,6 +83,9 @@ class NodeCommands {
     std::function<void(std::string_view)> reply_target_changed_;
     std::string action_text_;  // /me payload, reused
     std::uint64_t errors_ = 0;
+    bool hold_busy_pubs_ = false;
+    bool held_pub_ = false;
+    std::string held_scope_, held_text_;  // the held /pub
 };
 
 }  // namespace p2p::shell

@@ -181,5 +181,39 @@ TEST(UserBurst, TenThousandPipedLinesAllDeliveredOnceInOrderWithinTheMemoryBound
     EXPECT_LT(growth, 2 * kQueueBytes / 1024 + 1024) << "RSS grew past the configured bounds";
 }
 
+// A paste of /pub lines far larger than a link's queue: each /pub waits for
+// room on every in-scope link (input is not read meanwhile), none is refused
+// with `busy` or left out on a full link, and the subscriber shows them all,
+// once, in order.
+TEST(UserBurst, PastedPubsWaitForRoomInsteadOfBeingRefused) {
+    constexpr int kPubs = 2000;
+    DeadPort dead;
+    NodeConfig rc;
+    rc.name = "bob";
+    rc.rendezvous_port = dead.port();
+    NodeProcess bob;
+    ASSERT_TRUE(bob.start(rc)) << bob.dump();
+    NodeConfig sc;
+    sc.name = "alice";
+    sc.rendezvous_port = dead.port();
+    sc.peers = {bob.address()};
+    sc.extra_args = {"--queue-msgs", "32"};  // a short queue: the paste overflows it at once
+    NodeProcess alice;
+    ASSERT_TRUE(alice.start(sc)) << alice.dump();
+    ASSERT_TRUE(alice.wait_link_up("bob@CIC")) << alice.dump();
+    std::string input;
+    for (int i = 0; i < kPubs; ++i)
+        input += "/pub #CIC " + text_of("CIC", i) + "\n";
+    ASSERT_TRUE(alice.proc().write_stdin(input, 60s));
+    ASSERT_TRUE(bob.expect(regex_escape(text_of("CIC", kPubs - 1)), 60s)) << alice.dump();
+    std::vector<std::string> shown;
+    const std::string prefix = "pub #CIC alice@CIC: ";
+    for (const std::string& line : bob.proc().lines())
+        if (line.rfind(prefix, 0) == 0) shown.push_back(line.substr(prefix.size()));
+    EXPECT_EQ(shown, expected_texts("CIC", kPubs));
+    EXPECT_FALSE(refused_busy(alice.proc())) << alice.dump();
+    EXPECT_FALSE(alice.saw("not published")) << alice.dump();
+}
+
 }  // namespace
 }  // namespace p2p::test
