@@ -145,7 +145,8 @@ class LineEditor final : public ConsoleSink,
     PeerIdSource peer_ids_;
     platform::OutputQueue* out_queue_ = nullptr;
     platform::OutputQueue* err_queue_ = nullptr;
-    FILE* editor_out_ = nullptr;           // libedit's rl_outstream while it runs
+    // libedit's rl_outstream while it runs (unused in a build without libedit).
+    [[maybe_unused]] FILE* editor_out_ = nullptr;
     std::vector<std::string> candidates_;  // of the completion in progress
     std::uint64_t output_count_ = 1;       // 0 would mean "unknown" to the console
 };
