@@ -58,6 +58,16 @@ bool links_up(NodeProcess& node, const std::string& a, const std::string& b) {
     return false;
 }
 
+// A node with no rendezvous (a dead port): links come from --peer only.
+NodeConfig without_rendezvous(const std::string& name, const DeadPort& dead,
+                              std::vector<std::string> peers = {}) {
+    NodeConfig c;
+    c.name = name;
+    c.rendezvous_port = dead.port();
+    c.peers = std::move(peers);
+    return c;
+}
+
 bool refused_busy(Process& p) {
     return p.has_line(std::regex("busy"));
 }
@@ -117,15 +127,10 @@ TEST(UserBurst, TenThousandPipedLinesAllDeliveredOnceInOrderWithinTheMemoryBound
     DeadPort dead;
     LegacyPeer legacy(legacy_options("legacy@CIC", LegacyPeerOptions::HelloOk::kFixed));
     ASSERT_TRUE(legacy.listen());
-    NodeConfig rc;
-    rc.name = "bob";
-    rc.rendezvous_port = dead.port();
     NodeProcess bob;
-    ASSERT_TRUE(bob.start(rc)) << bob.dump();
-    NodeConfig sc;
-    sc.name = "alice";
-    sc.rendezvous_port = dead.port();
-    sc.peers = {bob.address(), "127.0.0.1:" + std::to_string(legacy.port())};
+    ASSERT_TRUE(bob.start(without_rendezvous("bob", dead))) << bob.dump();
+    NodeConfig sc = without_rendezvous(
+        "alice", dead, {bob.address(), "127.0.0.1:" + std::to_string(legacy.port())});
     sc.extra_args = {"--max-user-queue-bytes", std::to_string(kQueueBytes)};
     NodeProcess alice;
     ASSERT_TRUE(alice.start(sc)) << alice.dump();
@@ -188,15 +193,9 @@ TEST(UserBurst, TenThousandPipedLinesAllDeliveredOnceInOrderWithinTheMemoryBound
 TEST(UserBurst, PastedPubsWaitForRoomInsteadOfBeingRefused) {
     constexpr int kPubs = 2000;
     DeadPort dead;
-    NodeConfig rc;
-    rc.name = "bob";
-    rc.rendezvous_port = dead.port();
     NodeProcess bob;
-    ASSERT_TRUE(bob.start(rc)) << bob.dump();
-    NodeConfig sc;
-    sc.name = "alice";
-    sc.rendezvous_port = dead.port();
-    sc.peers = {bob.address()};
+    ASSERT_TRUE(bob.start(without_rendezvous("bob", dead))) << bob.dump();
+    NodeConfig sc = without_rendezvous("alice", dead, {bob.address()});
     sc.extra_args = {"--queue-msgs", "32"};  // a short queue: the paste overflows it at once
     NodeProcess alice;
     ASSERT_TRUE(alice.start(sc)) << alice.dump();
