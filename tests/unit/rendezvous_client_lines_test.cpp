@@ -16,14 +16,7 @@ namespace {
 // (the current reference, older versions) send.
 class RendezvousClientLineTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        RendezvousClient::Config c;
-        c.name = "alice";
-        c.ns = "CIC";
-        c.listen_port = 7070;
-        client = std::make_unique<RendezvousClient>(c, clock, rng, listener);
-        client->start();
-    }
+    void SetUp() override { client = start_alice_client(clock, rng, listener); }
     std::uint64_t take(RdvRequestKind expected) {
         RdvRequest req;
         EXPECT_TRUE(client->next_request(req));

@@ -10,6 +10,7 @@
 
 #include "core/rendezvous_client.h"
 #include "core/text.h"
+#include "tests/unit/rendezvous_listener.h"
 
 namespace p2p {
 namespace {
@@ -34,14 +35,7 @@ class Recorder final : public RendezvousClientListener {
 
 class RendezvousHostile : public ::testing::Test {
   protected:
-    void SetUp() override {
-        RendezvousClient::Config c;
-        c.name = "alice";
-        c.ns = "CIC";
-        c.listen_port = 7070;
-        client = std::make_unique<RendezvousClient>(c, clock, rng, rec);
-        client->start();
-    }
+    void SetUp() override { client = start_alice_client(clock, rng, rec); }
     // The next request, moving the clock to its deadline; kinds counted.
     RdvRequest next() {
         RdvRequest req;

@@ -1,6 +1,7 @@
 // A RendezvousClientListener that records what the client reported, as text a test
 // can compare: shared by the client's state-machine and answer-line tests.
 #pragma once
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,5 +53,18 @@ class Listener final : public RendezvousClientListener {
         r.unregistered.push_back(ok ? "ok" : "fail " + std::string(reason));
     }
 };
+
+// The client most tests drive: alice@CIC listening on 7070, started (its
+// REGISTER is due at once).
+inline std::unique_ptr<RendezvousClient> start_alice_client(const Clock& clock, Rng& rng,
+                                                            RendezvousClientListener& listener) {
+    RendezvousClient::Config c;
+    c.name = "alice";
+    c.ns = "CIC";
+    c.listen_port = 7070;
+    auto client = std::make_unique<RendezvousClient>(c, clock, rng, listener);
+    client->start();
+    return client;
+}
 
 }  // namespace p2p
