@@ -65,7 +65,6 @@ class LineEditor final : public ConsoleSink,
     // True when libedit owns the terminal (and so colour and the prompt apply).
     bool interactive() const { return mode_ == Mode::kEditor; }
     bool started() const { return mode_ != Mode::kStopped; }
-    int input_fd() const { return in_fd_; }
     // ConsoleSink: terminal width (80 when not a terminal), asked per event
     // so a resized window wraps at its new width.
     int columns() const override;
