@@ -111,6 +111,10 @@ bool is_bidi_control(char32_t cp) {
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
+bool is_dangerous_code_point(char32_t cp) {
+    return is_c1_control(cp) || cp == 0x2028 || cp == 0x2029 || is_bidi_control(cp);
+}
+
 bool is_valid_name(std::string_view name) {
     if (name.empty() || name.size() > kMaxNameBytes) return false;
     for (std::size_t pos = 0; pos < name.size();) {

@@ -44,6 +44,13 @@ bool is_unicode_space(char32_t cp);
 // Unicode Bidi_Control: U+061C, U+200E, U+200F, U+202A..U+202E,
 // U+2066..U+2069; they can make text display in another order than it was sent.
 bool is_bidi_control(char32_t cp);
+// THE DISPLAY RULE for text from outside that we show or log: the code points
+// beyond ASCII a terminal may act on or a reader be fooled by, which every
+// output escapes instead of writing: C1 controls (some terminals take U+009B
+// as CSI), U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR (a line break
+// to some readers), and the bidi controls. ASCII controls are not included:
+// each output already escapes them in its own notation.
+bool is_dangerous_code_point(char32_t cp);
 
 // ---- names and peer ids (docs/protocol.md §1) ---------------------------------------
 

@@ -81,8 +81,7 @@ struct Out {
                                   static_cast<unsigned char>(s[pos + i]));
                     all_or_nothing(esc);
                 }
-            } else if (is_c1_control(c.cp) || is_bidi_control(c.cp) || c.cp == 0x2028 ||
-                       c.cp == 0x2029) {
+            } else if (is_dangerous_code_point(c.cp)) {
                 std::snprintf(esc, sizeof esc, "\\u{%04X}", static_cast<unsigned>(c.cp));
                 all_or_nothing(esc);
             } else {

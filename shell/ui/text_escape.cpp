@@ -6,17 +6,6 @@
 #include "core/text.h"
 
 namespace p2p::shell {
-namespace {
-
-// Code points a terminal may act on even though they are not C0 controls:
-// C1 controls (some terminals take U+009B as CSI), line and paragraph
-// separators, and the bidi controls that can make text display in an order
-// other than the one it was sent in.
-bool is_dangerous_code_point(char32_t cp) {
-    return is_c1_control(cp) || cp == 0x2028 || cp == 0x2029 || is_bidi_control(cp);
-}
-
-}  // namespace
 
 void next_escaped_unit(std::string_view in, std::size_t pos, EscapedUnit& u,
                        const TextRules& rules) {

@@ -125,6 +125,16 @@ TEST(CodePoints, Classes) {
         EXPECT_FALSE(is_bidi_control(cp)) << std::hex << static_cast<unsigned>(cp);
 }
 
+TEST(CodePoints, DangerousOnesAreC1LineSeparatorsAndBidiControls) {
+    for (char32_t cp : {0x80, 0x85, 0x9B, 0x9F, 0x2028, 0x2029, 0x61C, 0x200E, 0x200F, 0x202A,
+                        0x202E, 0x2066, 0x2069})
+        EXPECT_TRUE(is_dangerous_code_point(cp)) << std::hex << static_cast<unsigned>(cp);
+    // Neighbours of each range, ordinary text, and spaces that are merely odd.
+    for (char32_t cp : {0x41, 0x7E, 0xA0, 0xE9, 0x61B, 0x61D, 0x200D, 0x2027, 0x202F, 0x2065,
+                        0x206A, 0x3000, 0x4E2D, 0xFEFF, 0x1F600, 0x10FFFF})
+        EXPECT_FALSE(is_dangerous_code_point(cp)) << std::hex << static_cast<unsigned>(cp);
+}
+
 // ---- the name rule ------------------------------------------------------------------
 
 TEST(NameRule, AcceptsAnyOtherTextOfOneTo64Bytes) {
