@@ -13,6 +13,7 @@
 
 #include "core/civil_time.h"
 #include "core/text.h"
+#include "platform/terminal_codes.h"
 
 namespace p2p::platform {
 namespace {
@@ -23,16 +24,16 @@ WallMs wall_now() {
     return static_cast<WallMs>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char* colour_of(LogLevel level) {
+std::string_view colour_of(LogLevel level) {
     switch (level) {
         case LogLevel::kDebug:
-            return "\x1b[2m";
+            return term::kDim;
         case LogLevel::kInfo:
-            return "\x1b[32m";
+            return term::kGreen;
         case LogLevel::kWarn:
-            return "\x1b[33m";
+            return term::kYellow;
         case LogLevel::kError:
-            return "\x1b[31m";
+            return term::kRed;
         case LogLevel::kOff:
             break;
     }
@@ -128,7 +129,7 @@ std::size_t format_log_line(char* buf, std::size_t cap, WallMs wall, LogLevel le
     out.raw(" ");
     if (colour) out.raw(colour_of(level));
     out.raw(log_level_name(level));
-    if (colour) out.raw("\x1b[0m");
+    if (colour) out.raw(term::kReset);
     out.raw(" ");
     if (!module.empty()) {
         out.raw("[");

@@ -14,10 +14,6 @@ std::string_view name_of(std::string_view peer_id) {
     return peer_id.substr(0, peer_id.find('@'));
 }
 
-// Moves to the row above (where the echo is: the line editor has just
-// erased its prompt row, or nothing is below it) and clears that row.
-constexpr std::string_view kUpAndClear = "\x1b[A\r\x1b[2K";
-
 }  // namespace
 
 std::string action_payload(std::string_view self_name, std::string_view text) {
@@ -37,7 +33,7 @@ bool is_action(std::string_view text, std::string_view peer_id) {
 void Console::Impl::chat_event(const NodeEvent& ev) {
     const bool direct = ev.kind == EventKind::kMsg;
     begin_event(ev.kind);
-    if (direct && options.bell) out.raw("\a");  // BEL: takes no column
+    if (direct && options.bell) out.raw(platform::term::kBell);  // takes no column
     std::string_view peer = or_dash(ev.peer_id);
     if (!direct) {
         out.label("[");
@@ -100,9 +96,13 @@ void Console::Impl::delivered_event(const NodeEvent& ev) {
     const bool ascii = options.text.ascii_only;
     if (echo_count != 0 && ev.msg_id == echo_msg_id && sink.output_count() == echo_count) {
         out.reset();
-        out.raw(kUpAndClear);
+        // To the row above (where the echo is: the line editor has just
+        // erased its prompt row, or nothing is below it), cleared.
+        out.raw(platform::term::kCursorUp);
+        out.raw(platform::term::kRowStart);
+        out.raw(platform::term::kEraseRow);
         out.raw(echo_line);
-        colour_on("\x1b[32m");
+        colour_on(platform::term::kGreen);
         out.label(ascii ? " [delivered " : " \xE2\x9C\x93 ");  // U+2713 CHECK MARK
         out.number(ev.rtt_ms);
         out.label(ascii ? " ms]" : " ms");

@@ -12,37 +12,40 @@
 
 #include "core/text.h"
 #include "platform/terminal.h"
+#include "platform/terminal_codes.h"
 #include "shell/ui/console.h"
 #include "shell/ui/line_builder.h"
 #include "shell/ui/text_escape.h"
 
 namespace p2p::shell::console_detail {
 
+namespace term = platform::term;
+
 // ASCII output: every non-ASCII code point is written as \uXXXX, so the JSON
 // stream carries no byte a terminal could act on, whatever the peer sent.
 using JsonWriter = rapidjson::Writer<json::FixedStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
 
-inline const char* colour_for(EventKind kind) {
+inline std::string_view colour_for(EventKind kind) {
     switch (kind) {
         case EventKind::kMsg:
             return "";  // the sender's own colour (peer_colour)
         case EventKind::kPub:
-            return "\x1b[35m";
+            return term::kMagenta;
         case EventKind::kSent:
-            return "\x1b[2m";
+            return term::kDim;
         case EventKind::kDelivered:
-            return "\x1b[32m";
+            return term::kGreen;
         case EventKind::kAckTimeout:
-            return "\x1b[33m";
+            return term::kYellow;
         case EventKind::kUndelivered:
-            return "\x1b[1;31m";
+            return term::kBoldRed;
         case EventKind::kPeer:
         case EventKind::kLink:
-            return "\x1b[34m";
+            return term::kBlue;
         case EventKind::kError:
-            return "\x1b[31m";
+            return term::kRed;
         case EventKind::kWire:
-            return "\x1b[2m";
+            return term::kDim;
         case EventKind::kInfo:
         case EventKind::kMetrics:
             return "";
@@ -50,22 +53,19 @@ inline const char* colour_for(EventKind kind) {
     return "";
 }
 
-constexpr std::string_view kReset = "\x1b[0m";
+using term::kBold;
+using term::kReset;
 
 // Each peer's name in its own colour, stable across runs and nodes: FNV-1a
-// of the peer_id into a small palette readable on dark and light screens.
+// of the peer_id into the palette.
 inline std::string_view peer_colour(std::string_view peer_id) {
-    static constexpr std::string_view kPalette[] = {"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m",
-                                                    "\x1b[35m", "\x1b[36m", "\x1b[91m", "\x1b[92m",
-                                                    "\x1b[93m", "\x1b[94m", "\x1b[95m", "\x1b[96m"};
     std::uint32_t h = 2166136261u;
     for (char c : peer_id) {
         h ^= static_cast<unsigned char>(c);
         h *= 16777619u;
     }
-    return kPalette[h % (sizeof kPalette / sizeof kPalette[0])];
+    return term::kPeerPalette[h % std::size(term::kPeerPalette)];
 }
-constexpr std::string_view kBold = "\x1b[1m";
 
 inline std::string_view or_dash(std::string_view s) {
     return s.empty() ? std::string_view("-") : s;
@@ -161,7 +161,7 @@ struct Console::Impl {
         if (!tty()) return;
         char hms[9];
         platform::format_local_hms(clock.wall_ms(), hms);
-        if (colour()) out.raw("\x1b[2m");
+        if (colour()) out.raw(console_detail::term::kDim);
         out.label(hms);
         if (colour()) out.raw(console_detail::kReset);
         out.label(" ");

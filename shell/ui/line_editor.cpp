@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "platform/terminal.h"
+#include "platform/terminal_codes.h"
 #include "shell/ui/command_parser.h"
 
 #ifdef P2P_HAVE_LIBEDIT
@@ -405,10 +406,16 @@ void LineEditor::erase_prompt() {
     else
         before_cursor += static_cast<std::size_t>(rl_point);
     std::size_t row = before_cursor / static_cast<std::size_t>(cols);
-    char seq[32];
-    int n = row > 0 ? std::snprintf(seq, sizeof seq, "\x1b[%zuA\r\x1b[J", row)
-                    : std::snprintf(seq, sizeof seq, "\r\x1b[J");
-    put(out_fd_, std::string_view(seq, static_cast<std::size_t>(n)));
+    // Up to the prompt's first row, to its first column, and erase to the end
+    // of the screen, in one write (and without allocating: this runs per event).
+    char up[platform::term::kCursorUpBytes];
+    char seq[sizeof up + 8];
+    std::size_t n = 0;
+    auto add = [&](std::string_view part) { n += part.copy(seq + n, sizeof seq - n); };
+    if (row > 0) add(platform::term::cursor_up(row, up));
+    add(platform::term::kRowStart);
+    add(platform::term::kEraseBelow);
+    put(out_fd_, std::string_view(seq, n));
 }
 
 void LineEditor::redraw_prompt() {
