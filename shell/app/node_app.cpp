@@ -63,7 +63,6 @@ ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
     } else if (editor && editor->interactive()) {
         c.mode = ConsoleMode::kTty;
         c.colour = platform::colour_enabled(o.colour, 1);
-        c.width = editor->columns();
         c.text = {!platform::adopt_locale_is_utf8(), platform::code_point_columns};
         c.bell = o.bell;
         c.self_name = o.name;
@@ -194,9 +193,7 @@ class NodeApp final : public NodeRuntimeListener,
             editor_->start(&loop_);
             Node& node = runtime_->node();
             editor_->set_peer_id_source([&node](std::vector<std::string>& out) {
-                PeerView v;
-                for (std::size_t i = 0; i < node.peer_slots(); ++i)
-                    if (node.peer_view(i, v) && !v.peer_id.empty()) out.emplace_back(v.peer_id);
+                for_each_peer_id(node, [&out](std::string_view id) { out.emplace_back(id); });
             });
             // Log lines on the terminal the editor draws on go above the
             // prompt, like events; written straight to stderr they would land

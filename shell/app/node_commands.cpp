@@ -183,9 +183,7 @@ void NodeCommands::connect(const Command& cmd) {
 
 void NodeCommands::collect_peers() {
     peer_rows_.clear();
-    PeerView v;
-    for (std::size_t i = 0; i < node_.peer_slots(); ++i)
-        if (node_.peer_view(i, v)) peer_rows_.push_back(v);
+    for_each_peer(node_, [this](const PeerView& v) { peer_rows_.push_back(v); });
 }
 
 void NodeCommands::show_peers(std::string_view ns) {

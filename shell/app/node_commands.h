@@ -28,6 +28,25 @@ class IdBuffer {
     std::string text_;
 };
 
+// Every peer of the engine's table, in slot order: the one walk of it the
+// shell makes (/peers /rtt /routes, Tab completion, `attach`'s peer ids). The
+// view is reused from peer to peer: copy what must outlive the call.
+template <class Visit>
+void for_each_peer(const Node& node, Visit&& visit) {
+    PeerView v;
+    for (std::size_t i = 0; i < node.peer_slots(); ++i)
+        if (node.peer_view(i, v)) visit(v);
+}
+
+// The ids of the peers that have one (a peer known only by its address has
+// none yet): what Tab completes.
+template <class Visit>
+void for_each_peer_id(const Node& node, Visit&& visit) {
+    for_each_peer(node, [&](const PeerView& v) {
+        if (!v.peer_id.empty()) visit(std::string_view(v.peer_id));
+    });
+}
+
 class NodeCommands {
   public:
     // /quit (and only /quit) calls `quit`; the program decides what exiting means.

@@ -22,7 +22,6 @@ ConsoleOptions options_for(const ControlClient& c) {
         case ControlMode::kTty:
             o.mode = ConsoleMode::kTty;
             o.colour = c.colour();
-            o.width = c.width();
             break;
     }
     return o;
@@ -127,10 +126,7 @@ bool NodeControl::on_control_command(ControlClient& client, std::string_view lin
 }
 
 void NodeControl::on_control_ids(ControlClient& client) {
-    Node& node = runtime_.node();
-    PeerView v;
-    for (std::size_t i = 0; i < node.peer_slots(); ++i)
-        if (node.peer_view(i, v) && !v.peer_id.empty()) client.peer_id(v.peer_id);
+    for_each_peer_id(runtime_.node(), [&client](std::string_view id) { client.peer_id(id); });
 }
 
 }  // namespace p2p::shell

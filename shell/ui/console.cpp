@@ -226,7 +226,7 @@ void Console::Impl::json_event(const NodeEvent& ev) {
 }
 
 Console::Console(const ConsoleOptions& options, ConsoleSink& sink, const Clock& clock)
-    : options_(options), impl_(std::make_unique<Impl>(options, sink, clock)) {}
+    : impl_(std::make_unique<Impl>(options, sink, clock)) {}
 
 Console::~Console() = default;
 
@@ -234,9 +234,8 @@ std::size_t Console::buffer_bytes() {
     return 6 * kMaxLineBytes + 4096;
 }
 
-void Console::set_width(int width) {
-    options_.width = width;
-    impl_->options.width = width;
+ConsoleMode Console::mode() const {
+    return impl_->options.mode;
 }
 
 void Console::event(const NodeEvent& ev) {
@@ -251,8 +250,8 @@ void Console::event(const NodeEvent& ev) {
         metrics(m);
         return;
     }
-    if (options_.mode == ConsoleMode::kJson) return impl_->json_event(ev);
-    if (options_.mode == ConsoleMode::kTty) {
+    if (mode() == ConsoleMode::kJson) return impl_->json_event(ev);
+    if (mode() == ConsoleMode::kTty) {
         switch (ev.kind) {
             case EventKind::kSent:  // outgoing() showed it, without the msg_id
                 return;

@@ -31,9 +31,10 @@ enum class ConsoleMode : std::uint8_t { kPlain, kJson, kTty };
 class ConsoleSink {
   public:
     virtual void write_lines(std::string_view lines) = 0;
-    // Width of the screen the lines go to, when known (a terminal that can be
-    // resized); 0: use ConsoleOptions::width.
-    virtual int columns() const { return 0; }
+    // Width of the screen the lines go to, in columns: the one owner of the
+    // width (kTty wraps event text to it). Asked per event, so a resized
+    // terminal wraps at its new width; a sink that cannot know says 80.
+    virtual int columns() const { return 80; }
     // How many writes have reached the screen so far, from anyone (log
     // lines, the line the user typed); 0 when unknown. The console amends
     // its last line (a ✓ after what we sent) only when nothing was written
@@ -47,7 +48,6 @@ class ConsoleSink {
 struct ConsoleOptions {
     ConsoleMode mode = ConsoleMode::kPlain;
     bool colour = false;  // kTty only
-    int width = 80;       // kTty: wrap width of event text, unless the sink knows it
     // kTty: an event's text is cut after this many screen lines.
     int max_event_lines = 20;
     // kTty: the terminal's character set and widths (platform/terminal.h).
@@ -94,8 +94,7 @@ class Console {
     Console(const Console&) = delete;
     Console& operator=(const Console&) = delete;
 
-    ConsoleMode mode() const { return options_.mode; }
-    void set_width(int width);
+    ConsoleMode mode() const;
 
     // -- events --
     void event(const NodeEvent& ev);
@@ -124,8 +123,7 @@ class Console {
 
   private:
     struct Impl;
-    ConsoleOptions options_;
-    std::unique_ptr<Impl> impl_;
+    std::unique_ptr<Impl> impl_;  // holds the options
 };
 
 }  // namespace p2p::shell

@@ -80,7 +80,6 @@ void Console::Impl::outgoing(std::string_view to, std::string_view text, std::st
     std::string_view line = out.view();
     // Only a one-row echo of a direct message can take its ACK later.
     bool one_row = line.find('\n') == std::string_view::npos;
-    int width = sink.columns() > 0 ? sink.columns() : options.width;
     echo_count = 0;
     if (peer && one_row && !msg_id.empty()) {
         echo_line.assign(line);
@@ -88,7 +87,7 @@ void Console::Impl::outgoing(std::string_view to, std::string_view text, std::st
         echo_cols = out.column();
     }
     finish_text();
-    if (peer && one_row && !msg_id.empty() && echo_cols + 12 < width)
+    if (peer && one_row && !msg_id.empty() && echo_cols + 12 < width())
         echo_count = sink.output_count();
 }
 
@@ -121,7 +120,7 @@ void Console::Impl::delivered_event(const NodeEvent& ev) {
 }
 
 void Console::outgoing(std::string_view to, std::string_view text, std::string_view msg_id) {
-    if (options_.mode == ConsoleMode::kTty) impl_->outgoing(to, text, msg_id);
+    if (mode() == ConsoleMode::kTty) impl_->outgoing(to, text, msg_id);
 }
 
 }  // namespace p2p::shell

@@ -154,6 +154,11 @@ struct Console::Impl {
 
     bool tty() const { return options.mode == ConsoleMode::kTty; }
     bool colour() const { return tty() && options.colour; }
+    // The sink owns the width; a sink saying nonsense gets the usual 80.
+    int width() const {
+        int columns = sink.columns();
+        return columns > 0 ? columns : 80;
+    }
 
     // -- text modes --
     void begin_event(EventKind kind) {
@@ -165,8 +170,7 @@ struct Console::Impl {
         out.label(hms);
         if (colour()) out.raw(console_detail::kReset);
         out.label(" ");
-        int width = sink.columns();
-        out.wrap(width > 0 ? width : options.width, 9, options.max_event_lines);
+        out.wrap(width(), 9, options.max_event_lines);
         if (colour()) out.raw(console_detail::colour_for(kind));
     }
     void colour_on(std::string_view c) {

@@ -14,7 +14,7 @@ using namespace console_detail;
 void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_view ns) {
     Impl& im = *impl_;
     auto wanted = [&](const PeerView& p) { return ns.empty() || p.ns == ns; };
-    if (options_.mode == ConsoleMode::kJson) {
+    if (mode() == ConsoleMode::kJson) {
         im.begin_json_rows("peers", "peers");
         for (const PeerView& p : peers) {
             if (!wanted(p)) continue;
@@ -91,7 +91,7 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
 
 void Console::links(std::span<const LinkView> links, MonoMs now) {
     Impl& im = *impl_;
-    if (options_.mode == ConsoleMode::kJson) {
+    if (mode() == ConsoleMode::kJson) {
         im.begin_json_rows("conn", "links");
         for (const LinkView& l : links) {
             if (!im.room_for_row(1024)) break;
@@ -170,7 +170,7 @@ void Console::links(std::span<const LinkView> links, MonoMs now) {
 
 void Console::rtt(std::span<const PeerView> peers) {
     Impl& im = *impl_;
-    if (options_.mode == ConsoleMode::kJson) {
+    if (mode() == ConsoleMode::kJson) {
         im.begin_json_rows("rtt", "peers");
         for (const PeerView& p : peers) {
             if (!im.room_for_row(512)) break;
@@ -219,7 +219,7 @@ void Console::rtt(std::span<const PeerView> peers) {
 
 void Console::routes(std::span<const RouteRow> routes) {
     Impl& im = *impl_;
-    if (options_.mode == ConsoleMode::kJson) {
+    if (mode() == ConsoleMode::kJson) {
         im.begin_json_rows("routes", "routes");
         for (const RouteRow& r : routes) {
             if (!im.room_for_row(768)) break;
@@ -277,7 +277,7 @@ void Console::routes(std::span<const RouteRow> routes) {
 
 void Console::metrics(const MetricsView& m) {
     Impl& im = *impl_;
-    if (options_.mode == ConsoleMode::kJson) {
+    if (mode() == ConsoleMode::kJson) {
         im.begin_json("metrics");
         im.field("peer_id", m.peer_id);
         im.key("rtt_ms");
@@ -321,7 +321,7 @@ void Console::metrics(const MetricsView& m) {
 void Console::help(CommandKind topic) {
     Impl& im = *impl_;
     HelpLines lines = topic == CommandKind::kEmpty ? help_overview() : help_for(topic);
-    if (options_.mode == ConsoleMode::kJson) {
+    if (mode() == ConsoleMode::kJson) {
         im.begin_json("help");
         im.key("lines");
         im.writer.StartArray();

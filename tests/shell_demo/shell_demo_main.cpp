@@ -47,7 +47,6 @@ class Demo final : public LineHandler, public platform::IoHandler {
             out = {"bob@CIC", "bea@lab", "carol@CIC"};
         });
         editor_.start(&loop_);
-        console_.set_width(editor_.columns());
         loop_.watch(fifo_fd_, platform::kIoRead, this);
         loop_.on_signal([this](int) { quit(); });
         console_.info(editor_.interactive() ? "demo ready (libedit)" : "demo ready (plain)");

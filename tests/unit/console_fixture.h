@@ -22,6 +22,7 @@ class CaptureSink final : public ConsoleSink {
         text.append(lines);
         ++writes;
     }
+    int columns() const override { return width; }
     std::string take() {
         std::string out;
         out.swap(text);
@@ -29,6 +30,7 @@ class CaptureSink final : public ConsoleSink {
     }
     std::string text;
     int writes = 0;
+    int width = 80;
 };
 
 inline std::vector<std::string> split_lines(const std::string& s) {
@@ -116,7 +118,7 @@ class ConsoleTest : public ::testing::Test {
         ConsoleOptions o;
         o.mode = mode;
         o.colour = colour;
-        o.width = width;
+        sink_.width = width;
         return std::make_unique<Console>(o, sink_, clock_);
     }
     std::string render(Console& c, const NodeEvent& ev) {
