@@ -12,6 +12,7 @@
 #include "platform/net.h"
 #include "platform/terminal.h"
 #include "platform/unix_socket.h"
+#include "shell/app/shared_options.h"
 #include "shell/ui/line_editor.h"
 
 namespace p2p::shell {
@@ -24,14 +25,16 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreachable = 3;
 
-constexpr const char* kUsage =
-    "usage: p2pchat attach [PATH] [-c COMMAND]... [--json]\n"
-    "\n"
-    "The shell of a node started with --control PATH (default: $P2PCHAT_CONTROL or\n"
-    "/run/p2pchat/control). Ctrl-D or /detach leaves it running; /quit stops it\n"
-    "after a confirmation. With -c, runs COMMAND (repeatable), prints the answer and\n"
-    "exits: 0 on success, 1 when a command failed, 3 when the socket cannot be\n"
-    "reached. A rendezvous server's control socket answers `stats`.\n";
+std::string usage() {
+    return "usage: p2pchat attach [PATH] [-c COMMAND]... [--json]\n"
+           "\n"
+           "The shell of a node started with --control PATH (default: $P2PCHAT_CONTROL or\n" +
+           std::string(kDefaultControlPath) +
+           "). Ctrl-D or /detach leaves it running; /quit stops it\n"
+           "after a confirmation. With -c, runs COMMAND (repeatable), prints the answer and\n"
+           "exits: 0 on success, 1 when a command failed, 3 when the socket cannot be\n"
+           "reached. A rendezvous server's control socket answers `stats`.\n";
+}
 
 struct AttachArgs {
     std::string path;
@@ -42,12 +45,12 @@ struct AttachArgs {
 // 0: parsed; else the exit code (help printed or an error said).
 int parse_args(const std::vector<std::string>& args, AttachArgs& out) {
     const char* env = std::getenv("P2PCHAT_CONTROL");
-    out.path = env && *env ? env : kDefaultControlPath;
+    out.path = env && *env ? std::string(env) : std::string(kDefaultControlPath);
     bool have_path = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "-h" || a == "--help") {
-            platform::write_all(1, kUsage);
+            platform::write_all(1, usage());
             return -1;
         }
         if (a == "--json") {
@@ -62,7 +65,8 @@ int parse_args(const std::vector<std::string>& args, AttachArgs& out) {
             out.path = a;
             have_path = true;
         } else {
-            std::fprintf(stderr, "p2pchat attach: unexpected argument '%s'\n%s", a.c_str(), kUsage);
+            std::fprintf(stderr, "p2pchat attach: unexpected argument '%s'\n%s", a.c_str(),
+                         usage().c_str());
             return kExitUsage;
         }
     }

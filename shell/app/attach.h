@@ -14,9 +14,6 @@
 
 namespace p2p::shell {
 
-// The socket `attach` uses without PATH (or $P2PCHAT_CONTROL when set).
-inline constexpr const char* kDefaultControlPath = "/run/p2pchat/control";
-
 // args: what follows "attach".
 int attach_main(const std::vector<std::string>& args);
 

@@ -2,11 +2,6 @@
 
 namespace p2p::shell {
 
-const char* const kExitCodesHelp =
-    "Exit codes: 0 after a clean stop, 1 when it cannot run\n"
-    "(cannot listen, cannot open the log file), 78 (EX_CONFIG) for a bad option\n"
-    "or config file. --version prints the version and exits 0.\n";
-
 LogOutput::~LogOutput() {
     if (sink_ && logger().sink() == sink_.get()) logger().set_sink(nullptr);
 }

@@ -10,7 +10,6 @@
 #include "core/log.h"
 #include "platform/log_sinks.h"
 #include "platform/terminal.h"
-#include "shell/app/option_table.h"
 
 namespace p2p::shell {
 
@@ -45,27 +44,5 @@ class LogOutput {
     platform::FileSink* file_ = nullptr;      // sink_, when it is a file
     platform::OutputQueue* queue_ = nullptr;  // sink_'s, when it writes to stderr
 };
-
-// --log-format's values, for both programs' rows.
-inline constexpr OptionChoice kLogFormatChoices[] = {
-    {"auto", static_cast<std::int64_t>(platform::LogFormat::kAuto)},
-    {"plain", static_cast<std::int64_t>(platform::LogFormat::kPlain)},
-    {"journal", static_cast<std::int64_t>(platform::LogFormat::kJournal)}};
-
-// The --log-format row of both programs, to bind to their field:
-// bind<O, &O::log_format>(log_format_row(section)).
-constexpr OptionRow log_format_row(std::string_view section) {
-    return {.section = section,
-            .flag = "--log-format",
-            .metavar = "auto|plain|journal",
-            .help =
-                "log lines on stderr: plain (own timestamp), journal (<N> priority prefix, "
-                "no timestamp) or auto (journal when JOURNAL_STREAM names stderr)",
-            .kind = OptionKind::kChoice,
-            .choices = kLogFormatChoices};
-}
-
-// The exit-code and signal paragraph both programs' --help end with.
-extern const char* const kExitCodesHelp;
 
 }  // namespace p2p::shell

@@ -3,8 +3,6 @@
 #include "core/rendezvous_client.h"
 #include "core/text.h"
 #include "platform/net.h"
-#include "platform/unix_socket.h"
-#include "shell/app/log_output.h"
 
 namespace p2p::shell {
 
@@ -32,10 +30,6 @@ bool non_empty(std::string_view text) {
     return !text.empty();
 }
 
-bool control_path_ok(std::string_view path) {
-    return !path.empty() && path.size() <= platform::unix_path_max();
-}
-
 constexpr OptionChoice kDiscoverChoices[] = {{"all", 1}, {"namespace", 0}};
 constexpr OptionChoice kColourChoices[] = {
     {"auto", static_cast<std::int64_t>(platform::ColourChoice::kAuto)},
@@ -59,7 +53,7 @@ void set_serve_rendezvous(O& o, const OptionValue& v) {
         o.serve_at = platform::HostPort{};
 }
 
-constexpr OptionRow kRows[] = {
+constexpr OptionRow kOwnRows[] = {
     bind<O, &O::name>({.section = kIdentity,
                        .flag = "--name",
                        .metavar = "NAME",
@@ -299,11 +293,6 @@ constexpr OptionRow kRows[] = {
                            .flag = "--no-shell",
                            .help = "headless: no interactive shell, stdin ignored",
                            .kind = K::kSwitch}),
-    bind<O, &O::log_level>({.section = kOutput,
-                            .flag = "--log-level",
-                            .metavar = "LEVEL",
-                            .help = "DEBUG, INFO, WARN or ERROR",
-                            .kind = K::kLogLevel}),
     bind<O, &O::log_file>({.section = kOutput,
                            .flag = "--log-file",
                            .metavar = "PATH",
@@ -312,7 +301,6 @@ constexpr OptionRow kRows[] = {
                          .flag = "--syslog",
                          .help = "logs to syslog (facility daemon) instead of stderr",
                          .kind = K::kSwitch}),
-    bind<O, &O::log_format>(log_format_row(kOutput)),
     bind<O, &O::colour>({.section = kOutput,
                          .flag = "--color",
                          .metavar = "auto|always|never",
@@ -324,28 +312,8 @@ constexpr OptionRow kRows[] = {
                        .flag = "--bell",
                        .help = "ring the terminal bell when a direct message arrives",
                        .kind = K::kSwitch}),
-    bind<O, &O::control_path>({.section = kOutput,
-                               .flag = "--control",
-                               .metavar = "PATH",
-                               .help = "a Unix socket (mode 0600) where `p2pchat attach PATH` "
-                                       "gets this node's shell; the service uses "
-                                       "/run/p2pchat/control",
-                               .check = control_path_ok,
-                               .expected = "a socket path of at most 107 bytes"}),
-    bind<O, &O::control_group>({.section = kOutput,
-                                .flag = "--control-group",
-                                .metavar = "GROUP",
-                                .help = "members of GROUP may attach too (socket mode 0660)",
-                                .check = non_empty,
-                                .expected = "a group name or number"}),
-    bind<O, &O::config_file>({.section = kOutput,
-                              .flag = "--config",
-                              .metavar = "FILE",
-                              .help = "JSON settings (keys below); flags override it",
-                              .kind = K::kConfigFile}),
-    {.section = kOutput, .flag = "--version", .help = "print the version", .kind = K::kVersion},
-    {.section = kOutput, .flag = "--help", .help = "this text", .kind = K::kHelp},
 };
+constexpr auto kRows = join_rows(kOwnRows, shared_option_rows<O>(kOutput));
 
 constexpr const char* kIntro = R"(usage: p2pchat --name NAME --namespace NS [options]
        p2pchat rendezvous [options]      (the rendezvous server; see its --help)

@@ -19,6 +19,7 @@
 #include "platform/net.h"
 #include "platform/terminal.h"
 #include "shell/app/option_table.h"
+#include "shell/app/shared_options.h"
 
 namespace p2p::shell {
 
@@ -30,8 +31,10 @@ inline constexpr const char* kDefaultRendezvousEnv = "P2PCHAT_DEFAULT_RENDEZVOUS
 
 // The engine's settings are NodeOptions' own (it is a NodeConfig), so their
 // defaults are the engine's; the rendezvous client's defaults likewise come
-// from RendezvousClient::Config. What is left is the program's.
-struct NodeOptions : NodeConfig {
+// from RendezvousClient::Config; the log, control and config-file settings
+// are the ones the rendezvous server has too (SharedOptions). What is left is
+// the program's.
+struct NodeOptions : NodeConfig, SharedOptions {
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 0;  // 0: an ephemeral port, printed at start
 
@@ -50,18 +53,13 @@ struct NodeOptions : NodeConfig {
     // false (--no-relay): forward nothing, no `relay` feature (docs/protocol.md §5).
     bool relay = (NodeConfig{}.features & kFeatureRelay) != 0;
 
-    LogLevel log_level = LogLevel::kInfo;
     std::string log_file;
     bool syslog = false;
-    platform::LogFormat log_format = platform::LogFormat::kAuto;
     platform::ColourChoice colour = platform::ColourChoice::kAuto;
     bool bell = false;  // ring the terminal bell on a direct message
     bool json = false;
     bool no_shell = false;
-    std::string control_path;   // --control: the attach socket ("" = none)
-    std::string control_group;  // --control-group: a group that may attach too
 
-    std::string config_file;
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };
 

@@ -13,9 +13,12 @@
 // (no_relay: true), while the historical key holds the field's value
 // (relay: false).
 #pragma once
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -195,6 +198,17 @@ constexpr OptionRow bind(OptionRow row) {
     row.set = &option_detail::set_value<T, Path...>;
     row.show = &option_detail::show_value<T, Path...>;
     return row;
+}
+
+// One table from two lists of rows: a program's own, then a block it shares
+// with the other program (shell/app/shared_options.h).
+template <std::size_t A, std::size_t B>
+constexpr std::array<OptionRow, A + B> join_rows(const OptionRow (&own)[A],
+                                                 const std::array<OptionRow, B>& shared) {
+    std::array<OptionRow, A + B> all{};
+    std::copy(std::begin(own), std::end(own), all.begin());
+    std::copy(shared.begin(), shared.end(), all.begin() + A);
+    return all;
 }
 
 // Binds a row to a setter of one's own, for settings that are not one field.

@@ -19,6 +19,7 @@
 #include "shell/app/log_output.h"
 #include "shell/app/node_control.h"
 #include "shell/app/rendezvous_control.h"
+#include "shell/app/shared_options.h"
 #include "shell/app/version.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -49,7 +50,7 @@ bool listen_ok(std::string_view text) {
     return parse_listen(text, addr);
 }
 
-constexpr OptionRow kRows[] = {
+constexpr OptionRow kOwnRows[] = {
     bind<O, &O::listen>({.section = kServer,
                          .flag = "--listen",
                          .metavar = "HOST:PORT",
@@ -154,29 +155,8 @@ constexpr OptionRow kRows[] = {
                                                       .kind = K::kInteger,
                                                       .lo = 1,
                                                       .hi = kYear}),
-    bind<O, &O::log_level>({.section = kServer,
-                            .flag = "--log-level",
-                            .metavar = "LEVEL",
-                            .help = "DEBUG, INFO, WARN, ERROR or OFF",
-                            .kind = K::kLogLevel}),
-    bind<O, &O::log_format>(log_format_row(kServer)),
-    bind<O, &O::control_path>({.section = kServer,
-                               .flag = "--control",
-                               .metavar = "PATH",
-                               .help = "a Unix socket (mode 0600) answering `p2pchat attach -c "
-                                       "stats PATH`"}),
-    bind<O, &O::control_group>({.section = kServer,
-                                .flag = "--control-group",
-                                .metavar = "GROUP",
-                                .help = "members of GROUP may use it too (mode 0660)"}),
-    bind<O, &O::config_file>({.section = kServer,
-                              .flag = "--config",
-                              .metavar = "FILE",
-                              .help = "JSON settings (keys below); flags override it",
-                              .kind = K::kConfigFile}),
-    {.section = kServer, .flag = "--version", .help = "print the version", .kind = K::kVersion},
-    {.section = kServer, .flag = "--help", .help = "this text", .kind = K::kHelp},
 };
+constexpr auto kRows = join_rows(kOwnRows, shared_option_rows<O>(kServer));
 
 constexpr const char* kIntro = R"(Usage: p2pchat rendezvous [options]
 

@@ -10,21 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "core/log.h"
-#include "platform/log_sinks.h"
 #include "shell/app/option_table.h"
+#include "shell/app/shared_options.h"
 #include "shell/runtime/rendezvous_server.h"
 
 namespace p2p::shell {
 
-struct RendezvousOptions {
+// The log, control and config-file settings are the node's too (SharedOptions).
+struct RendezvousOptions : SharedOptions {
     std::string listen = "0.0.0.0:8080";
     RendezvousServerConfig server;
-    LogLevel log_level = LogLevel::kInfo;
-    platform::LogFormat log_format = platform::LogFormat::kAuto;
-    std::string config_file;
-    std::string control_path;           // --control: `p2pchat attach -c stats PATH` ("" = none)
-    std::string control_group;          // --control-group
     std::vector<std::string> warnings;  // unknown config keys (not fatal)
 };
 

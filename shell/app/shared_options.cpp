@@ -1,0 +1,22 @@
+#include "shell/app/shared_options.h"
+
+#include "platform/unix_socket.h"
+
+namespace p2p::shell {
+
+bool control_path_ok(std::string_view path) {
+    return !path.empty() && path.size() <= platform::unix_path_max();
+}
+
+// Whether the group exists is asked when the socket is made (control_config):
+// a config file may name a group of the machine it is deployed to.
+bool control_group_ok(std::string_view group) {
+    return !group.empty();
+}
+
+const char* const kExitCodesHelp =
+    "Exit codes: 0 after a clean stop, 1 when it cannot run\n"
+    "(cannot listen, cannot open the log file), 78 (EX_CONFIG) for a bad option\n"
+    "or config file. --version prints the version and exits 0.\n";
+
+}  // namespace p2p::shell
