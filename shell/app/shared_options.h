@@ -48,7 +48,7 @@ constexpr std::array<OptionRow, 7> shared_option_rows(std::string_view section) 
         bind<O, &O::log_level>({.section = section,
                                 .flag = "--log-level",
                                 .metavar = "LEVEL",
-                                .help = "DEBUG, INFO, WARN, ERROR or OFF (no log lines at all)",
+                                .help = "DEBUG, INFO, WARN, ERROR, or OFF for none",
                                 .kind = K::kLogLevel}),
         bind<O, &O::log_format>(
             {.section = section,
