@@ -80,6 +80,7 @@ bool Connection::open(int fd) {
         return false;
     }
     fd_ = fd;
+    socket_ = is_socket(fd);
     installed_ = kIoRead;
     read_paused_ = eof_ = write_blocked_ = closing_soon_ = close_after_flush_ = false;
     framer_.reset();
@@ -102,8 +103,7 @@ void Connection::teardown() {
     installed_ = 0;
     if (config_.drain_on_close > 0 && !eof_) {
         std::size_t got = 0, n = 0;
-        while (got < config_.drain_on_close &&
-               sock_read(fd_, config_.read_buf, config_.read_cap, &n) == IoResult::kOk)
+        while (got < config_.drain_on_close && read_some(config_.read_cap, &n) == IoResult::kOk)
             got += n;
     }
     close_fd(fd_);
@@ -224,6 +224,11 @@ void Connection::on_io(int, std::uint32_t events) {
     read_ready();
 }
 
+IoResult Connection::read_some(std::size_t cap, std::size_t* n) {
+    return socket_ ? sock_read(fd_, config_.read_buf, cap, n)
+                   : fd_read(fd_, config_.read_buf, cap, n);
+}
+
 void Connection::read_ready() {
     std::uint32_t generation = generation_;
     for (int i = 0; i < config_.reads_per_event && alive(generation) && readable_now(); ++i) {
@@ -239,7 +244,7 @@ void Connection::read_ready() {
         }
         if (want == 0) return;
         std::size_t n = 0;
-        switch (sock_read(fd_, config_.read_buf, want, &n)) {
+        switch (read_some(want, &n)) {
             case IoResult::kOk:
                 break;
             case IoResult::kAgain:
@@ -387,7 +392,8 @@ Connection::FlushEnd Connection::write_out() {
             total += out[i].len;
         }
         std::size_t written = 0;
-        IoResult r = sock_writev(fd_, iov, static_cast<int>(count), &written);
+        IoResult r = socket_ ? sock_writev(fd_, iov, static_cast<int>(count), &written)
+                             : fd_writev(fd_, iov, static_cast<int>(count), &written);
         if (r == IoResult::kClosed || r == IoResult::kError) {
             end = FlushEnd::kFailed;
             break;
