@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/invariant.h"
 #include "platform/net.h"
@@ -284,14 +285,22 @@ bool Connection::deliver(char* data, std::size_t len) {
         return alive(generation);
     }
     auto ready = [&] { return alive(generation) && readable_now(); };
-    framer_.feed_gated(data, len, ready,
-                       [&](LineFramer::Event ev, char* line, std::size_t line_len) {
-                           if (!ready()) return;  // closed, or no room was left to hold it
-                           if (ev == LineFramer::Event::kTooLong)
-                               owner_->on_line_too_long(*this);
-                           else
-                               owner_->on_line(*this, line, line_len);
-                       });
+    auto sink = [&](LineFramer::Event ev, char* line, std::size_t line_len) {
+        if (!ready()) return;  // closed, or no room was left to hold it
+        if (ev == LineFramer::Event::kTooLong)
+            owner_->on_line_too_long(*this);
+        else
+            owner_->on_line(*this, line, line_len);
+    };
+    // One line per feed, so nothing is framed (or copied into the owner's line buffer,
+    // whose pages it may have given back) once a line's owner closed the connection.
+    while (len > 0 && alive(generation)) {
+        char* nl = static_cast<char*>(std::memchr(data, '\n', len));
+        std::size_t chunk = nl ? static_cast<std::size_t>(nl - data) + 1 : len;
+        framer_.feed_gated(data, chunk, ready, sink);
+        data += chunk;
+        len -= chunk;
+    }
     return alive(generation);
 }
 

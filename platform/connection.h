@@ -169,7 +169,9 @@ class Connection final : private IoHandler, private TimerHandler {
     void set_deadline(MonoMs at);
     MonoMs deadline() const { return deadline_; }
 
-    // Closes now and reports on_closed(reason) (from inside this call).
+    // Closes now and reports on_closed(reason) (from inside this call). With
+    // drain_on_close it reads into the shared buffer: a line or bytes handed out before
+    // are not to be touched after it.
     void close(CloseReason reason);
     // Stops reading, writes what waits, then close(reason); at once if nothing waits.
     void close_when_flushed(CloseReason reason);

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -409,6 +410,37 @@ TEST(ConnectionTransform, SitsBetweenSocketAndFramerBothWays) {
         loop, [&] { return owner.text == "hello|"; }, 3000));
     ASSERT_TRUE(conn.write("abc\n"));
     EXPECT_EQ(peer.drain(), "bcd\n");
+}
+
+// ---- closing from a line -------------------------------------------------------------
+
+TEST(ConnectionLines, NothingIsFramedAfterTheOwnerClosesFromALine) {
+    struct Closer final : ConnectionOwner {
+        std::string text;
+        int closed = 0;
+        void on_line(Connection& c, char* line, std::size_t len) override {
+            text.append(line, len).append("|");
+            c.close(CloseReason::kByOwner);
+        }
+        void on_closed(Connection&, CloseReason) override { ++closed; }
+    } closer;
+    EventLoop loop;
+    char read_buf[kReadCap + 1];
+    char line_buf[kLineLimit + 1];
+    std::memset(line_buf, '#', sizeof line_buf);
+    Connection conn(loop, closer, line_config(read_buf, line_buf));
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    Peer peer;
+    peer.fd = fds[1];
+    ASSERT_TRUE(conn.open(fds[0]));
+    peer.send("first\nsecond\nunfinished");
+    ASSERT_TRUE(run_until(
+        loop, [&] { return closer.closed == 1; }, 3000));
+    EXPECT_EQ(closer.text, "first|");
+    // The owner may have handed the line buffer's pages back in on_closed: the rest of
+    // the read must not be copied there.
+    EXPECT_EQ(std::string(line_buf, sizeof line_buf), std::string(sizeof line_buf, '#'));
 }
 
 // ---- not a socket ---------------------------------------------------------------------
