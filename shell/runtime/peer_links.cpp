@@ -1,5 +1,8 @@
 #include "shell/runtime/peer_links.h"
 
+#include <memory>
+#include <new>
+
 #include "core/invariant.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
@@ -31,12 +34,18 @@ PeerLinks::PeerLinks(platform::EventLoop& loop, platform::Resolver& resolver)
 PeerLinks::~PeerLinks() {
     close_all();
     stop_listening();
+    for (std::size_t i = 0; i < slot_count_; ++i)
+        if (slots_[i].conn) std::destroy_at(slots_[i].conn);
 }
 
 void PeerLinks::attach(Node& node) {
+    P2P_ASSERT(node_ == nullptr);  // once: the slots are sized for this Node
     node_ = &node;
     std::size_t n = node.link_slots();
     slots_ = std::make_unique<Slot[]>(n);
+    // Default-initialised (no constructor, no zeroing): pages of slots never used
+    // are not written, so they cost address space only.
+    conn_storage_.reset(new ConnStorage[n]);
     slot_count_ = n;
     free_.clear();
     free_.reserve(n);
@@ -45,18 +54,13 @@ void PeerLinks::attach(Node& node) {
     dirty_.reserve(n);
     flushing_.reserve(n);
     by_id_.reserve(n * 2);
-    platform::ConnectionConfig config;
-    config.read_buf = read_buf_.get();
-    config.read_cap = kReadBufferBytes;
-    config.framing = platform::Framing::kRaw;  // the Node frames its own lines
-    config.owner_output = true;                // the Node's queue is the output
-    config.reads_per_event = kReadsPerEvent;
-    for (std::size_t i = 0; i < n; ++i) {
-        Slot& s = slots_[i];
-        s.conn.setup(loop_, *this, config);
-        s.conn.set_tag(i);
-        s.connector = std::make_unique<platform::TcpConnector>(loop_, resolver_);
-    }
+    conn_config_.read_buf = read_buf_.get();
+    conn_config_.read_cap = kReadBufferBytes;
+    conn_config_.framing = platform::Framing::kRaw;  // the Node frames its own lines
+    conn_config_.owner_output = true;                // the Node's queue is the output
+    conn_config_.reads_per_event = kReadsPerEvent;
+    for (std::size_t i = 0; i < n; ++i)
+        slots_[i].connector = std::make_unique<platform::TcpConnector>(loop_, resolver_);
     // Every slot may be an accepted link; the Node refuses past its own limits.
     listener_.set_max_connections(n);
 }
@@ -82,8 +86,17 @@ PeerLinks::Slot& PeerLinks::slot(std::size_t index) {
 
 PeerLinks::Slot& PeerLinks::slot_of(platform::Connection& c) {
     std::size_t index = static_cast<std::size_t>(c.tag());
-    P2P_ASSERT(index < slot_count_ && &slots_[index].conn == &c);
+    P2P_ASSERT(index < slot_count_ && slots_[index].conn == &c);
     return slots_[index];
+}
+
+platform::Connection& PeerLinks::connection(std::size_t index) {
+    Slot& s = slot(index);
+    if (!s.conn) {
+        s.conn = new (&conn_storage_[index]) platform::Connection(loop_, *this, conn_config_);
+        s.conn->set_tag(index);
+    }
+    return *s.conn;
 }
 
 int PeerLinks::alloc_slot(LinkId id) {
@@ -102,7 +115,7 @@ void PeerLinks::free_slot(std::size_t index) {
     Slot& s = slot(index);
     if (s.id == kNoLink) return;
     s.connector->cancel();
-    s.conn.discard();  // no report: the caller tells the Node, or the Node asked
+    if (s.conn) s.conn->discard();  // no report: the caller tells the Node, or the Node asked
     by_id_.erase(s.id);
     s.id = kNoLink;
     // A stale entry in dirty_ is skipped by flush() (its flag was cleared here).
@@ -119,10 +132,20 @@ std::size_t PeerLinks::open_connections() const {
     return slot_count_ - free_.size();
 }
 
+// Every slot is a link (up, handshaking or dialing): the connection is refused before
+// the Node sees it, which it would have to turn away anyway.
+bool PeerLinks::on_full(const platform::SockAddr& peer) {
+    char ip[64];
+    peer.ip(ip, sizeof ip);
+    P2P_WARN_LIMITED(kModule, "inbound connections refused (every socket slot in use)", ip,
+                     "%zu socket slots in use: refusing a connection from %s", slot_count_, ip);
+    return false;
+}
+
 bool PeerLinks::open_slot(std::size_t index, int fd) {
-    Slot& s = slot(index);
-    if (!s.conn.open(fd)) return false;  // fd closed
-    if (s.read_paused) s.conn.pause_reading(true);
+    platform::Connection& c = connection(index);
+    if (!c.open(fd)) return false;  // fd closed
+    if (slot(index).read_paused) c.pause_reading(true);
     return true;
 }
 
@@ -186,7 +209,7 @@ void PeerLinks::pause_reading(LinkId link, bool paused) {
     if (index < 0) return;
     Slot& s = slot(static_cast<std::size_t>(index));
     s.read_paused = paused;  // kept for a dial still connecting
-    if (s.conn.is_open()) s.conn.pause_reading(paused);
+    if (s.conn && s.conn->is_open()) s.conn->pause_reading(paused);
 }
 
 void PeerLinks::close_all() {
@@ -205,7 +228,7 @@ bool PeerLinks::flush() {
             s.dirty = false;
             // Still dialing: the Node's queue waits for the connect. Kernel full:
             // the writable event takes the rest.
-            if (s.conn.is_open()) s.conn.flush();
+            if (s.conn && s.conn->is_open()) s.conn->flush();
         }
         flushing_.clear();
     }

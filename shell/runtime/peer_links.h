@@ -14,7 +14,9 @@
 // Each slot is one Connection (the loop's record for its descriptor, so there
 // is no fd map here) with its connector. Slots are allocated at attach() for
 // the Node's link capacity; opening, using and closing links allocates nothing
-// but the LinkId index node.
+// but the LinkId index node. A slot's Connection is constructed in its storage
+// on the slot's first use, so a node sized for thousands of links keeps the
+// storage of those never opened untouched (not resident).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -73,14 +75,20 @@ class PeerLinks final : private platform::ConnectionOwner, private platform::Lis
   private:
     struct Slot {
         LinkId id = kNoLink;
-        bool dirty = false;        // queued in dirty_
-        bool read_paused = false;  // the Node asked us to stop reading it
-        platform::Connection conn;
+        bool dirty = false;                    // queued in dirty_
+        bool read_paused = false;              // the Node asked us to stop reading it
+        platform::Connection* conn = nullptr;  // in conn_storage_, from the first use on
         std::unique_ptr<platform::TcpConnector> connector;
+    };
+    // Room for one Connection, left uninitialised until the slot is first used.
+    struct alignas(platform::Connection) ConnStorage {
+        unsigned char bytes[sizeof(platform::Connection)];
     };
 
     Slot& slot(std::size_t index);
     Slot& slot_of(platform::Connection& c);
+    // The slot's Connection, constructed on the first call.
+    platform::Connection& connection(std::size_t index);
     int alloc_slot(LinkId id);
     void free_slot(std::size_t index);
     int index_of(LinkId id) const;
@@ -98,13 +106,17 @@ class PeerLinks final : private platform::ConnectionOwner, private platform::Lis
     // platform::ListenerOwner
     void on_accept(int fd, const platform::SockAddr& peer) override;
     std::size_t open_connections() const override;
+    bool on_full(const platform::SockAddr& peer) override;
 
     platform::EventLoop& loop_;
     platform::Resolver& resolver_;
     platform::Listener listener_;
     Node* node_ = nullptr;
 
-    std::unique_ptr<Slot[]> slots_;  // never moved: the loop points at each Connection
+    std::unique_ptr<Slot[]> slots_;
+    // Never moved: the loop points at each Connection.
+    std::unique_ptr<ConnStorage[]> conn_storage_;
+    platform::ConnectionConfig conn_config_;
     std::size_t slot_count_ = 0;
     std::vector<std::size_t> free_;   // indices of unused slots
     std::vector<std::size_t> dirty_;  // slots with output to flush
