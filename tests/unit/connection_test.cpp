@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,10 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "platform/listener.h"
 #include "platform/net.h"
-#include "platform/unix_socket.h"
 #include "tests/support/loop_wait.h"
+#include "tests/unit/socket_peer.h"
 
 namespace p2p::platform {
 namespace {
@@ -54,31 +52,6 @@ std::string variant_name(const testing::TestParamInfo<Variant>& info) {
     }
     return "?";
 }
-
-// The test's peer: the far end of a socketpair, written and read directly.
-struct Peer {
-    int fd = -1;
-    ~Peer() {
-        if (fd >= 0) ::close(fd);
-    }
-    void send(const std::string& s) {
-        ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
-    }
-    // What has arrived so far; sets *eof when the connection closed its end.
-    std::string drain(bool* eof = nullptr) {
-        std::string got;
-        char buf[65536];
-        for (;;) {
-            ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-            if (n > 0) {
-                got.append(buf, static_cast<std::size_t>(n));
-                continue;
-            }
-            if (n == 0 && eof) *eof = true;
-            return got;
-        }
-    }
-};
 
 class Owner final : public ConnectionOwner {
   public:
@@ -173,7 +146,7 @@ class ConnectionContract : public testing::TestWithParam<Variant> {
     char read_buf[kReadCap + 1];
     char line_buf[kLineLimit + 1];
     Connection conn;
-    Peer peer;
+    SocketPeer peer;
 };
 
 TEST_P(ConnectionContract, LinesSplitAcrossReadsAreJoined) {
@@ -401,7 +374,7 @@ TEST(ConnectionTransform, SitsBetweenSocketAndFramerBothWays) {
     Connection conn(loop, owner, config);
     int fds[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    Peer peer;
+    SocketPeer peer;
     peer.fd = fds[1];
     ASSERT_TRUE(conn.open(fds[0]));
     EXPECT_EQ(peer.drain(), "HELLO\n") << "the transform's own bytes go out at open()";
@@ -431,7 +404,7 @@ TEST(ConnectionLines, NothingIsFramedAfterTheOwnerClosesFromALine) {
     Connection conn(loop, closer, line_config(read_buf, line_buf));
     int fds[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    Peer peer;
+    SocketPeer peer;
     peer.fd = fds[1];
     ASSERT_TRUE(conn.open(fds[0]));
     peer.send("first\nsecond\nunfinished");
@@ -490,7 +463,7 @@ TEST(ConnectionOwnerOutput, GathersTheOwnersSlicesIntoOneWritevAndReportsConsume
     Connection conn(loop, queue, config);
     int fds[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    Peer peer;
+    SocketPeer peer;
     peer.fd = fds[1];
     ASSERT_TRUE(conn.open(fds[0]));
     EXPECT_TRUE(conn.flush());
@@ -498,118 +471,6 @@ TEST(ConnectionOwnerOutput, GathersTheOwnersSlicesIntoOneWritevAndReportsConsume
     EXPECT_EQ(queue.asked, 2u) << "one gather, one writev, then the queue is empty";
     EXPECT_EQ(peer.drain(), "abbccc\n");
     EXPECT_EQ(loop.watched_interest(conn.fd()), kIoRead);
-}
-
-// ---- accepting -------------------------------------------------------------------------
-
-struct Acceptor final : ListenerOwner, ConnectionOwner {
-    EventLoop& loop;
-    char read_buf[kReadCap + 1];
-    std::vector<std::unique_ptr<Connection>> conns;
-    std::size_t open = 0;
-    explicit Acceptor(EventLoop& l) : loop(l) {}
-    void on_accept(int fd, const SockAddr&) override {
-        ConnectionConfig config;
-        config.read_buf = read_buf;
-        config.read_cap = kReadCap;
-        conns.push_back(std::make_unique<Connection>(loop, *this, config));
-        if (conns.back()->open(fd)) ++open;
-    }
-    std::size_t open_connections() const override { return open; }
-    void on_closed(Connection&, CloseReason) override { --open; }
-};
-
-int connect_to(const SockAddr& addr) {
-    std::string err;
-    int fd = tcp_connect_start(addr, &err);
-    EXPECT_GE(fd, 0) << err;
-    return fd;
-}
-
-TEST(ConnectionListener, RefusesPastTheCapWithItsLine) {
-    EventLoop loop;
-    Acceptor acceptor(loop);
-    ListenerConfig lc;
-    lc.max_connections = 2;
-    lc.refusal = "bye full\n";
-    Listener listener(loop, acceptor, lc);
-    SockAddr any;
-    ASSERT_TRUE(parse_numeric_addr("127.0.0.1", 0, any));
-    std::string err;
-    ASSERT_TRUE(listener.listen_tcp(any, 16, &err)) << err;
-    Peer a, b, c;
-    a.fd = connect_to(listener.address());
-    b.fd = connect_to(listener.address());
-    ASSERT_TRUE(run_until(
-        loop, [&] { return acceptor.open == 2; }, 3000));
-    c.fd = connect_to(listener.address());
-    std::string got;
-    bool eof = false;
-    ASSERT_TRUE(run_until(
-        loop,
-        [&] {
-            got += c.drain(&eof);
-            return eof;
-        },
-        3000));
-    EXPECT_EQ(got, "bye full\n");
-    EXPECT_EQ(acceptor.open, 2u);
-    // Room again after a close: the next one is accepted.
-    acceptor.conns[0]->close(CloseReason::kByOwner);
-    Peer d;
-    d.fd = connect_to(listener.address());
-    ASSERT_TRUE(run_until(
-        loop, [&] { return acceptor.conns.size() == 3; }, 3000));
-    EXPECT_EQ(acceptor.open, 2u);
-}
-
-TEST(ConnectionListener, PausesAcceptingWhenDescriptorsRunOut) {
-    EventLoop loop;
-    Acceptor acceptor(loop);
-    Listener listener(loop, acceptor, ListenerConfig{});
-    SockAddr any;
-    ASSERT_TRUE(parse_numeric_addr("127.0.0.1", 0, any));
-    std::string err;
-    ASSERT_TRUE(listener.listen_tcp(any, 16, &err)) << err;
-    Peer a;
-    a.fd = connect_to(listener.address());
-    rlimit saved{};
-    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
-    // No descriptor number below the limit is free: accept() fails with EMFILE.
-    int lowest_free = ::dup(0);
-    ASSERT_GE(lowest_free, 0);
-    ::close(lowest_free);
-    rlimit tight = saved;
-    tight.rlim_cur = static_cast<rlim_t>(lowest_free);
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
-    bool paused = run_until(
-        loop, [&] { return listener.accept_paused(); }, 3000);
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
-    ASSERT_TRUE(paused);
-    EXPECT_EQ(acceptor.open, 0u);
-    EXPECT_TRUE(run_until(
-        loop, [&] { return acceptor.open == 1; }, 3000));
-    EXPECT_FALSE(listener.accept_paused());
-}
-
-TEST(ConnectionListener, AcceptsOnAUnixSocketToo) {
-    EventLoop loop;
-    Acceptor acceptor(loop);
-    Listener listener(loop, acceptor, ListenerConfig{});
-    const char* tmp = std::getenv("TMPDIR");
-    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/connection_test_" +
-                       std::to_string(::getpid()) + ".sock";
-    std::string err;
-    ASSERT_TRUE(listener.adopt(unix_listen(path, 0600, -1, &err), &err)) << err;
-    Peer a;
-    a.fd = unix_connect(path, &err);
-    ASSERT_GE(a.fd, 0) << err;
-    EXPECT_TRUE(run_until(
-        loop, [&] { return acceptor.open == 1; }, 3000));
-    a.send("x\n");
-    listener.stop();
-    unix_unlink(path);
-    EXPECT_FALSE(listener.listening());
 }
 
 }  // namespace
