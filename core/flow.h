@@ -29,7 +29,10 @@ class Flow {
     // Reads `l` again unless what paused it still holds.
     void try_resume(Link& l);
     // After the host wrote some of `l`'s queue: below its low-water mark?
-    void drained(Link& l);
+    // (Inline: once per write, and almost always nothing to do.)
+    void drained(Link& l) {
+        if (l.full_since != 0) drained_from_full(l);
+    }
     // `l` is going away: links it paused look again (from the timer).
     void closed(Link& l);
     // NodeHost's read budget for `l` (Node::read_room).
@@ -39,6 +42,7 @@ class Flow {
     bool above_share(const Link& l) const;
     bool below_low_water(const Link& l) const;
     void pause_reading(Link& l, Link& blocker);
+    void drained_from_full(Link& l);
 
     EngineContext& ctx_;
     LinkTable& links_;

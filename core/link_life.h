@@ -43,8 +43,12 @@ class LinkLife {
     void close_now(Link& l, const char* why, bool penalize);
     // The host reports the socket gone: free the slot.
     void release(Link& l, const char* why, bool penalize);
-    // The host wrote all of a closing link's queue.
-    void flushed(Link& l);
+    // The host wrote some of `l`'s queue: a closing link whose queue is now
+    // empty closes (inline: once per write).
+    void flushed(Link& l) {
+        if (l.out.empty() && l.state == LinkState::kClosing && !l.await_bye_ok)
+            close_now(l, nullptr, false);
+    }
     void quit(std::string_view reason);
 
   private:

@@ -185,27 +185,6 @@ void LinkTable::signal_write(Link& l) {
     ctx_.host.want_write(l.id);
 }
 
-std::size_t LinkTable::output(Link& l, OutSlice* slices, std::size_t max) {
-    if (max == 0 || l.out.empty() || l.state == LinkState::kDialing) return 0;
-    // To a legacy peer one message at a time, paced (docs/protocol.md §4).
-    bool one = l.legacy && l.state != LinkState::kAwaitHelloOk;
-    if (one && ctx_.now() < l.write_ready_at) {
-        rearm(l);  // want_write() again when the pause ends
-        return 0;
-    }
-    return l.out.slices(slices, max, one);
-}
-
-std::size_t LinkTable::consumed(Link& l, std::size_t bytes) {
-    std::size_t msgs = l.out.consume(ctx_.pool, bytes);
-    l.lines_written += msgs;
-    if (msgs > 0 && l.legacy) {
-        l.write_ready_at = ctx_.now() + ctx_.cfg.legacy_write_gap_ms;
-        rearm(l);
-    }
-    return msgs;
-}
-
 void LinkTable::emit_link(const Link& l, bool up, std::string_view reason) {
     NodeEvent ev;
     ev.kind = EventKind::kLink;

@@ -73,9 +73,26 @@ class LinkTable {
     bool queue_msg(Link& l, const PeerMessage& m, bool control);
     void send_error(Link& l, std::string_view code, std::string_view ref, std::string_view detail);
     // What output() offers the host, and how much of it was written
-    // (returns the whole lines that went).
-    std::size_t output(Link& l, OutSlice* slices, std::size_t max);
-    std::size_t consumed(Link& l, std::size_t bytes);
+    // (returns the whole lines that went). Inline: once per write.
+    std::size_t output(Link& l, OutSlice* slices, std::size_t max) {
+        if (max == 0 || l.out.empty() || l.state == LinkState::kDialing) return 0;
+        // To a legacy peer one message at a time, paced (docs/protocol.md §4).
+        bool one = l.legacy && l.state != LinkState::kAwaitHelloOk;
+        if (one && ctx_.now() < l.write_ready_at) {
+            rearm(l);  // want_write() again when the pause ends
+            return 0;
+        }
+        return l.out.slices(slices, max, one);
+    }
+    std::size_t consumed(Link& l, std::size_t bytes) {
+        std::size_t msgs = l.out.consume(ctx_.pool, bytes);
+        l.lines_written += msgs;
+        if (msgs > 0 && l.legacy) {
+            l.write_ready_at = ctx_.now() + ctx_.cfg.legacy_write_gap_ms;
+            rearm(l);
+        }
+        return msgs;
+    }
 
     // ---- time and events ----
     // Arms the link's timer at its earliest deadline (or clears it).

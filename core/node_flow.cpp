@@ -104,8 +104,8 @@ void Flow::try_resume(Link& l) {
     if (l.used && l.id == id && !l.read_paused) ctx_.host.pause_reading(id, false);
 }
 
-void Flow::drained(Link& l) {
-    if (l.full_since == 0 || !below_low_water(l)) return;
+void Flow::drained_from_full(Link& l) {
+    if (!below_low_water(l)) return;
     if (l.slow)
         P2P_INFO("Relay", "%s reads again: %llu relayed copies dropped so far",
                  l.peer >= 0 ? peers_.at(l.peer).id : l.remote,

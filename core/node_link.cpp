@@ -241,11 +241,6 @@ void LinkLife::on_late_reject(Link& l) {
                      "%s: HELLO_REJECT (already connected)", l.remote);
 }
 
-void LinkLife::flushed(Link& l) {
-    if (l.out.empty() && l.state == LinkState::kClosing && !l.await_bye_ok)
-        close_now(l, nullptr, false);
-}
-
 void LinkLife::quit(std::string_view reason) {
     if (ctx_.quitting) return;
     ctx_.quitting = true;
