@@ -67,7 +67,7 @@ bool PeerBook::evictable(int p) const {
     const PeerRecord& r = table_.at(p);
     if (r.is_static || r.has_advert || r.link != kNoLink || r.dialing != kNoLink) return false;
     // (A link naming the record without being its link or dial is a spare
-    // or a closing one: remove_peer unhooks those.)
+    // or a closing one: remove() unhooks those.)
     return !messages_.has_pending(p);
 }
 
