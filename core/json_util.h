@@ -44,7 +44,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/codec.h"
+#include "core/json_arena.h"
 
 namespace p2p::json {
 

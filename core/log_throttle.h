@@ -32,7 +32,6 @@ class LogThrottle {
 
     void set_clock(const Clock* clock) { clock_ = clock; }
     const Clock* clock() const { return clock_; }
-    void set_window(MonoMs window_ms) { window_ms_ = window_ms > 0 ? window_ms : 1; }
     MonoMs window() const { return window_ms_; }
 
     // One event of `kind` about `subject` (a peer_id, an address). True: log

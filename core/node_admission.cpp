@@ -1,4 +1,4 @@
-// Node: who gets a link slot and a peer record when they run short
+// PeerBook: who gets a link slot and a peer record when they run short
 // (docs/protocol.md §4 "Peer table and reconnection", admission rules).
 //
 // Anyone can open a socket to an always-on node and say HELLO under any
@@ -15,8 +15,11 @@
 //     records; static and discovered peers are never given up.
 #include <algorithm>
 
+#include "core/link_life.h"
+#include "core/link_table.h"
 #include "core/log_throttle.h"
-#include "core/node_impl.h"
+#include "core/messages.h"
+#include "core/peer_book.h"
 
 namespace p2p {
 
@@ -30,62 +33,67 @@ bool waiting_for_hello(const Link& l) {
 
 // A scan of the link slots, made once per accepted connection or dial (never
 // per message): the slots are few (2 * --max-peers + 8 by default).
-bool Node::Impl::make_room_for_link(LinkDirection dir, std::string_view remote,
-                                    MonoMs* hs_timeout) {
-    *hs_timeout = cfg.handshake_timeout_ms;
+bool PeerBook::make_room_for_link(LinkDirection dir, std::string_view remote, MonoMs* hs_timeout) {
+    *hs_timeout = ctx_.cfg.handshake_timeout_ms;
     std::string_view source = host_part(remote);
     std::size_t waiting = 0, from_source = 0;
     Link* oldest = nullptr;
-    for (Link& l : links) {
+    for (Link& l : links_.all()) {
         if (!waiting_for_hello(l)) continue;
         ++waiting;
         if (l.remote_host() == source) ++from_source;
         if (!oldest || l.opened_at < oldest->opened_at) oldest = &l;
     }
-    std::size_t reserve = std::max<std::size_t>(2, links.size() / 16);
-    std::size_t waiting_cap = std::max<std::size_t>(1, links.size() / 2);
+    std::size_t reserve = std::max<std::size_t>(2, links_.size() / 16);
+    std::size_t waiting_cap = std::max<std::size_t>(1, links_.size() / 2);
     bool room;
     if (dir == LinkDirection::kOutbound) {
-        room = !free_links.empty();
+        room = links_.free_count() > 0;
     } else {
-        if (from_source >= cfg.max_handshakes_per_address) return false;
-        room = waiting < waiting_cap && free_links.size() > reserve;
-        if (waiting + 1 > waiting_cap / 2) *hs_timeout = cfg.handshake_timeout_pressed_ms;
+        if (from_source >= ctx_.cfg.max_handshakes_per_address) return false;
+        room = waiting < waiting_cap && links_.free_count() > reserve;
+        if (waiting + 1 > waiting_cap / 2) *hs_timeout = ctx_.cfg.handshake_timeout_pressed_ms;
     }
     if (room) return true;
     if (!oldest) return false;  // every slot carries an established link or a dial
     P2P_INFO_LIMITED("Link", "connections closed before their HELLO to make room",
                      oldest->remote_host(), "%s: no HELLO yet, closing it to make room for %.*s",
                      oldest->remote, static_cast<int>(remote.size()), remote.data());
-    close_now(*oldest, "closed to make room", false);
-    return !free_links.empty();
+    life_.close_now(*oldest, "closed to make room", false);
+    return links_.free_count() > 0;
 }
 
-bool Node::Impl::evictable(int p) const {
-    const PeerRecord& r = peers.at(p);
+bool PeerBook::evictable(int p) const {
+    const PeerRecord& r = table_.at(p);
     if (r.is_static || r.has_advert || r.link != kNoLink || r.dialing != kNoLink) return false;
     // (A link naming the record without being its link or dial is a spare
-    // or a closing one: remove_peer unhooks those.)
-    return next_pending_of(p, -1) < 0;
+    // or a closing one: remove() unhooks those.)
+    return !messages_.has_pending(p);
 }
 
-int Node::Impl::admit_peer(std::string_view source) {
+int PeerBook::admit(std::string_view source) {
     auto may_evict = [this](int k) { return evictable(k); };
-    if (!source.empty() && peers.count_from(source) >= cfg.max_peers_per_address) {
-        int own = peers.eviction_candidate(source, may_evict);
+    if (!source.empty() && table_.count_from(source) >= ctx_.cfg.max_peers_per_address) {
+        int own = table_.eviction_candidate(source, may_evict);
         if (own < 0) return -1;
-        remove_peer(own, "forgotten: its address opened too many peers");
+        remove(own, "forgotten: its address opened too many peers");
     }
-    int p = peers.alloc();
+    int p = table_.alloc();
     if (p < 0) {
-        int idle = peers.eviction_candidate({}, may_evict);
+        int idle = table_.eviction_candidate({}, may_evict);
         if (idle < 0) return -1;
-        remove_peer(idle, "forgotten: peer table full");
-        p = peers.alloc();
+        remove(idle, "forgotten: peer table full");
+        p = table_.alloc();
         if (p < 0) return -1;
     }
-    peers.at(p).set_source(source);
+    table_.at(p).set_source(source);
     return p;
+}
+
+Link* PeerBook::admit_link(LinkDirection dir, std::string_view remote) {
+    MonoMs hs_timeout = ctx_.cfg.handshake_timeout_ms;
+    if (!make_room_for_link(dir, remote, &hs_timeout)) return nullptr;
+    return links_.take(dir, remote, hs_timeout);
 }
 
 }  // namespace p2p

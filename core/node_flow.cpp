@@ -1,4 +1,4 @@
-// Node: backpressure on relayed traffic (docs/architecture.md "Backpressure",
+// Flow: backpressure on relayed traffic (docs/architecture.md "Backpressure",
 // docs/protocol.md §5 "Forwarding").
 //
 // A relayed copy (a forwarded SEND, a flooded PUB) goes to another link's
@@ -16,8 +16,11 @@
 // under half the mark.
 #include <algorithm>
 
+#include "core/flow.h"
+#include "core/inbound.h"
+#include "core/link_table.h"
 #include "core/log.h"
-#include "core/node_impl.h"
+#include "core/peer_book.h"
 
 namespace p2p {
 
@@ -31,120 +34,109 @@ std::size_t share_of(std::size_t total, int percent) {
 
 }  // namespace
 
-bool Node::Impl::above_share(const Link& l) const {
-    return l.out.bytes() >= share_of(cfg.queue_max_bytes, cfg.relay_share_percent) ||
-           l.out.msgs() >= share_of(cfg.queue_max_msgs, cfg.relay_share_percent);
+Flow::Flow(EngineContext& ctx, LinkTable& links, PeerBook& peers, Inbound& inbound)
+    : ctx_(ctx), links_(links), peers_(peers), inbound_(inbound) {}
+
+bool Flow::above_share(const Link& l) const {
+    return l.out.bytes() >= share_of(ctx_.cfg.queue_max_bytes, ctx_.cfg.relay_share_percent) ||
+           l.out.msgs() >= share_of(ctx_.cfg.queue_max_msgs, ctx_.cfg.relay_share_percent);
 }
 
-bool Node::Impl::below_low_water(const Link& l) const {
-    return l.out.bytes() < share_of(cfg.queue_max_bytes, cfg.relay_share_percent) / 2 &&
-           l.out.msgs() < share_of(cfg.queue_max_msgs, cfg.relay_share_percent) / 2;
+bool Flow::below_low_water(const Link& l) const {
+    return l.out.bytes() < share_of(ctx_.cfg.queue_max_bytes, ctx_.cfg.relay_share_percent) / 2 &&
+           l.out.msgs() < share_of(ctx_.cfg.queue_max_msgs, ctx_.cfg.relay_share_percent) / 2;
 }
 
-bool Node::Impl::slow_reader(Link& l) {
+bool Flow::slow_reader(Link& l) {
     if (l.slow) return true;
-    if (l.full_since == 0 || now() - l.full_since < cfg.slow_reader_ms) return false;
+    if (l.full_since == 0 || ctx_.now() - l.full_since < ctx_.cfg.slow_reader_ms) return false;
     l.slow = true;
-    ++stats.slow_readers;
+    ++ctx_.stats.slow_readers;
     P2P_WARN("Relay", "%s reads too slowly (queue full for %lld ms): dropping its relayed copies",
-             l.peer >= 0 ? peers.at(l.peer).id : l.remote,
-             static_cast<long long>(now() - l.full_since));
+             l.peer >= 0 ? peers_.at(l.peer).id : l.remote,
+             static_cast<long long>(ctx_.now() - l.full_since));
     return true;
 }
 
 // A relayed copy from `from` was queued on `to`.
-void Node::Impl::fed(Link& from, Link& to) {
+void Flow::fed(Link& from, Link& to) {
     if (!above_share(to)) return;
-    if (to.full_since == 0) to.full_since = now();
+    if (to.full_since == 0) to.full_since = ctx_.now();
     if (&from != &to && !slow_reader(to)) pause_reading(from, to);
 }
 
-void Node::Impl::pause_reading(Link& l, Link& blocker) {
+void Flow::pause_reading(Link& l, Link& blocker) {
     if (l.read_paused) return;
     l.read_paused = true;
     l.blocked_by = blocker.id;
-    l.resume_at = blocker.full_since + cfg.slow_reader_ms;
-    ++paused_links;
-    ++stats.reads_paused;
+    l.resume_at = blocker.full_since + ctx_.cfg.slow_reader_ms;
+    ++paused_links_;
+    ++ctx_.stats.reads_paused;
     P2P_DEBUG("Relay", "%s: reading paused, %s is full", l.remote, blocker.remote);
-    rearm_link(l);
-    host.pause_reading(l.id, true);
+    links_.rearm(l);
+    ctx_.host.pause_reading(l.id, true);
 }
 
 // Reads `l` again unless the link that paused it is still full and not yet
 // a slow reader; then looks again when it would become one.
-void Node::Impl::try_resume(Link& l) {
+void Flow::try_resume(Link& l) {
     if (!l.read_paused) return;
-    if (feeding_slot >= 0) {
+    if (links_.feeding()) {
         // Inside some link's feed(): never parse two links at once. The
         // timer resumes it as soon as that returns.
-        l.resume_at = now();
-        rearm_link(l);
+        l.resume_at = ctx_.now();
+        links_.rearm(l);
         return;
     }
-    Link* b = find_link(l.blocked_by);
+    Link* b = links_.find(l.blocked_by);
     if (b && b->state != LinkState::kClosing && above_share(*b) && !slow_reader(*b)) {
-        l.resume_at = b->full_since + cfg.slow_reader_ms;
-        rearm_link(l);
+        l.resume_at = b->full_since + ctx_.cfg.slow_reader_ms;
+        links_.rearm(l);
         return;
     }
     l.read_paused = false;
     l.blocked_by = kNoLink;
     l.resume_at = 0;
-    --paused_links;
-    rearm_link(l);
+    --paused_links_;
+    links_.rearm(l);
     LinkId id = l.id;
-    release_held(l);  // may pause it again
-    if (l.used && l.id == id && !l.read_paused) host.pause_reading(id, false);
+    inbound_.release_held(l);  // may pause it again
+    if (l.used && l.id == id && !l.read_paused) ctx_.host.pause_reading(id, false);
 }
 
-// Hands the lines `l` holds to the engine, as feed() would have.
-void Node::Impl::release_held(Link& l) {
-    int slot = static_cast<int>(&l - links.data());
-    LinkId id = l.id;
-    feeding_slot = slot;
-    feeding_released = false;
-    l.framer.release_held(
-        [&] { return !l.read_paused; },
-        [&](LineFramer::Event ev, char* line, std::size_t n) { on_framed(l, id, ev, line, n); });
-    feeding_slot = -1;
-    if (feeding_released) free_links.push_back(slot);
-}
-
-void Node::Impl::flow_drained(Link& l) {
-    if (l.full_since == 0 || !below_low_water(l)) return;
+void Flow::drained_from_full(Link& l) {
+    if (!below_low_water(l)) return;
     if (l.slow)
         P2P_INFO("Relay", "%s reads again: %llu relayed copies dropped so far",
-                 l.peer >= 0 ? peers.at(l.peer).id : l.remote,
+                 l.peer >= 0 ? peers_.at(l.peer).id : l.remote,
                  static_cast<unsigned long long>(l.dropped));
     l.full_since = 0;
     l.slow = false;
-    if (paused_links == 0) return;
+    if (paused_links_ == 0) return;
     // Rare (once per full episode) and bounded by the link slots.
-    for (Link& f : links)
+    for (Link& f : links_.all())
         if (f.used && f.read_paused && f.blocked_by == l.id) try_resume(f);
 }
 
-void Node::Impl::flow_closed(Link& l) {
+void Flow::closed(Link& l) {
     if (l.read_paused) {
         l.read_paused = false;
-        --paused_links;
+        --paused_links_;
     }
     l.full_since = 0;
     l.slow = false;
-    if (paused_links == 0) return;
+    if (paused_links_ == 0) return;
     // Resumed from the timer, not here: we may be inside another link's feed().
-    for (Link& f : links) {
+    for (Link& f : links_.all()) {
         if (f.used && &f != &l && f.read_paused && f.blocked_by == l.id) {
             f.blocked_by = kNoLink;
-            f.resume_at = now();
-            rearm_link(f);
+            f.resume_at = ctx_.now();
+            links_.rearm(f);
         }
     }
 }
 
-std::size_t Node::read_room(LinkId id) const {
-    const Link* l = impl_->find_link(id);
+std::size_t Flow::read_room(const Link* l) const {
     if (!l) return LineFramer::kPartialBytes;
     if (l->read_paused) return 0;
     // A partial line that fills the buffer leaves no room, yet the next

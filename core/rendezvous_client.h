@@ -180,12 +180,6 @@ class RendezvousClient {
             round = in_round;
         }
     };
-    // Calls fn(const TrackedPeer&) for every tracked peer.
-    template <class Fn>
-    void for_each_peer(Fn&& fn) const {
-        for (const TrackedPeer& p : peers_)
-            if (p.used) fn(p);
-    }
     std::size_t tracked_count() const { return tracked_; }
 
     // Backoff before retry number `failures` (1 = first retry), with jitter:

@@ -16,7 +16,6 @@ class Rng {
     }
     // Uniform in [0, bound); bound 0 gives 0.
     std::uint64_t below(std::uint64_t bound) { return bound ? next() % bound : 0; }
-    void reseed(std::uint64_t seed) { state_ = seed; }
 
   private:
     std::uint64_t state_;
