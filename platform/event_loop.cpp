@@ -115,6 +115,7 @@ struct EventLoop::Impl final : IoHandler {
         FdEntry* e = &fds[fd];
         return e->handler ? e : nullptr;
     }
+    const FdEntry* entry(int fd) const { return const_cast<Impl*>(this)->entry(fd); }
 
     std::unique_ptr<Poller> poller;
     TimerQueue timers;
@@ -179,6 +180,11 @@ void EventLoop::unwatch(int fd) {
     if (!e) return;
     impl_->poller->remove(fd);
     *e = Impl::FdEntry{};
+}
+
+std::uint32_t EventLoop::watched_interest(int fd) const {
+    const Impl::FdEntry* e = impl_->entry(fd);
+    return e ? e->interest : 0;
 }
 
 TimerId EventLoop::schedule_at(MonoMs deadline, TimerHandler* handler, std::uint64_t tag) {

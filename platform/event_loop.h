@@ -49,6 +49,9 @@ class EventLoop {
     bool watch(int fd, std::uint32_t interest, IoHandler* handler);
     bool rewatch(int fd, std::uint32_t interest, IoHandler* handler);
     void unwatch(int fd);
+    // The interest installed for `fd` (0 when not watched): what a handler that tracks
+    // its own asserts against before changing it.
+    std::uint32_t watched_interest(int fd) const;
 
     // Fires once at `deadline` (monotonic ms). Never allocates after the heap
     // has grown to its working size.
