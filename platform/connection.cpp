@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/invariant.h"
 #include "platform/net.h"
@@ -279,15 +280,27 @@ bool Connection::deliver(char* data, std::size_t len) {
         return alive(generation);
     }
     auto ready = [&] { return alive(generation) && readable_now(); };
-    framer_.feed_gated(data, len, ready,
-                       [&](LineFramer::Event ev, char* line, std::size_t line_len) {
-                           if (!ready()) return;  // closed, or no room was left to hold it
-                           if (ev == LineFramer::Event::kTooLong)
-                               owner_->on_line_too_long(*this);
-                           else
-                               owner_->on_line(*this, line, line_len);
-                       });
-    return alive(generation);
+    auto sink = [&](LineFramer::Event ev, char* line, std::size_t line_len) {
+        if (!ready()) return;  // closed, or no room was left to hold it
+        if (ev == LineFramer::Event::kTooLong)
+            owner_->on_line_too_long(*this);
+        else
+            owner_->on_line(*this, line, line_len);
+    };
+    // One line at a time: the framer cannot be stopped from inside its sink, so an owner
+    // that closes (or starts closing) in on_line would otherwise have the rest of this
+    // read copied into its line buffer after the close — a buffer it may have given back
+    // (madvise) or handed to the next connection of the slot.
+    while (len > 0) {
+        char* nl = static_cast<char*>(std::memchr(data, '\n', len));
+        std::size_t piece = nl ? static_cast<std::size_t>(nl - data) + 1 : len;
+        framer_.feed_gated(data, piece, ready, sink);
+        if (!alive(generation)) return false;
+        if (closing()) return true;  // nothing after the close is read or kept
+        data += piece;
+        len -= piece;
+    }
+    return true;
 }
 
 void Connection::release_held() {
