@@ -81,6 +81,7 @@ bool Connection::open(int fd) {
         return false;
     }
     fd_ = fd;
+    socket_ = is_socket(fd);
     installed_ = kIoRead;
     read_paused_ = eof_ = write_blocked_ = closing_soon_ = close_after_flush_ = false;
     framer_.reset();
@@ -103,8 +104,7 @@ void Connection::teardown() {
     installed_ = 0;
     if (config_.drain_on_close > 0 && !eof_) {
         std::size_t got = 0, n = 0;
-        while (got < config_.drain_on_close &&
-               sock_read(fd_, config_.read_buf, config_.read_cap, &n) == IoResult::kOk)
+        while (got < config_.drain_on_close && read_some(config_.read_cap, &n) == IoResult::kOk)
             got += n;
     }
     close_fd(fd_);
@@ -225,6 +225,11 @@ void Connection::on_io(int, std::uint32_t events) {
     read_ready();
 }
 
+IoResult Connection::read_some(std::size_t cap, std::size_t* n) {
+    return socket_ ? sock_read(fd_, config_.read_buf, cap, n)
+                   : fd_read(fd_, config_.read_buf, cap, n);
+}
+
 void Connection::read_ready() {
     std::uint32_t generation = generation_;
     for (int i = 0; i < config_.reads_per_event && alive(generation) && readable_now(); ++i) {
@@ -240,7 +245,7 @@ void Connection::read_ready() {
         }
         if (want == 0) return;
         std::size_t n = 0;
-        switch (sock_read(fd_, config_.read_buf, want, &n)) {
+        switch (read_some(want, &n)) {
             case IoResult::kOk:
                 break;
             case IoResult::kAgain:
@@ -287,20 +292,17 @@ bool Connection::deliver(char* data, std::size_t len) {
         else
             owner_->on_line(*this, line, line_len);
     };
-    // One line at a time: the framer cannot be stopped from inside its sink, so an owner
-    // that closes (or starts closing) in on_line would otherwise have the rest of this
-    // read copied into its line buffer after the close — a buffer it may have given back
-    // (madvise) or handed to the next connection of the slot.
-    while (len > 0) {
+    // One line per feed, so nothing is framed (or copied into the owner's line buffer,
+    // whose pages it may have given back) once a line's owner closed the connection, or
+    // started closing it (close_soon, close_when_flushed): nothing after that is kept.
+    while (len > 0 && alive(generation) && !closing()) {
         char* nl = static_cast<char*>(std::memchr(data, '\n', len));
-        std::size_t piece = nl ? static_cast<std::size_t>(nl - data) + 1 : len;
-        framer_.feed_gated(data, piece, ready, sink);
-        if (!alive(generation)) return false;
-        if (closing()) return true;  // nothing after the close is read or kept
-        data += piece;
-        len -= piece;
+        std::size_t chunk = nl ? static_cast<std::size_t>(nl - data) + 1 : len;
+        framer_.feed_gated(data, chunk, ready, sink);
+        data += chunk;
+        len -= chunk;
     }
-    return true;
+    return alive(generation);
 }
 
 void Connection::release_held() {
@@ -400,7 +402,8 @@ Connection::FlushEnd Connection::write_out() {
             total += out[i].len;
         }
         std::size_t written = 0;
-        IoResult r = sock_writev(fd_, iov, static_cast<int>(count), &written);
+        IoResult r = socket_ ? sock_writev(fd_, iov, static_cast<int>(count), &written)
+                             : fd_writev(fd_, iov, static_cast<int>(count), &written);
         if (r == IoResult::kClosed || r == IoResult::kError) {
             end = FlushEnd::kFailed;
             break;

@@ -1,4 +1,5 @@
-// A connection on the reactor: one stream socket (TCP accepted or dialed, Unix) with
+// A connection on the reactor: one stream socket (TCP accepted or dialed, Unix; a pipe
+// or terminal works too, through read/writev) with
 // everything the users of the loop used to write each their own way — reads into a line
 // framer or raw bytes to the owner, bounded output gathered into one writev, write
 // interest on and off, read pause, one deadline, close with a reason — and the slot
@@ -52,6 +53,7 @@
 #include "core/limits.h"
 #include "core/line_framer.h"
 #include "platform/event_loop.h"
+#include "platform/net.h"
 #include "platform/transform.h"
 
 namespace p2p::platform {
@@ -141,7 +143,7 @@ class Connection final : private IoHandler, private TimerHandler {
     bool open(int fd);
     bool is_open() const { return fd_ >= 0; }
     int fd() const { return fd_; }
-    // The owner's word for this connection (a link id, a slot): kept until the next open.
+    // The owner's word for this connection (a slot index): kept across opens.
     std::uint64_t tag() const { return tag_; }
     void set_tag(std::uint64_t tag) { tag_ = tag; }
 
@@ -167,7 +169,9 @@ class Connection final : private IoHandler, private TimerHandler {
     void set_deadline(MonoMs at);
     MonoMs deadline() const { return deadline_; }
 
-    // Closes now and reports on_closed(reason) (from inside this call).
+    // Closes now and reports on_closed(reason) (from inside this call). With
+    // drain_on_close it reads into the shared buffer: a line or bytes handed out before
+    // are not to be touched after it.
     void close(CloseReason reason);
     // Stops reading, writes what waits, then close(reason); at once if nothing waits.
     void close_when_flushed(CloseReason reason);
@@ -187,6 +191,7 @@ class Connection final : private IoHandler, private TimerHandler {
     void on_io(int fd, std::uint32_t events) override;
     void on_timer(std::uint64_t tag) override;
     bool readable_now() const;
+    IoResult read_some(std::size_t cap, std::size_t* n);  // into the shared read buffer
     void read_ready();
     bool deliver(char* data, std::size_t len);
     void release_held();
@@ -215,6 +220,7 @@ class Connection final : private IoHandler, private TimerHandler {
     bool closing_soon_ = false;
     bool close_after_flush_ = false;
     bool in_flush_ = false;
+    bool socket_ = true;  // recv/sendmsg; else read/writev (a pipe, a terminal)
     CloseReason pending_reason_ = CloseReason::kByOwner;
     MonoMs deadline_ = 0;
     TimerId deadline_timer_ = 0;

@@ -1,3 +1,12 @@
+// One turn of the loop (run_once), in this order, as Redis' aeProcessEvents does:
+//   1. hooks    every before-sleep hook (queued writes are flushed here, coalesced:
+//               PeerLinks gathers each marked link's queue into one writev);
+//   2. wait     Poller::wait, at most until the earliest timer (0 when stopping);
+//   3. I/O      each ready fd's handler, looked up afresh per event (an earlier
+//               handler may have closed it) and given only the interest it still has;
+//   4. timers   those due now and scheduled before this phase began: one that a timer
+//               callback of this phase sets "for now" waits for the next turn, so a
+//               re-arming timer cannot starve I/O.
 #include "platform/event_loop.h"
 
 #include <errno.h>

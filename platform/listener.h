@@ -61,6 +61,8 @@ class Listener final : private IoHandler {
     // The bound address (the port the kernel chose for port 0).
     SockAddr address() const;
     bool accept_paused() const { return pause_.paused(); }
+    // The cap, for an owner that learns its capacity after construction.
+    void set_max_connections(std::size_t n) { config_.max_connections = n; }
 
   private:
     void on_io(int fd, std::uint32_t events) override;

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -274,9 +275,12 @@ SockAddr peer_addr(int fd) {
     return a;
 }
 
-IoResult sock_read(int fd, char* buf, std::size_t cap, std::size_t* n) {
+namespace {
+// One read (recv or read) as an IoResult, retried on EINTR.
+template <class Call>
+IoResult read_loop(Call call, std::size_t cap, std::size_t* n) {
     for (;;) {
-        ssize_t r = ::recv(fd, buf, cap, 0);
+        ssize_t r = call();
         if (r > 0) {
             if (n) *n = static_cast<std::size_t>(r);
             return IoResult::kOk;
@@ -286,6 +290,11 @@ IoResult sock_read(int fd, char* buf, std::size_t cap, std::size_t* n) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return IoResult::kAgain;
         return IoResult::kError;
     }
+}
+}  // namespace
+
+IoResult sock_read(int fd, char* buf, std::size_t cap, std::size_t* n) {
+    return read_loop([&] { return ::recv(fd, buf, cap, 0); }, cap, n);
 }
 
 IoResult sock_writev(int fd, const iovec* iov, int iovcnt, std::size_t* n) {
@@ -309,6 +318,30 @@ IoResult sock_writev(int fd, const iovec* iov, int iovcnt, std::size_t* n) {
         if (errno == EPIPE || errno == ECONNRESET) return IoResult::kClosed;
         return IoResult::kError;
     }
+}
+
+IoResult fd_read(int fd, char* buf, std::size_t cap, std::size_t* n) {
+    return read_loop([&] { return ::read(fd, buf, cap); }, cap, n);
+}
+
+IoResult fd_writev(int fd, const iovec* iov, int iovcnt, std::size_t* n) {
+    if (n) *n = 0;
+    for (;;) {
+        ssize_t r = ::writev(fd, iov, iovcnt);
+        if (r >= 0) {
+            if (n) *n = static_cast<std::size_t>(r);
+            return IoResult::kOk;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoResult::kAgain;
+        if (errno == EPIPE) return IoResult::kClosed;
+        return IoResult::kError;
+    }
+}
+
+bool is_socket(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 void close_fd(int fd) {

@@ -56,6 +56,11 @@ enum class IoResult { kOk, kAgain, kClosed, kError };
 IoResult sock_read(int fd, char* buf, std::size_t cap, std::size_t* n);
 // Writes as much as the kernel takes; *n is set on kOk/kAgain (may be partial).
 IoResult sock_writev(int fd, const iovec* iov, int iovcnt, std::size_t* n);
+// The same two for a descriptor that is not a socket (a pipe, a terminal):
+// read(2) and writev(2) (SIGPIPE is ignored once an EventLoop exists).
+IoResult fd_read(int fd, char* buf, std::size_t cap, std::size_t* n);
+IoResult fd_writev(int fd, const iovec* iov, int iovcnt, std::size_t* n);
+bool is_socket(int fd);
 void close_fd(int fd);
 
 }  // namespace p2p::platform

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/invariant.h"
 #include "platform/poller.h"
 
 namespace p2p::platform {
@@ -76,6 +77,7 @@ class KqueuePoller final : public Poller {
             int fd = static_cast<int>(ev.ident);
             int slot = slot_for(fd);
             if (slot >= 0) {
+                P2P_ASSERT(slot < count);
                 out[slot].events |= bits;
                 continue;
             }

@@ -37,11 +37,6 @@ namespace p2p::shell {
 namespace {
 
 constexpr const char* kModule = "Node";
-// After /quit or a signal the engine says BYE and waits up to 2 s for the
-// BYE_OKs, then the UNREGISTER takes one request (5 s at worst). Past this
-// the node exits regardless (NodeRuntimeSettings::shutdown_deadline_ms).
-constexpr MonoMs kShutdownDeadlineMs = 8'000;
-constexpr int kListenBacklog = 128;
 
 // Headless output: straight into stdout's queue.
 class StdoutSink final : public ConsoleSink {
@@ -155,7 +150,6 @@ class NodeApp final : public NodeRuntimeListener,
                          options_.listen_host.c_str());
             return false;
         }
-        s.listen_backlog = kListenBacklog;
         s.rendezvous = options_.rendezvous;
         // Serve in-process when asked to, or when nobody chose a rendezvous
         // and the default address is free.
@@ -181,7 +175,6 @@ class NodeApp final : public NodeRuntimeListener,
         s.client.discover_all_namespaces = options_.discover_all_namespaces;
         s.client.max_tracked_peers = options_.max_peers;
         s.static_peers = options_.static_peers;
-        s.shutdown_deadline_ms = kShutdownDeadlineMs;
         return true;
     }
 

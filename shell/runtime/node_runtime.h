@@ -43,7 +43,11 @@ enum class ServeRendezvous : std::uint8_t {
 struct NodeRuntimeSettings {
     NodeConfig engine;  // name, namespace, limits, seed
     platform::SockAddr listen;
-    int listen_backlog = 128;
+    // The one definition of both (the program keeps these defaults).
+    static constexpr int kDefaultListenBacklog = 128;
+    static constexpr MonoMs kDefaultShutdownDeadlineMs = 8'000;
+
+    int listen_backlog = kDefaultListenBacklog;
     platform::HostPort rendezvous;  // the server the client talks to (unless serving)
     ServeRendezvous serve = ServeRendezvous::kNo;
     platform::SockAddr serve_at;  // numeric: the bind is how "is it free" is asked
@@ -53,9 +57,10 @@ struct NodeRuntimeSettings {
     RendezvousClient::Config client;
     std::uint64_t client_seed = 1;  // the client's retry jitter
     std::vector<platform::HostPort> static_peers;
-    // After shutdown(): the engine waits up to 2 s for the BYE_OKs, then the
-    // UNREGISTER takes one request (5 s at worst). Past this it stops anyway.
-    MonoMs shutdown_deadline_ms = 8'000;
+    // After shutdown() (/quit or a signal): the engine waits up to 2 s for the
+    // BYE_OKs, then the UNREGISTER takes one request (5 s at worst). Past this
+    // it stops anyway.
+    MonoMs shutdown_deadline_ms = kDefaultShutdownDeadlineMs;
     // The service manager's NOTIFY_SOCKET / WATCHDOG_USEC (platform::notify_environment()
     // for the program; tests pass their own; empty: not run by a service manager).
     platform::NotifyEnvironment service;

@@ -1,10 +1,6 @@
 #include "shell/runtime/peer_links.h"
 
-#include <sys/uio.h>
-
-#include <algorithm>
-#include <cstring>
-
+#include "core/invariant.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
 
@@ -14,17 +10,22 @@ namespace {
 constexpr const char* kModule = "Links";
 // Reads per readiness event: enough for a burst, fair to the other links.
 constexpr int kReadsPerEvent = 4;
-// Connections accepted per readiness event of the listening socket.
-constexpr int kAcceptsPerEvent = 64;
 // Flush passes per before-sleep: writing may make the Node queue more (a
 // BYE after a flushed reply) and that must not wait for the next wake-up.
 constexpr int kFlushPasses = 4;
+
+platform::ListenerConfig listener_config() {
+    platform::ListenerConfig c;
+    c.module = kModule;
+    c.max_connections = 0;  // no slots until attach()
+    return c;
+}
 }  // namespace
 
 PeerLinks::PeerLinks(platform::EventLoop& loop, platform::Resolver& resolver)
     : loop_(loop),
       resolver_(resolver),
-      accept_pause_(loop, kModule),
+      listener_(loop, *this, listener_config()),
       read_buf_(new char[kReadBufferBytes + 1]) {}
 
 PeerLinks::~PeerLinks() {
@@ -35,80 +36,94 @@ PeerLinks::~PeerLinks() {
 void PeerLinks::attach(Node& node) {
     node_ = &node;
     std::size_t n = node.link_slots();
-    slots_.resize(n);
+    slots_ = std::make_unique<Slot[]>(n);
+    slot_count_ = n;
     free_.clear();
     free_.reserve(n);
     for (std::size_t i = n; i-- > 0;)
-        free_.push_back(static_cast<int>(i));
+        free_.push_back(i);
     dirty_.reserve(n);
     flushing_.reserve(n);
     by_id_.reserve(n * 2);
-    for (Slot& s : slots_)
+    platform::ConnectionConfig config;
+    config.read_buf = read_buf_.get();
+    config.read_cap = kReadBufferBytes;
+    config.framing = platform::Framing::kRaw;  // the Node frames its own lines
+    config.owner_output = true;                // the Node's queue is the output
+    config.reads_per_event = kReadsPerEvent;
+    for (std::size_t i = 0; i < n; ++i) {
+        Slot& s = slots_[i];
+        s.conn.setup(loop_, *this, config);
+        s.conn.set_tag(i);
         s.connector = std::make_unique<platform::TcpConnector>(loop_, resolver_);
+    }
+    // Every slot may be an accepted link; the Node refuses past its own limits.
+    listener_.set_max_connections(n);
 }
 
 bool PeerLinks::listen(const platform::SockAddr& addr, int backlog, std::string* err) {
-    listen_fd_ = platform::tcp_listen(addr, backlog, err);
-    if (listen_fd_ < 0) return false;
-    if (!loop_.watch(listen_fd_, platform::kIoRead, this)) {
-        if (err) *err = "cannot watch the listening socket";
-        platform::close_fd(listen_fd_);
-        listen_fd_ = -1;
-        return false;
-    }
-    return true;
+    return listener_.listen_tcp(addr, backlog, err);
 }
 
 platform::SockAddr PeerLinks::listen_address() const {
-    return platform::local_addr(listen_fd_);
+    return listener_.address();
 }
 
 void PeerLinks::stop_listening() {
-    if (listen_fd_ < 0) return;
-    if (!accept_pause_.paused()) loop_.unwatch(listen_fd_);
-    accept_pause_.cancel();
-    platform::close_fd(listen_fd_);
-    listen_fd_ = -1;
+    listener_.stop();
 }
 
 // ---- slots -----------------------------------------------------------------------------
 
-int PeerLinks::alloc_slot(LinkId id) {
-    if (free_.empty()) return -1;
-    int index = free_.back();
-    free_.pop_back();
-    Slot& s = slots_[static_cast<std::size_t>(index)];
-    s.id = id;
-    s.fd = -1;
-    s.dirty = false;
-    s.want_writable = false;
-    s.read_paused = false;
-    by_id_[id] = index;
-    return index;
+PeerLinks::Slot& PeerLinks::slot(std::size_t index) {
+    P2P_ASSERT(index < slot_count_);
+    return slots_[index];
 }
 
-void PeerLinks::free_slot(int index) {
-    Slot& s = slots_[static_cast<std::size_t>(index)];
+PeerLinks::Slot& PeerLinks::slot_of(platform::Connection& c) {
+    std::size_t index = static_cast<std::size_t>(c.tag());
+    P2P_ASSERT(index < slot_count_ && &slots_[index].conn == &c);
+    return slots_[index];
+}
+
+int PeerLinks::alloc_slot(LinkId id) {
+    if (free_.empty()) return -1;
+    std::size_t index = free_.back();
+    free_.pop_back();
+    Slot& s = slot(index);
+    s.id = id;
+    s.dirty = false;
+    s.read_paused = false;
+    by_id_[id] = index;
+    return static_cast<int>(index);
+}
+
+void PeerLinks::free_slot(std::size_t index) {
+    Slot& s = slot(index);
     if (s.id == kNoLink) return;
     s.connector->cancel();
-    if (s.fd >= 0) {
-        loop_.unwatch(s.fd);
-        if (static_cast<std::size_t>(s.fd) < by_fd_.size())
-            by_fd_[static_cast<std::size_t>(s.fd)] = -1;
-        platform::close_fd(s.fd);
-        s.fd = -1;
-        --open_;
-    }
+    s.conn.discard();  // no report: the caller tells the Node, or the Node asked
     by_id_.erase(s.id);
     s.id = kNoLink;
-    s.want_writable = false;
-    // A stale entry in dirty_ is skipped by flush() (id no longer matches).
+    // A stale entry in dirty_ is skipped by flush() (its flag was cleared here).
+    s.dirty = false;
     free_.push_back(index);
 }
 
-int PeerLinks::slot_of(LinkId id) const {
+int PeerLinks::index_of(LinkId id) const {
     auto it = by_id_.find(id);
-    return it == by_id_.end() ? -1 : it->second;
+    return it == by_id_.end() ? -1 : static_cast<int>(it->second);
+}
+
+std::size_t PeerLinks::open_connections() const {
+    return slot_count_ - free_.size();
+}
+
+bool PeerLinks::open_slot(std::size_t index, int fd) {
+    Slot& s = slot(index);
+    if (!s.conn.open(fd)) return false;  // fd closed
+    if (s.read_paused) s.conn.pause_reading(true);
+    return true;
 }
 
 // ---- NodeHost duties ---------------------------------------------------------------------
@@ -121,20 +136,19 @@ bool PeerLinks::dial(LinkId link, std::string_view host, std::uint16_t port) {
                          host.data(), static_cast<unsigned>(port));
         return false;
     }
-    Slot& s = slots_[static_cast<std::size_t>(index)];
-    bool started = s.connector->connect(std::string(host), port, kDialTimeoutMs,
-                                        [this, index, link](int fd, const std::string& error) {
-                                            on_dialed(index, link, fd, error);
-                                        });
+    std::size_t i = static_cast<std::size_t>(index);
+    bool started = slot(i).connector->connect(
+        std::string(host), port, kDialTimeoutMs,
+        [this, i, link](int fd, const std::string& error) { on_dialed(i, link, fd, error); });
     if (!started) {
-        free_slot(index);
+        free_slot(i);
         return false;
     }
     return true;
 }
 
-void PeerLinks::on_dialed(int index, LinkId id, int fd, const std::string& error) {
-    Slot& s = slots_[static_cast<std::size_t>(index)];
+void PeerLinks::on_dialed(std::size_t index, LinkId id, int fd, const std::string& error) {
+    Slot& s = slot(index);
     if (s.id != id) {  // closed meanwhile (the connector is cancelled then; belt and braces)
         if (fd >= 0) platform::close_fd(fd);
         return;
@@ -145,157 +159,53 @@ void PeerLinks::on_dialed(int index, LinkId id, int fd, const std::string& error
         node_->on_link_down(id, LinkDownReason::kConnectFailed);
         return;
     }
-    s.fd = fd;
-    ++open_;
-    if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(fd + 1, -1);
-    by_fd_[static_cast<std::size_t>(fd)] = index;
-    if (!loop_.watch(fd, platform::kIoRead, this)) {
-        link_down(index, LinkDownReason::kError);
+    if (!open_slot(index, fd)) {
+        free_slot(index);
+        node_->on_link_down(id, LinkDownReason::kError);
         return;
     }
     node_->on_link_connected(id);
 }
 
 void PeerLinks::close_link(LinkId link) {
-    int index = slot_of(link);
-    if (index >= 0) free_slot(index);
+    int index = index_of(link);
+    if (index >= 0) free_slot(static_cast<std::size_t>(index));
 }
 
 void PeerLinks::want_write(LinkId link) {
-    int index = slot_of(link);
+    int index = index_of(link);
     if (index < 0) return;
-    Slot& s = slots_[static_cast<std::size_t>(index)];
+    Slot& s = slot(static_cast<std::size_t>(index));
     if (s.dirty) return;
     s.dirty = true;
-    dirty_.push_back(index);
+    dirty_.push_back(static_cast<std::size_t>(index));
 }
 
 void PeerLinks::pause_reading(LinkId link, bool paused) {
-    int index = slot_of(link);
+    int index = index_of(link);
     if (index < 0) return;
-    Slot& s = slots_[static_cast<std::size_t>(index)];
-    if (s.read_paused == paused) return;
-    s.read_paused = paused;
-    update_interest(s);
+    Slot& s = slot(static_cast<std::size_t>(index));
+    s.read_paused = paused;  // kept for a dial still connecting
+    if (s.conn.is_open()) s.conn.pause_reading(paused);
 }
 
 void PeerLinks::close_all() {
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-        if (slots_[i].id != kNoLink) free_slot(static_cast<int>(i));
+    for (std::size_t i = 0; i < slot_count_; ++i)
+        if (slots_[i].id != kNoLink) free_slot(i);
     dirty_.clear();
-}
-
-// ---- I/O ------------------------------------------------------------------------------------
-
-void PeerLinks::on_io(int fd, std::uint32_t events) {
-    if (fd == listen_fd_) {
-        accept_all();
-        return;
-    }
-    if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size()) return;
-    int index = by_fd_[static_cast<std::size_t>(fd)];
-    if (index < 0) return;
-    Slot& s = slots_[static_cast<std::size_t>(index)];
-    LinkId id = s.id;
-    if (events & platform::kIoWrite) {
-        set_write_interest(s, false);
-        flush_slot(index);
-        if (s.id != id) return;
-    }
-    if (!(events & (platform::kIoRead | platform::kIoHangup))) return;
-    if (s.read_paused) {
-        // Not watched for reading, so only a reset or full hang-up wakes us:
-        // nothing more can come, and waiting would spin the loop.
-        if (events & platform::kIoHangup) link_down(index, LinkDownReason::kError);
-        return;
-    }
-    read_link(index);
-}
-
-void PeerLinks::accept_all() {
-    for (int i = 0; i < kAcceptsPerEvent; ++i) {
-        platform::SockAddr peer;
-        int error = 0;
-        int fd = platform::tcp_accept(listen_fd_, &peer, &error);
-        if (fd < 0) {
-            // Out of descriptors: stop watching the listener for a moment rather than
-            // spin on it at full CPU (the established links must keep being served).
-            accept_pause_.on_accept_failed(listen_fd_, this, error);
-            return;
-        }
-        accept_pause_.on_accepted();
-        char ip[64];
-        peer.ip(ip, sizeof ip);
-        LinkId id = node_->on_link_accepted(ip, peer.port());
-        if (id == kNoLink) {
-            // The engine logged why (throttled): too many waiting for a HELLO.
-            platform::close_fd(fd);
-            continue;
-        }
-        int index = alloc_slot(id);
-        if (index < 0) {
-            platform::close_fd(fd);
-            node_->on_link_down(id, LinkDownReason::kError);
-            continue;
-        }
-        Slot& s = slots_[static_cast<std::size_t>(index)];
-        s.fd = fd;
-        ++open_;
-        if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(fd + 1, -1);
-        by_fd_[static_cast<std::size_t>(fd)] = index;
-        if (!loop_.watch(fd, platform::kIoRead, this)) link_down(index, LinkDownReason::kError);
-    }
-}
-
-void PeerLinks::read_link(int index) {
-    Slot& s = slots_[static_cast<std::size_t>(index)];
-    LinkId id = s.id;
-    for (int i = 0; i < kReadsPerEvent && s.id == id && !s.read_paused; ++i) {
-        // Never more than the engine can hold if it has to pause mid-read.
-        std::size_t want = std::min(kReadBufferBytes, node_->read_room(id));
-        if (want == 0) return;
-        std::size_t n = 0;
-        switch (platform::sock_read(s.fd, read_buf_.get(), want, &n)) {
-            case platform::IoResult::kOk:
-                // The engine parses in place and may write read_buf_[n].
-                node_->on_bytes(id, read_buf_.get(), n);
-                if (n < want) return;  // drained
-                break;
-            case platform::IoResult::kAgain:
-                return;
-            case platform::IoResult::kClosed:
-                link_down(index, LinkDownReason::kClosedByPeer);
-                return;
-            case platform::IoResult::kError:
-                link_down(index, LinkDownReason::kError);
-                return;
-        }
-    }
-}
-
-void PeerLinks::set_write_interest(Slot& s, bool on) {
-    if (s.want_writable == on || s.fd < 0) return;
-    s.want_writable = on;
-    update_interest(s);
-}
-
-void PeerLinks::update_interest(Slot& s) {
-    if (s.fd < 0) return;
-    std::uint32_t interest = 0;
-    if (!s.read_paused) interest |= platform::kIoRead;
-    if (s.want_writable) interest |= platform::kIoWrite;
-    loop_.rewatch(s.fd, interest, this);
 }
 
 bool PeerLinks::flush() {
     for (int pass = 0; pass < kFlushPasses && !dirty_.empty(); ++pass) {
         flushing_.swap(dirty_);
         dirty_.clear();
-        for (int index : flushing_) {
-            Slot& s = slots_[static_cast<std::size_t>(index)];
+        for (std::size_t index : flushing_) {
+            Slot& s = slot(index);
             if (!s.dirty) continue;  // freed (and maybe reused) since it was marked
             s.dirty = false;
-            flush_slot(index);
+            // Still dialing: the Node's queue waits for the connect. Kernel full:
+            // the writable event takes the rest.
+            if (s.conn.is_open()) s.conn.flush();
         }
         flushing_.clear();
     }
@@ -304,42 +214,56 @@ bool PeerLinks::flush() {
     return !dirty_.empty();
 }
 
-void PeerLinks::flush_slot(int index) {
-    Slot& s = slots_[static_cast<std::size_t>(index)];
-    LinkId id = s.id;
-    if (id == kNoLink || s.fd < 0 || s.want_writable) return;  // dialing, or kernel full
-    OutSlice slices[kMaxSlices];
-    iovec iov[kMaxSlices];
-    for (;;) {
-        std::size_t count = node_->output(id, slices, kMaxSlices);
-        if (s.id != id || count == 0) return;
-        std::size_t total = 0;
-        for (std::size_t i = 0; i < count; ++i) {
-            iov[i].iov_base = const_cast<char*>(slices[i].data);
-            iov[i].iov_len = slices[i].len;
-            total += slices[i].len;
-        }
-        std::size_t written = 0;
-        platform::IoResult r = platform::sock_writev(s.fd, iov, static_cast<int>(count), &written);
-        if (r == platform::IoResult::kClosed || r == platform::IoResult::kError) {
-            link_down(index, LinkDownReason::kError);
-            return;
-        }
-        if (written > 0) {
-            node_->consumed(id, written);
-            if (s.id != id) return;  // the Node closed it (e.g. its BYE went out)
-        }
-        if (written < total) {
-            set_write_interest(s, true);  // the rest when the kernel has room
-            return;
-        }
+// ---- the connection layer's calls ------------------------------------------------------
+
+void PeerLinks::on_accept(int fd, const platform::SockAddr& peer) {
+    char ip[64];
+    peer.ip(ip, sizeof ip);
+    LinkId id = node_->on_link_accepted(ip, peer.port());
+    if (id == kNoLink) {
+        // The engine logged why (throttled): too many waiting for a HELLO.
+        platform::close_fd(fd);
+        return;
+    }
+    int index = alloc_slot(id);
+    if (index < 0) {
+        platform::close_fd(fd);
+        node_->on_link_down(id, LinkDownReason::kError);
+        return;
+    }
+    if (!open_slot(static_cast<std::size_t>(index), fd)) {
+        free_slot(static_cast<std::size_t>(index));
+        node_->on_link_down(id, LinkDownReason::kError);
     }
 }
 
-void PeerLinks::link_down(int index, LinkDownReason reason) {
-    LinkId id = slots_[static_cast<std::size_t>(index)].id;
+void PeerLinks::on_bytes(platform::Connection& c, char* data, std::size_t len) {
+    // The engine parses in place and may write data[len].
+    node_->on_bytes(slot_of(c).id, data, len);
+}
+
+std::size_t PeerLinks::read_room(platform::Connection& c) {
+    return node_->read_room(slot_of(c).id);
+}
+
+std::size_t PeerLinks::output(platform::Connection& c, platform::ByteSlice* slices,
+                              std::size_t max) {
+    return node_->output(slot_of(c).id, slices, max);
+}
+
+void PeerLinks::consumed(platform::Connection& c, std::size_t bytes) {
+    // The Node may close the link from here (its BYE went out).
+    node_->consumed(slot_of(c).id, bytes);
+}
+
+// The socket failed or the peer closed: forget the slot, then tell the Node.
+void PeerLinks::on_closed(platform::Connection& c, platform::CloseReason reason) {
+    std::size_t index = static_cast<std::size_t>(c.tag());
+    LinkId id = slot_of(c).id;
     free_slot(index);
-    node_->on_link_down(id, reason);
+    node_->on_link_down(id, reason == platform::CloseReason::kPeerClosed
+                                ? LinkDownReason::kClosedByPeer
+                                : LinkDownReason::kError);
 }
 
 }  // namespace p2p::shell

@@ -1,17 +1,20 @@
 // The sockets behind the engine's peer links (core/node.h), on the reactor.
 //
-// The engine decides; this runs it: accept inbound connections and hand them
-// to the Node, dial where the Node asks (platform TcpConnector: no blocking
-// DNS or connect), read every readable link into one shared buffer and pass
-// the bytes on (never more than the Node can hold: Node::read_room), stop
+// The engine decides; this runs it on the platform's connection layer
+// (platform/connection.h, platform/listener.h): accept inbound connections and
+// hand them to the Node, dial where the Node asks (platform TcpConnector: no
+// blocking DNS or connect), pass every readable link's bytes from one shared
+// read buffer to Node::on_bytes (never more than Node::read_room), stop
 // reading a link while the Node has it paused (backpressure), and write what
-// the Node queued. Writes are not made as they
-// are queued: want_write() only marks the link, and flush() — called from the
-// EventLoop's before-sleep hook — gathers each marked link's queued slices
-// into one writev, so a burst of messages costs one system call per link.
+// the Node queued. Writes are not made as they are queued: want_write() only
+// marks the link, and flush() — called from the EventLoop's before-sleep hook —
+// has each marked link gather the Node's queued slices into one writev, so a
+// burst of messages costs one system call per link.
 //
-// Slots are allocated at construction for the Node's link capacity; opening,
-// using and closing links allocates nothing but the LinkId index node.
+// Each slot is one Connection (the loop's record for its descriptor, so there
+// is no fd map here) with its connector. Slots are allocated at attach() for
+// the Node's link capacity; opening, using and closing links allocates nothing
+// but the LinkId index node.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,20 +25,19 @@
 #include <vector>
 
 #include "core/node.h"
-#include "platform/accept_pause.h"
+#include "platform/connection.h"
 #include "platform/connector.h"
 #include "platform/event_loop.h"
+#include "platform/listener.h"
 #include "platform/net.h"
 #include "platform/resolver.h"
 
 namespace p2p::shell {
 
-class PeerLinks final : public platform::IoHandler {
+class PeerLinks final : private platform::ConnectionOwner, private platform::ListenerOwner {
   public:
     static constexpr std::size_t kReadBufferBytes = 64 * 1024;
     static constexpr MonoMs kDialTimeoutMs = 5'000;
-    // Slices gathered into one writev (the kernel takes at most IOV_MAX).
-    static constexpr std::size_t kMaxSlices = 64;
 
     PeerLinks(platform::EventLoop& loop, platform::Resolver& resolver);
     ~PeerLinks();
@@ -68,46 +70,47 @@ class PeerLinks final : public platform::IoHandler {
     // Closes every socket without telling the Node (the app is exiting).
     void close_all();
 
-    std::size_t open_sockets() const { return open_; }
-
-    void on_io(int fd, std::uint32_t events) override;
-
   private:
     struct Slot {
         LinkId id = kNoLink;
-        int fd = -1;
-        bool dirty = false;          // queued in dirty_
-        bool want_writable = false;  // watching kIoWrite (kernel buffer was full)
-        bool read_paused = false;    // the Node asked us to stop reading it
+        bool dirty = false;        // queued in dirty_
+        bool read_paused = false;  // the Node asked us to stop reading it
+        platform::Connection conn;
         std::unique_ptr<platform::TcpConnector> connector;
     };
 
+    Slot& slot(std::size_t index);
+    Slot& slot_of(platform::Connection& c);
     int alloc_slot(LinkId id);
-    void free_slot(int index);
-    int slot_of(LinkId id) const;
-    void on_dialed(int index, LinkId id, int fd, const std::string& error);
-    void accept_all();
-    void read_link(int index);
-    void flush_slot(int index);
-    void set_write_interest(Slot& slot, bool on);
-    void update_interest(Slot& slot);
-    // The socket failed or the peer closed: forget it, then tell the Node.
-    void link_down(int index, LinkDownReason reason);
+    void free_slot(std::size_t index);
+    int index_of(LinkId id) const;
+    void on_dialed(std::size_t index, LinkId id, int fd, const std::string& error);
+    // The slot's connection is up (accepted or dialed): start reading it.
+    bool open_slot(std::size_t index, int fd);
+
+    // platform::ConnectionOwner: the Node is the reader and the output queue.
+    void on_bytes(platform::Connection& c, char* data, std::size_t len) override;
+    std::size_t read_room(platform::Connection& c) override;
+    std::size_t output(platform::Connection& c, platform::ByteSlice* slices,
+                       std::size_t max) override;
+    void consumed(platform::Connection& c, std::size_t bytes) override;
+    void on_closed(platform::Connection& c, platform::CloseReason reason) override;
+    // platform::ListenerOwner
+    void on_accept(int fd, const platform::SockAddr& peer) override;
+    std::size_t open_connections() const override;
 
     platform::EventLoop& loop_;
     platform::Resolver& resolver_;
-    platform::AcceptPause accept_pause_;
+    platform::Listener listener_;
     Node* node_ = nullptr;
 
-    int listen_fd_ = -1;
-    std::vector<Slot> slots_;
-    std::vector<int> free_;   // indices of unused slots
-    std::vector<int> dirty_;  // slots with output to flush
-    std::vector<int> flushing_;
-    std::vector<int> by_fd_;  // fd -> slot index or -1
-    std::unordered_map<LinkId, int> by_id_;
+    std::unique_ptr<Slot[]> slots_;  // never moved: the loop points at each Connection
+    std::size_t slot_count_ = 0;
+    std::vector<std::size_t> free_;   // indices of unused slots
+    std::vector<std::size_t> dirty_;  // slots with output to flush
+    std::vector<std::size_t> flushing_;
+    std::unordered_map<LinkId, std::size_t> by_id_;
     std::unique_ptr<char[]> read_buf_;
-    std::size_t open_ = 0;
 };
 
 }  // namespace p2p::shell

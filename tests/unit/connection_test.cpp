@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ constexpr std::size_t kLineLimit = 64;
 constexpr std::size_t kReadCap = 4096;
 
 enum class Variant { kLines, kRaw, kTransformed };
+
+// A line connection over the given buffers (kReadCap + 1 and kLineLimit + 1 bytes).
+ConnectionConfig line_config(char* read_buf, char* line_buf) {
+    ConnectionConfig config;
+    config.read_buf = read_buf;
+    config.read_cap = kReadCap;
+    config.framing = Framing::kLines;
+    config.line_buf = line_buf;
+    config.line_limit = kLineLimit;
+    return config;
+}
 
 std::string variant_name(const testing::TestParamInfo<Variant>& info) {
     switch (info.param) {
@@ -132,12 +144,8 @@ class ConnectionContract : public testing::TestWithParam<Variant> {
     }
     // The configuration of this run's variant.
     ConnectionConfig variant_config() {
-        ConnectionConfig config;
-        config.read_buf = read_buf;
-        config.read_cap = kReadCap;
-        config.framing = GetParam() == Variant::kRaw ? Framing::kRaw : Framing::kLines;
-        config.line_buf = line_buf;
-        config.line_limit = kLineLimit;
+        ConnectionConfig config = line_config(read_buf, line_buf);
+        if (GetParam() == Variant::kRaw) config.framing = Framing::kRaw;
         config.max_output = 64 * 1024;
         if (GetParam() == Variant::kTransformed) config.transform = &pass;
         return config;
@@ -388,12 +396,7 @@ TEST(ConnectionTransform, SitsBetweenSocketAndFramerBothWays) {
     Rot1 rot;
     char read_buf[kReadCap + 1];
     char line_buf[kLineLimit + 1];
-    ConnectionConfig config;
-    config.read_buf = read_buf;
-    config.read_cap = kReadCap;
-    config.framing = Framing::kLines;
-    config.line_buf = line_buf;
-    config.line_limit = kLineLimit;
+    ConnectionConfig config = line_config(read_buf, line_buf);
     config.transform = &rot;
     Connection conn(loop, owner, config);
     int fds[2];
@@ -407,6 +410,58 @@ TEST(ConnectionTransform, SitsBetweenSocketAndFramerBothWays) {
         loop, [&] { return owner.text == "hello|"; }, 3000));
     ASSERT_TRUE(conn.write("abc\n"));
     EXPECT_EQ(peer.drain(), "bcd\n");
+}
+
+// ---- closing from a line -------------------------------------------------------------
+
+TEST(ConnectionLines, NothingIsFramedAfterTheOwnerClosesFromALine) {
+    struct Closer final : ConnectionOwner {
+        std::string text;
+        int closed = 0;
+        void on_line(Connection& c, char* line, std::size_t len) override {
+            text.append(line, len).append("|");
+            c.close(CloseReason::kByOwner);
+        }
+        void on_closed(Connection&, CloseReason) override { ++closed; }
+    } closer;
+    EventLoop loop;
+    char read_buf[kReadCap + 1];
+    char line_buf[kLineLimit + 1];
+    std::memset(line_buf, '#', sizeof line_buf);
+    Connection conn(loop, closer, line_config(read_buf, line_buf));
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    Peer peer;
+    peer.fd = fds[1];
+    ASSERT_TRUE(conn.open(fds[0]));
+    peer.send("first\nsecond\nunfinished");
+    ASSERT_TRUE(run_until(
+        loop, [&] { return closer.closed == 1; }, 3000));
+    EXPECT_EQ(closer.text, "first|");
+    // The owner may have handed the line buffer's pages back in on_closed: the rest of
+    // the read must not be copied there.
+    EXPECT_EQ(std::string(line_buf, sizeof line_buf), std::string(sizeof line_buf, '#'));
+}
+
+// ---- not a socket ---------------------------------------------------------------------
+
+TEST(ConnectionPipe, ReadsLinesAndEofFromAPipe) {
+    EventLoop loop;
+    Owner owner(Variant::kLines);
+    char read_buf[kReadCap + 1];
+    char line_buf[kLineLimit + 1];
+    ConnectionConfig config = line_config(read_buf, line_buf);
+    Connection conn(loop, owner, config);
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+    ASSERT_TRUE(conn.open(fds[0]));
+    ASSERT_EQ(::write(fds[1], "one\ntwo", 7), 7);
+    ::close(fds[1]);
+    ASSERT_TRUE(run_until(
+        loop, [&] { return !owner.reasons.empty(); }, 3000));
+    EXPECT_EQ(owner.text, "one|");
+    EXPECT_EQ(owner.partial, "two");
+    EXPECT_EQ(owner.reasons, std::vector<CloseReason>{CloseReason::kPeerClosed});
 }
 
 // ---- owner output ------------------------------------------------------------------------
