@@ -89,8 +89,9 @@ ControlServer::ControlServer(platform::EventLoop& loop, ControlHandler& handler,
       handler_(handler),
       config_(std::move(config)),
       listener_(loop, *this,
-                platform::ListenerConfig{kModule, config_.max_clients, 64,
-                                         "bye too many attached clients\n"}),
+                {.module = kModule,
+                 .max_connections = config_.max_clients,
+                 .refusal = "bye too many attached clients\n"}),
       read_buf_(new char[kReadBytes + 1]) {}
 
 ControlServer::~ControlServer() {

@@ -103,8 +103,10 @@ struct RendezvousServer::Impl {
           config(std::move(c)),
           registry(l.clock(), config.registry),
           listener(l, owner,
-                   platform::ListenerConfig{"Rendezvous", std::numeric_limits<std::size_t>::max(),
-                                            kAcceptBatch, ""}) {}
+                   {.module = "Rendezvous",
+                    .max_connections = std::numeric_limits<std::size_t>::max(),
+                    .accepts_per_event = kAcceptBatch,
+                    .refusal = {}}) {}
 };
 
 RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config)
