@@ -293,8 +293,9 @@ bool Connection::deliver(char* data, std::size_t len) {
             owner_->on_line(*this, line, line_len);
     };
     // One line per feed, so nothing is framed (or copied into the owner's line buffer,
-    // whose pages it may have given back) once a line's owner closed the connection.
-    while (len > 0 && alive(generation)) {
+    // whose pages it may have given back) once a line's owner closed the connection, or
+    // started closing it (close_soon, close_when_flushed): nothing after that is kept.
+    while (len > 0 && alive(generation) && !closing()) {
         char* nl = static_cast<char*>(std::memchr(data, '\n', len));
         std::size_t chunk = nl ? static_cast<std::size_t>(nl - data) + 1 : len;
         framer_.feed_gated(data, chunk, ready, sink);

@@ -15,9 +15,10 @@
 //                        bye REASON   the server closes (the node is stopping)
 //
 // Everything a TAG's command prints comes before its ok/err, so a one-shot client
-// knows when the answer is complete. The server never waits for a client: each has a
-// bounded output queue (platform/output_queue.h) and a client whose queue overflows —
-// one that stopped reading — is dropped, not waited for.
+// knows when the answer is complete. The server never waits for a client: each is a
+// platform::Connection (platform/connection.h) with bounded output, and a client whose
+// output overflows — one that stopped reading — is dropped, not waited for. Accepting
+// goes through platform::Listener: out of descriptors, it pauses instead of spinning.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +27,9 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/connection.h"
 #include "platform/event_loop.h"
+#include "platform/listener.h"
 
 namespace p2p::shell {
 
@@ -77,7 +80,8 @@ class ControlClient {
     int width_ = 80;
     bool colour_ = false;
     bool events_ = true;
-    bool doomed_ = false;
+    bool doomed_ = false;     // being dropped: no more output, no more events
+    std::size_t unread_ = 0;  // output waiting when it was dropped for not reading
 };
 
 // What the program does with requests.
@@ -96,7 +100,7 @@ class ControlHandler {
     ~ControlHandler() = default;
 };
 
-class ControlServer final : private platform::IoHandler, private platform::TimerHandler {
+class ControlServer final : private platform::ListenerOwner, private platform::TimerHandler {
   public:
     ControlServer(platform::EventLoop& loop, ControlHandler& handler, ControlServerConfig config);
     ~ControlServer();
@@ -113,33 +117,28 @@ class ControlServer final : private platform::IoHandler, private platform::Timer
     void for_each_client(F&& f) {
         for (auto& c : clients_)
             if (c && !c->doomed_) f(*c);
-        sweep_soon();
     }
     std::size_t clients() const;
-    std::uint64_t dropped_clients() const { return dropped_clients_; }
-    // Closes dropped clients on the next turn of the loop (never in the middle of a
-    // write to them).
-    void sweep_soon();
+    // Accepting is paused for want of descriptors (platform/accept_pause.h).
+    bool accept_paused() const { return listener_.accept_paused(); }
 
   private:
     friend struct ControlClient::Io;
-    void on_io(int fd, std::uint32_t events) override;
+    void on_accept(int fd, const platform::SockAddr& peer) override;
+    std::size_t open_connections() const override { return clients_.size(); }
     void on_timer(std::uint64_t tag) override;
-    void accept_all();
-    void read_client(ControlClient& c);
     void handle_request(ControlClient& c, std::string_view line);
     void set_mode(ControlClient& c, std::string_view args);
+    void on_client_closed(ControlClient& c, platform::CloseReason reason);
     void sweep();
-    void close_client(std::size_t index);
 
     platform::EventLoop& loop_;
     ControlHandler& handler_;
     ControlServerConfig config_;
-    int listen_fd_ = -1;
+    platform::Listener listener_;
     std::vector<std::unique_ptr<ControlClient>> clients_;
-    std::unique_ptr<char[]> read_buf_;
+    std::unique_ptr<char[]> read_buf_;  // shared by every client's connection
     platform::TimerId sweep_timer_ = 0;
-    std::uint64_t dropped_clients_ = 0;
 };
 
 }  // namespace p2p::shell

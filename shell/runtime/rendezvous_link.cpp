@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/invariant.h"
 #include "core/log.h"
 #include "core/rendezvous_wire.h"
 #include "platform/net.h"
@@ -20,7 +21,17 @@ RendezvousLink::RendezvousLink(platform::EventLoop& loop, platform::Resolver& re
     : loop_(loop),
       connector_(loop, resolver),
       timeout_ms_(timeout_ms),
-      response_(max_response + 1) {}
+      read_buf_(kReadBytes + 1),
+      response_(max_response + 1) {
+    platform::ConnectionConfig cc;
+    cc.read_buf = read_buf_.data();
+    cc.read_cap = kReadBytes;
+    cc.framing = platform::Framing::kLines;
+    cc.line_buf = response_.data();
+    cc.line_limit = max_response;
+    cc.max_output = kMaxRequestBytes + 1;
+    conn_.setup(loop, *this, cc);
+}
 
 RendezvousLink::~RendezvousLink() {
     reset();
@@ -31,8 +42,6 @@ bool RendezvousLink::start(std::uint64_t id, std::string_view request, Done done
     std::memcpy(request_, request.data(), request.size());
     request_[request.size()] = '\n';
     request_len_ = request.size() + 1;
-    written_ = 0;
-    received_ = 0;
     id_ = id;
     done_ = std::move(done);
     ++generation_;
@@ -57,11 +66,7 @@ void RendezvousLink::cancel() {
 
 void RendezvousLink::reset() {
     connector_.cancel();
-    if (fd_ >= 0) {
-        loop_.unwatch(fd_);
-        platform::close_fd(fd_);
-        fd_ = -1;
-    }
+    conn_.discard();
     if (timer_) {
         loop_.cancel(timer_);
         timer_ = 0;
@@ -71,78 +76,55 @@ void RendezvousLink::reset() {
 }
 
 void RendezvousLink::on_connected(int fd, const std::string& error) {
-    if (phase_ != Phase::kConnecting) {
-        if (fd >= 0) platform::close_fd(fd);
-        return;
-    }
+    // Every way out of kConnecting goes through reset(), which cancels the connector:
+    // no answer comes for an abandoned attempt.
+    P2P_ASSERT(phase_ == Phase::kConnecting);
     if (fd < 0) {
         finish_fail(RdvFailure::kConnect, error);
         return;
     }
-    fd_ = fd;
-    if (!loop_.watch(fd_, platform::kIoWrite, this)) {
+    if (!conn_.open(fd)) {
         finish_fail(RdvFailure::kIo, "cannot watch the socket");
         return;
     }
-    phase_ = Phase::kWriting;
-    try_write();
+    phase_ = Phase::kExchanging;
+    // The request is far below the socket buffer: it goes now, or a failure closes the
+    // connection on the next turn of the loop (on_closed).
+    conn_.write(std::string_view(request_, request_len_));
 }
 
-void RendezvousLink::on_io(int fd, std::uint32_t events) {
-    if (fd != fd_) return;
-    if (phase_ == Phase::kWriting && (events & (platform::kIoWrite | platform::kIoHangup)))
-        try_write();
-    else if (phase_ == Phase::kReading)
-        try_read();
+void RendezvousLink::on_line(platform::Connection&, char* line, std::size_t len) {
+    finish_ok(line, len);
 }
 
-void RendezvousLink::try_write() {
-    iovec iov{request_ + written_, request_len_ - written_};
-    std::size_t n = 0;
-    platform::IoResult r = platform::sock_writev(fd_, &iov, 1, &n);
-    if (r == platform::IoResult::kOk || r == platform::IoResult::kAgain) written_ += n;
-    if (r == platform::IoResult::kClosed || r == platform::IoResult::kError) {
-        finish_fail(RdvFailure::kIo, "write failed");
-        return;
-    }
-    if (written_ < request_len_) return;  // the rest when writable again
-    phase_ = Phase::kReading;
-    loop_.rewatch(fd_, platform::kIoRead, this);
+void RendezvousLink::on_line_too_long(platform::Connection&) {
+    finish_fail(RdvFailure::kTooLong, "answer longer than " + std::to_string(response_.size() - 1));
 }
 
-void RendezvousLink::try_read() {
-    // Level-triggered: one read per readiness keeps the loop fair to others.
-    std::size_t cap = response_.size() - 1;
-    if (received_ >= cap) {
-        finish_fail(RdvFailure::kTooLong, "answer longer than " + std::to_string(cap));
+// An answer missing only its '\n' is still an answer; nothing at all is how a server
+// that blocks us (or is not a rendezvous) says no.
+void RendezvousLink::on_eof(platform::Connection& c) {
+    // The framer keeps one byte past the limit for a '\r' whose '\n' is still to come.
+    std::size_t held = c.partial_bytes();
+    bool ends_in_cr = held > 0 && response_[held - 1] == '\r';
+    std::size_t len = 0;
+    char* line = c.partial_line(&len);
+    if (!line) {
+        finish_fail(RdvFailure::kClosed, "closed without an answer");
         return;
     }
-    std::size_t n = 0;
-    platform::IoResult r =
-        platform::sock_read(fd_, response_.data() + received_, cap - received_, &n);
-    if (r == platform::IoResult::kAgain) return;
-    if (r == platform::IoResult::kError) {
-        finish_fail(RdvFailure::kIo, "read failed");
+    if (ends_in_cr) {
+        len = held - 1;
+    } else if (held > len) {
+        on_line_too_long(c);
         return;
     }
-    if (r == platform::IoResult::kClosed) {
-        // An answer missing only its '\n' is still an answer; nothing at all
-        // is how a server that blocks us (or is not a rendezvous) says no.
-        if (received_ > 0) {
-            finish_ok(received_);
-        } else {
-            finish_fail(RdvFailure::kClosed, "closed without an answer");
-        }
-        return;
-    }
-    char* start = response_.data() + received_;
-    received_ += n;
-    if (void* nl = std::memchr(start, '\n', n)) {
-        finish_ok(static_cast<std::size_t>(static_cast<char*>(nl) - response_.data()));
-        return;
-    }
-    if (received_ >= cap)
-        finish_fail(RdvFailure::kTooLong, "answer longer than " + std::to_string(cap));
+    line[len] = '\0';
+    finish_ok(line, len);
+}
+
+void RendezvousLink::on_closed(platform::Connection&, platform::CloseReason reason) {
+    finish_fail(RdvFailure::kIo, platform::close_reason_name(reason));
 }
 
 void RendezvousLink::on_timer(std::uint64_t tag) {
@@ -153,17 +135,17 @@ void RendezvousLink::on_timer(std::uint64_t tag) {
                 connected ? "no answer in time" : "connect timed out");
 }
 
-void RendezvousLink::finish_ok(std::size_t line_len) {
-    if (line_len > 0 && response_[line_len - 1] == '\r') --line_len;
-    response_[line_len] = '\0';
+// `line` (NUL-terminated, writable) is in read_buf_ or response_, which nothing touches
+// until the next exchange is connected: it stays valid through the callback.
+void RendezvousLink::finish_ok(char* line, std::size_t len) {
     Done done = std::move(done_);
     done_ = nullptr;
     std::uint64_t id = id_;
     reset();  // idle before the callback, so it may start the next request
     Outcome outcome;
     outcome.ok = true;
-    outcome.line = response_.data();
-    outcome.len = line_len;
+    outcome.line = line;
+    outcome.len = len;
     if (done) done(id, outcome);
 }
 

@@ -2,10 +2,10 @@
 // §3), on the reactor, never blocking it.
 //
 // RendezvousLink performs one exchange: connect (platform TcpConnector:
-// names resolved off the loop), write the request line, read one answer line, close — all bounded
-// by one timeout. RendezvousDriver runs a RendezvousClient (core) over a link: it wakes at the
-// client's deadlines, encodes what the client asks for, and feeds the decoded answer (or the
-// failure) back.
+// names resolved off the loop), then on a platform::Connection (platform/connection.h)
+// write the request line, read one answer line, close — all bounded by one timeout.
+// RendezvousDriver runs a RendezvousClient (core) over a link: it wakes at the client's deadlines,
+// encodes what the client asks for, and feeds the decoded answer (or the failure) back.
 //
 // Answer line limit: kMaxResponseBytes = 256 KiB, not the protocol's 32 KiB.
 // The 32 KiB limit binds *requests* (what the server reads); a DISCOVER answer
@@ -27,6 +27,7 @@
 
 #include "core/codec.h"
 #include "core/rendezvous_client.h"
+#include "platform/connection.h"
 #include "platform/connector.h"
 #include "platform/event_loop.h"
 #include "platform/net.h"
@@ -34,7 +35,7 @@
 
 namespace p2p::shell {
 
-class RendezvousLink final : public platform::IoHandler, public platform::TimerHandler {
+class RendezvousLink final : private platform::ConnectionOwner, private platform::TimerHandler {
   public:
     static constexpr std::size_t kMaxResponseBytes = 256 * 1024;
     static constexpr std::size_t kMaxRequestBytes = 1024;
@@ -69,16 +70,18 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     // Abandons the exchange in progress, if any; its `done` is never called.
     void cancel();
 
-    void on_io(int fd, std::uint32_t events) override;
-    void on_timer(std::uint64_t tag) override;
-
   private:
-    enum class Phase { kIdle, kConnecting, kWriting, kReading };
+    enum class Phase { kIdle, kConnecting, kExchanging };
+    // Bytes per read; an answer longer than this arrives over several reads.
+    static constexpr std::size_t kReadBytes = 16 * 1024;
 
+    void on_timer(std::uint64_t tag) override;
+    void on_line(platform::Connection& c, char* line, std::size_t len) override;
+    void on_line_too_long(platform::Connection& c) override;
+    void on_eof(platform::Connection& c) override;
+    void on_closed(platform::Connection& c, platform::CloseReason reason) override;
     void on_connected(int fd, const std::string& error);
-    void try_write();
-    void try_read();
-    void finish_ok(std::size_t line_len);
+    void finish_ok(char* line, std::size_t len);
     void finish_fail(RdvFailure failure, std::string detail);
     void reset();
 
@@ -90,15 +93,14 @@ class RendezvousLink final : public platform::IoHandler, public platform::TimerH
     Phase phase_ = Phase::kIdle;
     std::uint64_t id_ = 0;
     Done done_;
-    int fd_ = -1;
     platform::TimerId timer_ = 0;
     std::uint64_t generation_ = 0;  // tells this exchange's timer from an earlier one's
 
     char request_[kMaxRequestBytes + 1];
     std::size_t request_len_ = 0;
-    std::size_t written_ = 0;
-    std::vector<char> response_;  // max_response + 1 (room for the NUL)
-    std::size_t received_ = 0;
+    std::vector<char> read_buf_;  // kReadBytes + 1
+    std::vector<char> response_;  // max_response + 1: the answer line joined across reads
+    platform::Connection conn_;   // last: closed before the buffers it reads into go
 };
 
 // Encodes one client request as a JSON line (without '\n') into out[0..cap).

@@ -1,18 +1,16 @@
 #include "shell/runtime/rendezvous_server.h"
 
-#include <sys/uio.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <vector>
 
+#include "core/invariant.h"
 #include "core/line_framer.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
 #include "core/rendezvous_wire.h"
-#include "platform/accept_pause.h"
 #include "platform/files.h"
 #include "platform/pages.h"
 
@@ -20,7 +18,6 @@ namespace p2p::shell {
 
 namespace {
 
-constexpr std::uint64_t kDbTimerTag = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // One shared read buffer for every connection (+1 for the in-situ NUL).
 constexpr std::size_t kReadBytes = 64 * 1024;
@@ -46,40 +43,36 @@ std::string_view plain_ip(const char* text) {
 
 }  // namespace
 
-struct RendezvousServer::Conn final : platform::IoHandler {
-    enum class State : std::uint8_t { kFree, kReading, kWriting };
-
-    RendezvousServer* server = nullptr;
-    std::uint32_t index = 0;
-    std::uint32_t generation = 0;
-    State state = State::kFree;
-    int fd = -1;
+// One slot: a connection (its tag is the slot's index) and what the server keeps
+// about it.
+struct RendezvousServer::Conn {
+    platform::Connection conn;
     MonoMs accepted_at = 0;
     MonoMs last_activity = 0;
-    platform::TimerId timer = 0;
     std::uint32_t older = kNone, newer = kNone;  // accept order, for eviction
     char ip[64] = {};
     std::uint16_t port = 0;
-    char* partial = nullptr;  // this slot's kPartialBytes in the arena
-    LineFramer framer{nullptr};
-    std::size_t held = 0;  // framer.buffered(), as counted in Impl::partial_bytes
-    bool touched = false;  // `partial` was written since accept: release its pages
+    char* partial = nullptr;  // this slot's partial-line buffer in the arena
+    std::size_t held = 0;     // partial bytes, as counted in Impl::partial_bytes
+    bool touched = false;     // `partial` was written since accept: release its pages
     // Connections holding a partial line, oldest holder first: the victims when the
     // budget for partial lines is exceeded.
     std::uint32_t older_holder = kNone, newer_holder = kNone;
-    std::string pending;  // unsent answer bytes (rare: large DISCOVER answers)
-    std::size_t pending_off = 0;
-
-    void on_io(int, std::uint32_t events) override;
+    bool answered = false;
+    // The answer's unwritten rest: the registry's own buffer while it is written at
+    // once, `copy` when the socket did not take all of it (rare: large DISCOVER answers).
+    std::string_view out;
+    std::string copy;
+    bool out_copied = false;
 };
 
 struct RendezvousServer::Impl {
     platform::EventLoop& loop;
     RendezvousServerConfig config;
     Registry registry;
-    int listen_fd = -1;
+    platform::Listener listener;
     platform::SockAddr bound;
-    std::vector<Conn> conns;
+    std::unique_ptr<Conn[]> conns;  // config.max_connections slots
     std::vector<std::uint32_t> free_slots;
     std::uint32_t oldest = kNone, newest = kNone;
     std::size_t open_conns = 0;
@@ -97,29 +90,28 @@ struct RendezvousServer::Impl {
     MonoMs budget_warned_at = 0;
     std::unique_ptr<char[]> read_buf;
     platform::TimerId db_timer = 0;
-    platform::AcceptPause accept_pause;
     MonoMs db_retry_ms = 1'000;
     std::string db_text;          // serialization buffer, reused
     bool owns_log_clock = false;  // start() gave log_throttle() our loop's clock
     std::uint64_t accepted = 0;   // connections since start (Stats)
 
-    Impl(platform::EventLoop& l, RendezvousServerConfig c)
+    // The server's own cap (max_connections, oldest evicted) comes after the rate
+    // limit in on_accept(), so a blocked client never evicts anyone: the listener's
+    // cap is not used.
+    Impl(platform::EventLoop& l, RendezvousServerConfig c, platform::ListenerOwner& owner)
         : loop(l),
           config(std::move(c)),
           registry(l.clock(), config.registry),
-          accept_pause(l, "Rendezvous") {}
+          listener(l, owner,
+                   {.module = "Rendezvous",
+                    .max_connections = std::numeric_limits<std::size_t>::max(),
+                    .accepts_per_event = kAcceptBatch,
+                    .refusal = {}}) {}
 };
 
-void RendezvousServer::Conn::on_io(int, std::uint32_t events) {
-    if (state == State::kReading && (events & (platform::kIoRead | platform::kIoHangup))) {
-        server->read_ready(*this);
-    } else if (state == State::kWriting) {
-        server->write_ready(*this);
-    }
-}
-
 RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config)
-    : impl_(std::make_unique<Impl>(loop, std::move(config))) {
+    : impl_(std::make_unique<Impl>(loop, std::move(config),
+                                   static_cast<platform::ListenerOwner&>(*this))) {
     Impl& m = *impl_;
     const std::size_t config_max_connections = m.config.max_connections;
     // The arena is reserved, not touched: a slot's pages become resident
@@ -137,19 +129,31 @@ RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerCo
     if (m.config.max_connections < config_max_connections)
         P2P_WARN("Rendezvous", "memory for %zu connections only", m.config.max_connections);
     m.read_buf.reset(new char[kReadBytes + 1]);
-    m.conns.resize(m.config.max_connections);
+    m.conns.reset(new Conn[m.config.max_connections]);
     m.free_slots.reserve(m.config.max_connections);
+    platform::ConnectionConfig cc;
+    cc.read_buf = m.read_buf.get();
+    cc.read_cap = kReadBytes;
+    cc.framing = platform::Framing::kLines;
+    cc.owner_output = true;  // the answer is written from the registry's buffer
+    cc.drain_on_close = kDrainBytes;
     for (std::size_t i = m.config.max_connections; i-- > 0;) {
         Conn& c = m.conns[i];
-        c.server = this;
-        c.index = static_cast<std::uint32_t>(i);
         c.partial = m.arena.data() + i * m.slot_stride;
+        cc.line_buf = c.partial;
+        c.conn.setup(loop, *this, cc);
+        c.conn.set_tag(i);
         m.free_slots.push_back(static_cast<std::uint32_t>(i));
     }
 }
 
 RendezvousServer::~RendezvousServer() {
     stop();
+}
+
+RendezvousServer::Conn& RendezvousServer::slot(std::uint64_t index) {
+    P2P_ASSERT(index < impl_->config.max_connections);
+    return impl_->conns[index];
 }
 
 platform::SockAddr RendezvousServer::bound_address() const {
@@ -168,24 +172,21 @@ RendezvousServer::Stats RendezvousServer::stats() {
     return s;
 }
 
+std::size_t RendezvousServer::open_connections() const {
+    return impl_->open_conns;
+}
+
 bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
     Impl& m = *impl_;
-    if (m.listen_fd >= 0) {
+    if (m.listener.listening()) {
         if (err) *err = "already started";
         return false;
     }
     if (!m.config.db_path.empty() && !platform::check_private_file_path(m.config.db_path, err))
         return false;
     load_db();
-    m.listen_fd = platform::tcp_listen(addr, m.config.backlog, err);
-    if (m.listen_fd < 0) return false;
-    m.bound = platform::local_addr(m.listen_fd);
-    if (!m.loop.watch(m.listen_fd, platform::kIoRead, this)) {
-        if (err) *err = "cannot watch the listening socket";
-        platform::close_fd(m.listen_fd);
-        m.listen_fd = -1;
-        return false;
-    }
+    if (!m.listener.listen_tcp(addr, m.config.backlog, err)) return false;
+    m.bound = m.listener.address();
     if (!log_throttle().clock()) {  // the standalone server: no NodeRuntime set it
         log_throttle().set_clock(&m.loop.clock());
         m.owns_log_clock = true;
@@ -201,14 +202,9 @@ void RendezvousServer::stop() {
         log_throttle().set_clock(nullptr);
         m.owns_log_clock = false;
     }
-    if (m.listen_fd >= 0) {
-        if (!m.accept_pause.paused()) m.loop.unwatch(m.listen_fd);
-        m.accept_pause.cancel();
-        platform::close_fd(m.listen_fd);
-        m.listen_fd = -1;
-    }
+    m.listener.stop();
     while (m.oldest != kNone)
-        close_conn(m.conns[m.oldest]);
+        slot(m.oldest).conn.close(platform::CloseReason::kByOwner);
     if (m.db_timer) {
         m.loop.cancel(m.db_timer);
         m.db_timer = 0;
@@ -281,180 +277,135 @@ void RendezvousServer::flush_db() {
     }
     P2P_ERROR("Rendezvous", "cannot write db %s: %s (retrying)", m.config.db_path.c_str(),
               err.c_str());
-    if (m.listen_fd >= 0) m.db_timer = m.loop.schedule_in(m.db_retry_ms, this, kDbTimerTag);
+    if (m.listener.listening()) m.db_timer = m.loop.schedule_in(m.db_retry_ms, this, 0);
 }
 
 void RendezvousServer::after_request() {
     Impl& m = *impl_;
     if (!m.registry.dirty() || m.db_timer != 0) return;
-    m.db_timer = m.loop.schedule_in(m.config.db_write_delay_ms, this, kDbTimerTag);
+    m.db_timer = m.loop.schedule_in(m.config.db_write_delay_ms, this, 0);
 }
 
 // ---- connections ---------------------------------------------------------------
 
-void RendezvousServer::on_io(int, std::uint32_t) {
-    accept_ready();
+void RendezvousServer::on_timer(std::uint64_t) {
+    flush_db();
 }
 
-void RendezvousServer::accept_ready() {
+void RendezvousServer::on_accept(int fd, const platform::SockAddr& peer) {
     Impl& m = *impl_;
-    for (int i = 0; i < kAcceptBatch && m.listen_fd >= 0; ++i) {
-        platform::SockAddr peer;
-        int error = 0;
-        int fd = platform::tcp_accept(m.listen_fd, &peer, &error);
-        if (fd < 0) {
-            m.accept_pause.on_accept_failed(m.listen_fd, this, error);
-            return;
-        }
-        m.accept_pause.on_accepted();
-        ++m.accepted;
-        char ip_buf[64];
-        std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
-        std::uint16_t port = peer.port();
+    ++m.accepted;
+    char ip_buf[64];
+    std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
+    std::uint16_t port = peer.port();
 
-        std::string_view reply;
-        Registry::Admission admission = m.registry.admit(ip, port, &reply);
-        if (admission != Registry::Admission::kAdmit) {
-            ++m.blocked;
-            if (admission == Registry::Admission::kBlocked) {
-                // A fresh socket's send buffer is empty: one write suffices.
-                iovec iov{const_cast<char*>(reply.data()), reply.size()};
-                std::size_t n = 0;
-                platform::sock_writev(fd, &iov, 1, &n);
-                P2P_DEBUG("Rendezvous", "blocked %.*s:%u", static_cast<int>(ip.size()), ip.data(),
-                          port);
-            } else {
-                P2P_WARN("Rendezvous", "%.*s exceeded %u connections per %lld s: blocking it",
-                         static_cast<int>(ip.size()), ip.data(), m.config.registry.rate_limit,
-                         static_cast<long long>(m.config.registry.rate_window_ms / 1000));
-            }
-            char* buf = m.read_buf.get();
-            std::size_t got = 0, n = 0;
-            while (got < kDrainBytes &&
-                   platform::sock_read(fd, buf, kReadBytes, &n) == platform::IoResult::kOk)
-                got += n;
-            platform::close_fd(fd);
-            continue;
+    std::string_view reply;
+    Registry::Admission admission = m.registry.admit(ip, port, &reply);
+    if (admission != Registry::Admission::kAdmit) {
+        ++m.blocked;
+        if (admission == Registry::Admission::kBlocked) {
+            P2P_DEBUG("Rendezvous", "blocked %.*s:%u", static_cast<int>(ip.size()), ip.data(),
+                      port);
+        } else {
+            reply = {};  // the connection that crosses the limit gets no answer
+            P2P_WARN("Rendezvous", "%.*s exceeded %u connections per %lld s: blocking it",
+                     static_cast<int>(ip.size()), ip.data(), m.config.registry.rate_limit,
+                     static_cast<long long>(m.config.registry.rate_window_ms / 1000));
         }
-
-        if (m.free_slots.empty()) {
-            // Full: the connection waiting longest is, in practice, one that
-            // never sends; it gets the timeout answer early.
-            Conn& victim = m.conns[m.oldest];
-            P2P_WARN_LIMITED("Rendezvous", "oldest connections closed (server full)", "",
-                             "%zu connections open: closing the oldest (%s:%u)", m.open_conns,
-                             victim.ip, victim.port);
-            if (victim.state == Conn::State::kReading) answer(victim, {});  // timeout reply
-            close_conn(victim);  // also if that reply could not be written at once
-        }
-        std::uint32_t slot = m.free_slots.back();
-        m.free_slots.pop_back();
-        Conn& c = m.conns[slot];
-        c.state = Conn::State::kReading;
-        c.fd = fd;
-        ++c.generation;
-        c.accepted_at = c.last_activity = m.loop.now();
-        std::size_t ip_len = std::min(ip.size(), sizeof c.ip - 1);
-        std::memcpy(c.ip, ip.data(), ip_len);
-        c.ip[ip_len] = '\0';
-        c.port = port;
-        c.framer = LineFramer(c.partial);
-        c.pending_off = 0;
-        c.older = m.newest;
-        c.newer = kNone;
-        (m.newest == kNone ? m.oldest : m.conns[m.newest].newer) = slot;
-        m.newest = slot;
-        ++m.open_conns;
-        if (!m.loop.watch(fd, platform::kIoRead, &c)) {
-            close_conn(c);
-            continue;
-        }
-        arm_timer(c);
-        // Most clients send at once: the request is often already here.
-        read_ready(c);
-    }
-}
-
-void RendezvousServer::arm_timer(Conn& c) {
-    Impl& m = *impl_;
-    MonoMs deadline = std::min(c.last_activity + m.config.idle_timeout_ms,
-                               c.accepted_at + m.config.request_timeout_ms);
-    c.timer = m.loop.schedule_at(deadline, this,
-                                 (static_cast<std::uint64_t>(c.generation) << 32) | c.index);
-}
-
-void RendezvousServer::on_timer(std::uint64_t tag) {
-    Impl& m = *impl_;
-    if (tag == kDbTimerTag) {
-        flush_db();
+        platform::refuse_connection(fd, reply, kDrainBytes);
         return;
     }
-    std::uint32_t index = static_cast<std::uint32_t>(tag);
-    if (index >= m.conns.size()) return;
-    Conn& c = m.conns[index];
-    if (c.state == Conn::State::kFree || c.generation != static_cast<std::uint32_t>(tag >> 32))
-        return;
-    c.timer = 0;
-    MonoMs now = m.loop.now();
-    MonoMs deadline = std::min(c.last_activity + m.config.idle_timeout_ms,
-                               c.accepted_at + m.config.request_timeout_ms);
-    if (now < deadline) {
-        arm_timer(c);  // activity moved the deadline since this timer was set
+
+    if (m.free_slots.empty()) evict_oldest();
+    std::uint32_t index = m.free_slots.back();
+    m.free_slots.pop_back();
+    Conn& c = slot(index);
+    if (!c.conn.open(fd)) {
+        m.free_slots.push_back(index);
         return;
     }
-    if (c.state == Conn::State::kReading) {
-        P2P_DEBUG("Rendezvous", "timeout waiting for %s:%u", c.ip, c.port);
-        answer(c, {});
-    } else {
-        close_conn(c);  // the client does not read its answer
-    }
+    c.conn.set_tag(index);
+    c.accepted_at = c.last_activity = m.loop.now();
+    std::size_t ip_len = std::min(ip.size(), sizeof c.ip - 1);
+    std::memcpy(c.ip, ip.data(), ip_len);
+    c.ip[ip_len] = '\0';
+    c.port = port;
+    c.older = m.newest;
+    c.newer = kNone;
+    (m.newest == kNone ? m.oldest : slot(m.newest).newer) = index;
+    m.newest = index;
+    ++m.open_conns;
+    c.conn.set_deadline(deadline_of(c));
 }
 
-void RendezvousServer::read_ready(Conn& c) {
+// Full: the connection waiting longest is, in practice, one that never sends; it gets
+// the timeout answer early.
+void RendezvousServer::evict_oldest() {
     Impl& m = *impl_;
-    char* buf = m.read_buf.get();
-    for (;;) {
-        std::size_t n = 0;
-        platform::IoResult r = platform::sock_read(c.fd, buf, kReadBytes, &n);
-        if (r == platform::IoResult::kAgain) return;
-        if (r == platform::IoResult::kError) {
-            close_conn(c);
-            return;
-        }
-        if (r == platform::IoResult::kClosed) {
-            // EOF: what came without a newline is the request (as in the
-            // reference); nothing at all is an empty request.
-            std::size_t len = c.framer.discarding() ? 0 : c.framer.buffered();
-            if (len > kMaxLineBytes) len = kMaxLineBytes;  // only a held '\r' can exceed
-            // An empty request must not touch (and make resident) the arena.
-            char empty[1];
-            char* line = len > 0 ? c.partial : empty;
-            line[len] = '\0';
-            std::string_view reply = m.registry.handle(line, len, c.ip, c.port);
-            answer(c, reply);
-            return;
-        }
-        c.last_activity = m.loop.now();
-        // Only the first line matters; bytes after it are never buffered.
-        char* nl = static_cast<char*>(std::memchr(buf, '\n', n));
-        std::size_t feed = nl ? static_cast<std::size_t>(nl - buf) + 1 : n;
-        bool done = false;
-        std::uint32_t generation = c.generation;
-        c.framer.feed(buf, feed, [&](LineFramer::Event ev, char* line, std::size_t len) {
-            if (done) return;
-            done = true;
-            if (ev == LineFramer::Event::kTooLong) {
-                char out[rdv::kRdvLineBytes];
-                std::size_t k = rdv::encode_line_too_long(out, sizeof out, kMaxLineBytes);
-                answer(c, std::string_view(out, k));
-            } else {
-                answer(c, m.registry.handle(line, len, c.ip, c.port));
-            }
-        });
-        if (done || c.state != Conn::State::kReading || c.generation != generation) return;
-        set_held(c, c.framer.buffered());
-        if (!enforce_partial_budget(c)) return;
+    Conn& victim = slot(m.oldest);
+    P2P_WARN_LIMITED("Rendezvous", "oldest connections closed (server full)", "",
+                     "%zu connections open: closing the oldest (%s:%u)", m.open_conns, victim.ip,
+                     victim.port);
+    if (!victim.answered) answer(victim, {});  // the timeout reply
+    // Also if that reply could not be written at once.
+    victim.conn.close(platform::CloseReason::kByOwner);
+}
+
+MonoMs RendezvousServer::deadline_of(const Conn& c) const {
+    const RendezvousServerConfig& config = impl_->config;
+    return std::min(c.last_activity + config.idle_timeout_ms,
+                    c.accepted_at + config.request_timeout_ms);
+}
+
+// Activity moves the deadline without touching the timer; it is re-armed here when it
+// fires early.
+void RendezvousServer::on_deadline(platform::Connection& cn) {
+    Conn& c = conn_of(cn);
+    MonoMs deadline = deadline_of(c);
+    if (impl_->loop.now() < deadline) {
+        cn.set_deadline(deadline);
+        return;
     }
+    if (c.answered) {
+        cn.close(platform::CloseReason::kTimeout);  // the client does not read its answer
+        return;
+    }
+    P2P_DEBUG("Rendezvous", "timeout waiting for %s:%u", c.ip, c.port);
+    answer(c, {});
+}
+
+// Only the first line matters: once it is answered the connection reads no more.
+void RendezvousServer::on_line(platform::Connection& cn, char* line, std::size_t len) {
+    Conn& c = conn_of(cn);
+    if (c.answered) return;
+    answer(c, impl_->registry.handle(line, len, c.ip, c.port));
+}
+
+void RendezvousServer::on_line_too_long(platform::Connection& cn) {
+    Conn& c = conn_of(cn);
+    if (c.answered) return;
+    char out[rdv::kRdvLineBytes];
+    std::size_t k = rdv::encode_line_too_long(out, sizeof out, kMaxLineBytes);
+    answer(c, std::string_view(out, k));
+}
+
+// EOF: what came without a newline is the request (as in the reference); nothing at
+// all is an empty request, which must not touch (and make resident) the arena.
+void RendezvousServer::on_eof(platform::Connection& cn) {
+    Conn& c = conn_of(cn);
+    if (c.answered) return;
+    std::size_t len = 0;
+    char* line = cn.partial_line(&len);
+    char empty[1] = {'\0'};
+    answer(c, impl_->registry.handle(line ? line : empty, len, c.ip, c.port));
+}
+
+void RendezvousServer::on_read(platform::Connection& cn) {
+    Conn& c = conn_of(cn);
+    if (c.answered) return;
+    c.last_activity = impl_->loop.now();
+    set_held(c, cn.partial_bytes());
+    enforce_partial_budget(c);
 }
 
 void RendezvousServer::set_held(Conn& c, std::size_t bytes) {
@@ -467,13 +418,13 @@ void RendezvousServer::set_held(Conn& c, std::size_t bytes) {
     if (bytes > 0 && !was_holder) {
         c.older_holder = m.newest_holder;
         c.newer_holder = kNone;
-        (m.newest_holder == kNone ? m.oldest_holder : m.conns[m.newest_holder].newer_holder) =
-            c.index;
-        m.newest_holder = c.index;
+        (m.newest_holder == kNone ? m.oldest_holder : slot(m.newest_holder).newer_holder) =
+            static_cast<std::uint32_t>(c.conn.tag());
+        m.newest_holder = static_cast<std::uint32_t>(c.conn.tag());
     } else if (bytes == 0 && was_holder) {
-        (c.older_holder == kNone ? m.oldest_holder : m.conns[c.older_holder].newer_holder) =
+        (c.older_holder == kNone ? m.oldest_holder : slot(c.older_holder).newer_holder) =
             c.newer_holder;
-        (c.newer_holder == kNone ? m.newest_holder : m.conns[c.newer_holder].older_holder) =
+        (c.newer_holder == kNone ? m.newest_holder : slot(c.newer_holder).older_holder) =
             c.older_holder;
         c.older_holder = c.newer_holder = kNone;
     }
@@ -487,12 +438,12 @@ bool RendezvousServer::enforce_partial_budget(Conn& current) {
     Impl& m = *impl_;
     bool current_open = true;
     while (m.partial_bytes > m.config.max_partial_bytes && m.oldest_holder != kNone) {
-        Conn& victim = m.conns[m.oldest_holder];
+        Conn& victim = slot(m.oldest_holder);
         P2P_DEBUG("Rendezvous", "partial-line budget: closing %s:%u (%zu bytes held)", victim.ip,
                   victim.port, victim.held);
         if (&victim == &current) current_open = false;
         ++m.budget_closed;
-        close_conn(victim);
+        victim.conn.close(platform::CloseReason::kByOwner);
     }
     MonoMs now = m.loop.now();
     if (m.budget_closed > m.budget_closed_reported &&
@@ -507,6 +458,8 @@ bool RendezvousServer::enforce_partial_budget(Conn& current) {
     return current_open;
 }
 
+// The answer goes out from where it is (the registry's buffer) as far as the socket
+// takes it now; the connection closes once it is all written.
 void RendezvousServer::answer(Conn& c, std::string_view reply) {
     Impl& m = *impl_;
     set_held(c, 0);  // the line is consumed
@@ -517,73 +470,64 @@ void RendezvousServer::answer(Conn& c, std::string_view reply) {
     }
     ++m.requests;
     after_request();
-    iovec iov{const_cast<char*>(reply.data()), reply.size()};
-    std::size_t written = 0;
-    platform::IoResult r = platform::sock_writev(c.fd, &iov, 1, &written);
-    if (r == platform::IoResult::kOk && written == reply.size()) {
-        close_conn(c);
-        return;
-    }
-    if ((r != platform::IoResult::kOk && r != platform::IoResult::kAgain) ||
-        m.pending_bytes + (reply.size() - written) > m.config.max_pending_output_bytes) {
-        close_conn(c);
+    c.answered = true;
+    c.out = reply;
+    c.conn.close_when_flushed(platform::CloseReason::kByOwner);
+    if (!c.conn.is_open()) return;  // all written (or failed): closed
+    // The rest waits in memory for the socket, within the budget for all connections.
+    if (m.pending_bytes + c.out.size() > m.config.max_pending_output_bytes) {
+        c.conn.close(platform::CloseReason::kByOwner);
         return;
     }
     P2P_DEBUG("Rendezvous", "answer to %s:%u: %zu of %zu bytes wait for the socket", c.ip, c.port,
-              reply.size() - written, reply.size());
-    c.pending.assign(reply.data() + written, reply.size() - written);
-    c.pending_off = 0;
-    m.pending_bytes += c.pending.size();
-    c.state = Conn::State::kWriting;
+              c.out.size(), reply.size());
+    c.copy.assign(c.out);
+    c.out = c.copy;
+    c.out_copied = true;
+    m.pending_bytes += c.out.size();
     c.last_activity = m.loop.now();
-    m.loop.rewatch(c.fd, platform::kIoWrite, &c);
 }
 
-void RendezvousServer::write_ready(Conn& c) {
-    Impl& m = *impl_;
-    iovec iov{c.pending.data() + c.pending_off, c.pending.size() - c.pending_off};
-    std::size_t written = 0;
-    platform::IoResult r = platform::sock_writev(c.fd, &iov, 1, &written);
-    if (r != platform::IoResult::kOk && r != platform::IoResult::kAgain) {
-        close_conn(c);
-        return;
-    }
-    c.pending_off += written;
-    if (written > 0) c.last_activity = m.loop.now();
-    if (c.pending_off == c.pending.size()) close_conn(c);
+std::size_t RendezvousServer::output(platform::Connection& cn, platform::ByteSlice* slices,
+                                     std::size_t max) {
+    Conn& c = conn_of(cn);
+    if (c.out.empty() || max == 0) return 0;
+    slices[0] = platform::ByteSlice{c.out.data(), c.out.size()};
+    return 1;
 }
 
-void RendezvousServer::close_conn(Conn& c) {
+void RendezvousServer::consumed(platform::Connection& cn, std::size_t bytes) {
     Impl& m = *impl_;
-    if (c.state == Conn::State::kFree) return;
-    if (c.timer) m.loop.cancel(c.timer);
-    c.timer = 0;
-    m.loop.unwatch(c.fd);
-    char* buf = m.read_buf.get();
-    std::size_t got = 0, n = 0;
-    while (got < kDrainBytes &&
-           platform::sock_read(c.fd, buf, kReadBytes, &n) == platform::IoResult::kOk)
-        got += n;
-    platform::close_fd(c.fd);
-    c.fd = -1;
-    if (!c.pending.empty()) {
-        m.pending_bytes -= c.pending.size();
+    Conn& c = conn_of(cn);
+    c.out.remove_prefix(bytes);
+    if (!c.out_copied) return;
+    m.pending_bytes -= bytes;
+    c.last_activity = m.loop.now();
+}
+
+void RendezvousServer::on_closed(platform::Connection& cn, platform::CloseReason) {
+    Impl& m = *impl_;
+    Conn& c = conn_of(cn);
+    if (c.out_copied) {
+        m.pending_bytes -= c.out.size();
         // Large answers are rare: give the memory back rather than keep the
         // biggest one ever seen in every slot.
-        std::string().swap(c.pending);
+        std::string().swap(c.copy);
+        c.out_copied = false;
     }
+    c.out = {};
+    c.answered = false;
     set_held(c, 0);
     if (c.touched) {
         m.arena.release(c.partial, m.slot_stride);
         c.touched = false;
     }
-    c.framer.reset();
-    c.state = Conn::State::kFree;
-    (c.older == kNone ? m.oldest : m.conns[c.older].newer) = c.newer;
-    (c.newer == kNone ? m.newest : m.conns[c.newer].older) = c.older;
+    std::uint32_t index = static_cast<std::uint32_t>(cn.tag());
+    (c.older == kNone ? m.oldest : slot(c.older).newer) = c.newer;
+    (c.newer == kNone ? m.newest : slot(c.newer).older) = c.older;
     c.older = c.newer = kNone;
     --m.open_conns;
-    m.free_slots.push_back(c.index);
+    m.free_slots.push_back(index);
 }
 
 }  // namespace p2p::shell

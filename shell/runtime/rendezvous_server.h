@@ -1,7 +1,9 @@
 // The rendezvous server on the reactor (docs/protocol.md §3): accepts connections,
 // reads one request line from each, answers with core/registry.h and closes.
 // Single-threaded, never blocks; thousands of concurrent connections, silent
-// or slow ones costing only their slot until the idle timeout.
+// or slow ones costing only their slot until the idle timeout. Accepting is a
+// platform::Listener, each connection a platform::Connection in a fixed array
+// of slots (platform/listener.h, platform/connection.h).
 //
 // Used by `p2pchat rendezvous` (shell/rendezvous_cli.h) and embedded in a
 // node that serves the rendezvous in-process.
@@ -13,7 +15,9 @@
 
 #include "core/clock.h"
 #include "core/registry.h"
+#include "platform/connection.h"
 #include "platform/event_loop.h"
+#include "platform/listener.h"
 #include "platform/net.h"
 
 namespace p2p::shell {
@@ -46,7 +50,9 @@ struct RendezvousServerConfig {
     std::size_t max_partial_bytes = 4u << 20;
 };
 
-class RendezvousServer final : private platform::IoHandler, private platform::TimerHandler {
+class RendezvousServer final : private platform::ListenerOwner,
+                               private platform::ConnectionOwner,
+                               private platform::TimerHandler {
   public:
     RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config);
     ~RendezvousServer();
@@ -74,18 +80,31 @@ class RendezvousServer final : private platform::IoHandler, private platform::Ti
 
   private:
     struct Conn;
-    void on_io(int fd, std::uint32_t events) override;
+    // platform::ListenerOwner
+    void on_accept(int fd, const platform::SockAddr& peer) override;
+    std::size_t open_connections() const override;
+    // platform::ConnectionOwner
+    void on_line(platform::Connection& c, char* line, std::size_t len) override;
+    void on_line_too_long(platform::Connection& c) override;
+    void on_read(platform::Connection& c) override;
+    void on_eof(platform::Connection& c) override;
+    void on_deadline(platform::Connection& c) override;
+    std::size_t output(platform::Connection& c, platform::ByteSlice* slices,
+                       std::size_t max) override;
+    void consumed(platform::Connection& c, std::size_t bytes) override;
+    void on_closed(platform::Connection& c, platform::CloseReason reason) override;
+    // The db timer.
     void on_timer(std::uint64_t tag) override;
+
+    Conn& slot(std::uint64_t index);
+    Conn& conn_of(platform::Connection& c) { return slot(c.tag()); }
     void load_db();
     void flush_db();
-    void accept_ready();
-    void read_ready(Conn& c);
-    void write_ready(Conn& c);
+    void evict_oldest();
     void answer(Conn& c, std::string_view reply);
-    void close_conn(Conn& c);
     void set_held(Conn& c, std::size_t bytes);
     bool enforce_partial_budget(Conn& current);
-    void arm_timer(Conn& c);
+    MonoMs deadline_of(const Conn& c) const;
     void after_request();
 
     struct Impl;

@@ -1,5 +1,6 @@
 #include "shell/ui/line_reader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -8,16 +9,39 @@
 namespace p2p::shell {
 
 LineReader::LineReader(LineHandler& handler, std::size_t max_line)
-    : handler_(handler), max_line_(max_line), cap_(max_line + 1), buf_(new char[cap_]) {}
+    : handler_(handler),
+      max_line_(max_line),
+      partial_(new char[max_line + 1]),
+      read_buf_(new char[kReadBytes]),
+      framer_(partial_.get(), max_line) {}
+
+// What the framer hands out: a line goes to the handler (not once input has ended), an
+// over-long one is refused with one message.
+auto LineReader::sink() {
+    return [this](LineFramer::Event ev, char* line, std::size_t len) {
+        if (finished_) return;
+        if (ev == LineFramer::Event::kTooLong)
+            refuse_long_line();
+        else
+            handler_.on_line(std::string_view(line, len));
+    };
+}
+
+// Never more than the framer can hold: a line handler may pause() at any line, and the
+// lines after it must then stay in the partial buffer, not be handed out regardless.
+// A full buffer without a newline still takes one byte, which either ends the line or
+// makes the framer refuse it.
+std::size_t LineReader::next_read_size() const {
+    return std::min(kReadBytes, std::max<std::size_t>(framer_.room(), 1));
+}
 
 bool LineReader::feed(int fd) {
     if (finished_) return false;
     if (paused_) return true;
     std::size_t got = 0;
-    switch (platform::read_some(fd, buf_.get() + len_, cap_ - len_, &got)) {
+    switch (platform::read_some(fd, read_buf_.get(), next_read_size(), &got)) {
         case platform::ReadStatus::kData:
-            len_ += got;
-            deliver_complete_lines();
+            deliver(read_buf_.get(), got);
             return !finished_;
         case platform::ReadStatus::kWouldBlock:
             return true;
@@ -31,18 +55,17 @@ bool LineReader::feed(int fd) {
 
 void LineReader::push(std::string_view bytes) {
     while (!bytes.empty() && !finished_) {
-        std::size_t n = std::min(bytes.size(), cap_ - len_);
-        std::memcpy(buf_.get() + len_, bytes.data(), n);
-        len_ += n;
+        if (paused_ && framer_.room() == 0) break;  // no room until resume(): the rest is dropped
+        std::size_t n = std::min(bytes.size(), next_read_size());
+        std::memcpy(read_buf_.get(), bytes.data(), n);
         bytes.remove_prefix(n);
-        deliver_complete_lines();
-        if (paused_ && len_ == cap_) break;  // no room until resume(): the rest is dropped
+        deliver(read_buf_.get(), n);
     }
 }
 
 void LineReader::resume() {
     paused_ = false;
-    deliver_complete_lines();
+    framer_.release_held([this] { return !paused_; }, sink());
     if (!paused_ && eof_pending_) finish();
 }
 
@@ -52,49 +75,26 @@ void LineReader::finish() {
         eof_pending_ = true;  // the lines still buffered go first
         return;
     }
-    if (len_ > 0 && !discarding_) {
-        std::string_view line(buf_.get(), len_);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        len_ = 0;
-        handler_.on_line(line);
+    std::size_t len = framer_.discarding() ? 0 : framer_.buffered();
+    framer_.reset();
+    if (len > 0) {
+        std::string_view line(partial_.get(), len);
+        if (line.back() == '\r') line.remove_suffix(1);
+        if (line.size() > max_line_)
+            refuse_long_line();
+        else
+            handler_.on_line(line);
     }
-    len_ = 0;
     finished_ = true;
     handler_.on_eof();
 }
 
-void LineReader::deliver_complete_lines() {
-    std::size_t start = 0;
-    for (;;) {
-        const char* base = buf_.get() + start;
-        const void* nl = std::memchr(base, '\n', len_ - start);
-        if (!nl) break;
-        std::size_t end = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.get());
-        if (discarding_) {
-            // The tail of a refused line: drop it, resume after its newline.
-            discarding_ = false;
-        } else {
-            std::string_view line(base, end - start);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            handler_.on_line(line);
-        }
-        start = end + 1;
-        if (finished_) return;
-        if (paused_) break;
-    }
-    // Keep only the unfinished last line, at the front of the buffer.
-    if (start > 0) {
-        std::memmove(buf_.get(), buf_.get() + start, len_ - start);
-        len_ -= start;
-    }
-    if (len_ == cap_ && !paused_) {
-        if (!discarding_) refuse_long_line();
-        len_ = 0;  // what we have is part of the refused line
-    }
+void LineReader::deliver(char* data, std::size_t len) {
+    framer_.feed_gated(
+        data, len, [this] { return !paused_; }, sink());
 }
 
 void LineReader::refuse_long_line() {
-    discarding_ = true;
     char msg[96];
     int n = std::snprintf(msg, sizeof msg, "input line longer than %zu bytes ignored", max_line_);
     handler_.on_input_error(std::string_view(msg, static_cast<std::size_t>(n)));

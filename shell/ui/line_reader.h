@@ -1,14 +1,19 @@
 // Line input without a terminal (a pipe, a service, a cross build without
 // libedit): reads stdin as the reactor reports it readable and hands each
-// complete line on. One fixed buffer of max_line + 1 bytes; a line longer
-// than max_line is refused with a message and skipped up to its newline,
-// never buffered and never split into pieces that would run as commands.
+// complete line on. Lines are split by core's LineFramer (the same rules as
+// every connection: '\n' ends a line, one '\r' before it is stripped) over a
+// fixed partial buffer of max_line + 1 bytes; a line longer than max_line is
+// refused with a message and skipped up to its newline, never buffered and
+// never split into pieces that would run as commands. Stdin stays outside the
+// connection layer: it may be a regular file the poller refuses, read from a
+// timer instead (shell/ui/line_editor.cpp).
 #pragma once
 #include <cstddef>
 #include <memory>
 #include <string_view>
 
 #include "core/limits.h"
+#include "core/line_framer.h"
 
 namespace p2p::shell {
 
@@ -47,18 +52,22 @@ class LineReader {
 
     bool finished() const { return finished_; }
     std::size_t max_line() const { return max_line_; }
-    std::size_t buffered() const { return len_; }
+    std::size_t buffered() const { return framer_.buffered(); }
 
   private:
-    void deliver_complete_lines();
+    // Bytes per read(2); a line longer than this arrives over several reads.
+    static constexpr std::size_t kReadBytes = 4096;
+
+    auto sink();
+    std::size_t next_read_size() const;
+    void deliver(char* data, std::size_t len);
     void refuse_long_line();
 
     LineHandler& handler_;
     std::size_t max_line_;
-    std::size_t cap_;  // max_line + 1: room for the '\n' of a longest line
-    std::unique_ptr<char[]> buf_;
-    std::size_t len_ = 0;
-    bool discarding_ = false;  // inside a refused over-long line
+    std::unique_ptr<char[]> partial_;   // max_line + 1: the framer's unfinished line
+    std::unique_ptr<char[]> read_buf_;  // kReadBytes
+    LineFramer framer_;
     bool finished_ = false;
     bool paused_ = false;
     bool eof_pending_ = false;  // EOF seen while paused: finish() on resume()
