@@ -359,7 +359,7 @@ class NodeApp final : public NodeRuntimeListener,
         NodeOptions fresh;
         if (parse_node_options(args_, env_rendezvous_, disk_file_reader(), fresh, error) !=
             ParseStatus::kRun) {
-            P2P_WARN(kModule, "SIGHUP: config not reloaded: %s", error.c_str());
+            P2P_WARN(kModule, "SIGHUP: kept the previous settings: %s", error.c_str());
             return;
         }
         ReloadReport r = apply_reload(options_, fresh);

@@ -1,7 +1,6 @@
 #include "shell/app/option_table.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +9,7 @@
 #include "core/log.h"
 #include "core/number.h"
 #include "platform/files.h"
+#include "shell/app/config_json.h"
 
 namespace p2p::shell {
 
@@ -389,11 +389,9 @@ bool apply_config_text(std::span<const OptionRow> rows, const std::string& path,
                        const std::string& text, void* target, std::vector<std::string>& warnings,
                        std::string& error) {
     rapidjson::Document doc;
-    doc.Parse(text.c_str(), text.size());
-    if (doc.HasParseError()) {
-        error = "config file " + path + ": not valid JSON at byte " +
-                std::to_string(doc.GetErrorOffset()) + ": " +
-                rapidjson::GetParseError_En(doc.GetParseError());
+    std::string why;
+    if (!parse_config_json(text, doc, why)) {
+        error = "config file " + path + ": " + why;
         return false;
     }
     if (!doc.IsObject()) {
