@@ -110,7 +110,12 @@ bool value_error(const std::string& what, const OptionRow& row, std::string_view
 // or --version.
 bool is_setting(const OptionRow& row) {
     return row.kind != OptionKind::kConfigFile && row.kind != OptionKind::kHelp &&
-           row.kind != OptionKind::kVersion;
+           row.kind != OptionKind::kVersion && row.kind != OptionKind::kCheckConfig;
+}
+
+// Flags that are on or off (no value, no default worth showing).
+bool is_switch(const OptionRow& row) {
+    return row.kind == OptionKind::kSwitch || row.kind == OptionKind::kCheckConfig;
 }
 
 // ---- flags -----------------------------------------------------------------------
@@ -122,8 +127,8 @@ struct FlagUse {
 };
 
 bool takes_value(const OptionRow& row) {
-    return row.kind != OptionKind::kSwitch && row.kind != OptionKind::kHelp &&
-           row.kind != OptionKind::kVersion && row.kind != OptionKind::kServeAt;
+    return !is_switch(row) && row.kind != OptionKind::kHelp && row.kind != OptionKind::kVersion &&
+           row.kind != OptionKind::kServeAt;
 }
 
 const OptionRow* find_flag(std::span<const OptionRow> rows, std::string_view name) {
@@ -180,7 +185,7 @@ ParseStatus split_flags(std::span<const OptionRow> rows, const std::vector<std::
 bool apply_flag(const FlagUse& use, bool append, void* target, std::string& error) {
     const OptionRow& row = *use.row;
     OptionValue v;
-    if (row.kind == OptionKind::kSwitch) {
+    if (is_switch(row)) {
         v.on = row.switch_value;
     } else if (row.kind == OptionKind::kServeAt && !use.has_value) {
         v.on = true;
@@ -309,7 +314,7 @@ std::string range_and_default(const OptionRow& row, const void* defaults) {
     if (row.kind == OptionKind::kInteger)
         parts = std::to_string(row.lo) + ".." + std::to_string(row.hi);
     // A switch is off unless given: no default to show.
-    bool show = row.show && row.kind != OptionKind::kSwitch;
+    bool show = row.show && !is_switch(row);
     std::string shown = show ? row.show(defaults, row) : "";
     if (!shown.empty()) parts += (parts.empty() ? "default " : ", default ") + shown;
     return parts.empty() ? "" : " (" + parts + ")";

@@ -57,6 +57,7 @@ enum class OptionKind : std::uint8_t {
     kLogLevel,      // DEBUG, INFO, WARN, ERROR or OFF, any case
     kConfigFile,    // --config FILE: read before every other flag
     kHelp,          // --help / -h
+    kCheckConfig,   // --check-config: a flag without a value and without a config key
     kVersion,       // --version
 };
 

@@ -234,6 +234,7 @@ int rendezvous_main(int argc, char** argv) {
         case ParseStatus::kRun:
             break;
     }
+    if (o.check_config) return report_config_ok("p2pchat rendezvous", o, o.warnings);
     platform::SockAddr addr;
     parse_listen(o.listen, addr);  // checked by the table
 
