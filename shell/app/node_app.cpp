@@ -99,9 +99,13 @@ class NodeApp final : public NodeRuntimeListener,
     int run() {
         // Each link is a descriptor: take all the kernel allows (the soft limit is
         // often 1024 while the hard one is far higher), and say what it is.
+        // Said at INFO only when it changed: a start says what is new.
         long before = platform::current_fd_limit();
         long fd_limit = platform::raise_fd_limit();
-        P2P_INFO(kModule, "descriptor limit %ld (was %ld)", fd_limit, before);
+        if (fd_limit != before)
+            P2P_INFO(kModule, "descriptor limit raised to %ld (was %ld)", fd_limit, before);
+        else
+            P2P_DEBUG(kModule, "descriptor limit %ld", fd_limit);
         NodeRuntimeSettings settings;
         runtime_settings(settings);
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
