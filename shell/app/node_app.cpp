@@ -173,7 +173,7 @@ class NodeApp final : public NodeRuntimeListener,
     void start_console() {
         if (!options_.no_shell) {
             LineEditorOptions eo;
-            eo.history_file = default_history_path();
+            eo.history_file = default_history_path(options_.name + "@" + options_.ns);
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
             editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);

@@ -331,7 +331,7 @@ void render_row(std::string& out, const OptionRow& row, std::string_view name,
         head.clear();
     }
     head.resize(kHelpColumn, ' ');
-    wrap_into(out, head, std::string(row.help) + range_and_default(row, defaults), kHelpColumn);
+    wrap_into(out, head, row_help(row, defaults), kHelpColumn);
 }
 
 // Every key, the historical ones with the flag they stand for, then the
@@ -454,18 +454,34 @@ ParseStatus parse_with_table(const OptionParser& parser, const std::vector<std::
     return ParseStatus::kRun;
 }
 
+std::string row_help(const OptionRow& row, const void* defaults) {
+    return std::string(row.help) + range_and_default(row, defaults);
+}
+
+std::vector<std::string_view> flag_sections(std::span<const OptionRow> rows) {
+    std::vector<std::string_view> sections;
+    for (const OptionRow& row : rows)
+        if (!row.flag.empty() &&
+            std::find(sections.begin(), sections.end(), row.section) == sections.end())
+            sections.push_back(row.section);
+    return sections;
+}
+
+std::string render_flag_sections(std::span<const OptionRow> rows, const void* defaults) {
+    std::string out;
+    for (std::string_view section : flag_sections(rows)) {
+        out += "\n" + std::string(section) + ":\n";
+        for (const OptionRow& row : rows)
+            if (!row.flag.empty() && row.section == section)
+                render_row(out, row, row.flag, defaults);
+    }
+    return out;
+}
+
 std::string render_help(std::span<const OptionRow> rows, const void* defaults,
                         std::string_view intro, std::string_view outro) {
     std::string out(intro);
-    std::string_view section;
-    for (const OptionRow& row : rows) {
-        if (row.flag.empty()) continue;
-        if (row.section != section) {
-            section = row.section;
-            out += "\n" + std::string(section) + ":\n";
-        }
-        render_row(out, row, row.flag, defaults);
-    }
+    out += render_flag_sections(rows, defaults);
     render_keys(out, rows, defaults);
     out += "\n";
     out += outro;

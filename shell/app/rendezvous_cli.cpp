@@ -121,7 +121,7 @@ constexpr OptionRow kOwnRows[] = {
          .flag = "--max-connections",
          .metavar = "N",
          .help = "concurrent connections; when full the oldest is closed with the timeout "
-                 "answer",
+                 "answer. Keep it below the descriptor limit (LimitNOFILE= in the unit)",
          .kind = K::kInteger,
          .lo = 1,
          .hi = 262'144}),

@@ -65,7 +65,9 @@ constexpr std::array<OptionRow, 8> shared_option_rows(std::string_view section) 
              .flag = "--control",
              .metavar = "PATH",
              .help = "a Unix socket (mode 0600) for `p2pchat attach PATH`: a node's shell, a "
-                     "rendezvous server's stats",
+                     "rendezvous server's stats. The services use /run/p2pchat/control (the "
+                     "relay's, where attach looks without PATH) and "
+                     "/run/p2pchat-rendezvous/control",
              .check = control_path_ok,
              .expected = "a socket path of at most 107 bytes"}),
         bind<O, &O::control_group>({.section = section,

@@ -147,6 +147,15 @@ inline void expect_help_covers_every_row(std::span<const OptionRow> rows, std::s
         std::string line = head + " " + collapse_spaces(row.help);
         EXPECT_NE(flat.find(line), std::string::npos) << line;
     }
+    // Each section's heading once (issue 15.10: "Peers:" and "Relay" came twice
+    // when a row of one section stood among another's).
+    for (const OptionRow& row : rows) {
+        if (row.flag.empty()) continue;
+        std::string heading = "\n" + std::string(row.section) + ":\n";
+        std::size_t first = help.find(heading);
+        EXPECT_NE(first, std::string_view::npos) << heading;
+        EXPECT_EQ(help.find(heading, first + 1), std::string_view::npos) << "twice: " << heading;
+    }
     expect_lines_fit_80_columns(help);
 }
 
