@@ -120,12 +120,32 @@ constexpr int kExitDrainMs = 500;  // core's 1024-byte text plus the prefix
 
 }  // namespace
 
+int local_utc_offset_min(WallMs wall) {
+    time_t secs = static_cast<time_t>(wall / 1000);
+    struct tm tm {};
+    if (::localtime_r(&secs, &tm) == nullptr) return 0;
+    return static_cast<int>(tm.tm_gmtoff / 60);
+}
+
 std::size_t format_log_line(char* buf, std::size_t cap, WallMs wall, LogLevel level,
-                            std::string_view module, std::string_view text, bool colour) {
+                            std::string_view module, std::string_view text, bool colour,
+                            int utc_offset_min) {
     if (cap == 0) return 0;
     Out out{buf, cap};
     char stamp[kIsoTimeMsBytes];
-    out.raw(format_iso8601_ms(wall, stamp));
+    std::string_view utc_form =
+        format_iso8601_ms(wall + static_cast<WallMs>(utc_offset_min) * 60'000, stamp);
+    if (utc_offset_min == 0) {
+        out.raw(utc_form);
+    } else {
+        char offset[8];  // "+09:00"
+        unsigned minutes =
+            static_cast<unsigned>(utc_offset_min < 0 ? -utc_offset_min : utc_offset_min);
+        std::snprintf(offset, sizeof offset, "%c%02u:%02u", utc_offset_min < 0 ? '-' : '+',
+                      (minutes / 60) % 100, minutes % 60);
+        out.raw(utc_form.substr(0, utc_form.size() - 1));  // without its 'Z'
+        out.raw(offset);
+    }
     out.raw(" ");
     if (colour) out.raw(colour_of(level));
     out.raw(log_level_name(level));
@@ -151,7 +171,9 @@ StderrSink::~StderrSink() {
 
 void StderrSink::write(LogLevel level, std::string_view module, std::string_view text) {
     char line[kLineCap];
-    std::size_t n = format_log_line(line, sizeof line, wall_now(), level, module, text, colour_);
+    WallMs wall = wall_now();
+    std::size_t n = format_log_line(line, sizeof line, wall, level, module, text, colour_,
+                                    local_utc_offset_min(wall));
     queue_.write(std::string_view(line, n));
 }
 
@@ -180,7 +202,9 @@ bool FileSink::reopen(std::string* err) {
 void FileSink::write(LogLevel level, std::string_view module, std::string_view text) {
     if (fd_ < 0) return;
     char line[kLineCap];
-    std::size_t n = format_log_line(line, sizeof line, wall_now(), level, module, text, false);
+    WallMs wall = wall_now();
+    std::size_t n = format_log_line(line, sizeof line, wall, level, module, text, false,
+                                    local_utc_offset_min(wall));
     write_all(fd_, line, n);
 }
 

@@ -19,9 +19,17 @@ namespace p2p::platform {
 // U+2028/U+2029 become \u{XXXX}; each byte of invalid UTF-8 becomes \xNN. So
 // text that came off the wire cannot forge log lines, drive a terminal or
 // reorder what a reader sees, and every line is valid UTF-8. With colour, the level is wrapped in
-// ANSI colour codes. Returns the length.
+// ANSI colour codes. The time is `wall` shifted by `utc_offset_min` and
+// written with that offset ("...T10:02:03.456+09:00"), "Z" when it is 0.
+// Returns the length.
 std::size_t format_log_line(char* buf, std::size_t cap, WallMs wall, LogLevel level,
-                            std::string_view module, std::string_view text, bool colour);
+                            std::string_view module, std::string_view text, bool colour,
+                            int utc_offset_min = 0);
+
+// Minutes east of UTC of the local time at `wall`. The sinks stamp log lines
+// in local time with this offset: the clock the console's events show
+// (format_local_hms), so a log line and an event side by side agree.
+int local_utc_offset_min(WallMs wall);
 
 class StderrSink final : public LogSink {
   public:

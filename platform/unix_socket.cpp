@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -125,12 +126,25 @@ int unix_connect(const std::string& path, std::string* err) {
         rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
+        int e = errno;
         if (err) *err = errno_text("connect to", path);
         ::close(fd);
+        errno = e;  // the caller may tell EACCES from the rest
         return -1;
     }
     set_nonblocking(fd);
     return fd;
+}
+
+bool socket_access(const std::string& path, SocketAccess& out) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    const passwd* pw = ::getpwuid(st.st_uid);
+    const group* gr = ::getgrgid(st.st_gid);
+    out.owner = pw ? pw->pw_name : std::to_string(st.st_uid);
+    out.group = gr ? gr->gr_name : std::to_string(st.st_gid);
+    out.mode = static_cast<unsigned>(st.st_mode) & 0777u;
+    return true;
 }
 
 int group_id(const std::string& name) {

@@ -19,8 +19,18 @@ int unix_listen(const std::string& path, unsigned mode, int group, std::string* 
 // Accepts one connection; -1 when none is pending or on error.
 int unix_accept(int listen_fd);
 // Connects to `path` (waits for the connect itself, which is immediate on a local
-// socket), returns a non-blocking fd or -1 with *err (ENOENT, ECONNREFUSED, EACCES).
+// socket), returns a non-blocking fd or -1 with *err (ENOENT, ECONNREFUSED, EACCES) and
+// errno still the connect's.
 int unix_connect(const std::string& path, std::string* err);
+
+// Who may connect to the socket at `path`: its owner's and group's names (numbers when
+// they have none) and its permission bits. False when it cannot be looked at.
+struct SocketAccess {
+    std::string owner;
+    std::string group;
+    unsigned mode = 0;
+};
+bool socket_access(const std::string& path, SocketAccess& out);
 // The numeric gid of `name` (a group name or number); -1 if there is none.
 int group_id(const std::string& name);
 // Removes the socket file at `path` (on a clean stop).

@@ -1,5 +1,6 @@
 #include "shell/app/attach.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -98,10 +99,9 @@ class AttachClient final : public LineHandler,
 
     int run() {
         loop_.watch(fd_, platform::kIoRead, this);
-        if (args_.commands.empty())
-            start_shell();
-        else
-            start_one_shot();
+        // The shell starts at the node's hello, which names it: its history
+        // is the node's own file (default_history_path).
+        if (!args_.commands.empty()) start_one_shot();
         loop_.on_signal([this](int) { finish(0); });
         loop_.run();
         return exit_code_;
@@ -129,9 +129,9 @@ class AttachClient final : public LineHandler,
 
     // ---- the interactive shell ---------------------------------------------------------
 
-    void start_shell() {
+    void start_shell(std::string_view owner) {
         LineEditorOptions eo;
-        eo.history_file = default_history_path();
+        eo.history_file = default_history_path(owner);
         eo.prompt = "attached> ";
         editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
         editor_->start(&loop_);
@@ -215,6 +215,9 @@ class AttachClient final : public LineHandler,
             std::string_view what = rest;
             first_word(what);  // "p2pchat-control"
             first_word(what);  // version
+            std::string_view owner = what;
+            first_word(owner);  // "node" (then its peer id) or "rendezvous"
+            start_shell(owner.empty() ? what : owner);
             show("attached to " + std::string(what) +
                  " (Ctrl-D or /detach leaves it running; /help lists commands)");
         }
@@ -286,6 +289,19 @@ class AttachClient final : public LineHandler,
     int exit_code_ = 0;
 };
 
+// For EACCES: the socket is there but not ours to use. Says who may.
+std::string who_may_attach(const std::string& path) {
+    platform::SocketAccess access;
+    if (!platform::socket_access(path, access))
+        return "permission denied: a directory on the way to it is closed to this user";
+    std::string who = "permission denied: only " + access.owner;
+    if (access.mode & 0020u)
+        who += " and members of group " + access.group;
+    else
+        who += " (the node's --control-group GROUP lets a group's members in too)";
+    return who + " may attach, and root; e.g. sudo -u " + access.owner + " p2pchat attach " + path;
+}
+
 }  // namespace
 
 int attach_main(const std::vector<std::string>& args) {
@@ -295,8 +311,9 @@ int attach_main(const std::vector<std::string>& args) {
     std::string err;
     int fd = platform::unix_connect(a.path, &err);
     if (fd < 0) {
-        std::fprintf(stderr, "p2pchat attach: %s (is the node running with --control?)\n",
-                     err.c_str());
+        std::string why =
+            errno == EACCES ? who_may_attach(a.path) : "is the node running with --control?";
+        std::fprintf(stderr, "p2pchat attach: %s (%s)\n", err.c_str(), why.c_str());
         return kExitUnreachable;
     }
     AttachClient client(std::move(a), fd);

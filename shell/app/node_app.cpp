@@ -99,11 +99,15 @@ class NodeApp final : public NodeRuntimeListener,
     int run() {
         // Each link is a descriptor: take all the kernel allows (the soft limit is
         // often 1024 while the hard one is far higher), and say what it is.
+        // Said at INFO only when it changed: a start says what is new.
         long before = platform::current_fd_limit();
         long fd_limit = platform::raise_fd_limit();
-        P2P_INFO(kModule, "descriptor limit %ld (was %ld)", fd_limit, before);
+        if (fd_limit != before)
+            P2P_INFO(kModule, "descriptor limit raised to %ld (was %ld)", fd_limit, before);
+        else
+            P2P_DEBUG(kModule, "descriptor limit %ld", fd_limit);
         NodeRuntimeSettings settings;
-        if (!runtime_settings(settings)) return kExitConfig;
+        runtime_settings(settings);
         runtime_ = std::make_unique<NodeRuntime>(loop_, std::move(settings), *this);
         stdout_queue_.attach(loop_);
         if (log_queue_) log_queue_->attach(loop_);
@@ -140,15 +144,12 @@ class NodeApp final : public NodeRuntimeListener,
 
     // The options as the runtime's settings. False (after saying why) when an
     // address the node must bind is not numeric.
-    bool runtime_settings(NodeRuntimeSettings& s) {
+    // The addresses were checked by parse_node_options.
+    void runtime_settings(NodeRuntimeSettings& s) {
         s.engine = engine_config(options_, rng_.next());
         s.client_seed = rng_.next();
         s.service = platform::notify_environment();
-        if (!platform::parse_numeric_addr(options_.listen_host, options_.listen_port, s.listen)) {
-            std::fprintf(stderr, "p2pchat: --listen-host %s is not a numeric address\n",
-                         options_.listen_host.c_str());
-            return false;
-        }
+        platform::parse_numeric_addr(options_.listen_host, options_.listen_port, s.listen);
         s.rendezvous = options_.rendezvous;
         // Serve in-process when asked to, or when nobody chose a rendezvous
         // and the default address is free.
@@ -156,31 +157,23 @@ class NodeApp final : public NodeRuntimeListener,
         s.serve = forced                         ? ServeRendezvous::kYes
                   : options_.rendezvous_explicit ? ServeRendezvous::kNo
                                                  : ServeRendezvous::kIfFree;
+        // Only the unforced default can be a name (from the environment): someone else's.
         if (s.serve != ServeRendezvous::kNo &&
             !platform::parse_numeric_addr(options_.serve_at.host, options_.serve_at.port,
-                                          s.serve_at)) {
-            if (forced) {
-                std::fprintf(stderr,
-                             "p2pchat: --serve-rendezvous needs a numeric address, not %s\n",
-                             options_.serve_at.to_string().c_str());
-                return false;
-            }
-            s.serve =
-                ServeRendezvous::kNo;  // a named default (from the environment) is someone else's
-        }
+                                          s.serve_at))
+            s.serve = ServeRendezvous::kNo;
         s.rendezvous_db = options_.rendezvous_db;
         s.client.ttl_s = options_.ttl_s;
         s.client.discovery_interval_ms = options_.discovery_interval_ms;
         s.client.discover_all_namespaces = options_.discover_all_namespaces;
         s.client.max_tracked_peers = options_.max_peers;
         s.static_peers = options_.static_peers;
-        return true;
     }
 
     void start_console() {
         if (!options_.no_shell) {
             LineEditorOptions eo;
-            eo.history_file = default_history_path();
+            eo.history_file = default_history_path(options_.name + "@" + options_.ns);
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
             editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);
@@ -359,7 +352,7 @@ class NodeApp final : public NodeRuntimeListener,
         NodeOptions fresh;
         if (parse_node_options(args_, env_rendezvous_, disk_file_reader(), fresh, error) !=
             ParseStatus::kRun) {
-            P2P_WARN(kModule, "SIGHUP: config not reloaded: %s", error.c_str());
+            P2P_WARN(kModule, "SIGHUP: kept the previous settings: %s", error.c_str());
             return;
         }
         ReloadReport r = apply_reload(options_, fresh);
@@ -424,6 +417,7 @@ int node_main(const std::vector<std::string>& args) {
         case ParseStatus::kRun:
             break;
     }
+    if (options.check_config) return report_config_ok("p2pchat", options, options.warnings);
     LogOutput log;
     if (!log.open({options.syslog, options.log_file, options.log_format, options.colour}, error)) {
         std::fprintf(stderr, "p2pchat: --log-file %s: %s\n", options.log_file.c_str(),

@@ -30,6 +30,12 @@ bool non_empty(std::string_view text) {
     return !text.empty();
 }
 
+// The node binds without a resolver.
+bool numeric_address(std::string_view text) {
+    platform::SockAddr addr;
+    return platform::parse_numeric_addr(text, 0, addr);
+}
+
 constexpr OptionChoice kDiscoverChoices[] = {{"all", 1}, {"namespace", 0}};
 constexpr OptionChoice kColourChoices[] = {
     {"auto", static_cast<std::int64_t>(platform::ColourChoice::kAuto)},
@@ -77,9 +83,9 @@ constexpr OptionRow kOwnRows[] = {
     bind<O, &O::listen_host>({.section = kIdentity,
                               .flag = "--listen-host",
                               .metavar = "ADDR",
-                              .help = "address to listen on",
-                              .check = non_empty,
-                              .expected = "an address"}),
+                              .help = "numeric address to listen on",
+                              .check = numeric_address,
+                              .expected = "a numeric address"}),
 
     bind<O, &O::rendezvous>(
         {.section = kRendezvous,
@@ -368,6 +374,19 @@ bool resolve_rendezvous(std::string_view env_default_rendezvous, O& o, std::stri
     return true;
 }
 
+// A forced --serve-rendezvous binds without a resolver, so its address
+// (perhaps the environment's default) must be numeric. Checked here, not at
+// start, so --check-config sees it.
+bool check_serve_address(const O& o, std::string& error) {
+    platform::SockAddr addr;
+    if (o.serve_rendezvous &&
+        !platform::parse_numeric_addr(o.serve_at.host, o.serve_at.port, addr)) {
+        error = "--serve-rendezvous needs a numeric address, not " + o.serve_at.to_string();
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::span<const OptionRow> node_option_rows() {
@@ -389,7 +408,8 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
         error = "missing --namespace (or \"namespace\" in the config file)";
         return ParseStatus::kError;
     }
-    if (!resolve_rendezvous(env_default_rendezvous, o, error)) return ParseStatus::kError;
+    if (!resolve_rendezvous(env_default_rendezvous, o, error) || !check_serve_address(o, error))
+        return ParseStatus::kError;
     out = std::move(o);
     return ParseStatus::kRun;
 }

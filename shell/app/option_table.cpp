@@ -1,7 +1,6 @@
 #include "shell/app/option_table.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +9,7 @@
 #include "core/log.h"
 #include "core/number.h"
 #include "platform/files.h"
+#include "shell/app/config_json.h"
 
 namespace p2p::shell {
 
@@ -110,7 +110,12 @@ bool value_error(const std::string& what, const OptionRow& row, std::string_view
 // or --version.
 bool is_setting(const OptionRow& row) {
     return row.kind != OptionKind::kConfigFile && row.kind != OptionKind::kHelp &&
-           row.kind != OptionKind::kVersion;
+           row.kind != OptionKind::kVersion && row.kind != OptionKind::kCheckConfig;
+}
+
+// Flags that are on or off (no value, no default worth showing).
+bool is_switch(const OptionRow& row) {
+    return row.kind == OptionKind::kSwitch || row.kind == OptionKind::kCheckConfig;
 }
 
 // ---- flags -----------------------------------------------------------------------
@@ -122,8 +127,8 @@ struct FlagUse {
 };
 
 bool takes_value(const OptionRow& row) {
-    return row.kind != OptionKind::kSwitch && row.kind != OptionKind::kHelp &&
-           row.kind != OptionKind::kVersion && row.kind != OptionKind::kServeAt;
+    return !is_switch(row) && row.kind != OptionKind::kHelp && row.kind != OptionKind::kVersion &&
+           row.kind != OptionKind::kServeAt;
 }
 
 const OptionRow* find_flag(std::span<const OptionRow> rows, std::string_view name) {
@@ -180,7 +185,7 @@ ParseStatus split_flags(std::span<const OptionRow> rows, const std::vector<std::
 bool apply_flag(const FlagUse& use, bool append, void* target, std::string& error) {
     const OptionRow& row = *use.row;
     OptionValue v;
-    if (row.kind == OptionKind::kSwitch) {
+    if (is_switch(row)) {
         v.on = row.switch_value;
     } else if (row.kind == OptionKind::kServeAt && !use.has_value) {
         v.on = true;
@@ -309,7 +314,7 @@ std::string range_and_default(const OptionRow& row, const void* defaults) {
     if (row.kind == OptionKind::kInteger)
         parts = std::to_string(row.lo) + ".." + std::to_string(row.hi);
     // A switch is off unless given: no default to show.
-    bool show = row.show && row.kind != OptionKind::kSwitch;
+    bool show = row.show && !is_switch(row);
     std::string shown = show ? row.show(defaults, row) : "";
     if (!shown.empty()) parts += (parts.empty() ? "default " : ", default ") + shown;
     return parts.empty() ? "" : " (" + parts + ")";
@@ -326,7 +331,7 @@ void render_row(std::string& out, const OptionRow& row, std::string_view name,
         head.clear();
     }
     head.resize(kHelpColumn, ' ');
-    wrap_into(out, head, std::string(row.help) + range_and_default(row, defaults), kHelpColumn);
+    wrap_into(out, head, row_help(row, defaults), kHelpColumn);
 }
 
 // Every key, the historical ones with the flag they stand for, then the
@@ -389,11 +394,9 @@ bool apply_config_text(std::span<const OptionRow> rows, const std::string& path,
                        const std::string& text, void* target, std::vector<std::string>& warnings,
                        std::string& error) {
     rapidjson::Document doc;
-    doc.Parse(text.c_str(), text.size());
-    if (doc.HasParseError()) {
-        error = "config file " + path + ": not valid JSON at byte " +
-                std::to_string(doc.GetErrorOffset()) + ": " +
-                rapidjson::GetParseError_En(doc.GetParseError());
+    std::string why;
+    if (!parse_config_json(text, doc, why)) {
+        error = "config file " + path + ": " + why;
         return false;
     }
     if (!doc.IsObject()) {
@@ -451,18 +454,34 @@ ParseStatus parse_with_table(const OptionParser& parser, const std::vector<std::
     return ParseStatus::kRun;
 }
 
+std::string row_help(const OptionRow& row, const void* defaults) {
+    return std::string(row.help) + range_and_default(row, defaults);
+}
+
+std::vector<std::string_view> flag_sections(std::span<const OptionRow> rows) {
+    std::vector<std::string_view> sections;
+    for (const OptionRow& row : rows)
+        if (!row.flag.empty() &&
+            std::find(sections.begin(), sections.end(), row.section) == sections.end())
+            sections.push_back(row.section);
+    return sections;
+}
+
+std::string render_flag_sections(std::span<const OptionRow> rows, const void* defaults) {
+    std::string out;
+    for (std::string_view section : flag_sections(rows)) {
+        out += "\n" + std::string(section) + ":\n";
+        for (const OptionRow& row : rows)
+            if (!row.flag.empty() && row.section == section)
+                render_row(out, row, row.flag, defaults);
+    }
+    return out;
+}
+
 std::string render_help(std::span<const OptionRow> rows, const void* defaults,
                         std::string_view intro, std::string_view outro) {
     std::string out(intro);
-    std::string_view section;
-    for (const OptionRow& row : rows) {
-        if (row.flag.empty()) continue;
-        if (row.section != section) {
-            section = row.section;
-            out += "\n" + std::string(section) + ":\n";
-        }
-        render_row(out, row, row.flag, defaults);
-    }
+    out += render_flag_sections(rows, defaults);
     render_keys(out, rows, defaults);
     out += "\n";
     out += outro;

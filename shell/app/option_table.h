@@ -57,6 +57,7 @@ enum class OptionKind : std::uint8_t {
     kLogLevel,      // DEBUG, INFO, WARN, ERROR or OFF, any case
     kConfigFile,    // --config FILE: read before every other flag
     kHelp,          // --help / -h
+    kCheckConfig,   // --check-config: a flag without a value and without a config key
     kVersion,       // --version
 };
 
@@ -124,11 +125,22 @@ bool apply_config_text(std::span<const OptionRow> rows, const std::string& path,
                        const std::string& text, void* target, std::vector<std::string>& warnings,
                        std::string& error);
 
-// The --help text: `intro`, the rows by section (flag, metavar, help, range
-// and default from `defaults`), the config-key rules with every historical
-// key that differs from its flag, then `outro`. Lines fit 80 columns.
+// The --help text: `intro`, the flag sections (render_flag_sections), the
+// config-key rules with every historical key that differs from its flag,
+// then `outro`. Lines fit 80 columns.
 std::string render_help(std::span<const OptionRow> rows, const void* defaults,
                         std::string_view intro, std::string_view outro);
+
+// Every row with a flag under its section's heading ("Peers:"), each section
+// once, in the order sections first appear in the table: the options part of
+// --help, which the README quotes (shell/app/option_docs.h).
+std::string render_flag_sections(std::span<const OptionRow> rows, const void* defaults);
+
+// The sections of the rows with a flag, each once, in order of first appearance.
+std::vector<std::string_view> flag_sections(std::span<const OptionRow> rows);
+
+// A row's help sentence followed by its range and default ("(1..8, default 1)").
+std::string row_help(const OptionRow& row, const void* defaults);
 
 // "\"text\"", control characters as '?', cut at 60 characters.
 std::string quoted(std::string_view text);

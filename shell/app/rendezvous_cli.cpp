@@ -121,7 +121,7 @@ constexpr OptionRow kOwnRows[] = {
          .flag = "--max-connections",
          .metavar = "N",
          .help = "concurrent connections; when full the oldest is closed with the timeout "
-                 "answer",
+                 "answer. Keep it below the descriptor limit (LimitNOFILE= in the unit)",
          .kind = K::kInteger,
          .lo = 1,
          .hi = 262'144}),
@@ -234,6 +234,7 @@ int rendezvous_main(int argc, char** argv) {
         case ParseStatus::kRun:
             break;
     }
+    if (o.check_config) return report_config_ok("p2pchat rendezvous", o, o.warnings);
     platform::SockAddr addr;
     parse_listen(o.listen, addr);  // checked by the table
 

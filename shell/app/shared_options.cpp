@@ -1,5 +1,7 @@
 #include "shell/app/shared_options.h"
 
+#include <cstdio>
+
 #include "platform/unix_socket.h"
 
 namespace p2p::shell {
@@ -14,9 +16,21 @@ bool control_group_ok(std::string_view group) {
     return !group.empty();
 }
 
+int report_config_ok(std::string_view program, const SharedOptions& o,
+                     const std::vector<std::string>& warnings) {
+    std::string name(program);
+    for (const std::string& w : warnings)
+        std::fprintf(stderr, "%s: warning: %s\n", name.c_str(), w.c_str());
+    std::string file = o.config_file.empty() ? "no config file" : o.config_file;
+    std::printf("%s: configuration OK (%s)\n", name.c_str(), file.c_str());
+    std::fflush(stdout);
+    return kExitOk;
+}
+
 const char* const kExitCodesHelp =
     "Exit codes: 0 after a clean stop, 1 when it cannot run\n"
     "(cannot listen, cannot open the log file), 78 (EX_CONFIG) for a bad option\n"
-    "or config file. --version prints the version and exits 0.\n";
+    "or config file. --version prints the version and exits 0; --check-config\n"
+    "exits 0 or 78 without starting anything.\n";
 
 }  // namespace p2p::shell

@@ -9,6 +9,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/log.h"
 #include "platform/log_sinks.h"
@@ -26,6 +27,7 @@ struct SharedOptions {
     std::string control_path;   // --control: the attach socket ("" = none)
     std::string control_group;  // --control-group: a group that may use it too
     std::string config_file;    // --config
+    bool check_config = false;  // --check-config: parse, report, exit
 };
 
 // The values of --log-format.
@@ -41,7 +43,7 @@ bool control_group_ok(std::string_view group);
 // The shared rows, bound to the fields O inherits from SharedOptions and shown
 // under `section` of O's --help.
 template <class O>
-constexpr std::array<OptionRow, 7> shared_option_rows(std::string_view section) {
+constexpr std::array<OptionRow, 8> shared_option_rows(std::string_view section) {
     static_assert(std::is_base_of_v<SharedOptions, O>, "O holds the shared settings");
     using K = OptionKind;
     return {
@@ -63,7 +65,9 @@ constexpr std::array<OptionRow, 7> shared_option_rows(std::string_view section) 
              .flag = "--control",
              .metavar = "PATH",
              .help = "a Unix socket (mode 0600) for `p2pchat attach PATH`: a node's shell, a "
-                     "rendezvous server's stats",
+                     "rendezvous server's stats. The services use /run/p2pchat/control (the "
+                     "relay's, where attach looks without PATH) and "
+                     "/run/p2pchat-rendezvous/control",
              .check = control_path_ok,
              .expected = "a socket path of at most 107 bytes"}),
         bind<O, &O::control_group>({.section = section,
@@ -77,6 +81,12 @@ constexpr std::array<OptionRow, 7> shared_option_rows(std::string_view section) 
                                   .metavar = "FILE",
                                   .help = "JSON settings (keys below); flags override it",
                                   .kind = K::kConfigFile}),
+        bind<O, &O::check_config>(
+            {.section = section,
+             .flag = "--check-config",
+             .help = "check the options and the config file, then exit: 0 when they are "
+                     "good, 78 with the first problem",
+             .kind = K::kCheckConfig}),
         OptionRow{.section = section,
                   .flag = "--version",
                   .help = "print the version",
@@ -87,5 +97,10 @@ constexpr std::array<OptionRow, 7> shared_option_rows(std::string_view section) 
 
 // The exit-code paragraph both programs' --help end with.
 extern const char* const kExitCodesHelp;
+
+// --check-config's verdict on options that parsed: the warnings (unknown
+// keys) on stderr, "PROGRAM: configuration OK (FILE)" on stdout; exit 0.
+int report_config_ok(std::string_view program, const SharedOptions& o,
+                     const std::vector<std::string>& warnings);
 
 }  // namespace p2p::shell

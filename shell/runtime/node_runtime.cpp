@@ -114,8 +114,9 @@ bool NodeRuntime::maybe_serve_rendezvous(std::string* error) {
             *error = "cannot serve the rendezvous on " + at + ": " + err;
             return false;
         }
-        P2P_INFO(kModule, "not serving the rendezvous on %s (%s): using the one there", at.c_str(),
-                 err.c_str());
+        // The usual case (a rendezvous already runs there): no news at INFO.
+        P2P_DEBUG(kModule, "not serving the rendezvous on %s (%s): using the one there", at.c_str(),
+                  err.c_str());
         return true;
     }
     platform::SockAddr bound = server_->bound_address();

@@ -10,8 +10,9 @@ EditorLogSink::EditorLogSink(LineEditor& editor, int fd, int colour)
 
 void EditorLogSink::write(LogLevel level, std::string_view module, std::string_view text) {
     char line[1200];  // core truncates a log text at 1 KiB
-    std::size_t n = platform::format_log_line(line, sizeof line, clock_.wall_ms(), level, module,
-                                              text, colour_);
+    WallMs wall = clock_.wall_ms();
+    std::size_t n = platform::format_log_line(line, sizeof line, wall, level, module, text, colour_,
+                                              platform::local_utc_offset_min(wall));
     editor_.write_lines_to(fd_, std::string_view(line, n));
 }
 

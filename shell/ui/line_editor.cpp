@@ -55,10 +55,16 @@ constexpr int kKeyWaitMs = 500;
 
 }  // namespace
 
-std::string default_history_path() {
+std::string default_history_path(std::string_view owner) {
     const char* home = std::getenv("HOME");
     if (!home || !*home) return {};
-    return std::string(home) + "/.p2pchat_history";
+    std::string name(owner);
+    for (char& c : name) {
+        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == '@';
+        if (!keep) c = '_';
+    }
+    return std::string(home) + "/.p2pchat_history." + name;
 }
 
 LineEditor::LineEditor(int in_fd, int out_fd, LineHandler& handler, LineEditorOptions options)
@@ -321,8 +327,13 @@ void LineEditor::stop_editor() {
     }
     rl_callback_handler_remove();  // back to cooked mode
     flush_editor_output();
-    if (!options_.history_file.empty()) {
-        write_history(options_.history_file.c_str());
+    if (!options_.history_file.empty() && history_added_ > 0) {
+        // Only this session's lines, appended: another session of the same
+        // file keeps what it wrote. Then the file is cut to history_size.
+        int size = options_.history_size > 0 ? options_.history_size : 1;
+        append_history(std::min(history_added_, size), options_.history_file.c_str());
+        history_truncate_file(options_.history_file.c_str(), size);
+        history_added_ = 0;
         // Typed messages are private.
         platform::restrict_to_owner(options_.history_file);
     }
@@ -371,7 +382,10 @@ void LineEditor::handle_editor_line(char* line) {
                               kMaxLineBytes);
         handler_.on_input_error(std::string_view(msg, static_cast<std::size_t>(n)));
     } else {
-        if (!trim_left(text).empty()) add_history(line);
+        if (!trim_left(text).empty()) {
+            add_history(line);
+            ++history_added_;
+        }
         handler_.on_line(text);
     }
     std::free(line);

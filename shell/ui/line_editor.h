@@ -37,8 +37,11 @@ struct LineEditorOptions {
     bool allow_libedit = true;
 };
 
-// ~/.p2pchat_history, or "" when HOME is not set.
-std::string default_history_path();
+// ~/.p2pchat_history.<owner> (a node's peer id, or "attach." and its socket;
+// characters other than A-Z a-z 0-9 . _ - @ become '_'), or "" when HOME is
+// not set. One file per node, and each session appends only the lines it
+// added, so nodes and attached shells no longer overwrite each other's.
+std::string default_history_path(std::string_view owner);
 
 class LineEditor final : public ConsoleSink,
                          public platform::IoHandler,
@@ -141,6 +144,7 @@ class LineEditor final : public ConsoleSink,
     LineReader reader_;
     Mode mode_ = Mode::kStopped;
     bool prompt_shown_ = false;  // editor mode: prompt and line are on screen
+    int history_added_ = 0;      // lines this session added: appended at the end
     PeerIdSource peer_ids_;
     platform::OutputQueue* out_queue_ = nullptr;
     platform::OutputQueue* err_queue_ = nullptr;

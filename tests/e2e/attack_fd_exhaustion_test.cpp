@@ -41,9 +41,6 @@ TEST(Attack06_FdExhaustion, NodePausesAcceptingKeepsItsLinksAndRecovers) {
     NodeProcess node;
     std::string err;
     ASSERT_TRUE(node.start(c, &err)) << err;
-    EXPECT_TRUE(node.proc().wait_for_line(std::regex("descriptor limit [0-9]+ \\(was [0-9]+\\)"),
-                                          5s, Stream::kStderr))
-        << node.dump();
     // An established link, which must keep working through the attack.
     RawPeer friendly;
     ASSERT_TRUE(friendly.connect(node.port()));

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/support/node_process.h"
+#include "tests/support/program_run.h"
 #include "tests/support/raw_peer.h"
 #include "tests/support/tcp_client.h"
 #include "tests/support/tmux_session.h"
@@ -53,26 +54,6 @@ std::string discover(std::uint16_t rdv_port, const std::string& ns) {
     if (!c.connect(rdv_port)) return {};
     c.send_line("{\"type\":\"DISCOVER\",\"namespace\":\"" + ns + "\"}");
     return c.read_line().value_or("");
-}
-
-// Runs the binary with `args` to its end; its exit status and output.
-struct Ran {
-    ExitStatus status;
-    std::string out;
-    std::string err;
-};
-Ran run(const std::vector<std::string>& args) {
-    Process p;
-    Ran r;
-    EXPECT_TRUE(p.start(P2PCHAT_BIN, args));
-    auto st = p.wait_exit(kEventTimeout);
-    EXPECT_TRUE(st.has_value());
-    if (st) r.status = *st;
-    for (const std::string& l : p.lines(Stream::kStdout))
-        r.out += l + "\n";
-    for (const std::string& l : p.lines(Stream::kStderr))
-        r.err += l + "\n";
-    return r;
 }
 
 TEST(Version, BothProgramsPrintItAndExitZero) {

@@ -125,7 +125,7 @@ wait_for "C-u to clear the line" last_line_is ">"
 quit_node
 
 echo "the history file survives a restart"
-history=$tmp/.p2pchat_history
+history=$tmp/.p2pchat_history.tty@CIC
 [ -f "$history" ] || fail "no history file $history"
 grep -qF /peers "$history" || fail "/peers not in $history: $(cat "$history")"
 mode=$(stat -c %a "$history")

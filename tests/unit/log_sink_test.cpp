@@ -49,6 +49,16 @@ TEST(LogFormat, MatchesTheDocumentedShape) {
     EXPECT_EQ(fmt(5, LogLevel::kWarn, "M", ""), "1970-01-01T00:00:00.005Z WARN [M] \n");
 }
 
+// Local time with its offset, the console's clock (issue 15.12).
+TEST(LogFormat, LocalTimeCarriesItsOffset) {
+    WallMs t = 1795309323456;  // 2026-11-22T01:02:03.456Z
+    char buf[256];
+    std::size_t n = format_log_line(buf, sizeof buf, t, LogLevel::kInfo, "M", "x", false, 9 * 60);
+    EXPECT_EQ(std::string(buf, n), "2026-11-22T10:02:03.456+09:00 INFO [M] x\n");
+    n = format_log_line(buf, sizeof buf, t, LogLevel::kInfo, "M", "x", false, -(3 * 60 + 30));
+    EXPECT_EQ(std::string(buf, n), "2026-11-21T21:32:03.456-03:30 INFO [M] x\n");
+}
+
 TEST(LogFormat, ControlCharactersCannotForgeLines) {
     std::string line =
         fmt(0, LogLevel::kInfo, "Peer\n", "name=\"evil\n1970 ERROR fake\x1b[2J\"\t!");

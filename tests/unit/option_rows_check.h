@@ -73,7 +73,7 @@ inline RowSample sample_for(const OptionRow& row, const void* defaults) {
                             std::string(c.name)};
             return {};
         default:
-            for (std::string v : {"abc", "127.0.0.1:4321"})
+            for (std::string v : {"abc", "10.9.8.7", "127.0.0.1:4321"})
                 if (v != was && (!row.check || row.check(v))) return {v, "\"" + v + "\"", v};
             return {};
     }
@@ -91,7 +91,7 @@ inline void expect_every_row_works(std::span<const OptionRow> rows, const void* 
                                    const RowParse& parse) {
     for (const OptionRow& row : rows) {
         if (row.kind == OptionKind::kConfigFile || row.kind == OptionKind::kHelp ||
-            row.kind == OptionKind::kVersion)
+            row.kind == OptionKind::kVersion || row.kind == OptionKind::kCheckConfig)
             continue;
         SCOPED_TRACE(std::string(row.flag.empty() ? row.key : row.flag));
         RowSample sample = sample_for(row, defaults);
@@ -146,6 +146,15 @@ inline void expect_help_covers_every_row(std::span<const OptionRow> rows, std::s
         if (!row.metavar.empty()) head += " " + std::string(row.metavar);
         std::string line = head + " " + collapse_spaces(row.help);
         EXPECT_NE(flat.find(line), std::string::npos) << line;
+    }
+    // Each section's heading once (issue 15.10: "Peers:" and "Relay" came twice
+    // when a row of one section stood among another's).
+    for (const OptionRow& row : rows) {
+        if (row.flag.empty()) continue;
+        std::string heading = "\n" + std::string(row.section) + ":\n";
+        std::size_t first = help.find(heading);
+        EXPECT_NE(first, std::string_view::npos) << heading;
+        EXPECT_EQ(help.find(heading, first + 1), std::string_view::npos) << "twice: " << heading;
     }
     expect_lines_fit_80_columns(help);
 }

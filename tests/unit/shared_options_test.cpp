@@ -163,7 +163,8 @@ std::string read_page(const char* name) {
 }
 
 // The paragraph of `flag` in a man page's OPTIONS: its .TP heading line
-// (".BI \-\-control " PATH"") up to the next .TP, .SS or .SH.
+// ("\fB\-\-control\fR \fIPATH\fR", as shell/app/option_docs.cpp writes it, or
+// ".BI \-\-control " PATH"") up to the next .TP, .SS or .SH.
 std::string page_entry(const std::string& page, std::string_view flag) {
     std::string roff;
     for (char c : flag) {
@@ -172,12 +173,12 @@ std::string page_entry(const std::string& page, std::string_view flag) {
     }
     std::size_t options = page.find("\n.SH OPTIONS\n");
     std::size_t start = std::string::npos;
-    for (const char* macro : {".B ", ".BI ", ".BR \\-h \", \" "}) {
+    for (const char* macro : {".B ", ".BI ", ".BR \\-h \", \" ", "\\fB", "\\fB\\-h\\fR, \\fB"}) {
         for (std::size_t at = page.find(std::string(".TP\n") + macro + roff, options);
              at != std::string::npos && start == std::string::npos;
              at = page.find(std::string(".TP\n") + macro + roff, at + 1)) {
             char after = page[at + 4 + std::string_view(macro).size() + roff.size()];
-            if (after == ' ' || after == '\n') start = at;
+            if (after == ' ' || after == '\n' || after == '\\') start = at;
         }
     }
     if (start == std::string::npos) return "";
