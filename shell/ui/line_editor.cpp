@@ -538,9 +538,9 @@ char* LineEditor::editor_candidate(const char*, int state) {
 
 std::string LineEditor::locale_note() const {
     if (mode_ != Mode::kEditor || locale_utf8_) return {};
-    return "this terminal's locale uses " + platform::locale_codeset() +
-           ", not UTF-8: letters outside it cannot be typed and are left out of what is "
-           "sent; set a UTF-8 locale (e.g. LANG=C.UTF-8) to type every script";
+    return "this terminal's locale (" + platform::locale_codeset() +
+           ") is not UTF-8: letters it lacks are left out of what you type; set a UTF-8 "
+           "locale (e.g. LANG=C.UTF-8) to type every script";
 }
 
 #else  // no libedit: the plain reader serves terminals too

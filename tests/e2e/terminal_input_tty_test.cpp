@@ -26,8 +26,8 @@ const std::string kTyped =
     "n\xC3\xA3o, a\xC3\xA7\xC3\xA3o caf\xC3\xA9 \xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x91\x8B "
     "e\xCC\x81";
 
-std::string env_prefix(const TmuxSession& tty) {
-    return "env HOME=" + TmuxSession::quote(tty.dir()) + " LC_ALL=C.UTF-8 NO_COLOR=1 ";
+std::string env_prefix(const TmuxSession& tty, const std::string& locale = "C.UTF-8") {
+    return "env HOME=" + TmuxSession::quote(tty.dir()) + " LC_ALL=" + locale + " NO_COLOR=1 ";
 }
 
 bool pane_alive(TmuxSession& tty) {
@@ -48,8 +48,8 @@ class TerminalInputTty : public ::testing::Test {
         ASSERT_TRUE(bob_.start(c, &err)) << err;
     }
     // alice at the terminal, with a static link to bob.
-    void start_alice() {
-        tty_.start("exec " + env_prefix(tty_) + TmuxSession::quote(P2PCHAT_BIN) +
+    void start_alice(const std::string& locale = "C.UTF-8") {
+        tty_.start("exec " + env_prefix(tty_, locale) + TmuxSession::quote(P2PCHAT_BIN) +
                    " --name alice --namespace CIC --rendezvous 127.0.0.1:" +
                    std::to_string(dead_.port()) + " --peer " + bob_.address());
         ASSERT_TRUE(tty_.wait_screen("link bob@CIC up", kEventTimeout)) << tty_.screen();
@@ -113,6 +113,19 @@ TEST_F(TerminalInputTty, NonAsciiTypedInAttachArrivesByteExact) {
     if (HasFatalFailure()) return;
     send("/msg bob@CIC " + kTyped);
     EXPECT_TRUE(bob_.expect("^msg alice@CIC: " + regex_escape(kTyped) + "$")) << bob_.dump();
+}
+
+// Under LANG=C the terminal cannot carry those letters: the shell says so
+// once, and what can be sent is sent.
+TEST_F(TerminalInputTty, AsciiLocaleSaysSoOnceAndSendsWhatItCan) {
+    start_alice("C");
+    if (HasFatalFailure()) return;
+    EXPECT_TRUE(tty_.wait_screen("locale \\(ANSI_X3.4-1968\\) is not UTF-8", kEventTimeout))
+        << tty_.screen();
+    send("/msg bob@CIC " + kTyped + " ok");
+    EXPECT_TRUE(bob_.expect("^msg alice@CIC: no, ao caf   e ok$")) << bob_.dump();
+    std::string screen = tty_.screen();
+    EXPECT_EQ(screen.find("is not UTF-8"), screen.rfind("is not UTF-8")) << screen;
 }
 
 TEST_F(TerminalInputTty, CtrlCClearsTheLineAndTheNodeRunsOn) {
