@@ -53,6 +53,41 @@ int code_point_columns(char32_t cp) {
     return w < 0 ? 1 : w;
 }
 
+namespace {
+
+// Bits per second of a termios speed; 0 when unknown (B0, or a value this
+// table does not name).
+long speed_bits_per_second(speed_t speed) {
+    struct Row {
+        speed_t speed;
+        long bps;
+    };
+    static constexpr Row kSpeeds[] = {
+        {B50, 50},       {B75, 75},         {B110, 110},       {B134, 134},     {B150, 150},
+        {B200, 200},     {B300, 300},       {B600, 600},       {B1200, 1200},   {B1800, 1800},
+        {B2400, 2400},   {B4800, 4800},     {B9600, 9600},     {B19200, 19200}, {B38400, 38400},
+        {B57600, 57600}, {B115200, 115200}, {B230400, 230400},
+    };
+    for (const Row& r : kSpeeds)
+        if (r.speed == speed) return r.bps;
+    return 0;
+}
+
+// A pseudo-terminal's speed unless someone set it (so: SSH, tmux, xterm).
+constexpr long kFastLineBitsPerSecond = 38400;
+
+}  // namespace
+
+std::size_t terminal_backlog_bytes(int fd, std::size_t normal) {
+    struct termios t {};
+    if (!is_tty(fd) || ::tcgetattr(fd, &t) != 0) return normal;
+    long bps = speed_bits_per_second(::cfgetospeed(&t));
+    if (bps <= 0 || bps >= kFastLineBitsPerSecond) return normal;
+    // 10 bits a byte on an asynchronous line (start, 8 data, stop).
+    auto line = static_cast<std::size_t>(bps / 10 * kBacklogSeconds);
+    return line < normal ? line : normal;
+}
+
 std::size_t bytes_readable(int fd) {
     int n = 0;
     if (::ioctl(fd, FIONREAD, &n) != 0 || n < 0) return 0;

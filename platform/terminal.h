@@ -34,6 +34,16 @@ bool adopt_locale_is_utf8();
 // cannot say.
 int code_point_columns(char32_t cp);
 
+// How much output may wait for the terminal on fd: `normal`, or on a line
+// slower than 38400 bit/s (a 9600-baud serial console: 960 bytes/s) what the
+// line's speed (cfgetospeed) carries in kBacklogSeconds, so a slow line shows
+// messages at most that late and drops the rest (said once it catches up)
+// instead of minutes late. 38400 is what every pseudo-terminal reports unless
+// set otherwise, and at it and above `normal` (256 KiB) is soon sent anyway.
+// Not a terminal, or a speed it cannot tell: `normal`.
+inline constexpr int kBacklogSeconds = 20;
+std::size_t terminal_backlog_bytes(int fd, std::size_t normal);
+
 // Bytes that can be read from fd without blocking (FIONREAD); 0 on error.
 std::size_t bytes_readable(int fd);
 

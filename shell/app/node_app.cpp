@@ -410,7 +410,9 @@ class NodeApp final : public NodeRuntimeListener,
     platform::EventLoop loop_;
     Rng rng_;
     platform::OutputQueue* log_queue_;
-    platform::OutputQueue stdout_queue_{1};
+    // On a slow serial console, at most kBacklogSeconds of the line's speed.
+    platform::OutputQueue stdout_queue_{
+        1, platform::terminal_backlog_bytes(1, platform::OutputQueue::kDefaultCapacity)};
     StdoutSink stdout_sink_{stdout_queue_};
     std::unique_ptr<EditorLogSink> editor_log_sink_;
     LogSink* replaced_log_sink_ = nullptr;
