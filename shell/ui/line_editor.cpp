@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/text.h"
 #include "platform/terminal.h"
 #include "platform/terminal_codes.h"
 #include "shell/ui/command_parser.h"
@@ -25,12 +26,27 @@ std::string_view trim_left(std::string_view s) {
 #ifdef P2P_HAVE_LIBEDIT
 LineEditor* g_active = nullptr;  // the editor libedit's globals belong to
 
-// Display columns of UTF-8 text: one per code point.
-std::size_t code_points(std::string_view s) {
-    std::size_t n = 0;
-    for (char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
+// Rows the cursor is below the prompt's first row once the prompt and the
+// line up to the cursor are drawn from column 0 of a screen `cols` wide, as
+// libedit draws them: a wide character (CJK, most emoji: two columns) that
+// does not fit a row's end starts the next row, a combining mark takes no
+// column, and a row filled to its end puts the cursor on the next one.
+std::size_t cursor_row(std::string_view prompt, std::string_view line_to_cursor, std::size_t cols) {
+    std::size_t row = 0;
+    std::size_t col = 0;
+    for (std::string_view text : {prompt, line_to_cursor}) {
+        while (!text.empty()) {
+            Utf8Char c = decode_utf8_char(text);
+            text.remove_prefix(c.len);
+            auto width = static_cast<std::size_t>(c.valid ? platform::code_point_columns(c.cp) : 1);
+            if (col + width > cols) {
+                ++row;
+                col = 0;
+            }
+            col += width;
+        }
+    }
+    return col >= cols ? row + 1 : row;
 }
 
 // Byte offset of the code point number `index` in s (s.size() if past it).
@@ -48,7 +64,22 @@ std::size_t byte_offset_of(std::string_view s, std::size_t index) {
 // libedit re-encodes the edit line into a conversion buffer that starts at
 // 1024 bytes and is reallocated (leaving rl_line_buffer stale) beyond that;
 // read rl_line_buffer only while the line is safely shorter.
-constexpr int kSafeLineBufferBytes = 1000;
+constexpr std::size_t kSafeLineBufferBytes = 1000;
+
+// The line being edited, in the locale's bytes; false when it cannot be read
+// safely. rl_line_buffer points into the buffer el_line() converts the wide
+// line into, which readline.c's _rl_update_pos then cuts at rl_end, a count
+// of characters, not bytes ("世世" would read as its first two bytes). So it
+// is read only while rl_end characters at their longest fit the buffer, after
+// rl_copy_text (which calls el_line) has converted the whole line afresh.
+bool current_line(std::string_view* out) {
+    if (rl_line_buffer == nullptr || rl_end < 0 ||
+        static_cast<std::size_t>(rl_end) * MB_CUR_MAX >= kSafeLineBufferBytes)
+        return false;
+    std::free(rl_copy_text(0, 0));
+    *out = std::string_view(rl_line_buffer);
+    return true;
+}
 // Longest the reactor waits inside libedit for the next byte of a key.
 constexpr int kKeyWaitMs = 500;
 // Ctrl-C: a key while libedit has the terminal (platform::pass_control_keys).
@@ -438,13 +469,17 @@ void LineEditor::erase_prompt() {
     rl_get_screen_size(nullptr, &rl_cols);
     if (rl_cols != cols) rl_resize_terminal();  // we keep SIGWINCH from libedit
     if (cols <= 0) cols = 80;
-    // Where the cursor is within the prompt + line, in screen rows.
-    std::size_t before_cursor = code_points(options_.prompt);
-    if (rl_end < kSafeLineBufferBytes && rl_line_buffer != nullptr)
-        before_cursor += code_points(std::string_view(rl_line_buffer, rl_point));
-    else
-        before_cursor += static_cast<std::size_t>(rl_point);
-    std::size_t row = before_cursor / static_cast<std::size_t>(cols);
+    // Where the cursor is within the prompt + line, in screen rows (for a line
+    // too long to read, estimated at one column a character).
+    std::string_view line;
+    std::size_t row = 0;
+    auto width = static_cast<std::size_t>(cols);
+    if (current_line(&line)) {
+        line = line.substr(0, byte_offset_of(line, static_cast<std::size_t>(rl_point)));
+        row = cursor_row(options_.prompt, line, width);
+    } else {
+        row = (options_.prompt.size() + static_cast<std::size_t>(rl_point)) / width;
+    }
     // Up to the prompt's first row, to its first column, and erase to the end
     // of the screen, in one write (and without allocating: this runs per event).
     char up[platform::term::kCursorUpBytes];
@@ -516,8 +551,8 @@ int LineEditor::editor_suspend(int, int) {
 char** LineEditor::editor_complete_trampoline(const char* text, int start, int) {
     rl_attempted_completion_over = 1;  // never fall back to file names
     LineEditor* self = g_active;
-    if (!self || rl_line_buffer == nullptr || rl_end >= kSafeLineBufferBytes) return nullptr;
-    std::string_view line(rl_line_buffer, static_cast<std::size_t>(rl_end));
+    std::string_view line;
+    if (!self || !current_line(&line)) return nullptr;
     // `start` counts characters, the buffer is UTF-8.
     std::string_view before =
         line.substr(0, byte_offset_of(line, static_cast<std::size_t>(start < 0 ? 0 : start)));

@@ -115,6 +115,35 @@ TEST_F(TerminalInputTty, NonAsciiTypedInAttachArrivesByteExact) {
     EXPECT_TRUE(bob_.expect("^msg alice@CIC: " + regex_escape(kTyped) + "$")) << bob_.dump();
 }
 
+// Wide characters take two columns: a half-typed line of them that wraps
+// survives events printed above it (erased and redrawn whole, no stale rows
+// left behind), and is then sent whole.
+TEST_F(TerminalInputTty, WideCharactersWrappingTheLineSurviveEvents) {
+    start_alice();
+    if (HasFatalFailure()) return;
+    std::string wide;
+    for (int i = 0; i < 60; ++i)
+        wide += "\xE4\xB8\x96";  // 世: 120 columns, two rows and more of 100
+    tty_.type("/msg bob@CIC " + wide);
+    auto count_wide = [&] {
+        std::string screen = tty_.screen();
+        std::size_t n = 0;
+        for (std::size_t at = screen.find("\xE4\xB8\x96"); at != std::string::npos;
+             at = screen.find("\xE4\xB8\x96", at + 3))
+            ++n;
+        return n;
+    };
+    ASSERT_TRUE(eventually([&] { return count_wide() == 60; })) << tty_.screen();
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(bob_.command("/msg alice@CIC event " + std::to_string(i)));
+        ASSERT_TRUE(tty_.wait_screen("bob@CIC: event " + std::to_string(i), kEventTimeout))
+            << tty_.screen();
+    }
+    EXPECT_TRUE(eventually([&] { return count_wide() == 60; })) << tty_.screen();
+    tty_.key("Enter");
+    EXPECT_TRUE(bob_.expect("^msg alice@CIC: " + wide + "$")) << bob_.dump();
+}
+
 // Under LANG=C the terminal cannot carry those letters: the shell says so
 // once, and what can be sent is sent.
 TEST_F(TerminalInputTty, AsciiLocaleSaysSoOnceAndSendsWhatItCan) {
