@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/text.h"
 #include "platform/terminal.h"
 #include "platform/terminal_codes.h"
 #include "shell/ui/command_parser.h"
+#include "shell/ui/screen_columns.h"
 
 #ifdef P2P_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -25,41 +25,6 @@ std::string_view trim_left(std::string_view s) {
 
 #ifdef P2P_HAVE_LIBEDIT
 LineEditor* g_active = nullptr;  // the editor libedit's globals belong to
-
-// Rows the cursor is below the prompt's first row once the prompt and the
-// line up to the cursor are drawn from column 0 of a screen `cols` wide, as
-// libedit draws them: a wide character (CJK, most emoji: two columns) that
-// does not fit a row's end starts the next row, a combining mark takes no
-// column, and a row filled to its end puts the cursor on the next one.
-std::size_t cursor_row(std::string_view prompt, std::string_view line_to_cursor, std::size_t cols) {
-    std::size_t row = 0;
-    std::size_t col = 0;
-    for (std::string_view text : {prompt, line_to_cursor}) {
-        while (!text.empty()) {
-            Utf8Char c = decode_utf8_char(text);
-            text.remove_prefix(c.len);
-            auto width = static_cast<std::size_t>(c.valid ? platform::code_point_columns(c.cp) : 1);
-            if (col + width > cols) {
-                ++row;
-                col = 0;
-            }
-            col += width;
-        }
-    }
-    return col >= cols ? row + 1 : row;
-}
-
-// Byte offset of the code point number `index` in s (s.size() if past it).
-std::size_t byte_offset_of(std::string_view s, std::size_t index) {
-    std::size_t seen = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-            if (seen == index) return i;
-            ++seen;
-        }
-    }
-    return s.size();
-}
 
 // libedit re-encodes the edit line into a conversion buffer that starts at
 // 1024 bytes and is reallocated (leaving rl_line_buffer stale) beyond that;

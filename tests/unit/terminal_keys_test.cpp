@@ -1,7 +1,8 @@
 // platform::read_locale_char and locale_text_to_utf8: a key is a whole
 // character in the locale's encoding (what libedit's wide build stores per
 // rl_getc_function call), never one byte of it; text a non-UTF-8 locale
-// produced becomes UTF-8, what it cannot decode is left out.
+// produced becomes UTF-8, what it cannot decode is left out. And
+// shell::cursor_row: where the line editor's cursor is, in display columns.
 #include <gtest/gtest.h>
 #include <locale.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "platform/terminal.h"
+#include "shell/ui/screen_columns.h"
 
 namespace p2p::platform {
 namespace {
@@ -94,6 +96,25 @@ TEST(LocaleTextToUtf8, Utf8PassesThroughAndAsciiLocaleDropsTheRest) {
     std::string out;
     EXPECT_EQ(locale_text_to_utf8("caf\xC3\xA9!", &out), 2u);
     EXPECT_EQ(out, "caf!");
+}
+
+TEST(CursorRow, CountsDisplayColumnsAndWrapsWideCharactersEarly) {
+    CtypeLocale utf8("C.UTF-8");
+    if (!utf8.ok()) GTEST_SKIP() << "no C.UTF-8 locale";
+    using shell::cursor_row;
+    EXPECT_EQ(cursor_row("> ", "abc", 10), 0u);
+    EXPECT_EQ(cursor_row("> ", "abcdefgh", 10), 1u) << "a full row puts the cursor below";
+    // 世 is two columns: 4 of them after "> " fill 10 columns.
+    EXPECT_EQ(cursor_row("> ", "\xE4\xB8\x96\xE4\xB8\x96\xE4\xB8\x96", 10), 0u);
+    EXPECT_EQ(cursor_row("> ", "\xE4\xB8\x96\xE4\xB8\x96\xE4\xB8\x96\xE4\xB8\x96", 10), 1u);
+    // "> a" then 世 x4: the 4th does not fit columns 9-10 and starts row 1.
+    EXPECT_EQ(cursor_row("> a", "\xE4\xB8\x96\xE4\xB8\x96\xE4\xB8\x96\xE4\xB8\x96", 10), 1u);
+    // A combining mark takes no column.
+    EXPECT_EQ(cursor_row("> ", "abcdefge\xCC\x81", 11), 0u);
+    EXPECT_EQ(shell::byte_offset_of("a\xC3\xA3"
+                                    "b",
+                                    2),
+              3u);
 }
 
 }  // namespace
