@@ -278,6 +278,7 @@ bool LineEditor::start_editor() {
     // The keys are read, and the line handed back, in the terminal's
     // encoding: the environment's locale, not the "C" a program starts in.
     locale_utf8_ = platform::adopt_locale_is_utf8();
+    input_ended_ = interrupt_on_empty_ = kill_pending_ = false;
 
     g_active = this;
     // Signals stay with the EventLoop (SIGINT/SIGTERM via its self-pipe);
