@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cwchar>
 
 namespace p2p::platform {
 
@@ -50,6 +51,41 @@ bool adopt_locale_is_utf8() {
 int code_point_columns(char32_t cp) {
     int w = ::wcwidth(static_cast<wchar_t>(cp));
     return w < 0 ? 1 : w;
+}
+
+namespace {
+
+// Bits per second of a termios speed; 0 when unknown (B0, or a value this
+// table does not name).
+long speed_bits_per_second(speed_t speed) {
+    struct Row {
+        speed_t speed;
+        long bps;
+    };
+    static constexpr Row kSpeeds[] = {
+        {B50, 50},       {B75, 75},         {B110, 110},       {B134, 134},     {B150, 150},
+        {B200, 200},     {B300, 300},       {B600, 600},       {B1200, 1200},   {B1800, 1800},
+        {B2400, 2400},   {B4800, 4800},     {B9600, 9600},     {B19200, 19200}, {B38400, 38400},
+        {B57600, 57600}, {B115200, 115200}, {B230400, 230400},
+    };
+    for (const Row& r : kSpeeds)
+        if (r.speed == speed) return r.bps;
+    return 0;
+}
+
+// A pseudo-terminal's speed unless someone set it (so: SSH, tmux, xterm).
+constexpr long kFastLineBitsPerSecond = 38400;
+
+}  // namespace
+
+std::size_t terminal_backlog_bytes(int fd, std::size_t normal) {
+    struct termios t {};
+    if (!is_tty(fd) || ::tcgetattr(fd, &t) != 0) return normal;
+    long bps = speed_bits_per_second(::cfgetospeed(&t));
+    if (bps <= 0 || bps >= kFastLineBitsPerSecond) return normal;
+    // 10 bits a byte on an asynchronous line (start, 8 data, stop).
+    auto line = static_cast<std::size_t>(bps / 10 * kBacklogSeconds);
+    return line < normal ? line : normal;
 }
 
 std::size_t bytes_readable(int fd) {
@@ -95,28 +131,106 @@ void suspend_job() {
     ::kill(0, SIGTSTP);
 }
 
-bool pass_suspend_key(int fd) {
+bool pass_control_keys(int fd) {
     struct termios t {};
     if (::tcgetattr(fd, &t) != 0) return false;
-    if (t.c_cc[VSUSP] == _POSIX_VDISABLE) return true;
+    if (t.c_cc[VSUSP] == _POSIX_VDISABLE && t.c_cc[VINTR] == _POSIX_VDISABLE) return true;
     t.c_cc[VSUSP] = _POSIX_VDISABLE;
+    t.c_cc[VINTR] = _POSIX_VDISABLE;
     return ::tcsetattr(fd, TCSANOW, &t) == 0;
 }
 
-int read_byte(int fd, int timeout_ms) {
+namespace {
+
+// One byte, waiting at most timeout_ms.
+KeyRead read_one_byte(int fd, int timeout_ms, unsigned char* c) {
     struct pollfd p {
         fd, POLLIN, 0
     };
     for (;;) {
         int r = ::poll(&p, 1, timeout_ms);
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        unsigned char c = 0;
-        ssize_t n = ::read(fd, &c, 1);
-        if (n == 1) return c;
+        if (r < 0) return KeyRead::kEnd;
+        if (r == 0) return KeyRead::kTimeout;
+        ssize_t n = ::read(fd, c, 1);
+        if (n == 1) return KeyRead::kChar;
         if (n < 0 && errno == EINTR) continue;
-        return -1;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return KeyRead::kTimeout;
+        return KeyRead::kEnd;  // 0: end of input; EIO: the terminal hung up
     }
+}
+
+}  // namespace
+
+KeyRead read_locale_char(int fd, int timeout_ms, char32_t* out) {
+    std::mbstate_t state{};
+    for (;;) {
+        unsigned char byte = 0;
+        KeyRead r = read_one_byte(fd, timeout_ms, &byte);
+        if (r != KeyRead::kChar) return r;  // a character cut short is dropped
+        wchar_t wc = 0;
+        char in = static_cast<char>(byte);
+        std::size_t n = std::mbrtowc(&wc, &in, 1, &state);
+        if (n == static_cast<std::size_t>(-2)) continue;  // more bytes of this character
+        if (n == static_cast<std::size_t>(-1)) {
+            // Not a character in this locale (UTF-8 typed under LANG=C, a stray
+            // continuation byte): skip it and start afresh.
+            state = std::mbstate_t{};
+            continue;
+        }
+        *out = static_cast<char32_t>(wc);
+        return KeyRead::kChar;
+    }
+}
+
+namespace {
+
+void append_utf8(char32_t cp, std::string* out) {
+    if (cp < 0x80) {
+        out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+}  // namespace
+
+std::size_t locale_text_to_utf8(std::string_view text, std::string* out) {
+    std::mbstate_t state{};
+    std::size_t dropped = 0;
+    while (!text.empty()) {
+        wchar_t wc = 0;
+        std::size_t n = std::mbrtowc(&wc, text.data(), text.size(), &state);
+        if (n == static_cast<std::size_t>(-1) || n == static_cast<std::size_t>(-2)) {
+            state = std::mbstate_t{};
+            ++dropped;
+            text.remove_prefix(1);
+            continue;
+        }
+        if (n == 0) n = 1;  // an embedded NUL
+        auto cp = static_cast<char32_t>(wc);
+        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            ++dropped;
+        else
+            append_utf8(cp, out);
+        text.remove_prefix(n);
+    }
+    return dropped;
+}
+
+std::string locale_codeset() {
+    const char* codeset = ::nl_langinfo(CODESET);
+    return codeset ? codeset : "";
 }
 
 bool restrict_to_owner(const std::string& path) {

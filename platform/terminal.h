@@ -34,6 +34,16 @@ bool adopt_locale_is_utf8();
 // cannot say.
 int code_point_columns(char32_t cp);
 
+// How much output may wait for the terminal on fd: `normal`, or on a line
+// slower than 38400 bit/s (a 9600-baud serial console: 960 bytes/s) what the
+// line's speed (cfgetospeed) carries in kBacklogSeconds, so a slow line shows
+// messages at most that late and drops the rest (said once it catches up)
+// instead of minutes late. 38400 is what every pseudo-terminal reports unless
+// set otherwise, and at it and above `normal` (256 KiB) is soon sent anyway.
+// Not a terminal, or a speed it cannot tell: `normal`.
+inline constexpr int kBacklogSeconds = 20;
+std::size_t terminal_backlog_bytes(int fd, std::size_t normal);
+
 // Bytes that can be read from fd without blocking (FIONREAD); 0 on error.
 std::size_t bytes_readable(int fd);
 
@@ -47,14 +57,32 @@ bool write_all(int fd, std::string_view data);
 // Stops this process's job as Ctrl-Z does in cooked mode (SIGTSTP to our
 // process group); returns after the shell continues it (fg).
 void suspend_job();
-// Makes the terminal on fd pass the suspend key (Ctrl-Z) to the program as
-// a key instead of stopping it, so an editor can restore the terminal
-// before stopping and redraw after. For raw (editing) mode only.
-bool pass_suspend_key(int fd);
+// Makes the terminal on fd pass the suspend key (Ctrl-Z) and the interrupt
+// key (Ctrl-C) to the program as keys instead of signals: an editor restores
+// the terminal before stopping and redraws after, and Ctrl-C clears the line
+// being typed instead of killing the program (a SIGINT from kill(1) still
+// arrives). For raw (editing) mode only: the editor's cooked mode keeps both.
+bool pass_control_keys(int fd);
 
-// One byte from fd, waiting at most timeout_ms for it; -1 on timeout, EOF or
-// error. For a line editor's key reads after the first key of a sequence.
-int read_byte(int fd, int timeout_ms);
+// One character typed on the terminal on fd, in the locale's encoding
+// (LC_CTYPE, see adopt_locale_is_utf8): every byte of a multibyte character
+// (UTF-8 "ã", "世", "👋") is read and decoded into one code point, as a line
+// editor that stores wide characters needs it. Bytes the locale cannot decode
+// (UTF-8 typed under LANG=C) are skipped. Waits at most timeout_ms per byte.
+enum class KeyRead : unsigned char {
+    kChar,     // *out holds the character
+    kTimeout,  // nothing (more) came in time
+    kEnd,      // end of input or a read error (EIO: the terminal hung up)
+};
+KeyRead read_locale_char(int fd, int timeout_ms, char32_t* out);
+
+// `text` in the locale's encoding (a line editor's line under a non-UTF-8
+// locale such as ISO-8859-1) as UTF-8, appended to *out; characters the
+// locale cannot decode are left out and counted in the return value.
+std::size_t locale_text_to_utf8(std::string_view text, std::string* out);
+
+// The locale's character set name ("UTF-8", "ANSI_X3.4-1968", "ISO-8859-1").
+std::string locale_codeset();
 
 // chmod 0600: for files holding what the user typed (history).
 bool restrict_to_owner(const std::string& path);

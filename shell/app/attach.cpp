@@ -102,6 +102,8 @@ class AttachClient final : public LineHandler,
         // The shell starts at the node's hello, which names it: its history
         // is the node's own file (default_history_path).
         if (!args_.commands.empty()) start_one_shot();
+        // SIGINT from kill(1), SIGTERM, or SIGHUP (the terminal hung up): detach,
+        // never stop the node. Ctrl-C at the prompt is a key (it clears the line).
         loop_.on_signal([this](int) { finish(0); });
         loop_.run();
         return exit_code_;
@@ -133,9 +135,14 @@ class AttachClient final : public LineHandler,
         LineEditorOptions eo;
         eo.history_file = default_history_path(owner);
         eo.prompt = "attached> ";
+        eo.quit_hint =
+            "Ctrl-C clears the line; /detach or Ctrl-D on an empty line leaves the "
+            "node running, /quit stops it";
         editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
         editor_->start(&loop_);
         editor_->set_peer_id_source([this](std::vector<std::string>& out) { out = peer_ids_; });
+        std::string note = editor_->locale_note();
+        if (!note.empty()) show(note);
         if (args_.json) {
             send("mode json");
         } else if (editor_->interactive()) {
@@ -176,11 +183,12 @@ class AttachClient final : public LineHandler,
         return no_colour && *no_colour ? "" : " colour";
     }
     void on_input_error(std::string_view message) override { show(message); }
+    void on_input_note(std::string_view text) override { show(text); }
     // Ctrl-D, or the end of piped commands: detach once the answers are in; the
-    // node runs on.
+    // node runs on. A terminal that hung up takes no answers: detach now.
     void on_eof() override {
         leaving_ = true;
-        if (outstanding_ == 0) finish(0);
+        if (outstanding_ == 0 || (editor_ && editor_->hung_up())) finish(0);
     }
 
     // ---- what the node sends -----------------------------------------------------------

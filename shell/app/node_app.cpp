@@ -171,9 +171,14 @@ class NodeApp final : public NodeRuntimeListener,
     }
 
     void start_console() {
+        // Started from a terminal (SSH, tmux, a console), with or without the shell:
+        // a SIGHUP is that terminal hanging up. Without one (a service, nohup),
+        // SIGHUP is a reload.
+        terminal_session_ = platform::is_tty(0);
         if (!options_.no_shell) {
             LineEditorOptions eo;
             eo.history_file = default_history_path(options_.name + "@" + options_.ns);
+            eo.quit_hint = "Ctrl-C clears the line; /quit or Ctrl-D on an empty line quits";
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
             editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);
@@ -195,6 +200,10 @@ class NodeApp final : public NodeRuntimeListener,
         ConsoleSink& sink = editor_ ? static_cast<ConsoleSink&>(*editor_) : stdout_sink_;
         console_ = std::make_unique<Console>(console_options(options_, editor_.get()), sink,
                                              loop_.clock());
+        if (editor_) {
+            std::string note = editor_->locale_note();
+            if (!note.empty()) console_->info(note);
+        }
     }
 
     // --control PATH: the same shell for `p2pchat attach`. False (said why) when the
@@ -308,9 +317,12 @@ class NodeApp final : public NodeRuntimeListener,
         throttle_input();
     }
     void on_input_error(std::string_view message) override { console_->error(message); }
+    void on_input_note(std::string_view text) override { console_->info(text); }
     void on_eof() override {
-        if (editor_ && editor_->interactive()) {
-            begin_shutdown("end of input");  // Ctrl-D at the prompt
+        if (terminal_session_) {
+            // Ctrl-D at the prompt, or the terminal hung up (EOF or EIO on it): the
+            // session is over, as for any interactive program.
+            begin_shutdown(editor_ && editor_->hung_up() ? "the terminal hung up" : "end of input");
             return;
         }
         // A service's stdin is often /dev/null: keep running headless.
@@ -325,17 +337,22 @@ class NodeApp final : public NodeRuntimeListener,
             return;
         }
         // SIGHUP with a terminal: the terminal is gone (SSH closed, the tmux
-        // pane killed), so leave cleanly. Headless: a service's "reload".
-        if (signo == SIGHUP && !(editor_ && editor_->interactive())) {
+        // pane killed), so leave cleanly, even when stdin's end or EIO was
+        // seen first. Headless: a service's "reload".
+        if (signo == SIGHUP && !terminal_session_) {
             reload();
             return;
         }
         if (runtime_->shutting_down()) {
-            // A second signal: the user does not want to wait for the goodbyes.
-            loop_.stop();
+            // A second SIGINT or SIGTERM: the user does not want to wait for the
+            // goodbyes. A SIGHUP now is the same hangup that ended the terminal's
+            // input a moment ago: the goodbyes go on.
+            if (signo != SIGHUP) loop_.stop();
             return;
         }
-        begin_shutdown(signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM");
+        begin_shutdown(signo == SIGINT   ? "SIGINT"
+                       : signo == SIGHUP ? "SIGHUP: the terminal hung up"
+                                         : "SIGTERM");
     }
 
     // Headless SIGHUP: reopen --log-file (logrotate) and take the config
@@ -379,7 +396,9 @@ class NodeApp final : public NodeRuntimeListener,
     platform::EventLoop loop_;
     Rng rng_;
     platform::OutputQueue* log_queue_;
-    platform::OutputQueue stdout_queue_{1};
+    // On a slow serial console, at most kBacklogSeconds of the line's speed.
+    platform::OutputQueue stdout_queue_{
+        1, platform::terminal_backlog_bytes(1, platform::OutputQueue::kDefaultCapacity)};
     StdoutSink stdout_sink_{stdout_queue_};
     std::unique_ptr<EditorLogSink> editor_log_sink_;
     LogSink* replaced_log_sink_ = nullptr;
@@ -391,7 +410,8 @@ class NodeApp final : public NodeRuntimeListener,
     platform::TimerId pub_retry_timer_ = 0;
     static constexpr std::uint64_t kPubRetryTag = 1;
     static constexpr MonoMs kPubRetryMs = 10;
-    bool said_paused_ = false;  // the console heard about the first pause
+    bool said_paused_ = false;       // the console heard about the first pause
+    bool terminal_session_ = false;  // stdin is a terminal: SIGHUP is its hangup
     std::unique_ptr<NodeControl> control_;
 };
 

@@ -8,6 +8,7 @@
 #include "platform/terminal.h"
 #include "platform/terminal_codes.h"
 #include "shell/ui/command_parser.h"
+#include "shell/ui/screen_columns.h"
 
 #ifdef P2P_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -25,32 +26,31 @@ std::string_view trim_left(std::string_view s) {
 #ifdef P2P_HAVE_LIBEDIT
 LineEditor* g_active = nullptr;  // the editor libedit's globals belong to
 
-// Display columns of UTF-8 text: one per code point.
-std::size_t code_points(std::string_view s) {
-    std::size_t n = 0;
-    for (char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
-}
-
-// Byte offset of the code point number `index` in s (s.size() if past it).
-std::size_t byte_offset_of(std::string_view s, std::size_t index) {
-    std::size_t seen = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-            if (seen == index) return i;
-            ++seen;
-        }
-    }
-    return s.size();
-}
-
 // libedit re-encodes the edit line into a conversion buffer that starts at
 // 1024 bytes and is reallocated (leaving rl_line_buffer stale) beyond that;
 // read rl_line_buffer only while the line is safely shorter.
-constexpr int kSafeLineBufferBytes = 1000;
+constexpr std::size_t kSafeLineBufferBytes = 1000;
+
+// The line being edited, in the locale's bytes; false when it cannot be read
+// safely. rl_line_buffer points into the buffer el_line() converts the wide
+// line into, which readline.c's _rl_update_pos then cuts at rl_end, a count
+// of characters, not bytes ("世世" would read as its first two bytes). So it
+// is read only while rl_end characters at their longest fit the buffer, after
+// rl_copy_text (which calls el_line) has converted the whole line afresh.
+bool current_line(std::string_view* out) {
+    if (rl_line_buffer == nullptr || rl_end < 0 ||
+        static_cast<std::size_t>(rl_end) * MB_CUR_MAX >= kSafeLineBufferBytes)
+        return false;
+    std::free(rl_copy_text(0, 0));
+    *out = std::string_view(rl_line_buffer);
+    return true;
+}
 // Longest the reactor waits inside libedit for the next byte of a key.
 constexpr int kKeyWaitMs = 500;
+// Ctrl-C: a key while libedit has the terminal (platform::pass_control_keys).
+constexpr int kInterruptKey = 'C' & 0x1f;
+// Ctrl-U: libedit's em-kill-line (the whole line), which Ctrl-C runs.
+constexpr int kKillLineKey = 'U' & 0x1f;
 #endif
 
 }  // namespace
@@ -141,11 +141,19 @@ void LineEditor::on_io(int, std::uint32_t events) {
         platform::bytes_readable(in_fd_) == 0) {
         // The terminal went away (SSH dropped): libedit would read nothing
         // forever. That is the end of input.
-        stop();
-        handler_.on_eof();
+        terminal_ended();
         return;
     }
     feed();
+}
+
+void LineEditor::terminal_ended() {
+    hung_up_ = true;
+    prompt_shown_ = false;  // there is no screen left to erase it from
+    // Asked while still interactive(), as for Ctrl-D: the handler tells a
+    // terminal that ended from a closed pipe.
+    handler_.on_eof();
+    stop();
 }
 
 void LineEditor::feed() {
@@ -162,6 +170,18 @@ void LineEditor::feed() {
             for (int budget = 4096; budget > 0 && mode_ == Mode::kEditor && !input_paused_;
                  --budget) {
                 rl_callback_read_char();
+                if (kill_pending_) {
+                    kill_pending_ = false;
+                    rl_callback_read_char();  // the Ctrl-U editor_interrupt pushed
+                }
+                if (input_ended_) {
+                    if (mode_ == Mode::kEditor) terminal_ended();
+                    return;
+                }
+                if (interrupt_on_empty_) {
+                    interrupt_on_empty_ = false;
+                    if (!options_.quit_hint.empty()) handler_.on_input_note(options_.quit_hint);
+                }
                 if (platform::bytes_readable(in_fd_) == 0) break;
             }
 #endif
@@ -261,6 +281,10 @@ bool LineEditor::start_editor() {
     // libedit's readline layer reads rl_instream/rl_outstream: stdin/stdout.
     if (in_fd_ != 0 || out_fd_ != 1) return false;
     if (!platform::is_tty(in_fd_) || !platform::is_tty(out_fd_)) return false;
+    // The keys are read, and the line handed back, in the terminal's
+    // encoding: the environment's locale, not the "C" a program starts in.
+    locale_utf8_ = platform::adopt_locale_is_utf8();
+    input_ended_ = interrupt_on_empty_ = kill_pending_ = false;
 
     g_active = this;
     // Signals stay with the EventLoop (SIGINT/SIGTERM via its self-pipe);
@@ -306,6 +330,12 @@ bool LineEditor::start_editor() {
     // us Ctrl-Z as a key (pass_suspend_key, after each switch to raw mode)
     // and editor_suspend restores the terminal, stops, and redraws.
     rl_add_defun("p2p-suspend", &LineEditor::editor_suspend, 'Z' & 0x1f);
+    // Ctrl-C, a key too (pass_control_keys), clears the line as in bash,
+    // irssi and weechat (editor_interrupt); on an empty line the handler
+    // hears how to quit. A SIGINT sent with kill(1) is not a key and still
+    // stops the program.
+    rl_parse_and_bind("bind ^U em-kill-line");
+    rl_add_defun("p2p-interrupt", &LineEditor::editor_interrupt, kInterruptKey);
 
     mode_ = Mode::kEditor;
     show_prompt();
@@ -315,7 +345,7 @@ bool LineEditor::start_editor() {
 void LineEditor::show_prompt() {
     // Arming the handler starts a new line in raw mode and prints the prompt.
     rl_callback_handler_install(options_.prompt.c_str(), &LineEditor::editor_line_trampoline);
-    platform::pass_suspend_key(in_fd_);
+    platform::pass_control_keys(in_fd_);
     prompt_shown_ = true;
     flush_editor_output();
 }
@@ -376,6 +406,12 @@ void LineEditor::handle_editor_line(char* line) {
         return;
     }
     std::string_view text(line);
+    // libedit gives the line back in the locale's encoding; peers read UTF-8.
+    std::string converted;
+    if (!locale_utf8_) {
+        platform::locale_text_to_utf8(text, &converted);
+        text = converted;
+    }
     if (text.size() > kMaxLineBytes) {
         char msg[96];
         int n = std::snprintf(msg, sizeof msg, "input line longer than %zu bytes ignored",
@@ -413,13 +449,17 @@ void LineEditor::erase_prompt() {
     rl_get_screen_size(nullptr, &rl_cols);
     if (rl_cols != cols) rl_resize_terminal();  // we keep SIGWINCH from libedit
     if (cols <= 0) cols = 80;
-    // Where the cursor is within the prompt + line, in screen rows.
-    std::size_t before_cursor = code_points(options_.prompt);
-    if (rl_end < kSafeLineBufferBytes && rl_line_buffer != nullptr)
-        before_cursor += code_points(std::string_view(rl_line_buffer, rl_point));
-    else
-        before_cursor += static_cast<std::size_t>(rl_point);
-    std::size_t row = before_cursor / static_cast<std::size_t>(cols);
+    // Where the cursor is within the prompt + line, in screen rows (for a line
+    // too long to read, estimated at one column a character).
+    std::string_view line;
+    std::size_t row = 0;
+    auto width = static_cast<std::size_t>(cols);
+    if (current_line(&line)) {
+        line = line.substr(0, byte_offset_of(line, static_cast<std::size_t>(rl_point)));
+        row = cursor_row(options_.prompt, line, width);
+    } else {
+        row = (options_.prompt.size() + static_cast<std::size_t>(rl_point)) / width;
+    }
     // Up to the prompt's first row, to its first column, and erase to the end
     // of the screen, in one write (and without allocating: this runs per event).
     char up[platform::term::kCursorUpBytes];
@@ -439,9 +479,41 @@ void LineEditor::redraw_prompt() {
     flush_editor_output();
 }
 
+// libedit's wide-character build stores what this returns as one wchar_t
+// (readline.c's _getc_function: *c = (wchar_t)i), so a key is a whole
+// character, all its bytes read and decoded; handing it the bytes one by one
+// made each byte of "ã" a character of its own that the line then lost.
 int LineEditor::editor_getc(FILE*) {
-    if (!g_active) return -1;
-    return platform::read_byte(g_active->in_fd_, kKeyWaitMs);
+    LineEditor* self = g_active;
+    if (!self) return -1;
+    char32_t c = 0;
+    switch (platform::read_locale_char(self->in_fd_, kKeyWaitMs, &c)) {
+        case platform::KeyRead::kChar:
+            return static_cast<int>(c);
+        case platform::KeyRead::kTimeout:
+            return -1;
+        case platform::KeyRead::kEnd:
+            self->input_ended_ = true;
+            return -1;
+    }
+    return -1;
+}
+
+// Ctrl-C. libedit's readline layer has no call that empties the line
+// (rl_replace_line refuses "", rl_delete_text cannot reach the end) and its
+// rl_end is current only here, in a bound function: so an empty line is
+// told apart here, and a full one is emptied by pushing the kill-line key
+// for feed() to hand libedit next.
+int LineEditor::editor_interrupt(int, int) {
+    LineEditor* self = g_active;
+    if (!self) return 0;
+    if (rl_end == 0) {
+        self->interrupt_on_empty_ = true;
+        return 0;
+    }
+    rl_insert(1, kKillLineKey);
+    self->kill_pending_ = true;
+    return 0;
 }
 
 int LineEditor::editor_suspend(int, int) {
@@ -451,7 +523,7 @@ int LineEditor::editor_suspend(int, int) {
     platform::suspend_job();
     // Continued (fg): back to raw mode, prompt and line as they were.
     rl_prep_terminal(0);
-    platform::pass_suspend_key(g_active->in_fd_);
+    platform::pass_control_keys(g_active->in_fd_);
     g_active->redraw_prompt();
     return 0;
 }
@@ -459,8 +531,8 @@ int LineEditor::editor_suspend(int, int) {
 char** LineEditor::editor_complete_trampoline(const char* text, int start, int) {
     rl_attempted_completion_over = 1;  // never fall back to file names
     LineEditor* self = g_active;
-    if (!self || rl_line_buffer == nullptr || rl_end >= kSafeLineBufferBytes) return nullptr;
-    std::string_view line(rl_line_buffer, static_cast<std::size_t>(rl_end));
+    std::string_view line;
+    if (!self || !current_line(&line)) return nullptr;
     // `start` counts characters, the buffer is UTF-8.
     std::string_view before =
         line.substr(0, byte_offset_of(line, static_cast<std::size_t>(start < 0 ? 0 : start)));
@@ -479,7 +551,18 @@ char* LineEditor::editor_candidate(const char*, int state) {
     return strdup(self->candidates_[next++].c_str());
 }
 
+std::string LineEditor::locale_note() const {
+    if (mode_ != Mode::kEditor || locale_utf8_) return {};
+    return "this terminal's locale (" + platform::locale_codeset() +
+           ") is not UTF-8: letters it lacks are left out of what you type; set a UTF-8 "
+           "locale (e.g. LANG=C.UTF-8) to type every script";
+}
+
 #else  // no libedit: the plain reader serves terminals too
+
+std::string LineEditor::locale_note() const {
+    return {};
+}
 
 bool LineEditor::start_editor() {
     return false;
@@ -500,6 +583,9 @@ void LineEditor::editor_line_trampoline(char* line) {
     std::free(line);
 }
 int LineEditor::editor_suspend(int, int) {
+    return 0;
+}
+int LineEditor::editor_interrupt(int, int) {
     return 0;
 }
 int LineEditor::editor_getc(FILE*) {

@@ -11,6 +11,14 @@
 // Otherwise (pipe, service, cross build) it is the plain LineReader: one
 // command per line, events written straight to stdout.
 //
+// Keys as in bash, irssi and weechat: Ctrl-C clears the line being typed
+// (on an empty line it says how to quit, LineEditorOptions::quit_hint);
+// Ctrl-D on an empty line ends input. Text is read in the locale's encoding
+// and handed on as UTF-8, every character whole (read_locale_char).
+//
+// A terminal that hangs up (the pty closed, SSH dropped: EOF, EIO or POLLHUP
+// on it) ends input like Ctrl-D, with hung_up() true.
+//
 // libedit keeps its state in globals, so only one LineEditor may be started
 // at a time.
 #pragma once
@@ -35,6 +43,9 @@ struct LineEditorOptions {
     int history_size = 500;
     // false: never use libedit, even on a terminal.
     bool allow_libedit = true;
+    // Said (LineHandler::on_input_note) when Ctrl-C is pressed on an empty
+    // line: how this program is left. Empty: nothing is said.
+    std::string quit_hint;
 };
 
 // ~/.p2pchat_history.<owner> (a node's peer id, or "attach." and its socket;
@@ -68,6 +79,13 @@ class LineEditor final : public ConsoleSink,
     // True when libedit owns the terminal (and so colour and the prompt apply).
     bool interactive() const { return mode_ == Mode::kEditor; }
     bool started() const { return mode_ != Mode::kStopped; }
+    // The terminal went away (input ended with EOF, EIO or a hangup while
+    // libedit had it): set before LineHandler::on_eof is called.
+    bool hung_up() const { return hung_up_; }
+    // In editor mode under a locale that is not UTF-8: one line telling the
+    // person which letters cannot be typed and how to fix it; "" otherwise.
+    // The app shows it once its console is up.
+    std::string locale_note() const;
     // ConsoleSink: terminal width (80 when not a terminal), asked per event
     // so a resized window wraps at its new width.
     int columns() const override;
@@ -122,12 +140,14 @@ class LineEditor final : public ConsoleSink,
     void unwatch_input();
     void show_prompt();
     void handle_editor_line(char* line);
+    void terminal_ended();
     void erase_prompt();
     void redraw_prompt();
     void put(int fd, std::string_view data);
     void flush_editor_output();
     static void editor_line_trampoline(char* line);
     static int editor_suspend(int count, int key);
+    static int editor_interrupt(int count, int key);
     static int editor_getc(FILE* in);
     static char** editor_complete_trampoline(const char* text, int start, int end);
     static char* editor_candidate(const char* text, int state);
@@ -145,6 +165,12 @@ class LineEditor final : public ConsoleSink,
     Mode mode_ = Mode::kStopped;
     bool prompt_shown_ = false;  // editor mode: prompt and line are on screen
     int history_added_ = 0;      // lines this session added: appended at the end
+    bool locale_utf8_ = true;    // editor mode: the terminal's text is UTF-8
+    bool hung_up_ = false;
+    // Set by editor_getc inside libedit, acted on once it returns.
+    bool input_ended_ = false;         // EOF or EIO on the terminal
+    bool interrupt_on_empty_ = false;  // Ctrl-C on an empty line
+    bool kill_pending_ = false;        // Ctrl-C pushed the kill-line key
     PeerIdSource peer_ids_;
     platform::OutputQueue* out_queue_ = nullptr;
     platform::OutputQueue* err_queue_ = nullptr;

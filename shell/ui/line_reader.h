@@ -26,6 +26,10 @@ class LineHandler {
     virtual void on_input_error(std::string_view message) = 0;
     // End of input (EOF, Ctrl-D on an empty line, or a read error).
     virtual void on_eof() = 0;
+    // Something the person at the keyboard should know about their input
+    // (how to quit, after Ctrl-C on an empty line). Ignored by default:
+    // piped input has nobody to tell.
+    virtual void on_input_note(std::string_view text) { (void)text; }
 
   protected:
     ~LineHandler() = default;

@@ -1,5 +1,8 @@
 // Signals, --version and exit codes against the real binary (issue 10.4):
 //   SIGHUP with a terminal (tmux)  -> BYE to its peers, UNREGISTER, exit 0;
+//   the terminal hanging up (pty    -> the same, whether SIGHUP (the session
+//   closed, tmux server killed)       leader) or EIO on stdin tells it first;
+//   kill -INT to a node at a prompt -> stops it (Ctrl-C there is a key);
 //   SIGHUP headless                -> --log-file reopened, config reloaded,
 //                                     changed keys reported, still running;
 //   SIGUSR1                        -> one stats line, still running (node and
@@ -18,8 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/eventually.h"
 #include "tests/support/node_process.h"
 #include "tests/support/program_run.h"
+#include "tests/support/pty_child.h"
 #include "tests/support/raw_peer.h"
 #include "tests/support/tcp_client.h"
 #include "tests/support/tmux_session.h"
@@ -38,15 +43,6 @@ std::string read_text(const std::string& path) {
 
 void write_text(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
-}
-
-bool eventually(const std::function<bool()>& done, milliseconds timeout = kEventTimeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return done();
 }
 
 std::string discover(std::uint16_t rdv_port, const std::string& ns) {
@@ -216,6 +212,122 @@ TEST(Signals, SighupWithATerminalSaysByeUnregistersAndExitsZero) {
     EXPECT_EQ(*code, 0) << tty.screen();
     EXPECT_EQ(discover(rdv.port(), "CIC").find("\"name\":\"tty\""), std::string::npos)
         << "UNREGISTER before the exit";
+}
+
+// A node at a terminal, registered at a live rendezvous, with a raw peer
+// linked to it: the peer sees its BYE, the rendezvous its UNREGISTER.
+class TerminalHangup : public ::testing::Test {
+  protected:
+    void SetUp() override {
+#ifndef P2P_HAVE_LIBEDIT
+        GTEST_SKIP() << "built without libedit: no line editor on a terminal";
+#endif
+        std::string err;
+        ASSERT_TRUE(rdv_.start(&err)) << err;
+    }
+    std::vector<std::string> node_args() const {
+        return {"--name",        "tty",
+                "--namespace",   "CIC",
+                "--port",        "0",
+                "--listen-host", "127.0.0.1",
+                "--rendezvous",  "127.0.0.1:" + std::to_string(rdv_.port())};
+    }
+    // The node as a shell command line for a tmux pane.
+    std::string node_command(const TmuxSession& tty) const {
+        std::string cmd = "env HOME=" + TmuxSession::quote(tty.dir()) + " LC_ALL=C.UTF-8 " +
+                          "NO_COLOR=1 " + TmuxSession::quote(P2PCHAT_BIN);
+        for (const std::string& a : node_args())
+            cmd += " " + TmuxSession::quote(a);
+        return cmd;
+    }
+    bool registered() {
+        return discover(rdv_.port(), "CIC").find("\"name\":\"tty\"") != std::string::npos;
+    }
+    // Links the raw peer to the node listening on `port`.
+    void link_raw_peer(std::uint16_t port) {
+        ASSERT_TRUE(eventually([&] { return registered(); }));
+        ASSERT_TRUE(raw_.connect(port));
+        ASSERT_TRUE(raw_.hello("raw@CIC", {"ack"}));
+    }
+    // After the hangup: BYE to the peer (answered), then UNREGISTER.
+    void expect_bye_and_unregister() {
+        auto bye = raw_.read_type("BYE", 5s);
+        ASSERT_TRUE(bye) << "no BYE after the hangup; " << diagnostics_;
+        EXPECT_EQ(bye->str("src"), "tty@CIC");
+        ASSERT_TRUE(raw_.send_raw("{\"type\":\"BYE_OK\",\"msg_id\":\"" + bye->str("msg_id") +
+                                  "\",\"src\":\"raw@CIC\",\"dst\":\"tty@CIC\",\"ttl\":1}\n"));
+        EXPECT_TRUE(eventually([&] { return !registered(); })) << "still registered";
+    }
+
+    RendezvousProcess rdv_;
+    RawPeer raw_;
+    std::string diagnostics_;
+};
+
+// The kernel's own hangup: the pty's master side closes (the SSH session
+// drops). The node is the session leader, so it gets SIGHUP, and its reads
+// fail with EIO. It used to take that SIGHUP for a headless reload and run on.
+TEST_F(TerminalHangup, PtyClosedSighupToTheSessionLeaderSaysByeAndExitsZero) {
+    PtyChild pty;
+    TempDir home;
+    std::string err;
+    PtyOptions o;
+    o.rows = 30;
+    o.columns = 100;
+    ASSERT_TRUE(pty.start(P2PCHAT_BIN, node_args(),
+                          {"HOME=" + home.path(), "LC_ALL=C.UTF-8", "NO_COLOR=1", "TERM=xterm"}, o,
+                          &err))
+        << err;
+    ASSERT_TRUE(pty.wait_output(" as tty@CIC", kEventTimeout)) << pty.output();
+    std::smatch m;
+    std::string out = pty.output();
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("listening on [0-9.]+:([0-9]+)"))) << out;
+    link_raw_peer(static_cast<std::uint16_t>(std::stoi(m[1])));
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(pty.wait_output("link raw@CIC up", kEventTimeout)) << pty.output();
+
+    diagnostics_ = pty.output();
+    pty.hang_up();
+    expect_bye_and_unregister();
+    auto code = pty.wait_exit(kEventTimeout);
+    ASSERT_TRUE(code) << "the node runs on after its terminal hung up";
+    EXPECT_EQ(*code, 0);
+}
+
+// The tmux server killed under a node that is not the session leader (a
+// shell started it and ignores SIGHUP): the node learns of the hangup only
+// from its stdin (EIO, POLLHUP). It used to log "stdin closed" and run on.
+TEST_F(TerminalHangup, TmuxServerKilledStdinEndsSaysByeAndExitsZero) {
+    if (!TmuxSession::available()) GTEST_SKIP() << "tmux not installed";
+    TmuxSession tty;
+    std::string status = tty.dir() + "/status";
+    tty.start("trap '' HUP; " + node_command(tty) + "; echo $? > " + TmuxSession::quote(status));
+    std::vector<std::string> groups;
+    ASSERT_TRUE(tty.wait_screen("listening on [^ ]*:([0-9]+)", kEventTimeout, &groups))
+        << tty.screen();
+    link_raw_peer(static_cast<std::uint16_t>(std::stoi(groups[1])));
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(tty.wait_screen("link raw@CIC up", kEventTimeout)) << tty.screen();
+
+    tty.tmux("kill-server");
+    expect_bye_and_unregister();
+    ASSERT_TRUE(eventually([&] { return !read_text(status).empty(); }))
+        << "the node runs on after its terminal hung up";
+    EXPECT_EQ(read_text(status), "0\n");
+}
+
+// Ctrl-C is a key at the prompt; SIGINT sent with kill(1) still stops the
+// node (headless SIGINT: node_discovery_test's UNREGISTER test).
+TEST_F(TerminalHangup, KillIntStillStopsANodeAtAPrompt) {
+    if (!TmuxSession::available()) GTEST_SKIP() << "tmux not installed";
+    TmuxSession tty;
+    tty.start("exec " + node_command(tty));
+    ASSERT_TRUE(tty.wait_screen("registered tty@CIC", kEventTimeout)) << tty.screen();
+    ASSERT_EQ(::kill(tty.pane_pid(), SIGINT), 0);
+    auto code = tty.wait_exit(kEventTimeout);
+    ASSERT_TRUE(code) << tty.screen();
+    EXPECT_EQ(*code, 0);
+    EXPECT_TRUE(eventually([&] { return !registered(); }));
 }
 
 }  // namespace

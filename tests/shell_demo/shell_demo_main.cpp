@@ -77,6 +77,7 @@ class Demo final : public LineHandler, public platform::IoHandler {
         }
     }
     void on_input_error(std::string_view message) override { console_.error(message); }
+    void on_input_note(std::string_view text) override { console_.info(text); }
     void on_eof() override { quit(); }
 
     void on_io(int fd, std::uint32_t) override {
@@ -105,6 +106,7 @@ class Demo final : public LineHandler, public platform::IoHandler {
     static LineEditorOptions options(std::string history) {
         LineEditorOptions o;
         o.history_file = std::move(history);
+        o.quit_hint = "Ctrl-C clears the line; /quit or Ctrl-D quits";
         return o;
     }
     static ConsoleOptions console_options() {

@@ -3,7 +3,8 @@
 # qemu-user (the e2e tests cannot exec a target binary): tmux runs the node in a pane,
 # send-keys types, capture-pane reads the screen. Proves that libedit is in the binary and
 # works on the target's libc: Tab completes a command, a line sent comes back with Up,
-# /help answers, the history file survives a restart, /quit ends the node with status 0.
+# /help answers, Ctrl-C clears the line, a typed UTF-8 line reaches libedit whole (its
+# wide build), the history file survives a restart, /quit ends the node with status 0.
 # Also checks the link: with --libedit-static (cross builds) no libedit/libtinfo/libbsd
 # shared object NEEDED, so a board needs no libedit2; with --static no NEEDED at all.
 #
@@ -52,7 +53,7 @@ fi
 # ---- the shell in a terminal ---------------------------------------------------------
 tmp=$(mktemp -d /tmp/p2p_tty_check_XXXXXX)
 sock=p2ptty-$$
-t() { tmux -L "$sock" -f /dev/null "$@"; }
+t() { tmux -u -L "$sock" -f /dev/null "$@"; }
 cleanup() {
     t kill-server 2>/dev/null || true
     rm -rf "$tmp"
@@ -91,7 +92,7 @@ quit_node() {
 
 # HOME is the temp dir: no ~/.editrc of the user applies and the history file is ours.
 # Ports 0 and an in-process rendezvous: nothing outside the node is needed.
-node=(env "HOME=$tmp" "${run[@]}" --name tty --namespace CIC --port 0 --listen-host 127.0.0.1
+node=(env "HOME=$tmp" LC_ALL=C.UTF-8 "${run[@]}" --name tty --namespace CIC --port 0 --listen-host 127.0.0.1
       --serve-rendezvous 127.0.0.1:0 --log-file "$tmp/node.log")
 printf -v node_cmd '%q ' "${node[@]}"
 node_cmd+="; echo \$? >$(printf %q "$tmp/status")"
@@ -122,7 +123,33 @@ key Up
 wait_for "a second Up to recall /help" last_line_is "> /help"
 key C-u
 wait_for "C-u to clear the line" last_line_is ">"
+
+echo "Ctrl-C clears the line and the node runs on"
+type_text "/peers never sent"
+wait_for "the typed line" last_line_is "> /peers never sent"
+key C-c
+wait_for "C-c to clear the line" last_line_is ">"
+key C-c
+wait_for "C-c on an empty line to say how to quit" screen_has "Ctrl-C clears the line; /quit or Ctrl-D"
+pane_dead && fail "Ctrl-C ended the node"
+
+# libedit's wide build takes a character per key: every byte of one must reach it at once.
+typed="/peers não 世界 👋 é"
+if screen_has "is not UTF-8"; then
+    echo "SKIP typed UTF-8: C.UTF-8 is not available to the node here"
+    typed=""
+else
+    echo "typed UTF-8 reaches the line whole"
+    type_text "$typed"
+    key Enter
+    wait_for "the prompt after the UTF-8 line" last_line_is ">"
+fi
 quit_node
+if [ -n "$typed" ]; then
+    # libedit writes the history with vis(3): spaces as \040, the letters as they are.
+    grep -qF "${typed// /\\040}" "$tmp/.p2pchat_history" ||
+        fail "the UTF-8 line is not whole in the history: $(cat "$tmp/.p2pchat_history")"
+fi
 
 echo "the history file survives a restart"
 history=$tmp/.p2pchat_history.tty@CIC
@@ -134,10 +161,11 @@ t respawn-pane -k -t tty "$node_cmd"
 wait_for "the restarted node's prompt" last_line_is ">"
 key Up
 wait_for "Up to recall /quit from the file" last_line_is "> /quit"
+[ -n "$typed" ] && { key Up; wait_for "Up to recall the UTF-8 line" last_line_is "> $typed"; }
 key Up
 wait_for "a second Up to recall /peers from the file" last_line_is "> /peers"
 key C-u
 wait_for "C-u to clear the line" last_line_is ">"
 quit_node
 
-echo "PASS: $bin ${*:+(under $*)}: Tab completion, history, /help"
+echo "PASS: $bin ${*:+(under $*)}: Tab completion, history, /help, Ctrl-C, typed UTF-8"
