@@ -32,8 +32,8 @@ Relay::Relay(EngineContext& ctx, LinkTable& links, PeerBook& peers, Flow& flow, 
       messages_(messages),
       routes_(ctx.cfg.max_routes, ctx.cfg.route_ttl_ms),
       acks_(ctx.cfg.max_relay_acks),
-      gate_(ctx.cfg.features, ctx.cfg.relay_rate_per_link, ctx.cfg.relay_rate_per_origin,
-            kRateOrigins) {}
+      gate_(ctx.cfg.features, ctx.cfg.relay_ttl, ctx.cfg.relay_rate_per_link,
+            ctx.cfg.relay_rate_per_origin, kRateOrigins) {}
 
 // ---- routes ----------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ void Relay::forward_send(Link& l, const PeerMessage& m) {
     }
     PeerMessage copy = m;
     // A legacy peer drops ttl <= 0 and never forwards: its copy carries 1.
-    copy.ttl = next->legacy ? 1 : m.ttl - 1;
+    copy.ttl = next->legacy ? 1 : gate_.next_ttl(m.ttl);
     if (!queue_relayed(l, *next, copy)) {
         ++ctx_.stats.relay_refused;
         relay_reply(l, MsgType::kRelayFail, m, "busy");
@@ -169,7 +169,7 @@ void Relay::flood_pub(Link& l, const PeerMessage& m, std::string_view ns, bool a
     std::string_view origin = origin_of(peers_.at(l.peer), m);
     if (gate_.admit(Forward::kPub, l, m.ttl, origin, ctx_.now()) != ForwardVerdict::kPass) return;
     PeerMessage copy = m;
-    copy.ttl = m.ttl - 1;
+    copy.ttl = gate_.next_ttl(m.ttl);
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int p = peers_.linked_at(i);
         const PeerRecord& r = peers_.at(p);
@@ -217,7 +217,7 @@ void Relay::on_who_has(Link& l, const PeerMessage& m) {
     if (gate_.admit(Forward::kWhoHas, l, m.ttl, src, ctx_.now()) != ForwardVerdict::kPass) return;
     // Ask further, one hop less, and pass any HIT back to the asker.
     PeerMessage fwd = m;
-    fwd.ttl = m.ttl - 1;
+    fwd.ttl = gate_.next_ttl(m.ttl);
     remember(m.msg_id, l.id, ctx_.cfg.who_has_timeout_ms * 2);
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int q = peers_.linked_at(i);
@@ -236,14 +236,15 @@ void Relay::on_who_has_hit(Link& l, const PeerMessage& m) {
     P2P_LOG_LIMITED(level, "Relay", "routes learnt", l.remote_view(), "route to %.*s via %s",
                     static_cast<int>(m.dst.size()), m.dst.data(),
                     l.peer >= 0 ? peers_.at(l.peer).id : l.remote);
-    if (Link* back = backtrack_link(m.msg_id)) {
-        if (gate_.may_send_to(Forward::kWhoHasHit, &l, *back)) {
-            PeerMessage hit = m;
-            hit.src = ctx_.self;
-            hit.via = ctx_.self;
-            hit.ttl = 1;
-            links_.queue_msg(*back, hit, true);
-        }
+    Link* back = backtrack_link(m.msg_id);
+    if (back && gate_.may_send_to(Forward::kWhoHasHit, &l, *back) &&
+        gate_.admit(Forward::kWhoHasHit, l, m.ttl, origin_of(peers_.at(l.peer), m), ctx_.now()) ==
+            ForwardVerdict::kPass) {
+        PeerMessage hit = m;
+        hit.src = ctx_.self;
+        hit.via = ctx_.self;
+        hit.ttl = 1;
+        links_.queue_msg(*back, hit, true);
     }
     messages_.flush_routed(m.dst);
 }
@@ -270,6 +271,10 @@ void Relay::on_metrics_req(Link& l, const PeerMessage& m) {
         return;
     }
     const PeerRecord& r = peers_.at(l.peer);
+    // An answer costs us a line: a neighbour asking without pause gets its rate.
+    if (gate_.admit(Forward::kMetricsReq, l, m.ttl, r.peer_id(), ctx_.now()) !=
+        ForwardVerdict::kPass)
+        return;
     char ts[kIsoTimeBytes];
     MonoMs age = r.last_seen ? ctx_.now() - r.last_seen : 0;
     PeerMessage out;
