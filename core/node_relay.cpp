@@ -31,7 +31,7 @@ Relay::Relay(EngineContext& ctx, LinkTable& links, PeerBook& peers, Flow& flow, 
       flow_(flow),
       messages_(messages),
       routes_(ctx.cfg.max_routes, ctx.cfg.route_ttl_ms),
-      acks_(ctx.cfg.max_relay_acks),
+      acks_(ctx.cfg.max_relay_acks, ctx.cfg.max_links),
       gate_(ctx.cfg.features, ctx.cfg.relay_ttl, ctx.cfg.relay_rate_per_link,
             ctx.cfg.relay_rate_per_origin, kRateOrigins) {}
 
@@ -67,7 +67,7 @@ void Relay::send_who_has(std::string_view dst) {
     q.src = ctx_.self;
     q.dst = dst;
     q.ttl = ctx_.cfg.relay_ttl;
-    messages_.already_seen(ctx_.self, q.msg_id);  // our own WHO_HAS coming back is ignored
+    messages_.already_seen(ctx_.self, q.msg_id, nullptr);  // our own WHO_HAS coming back is ignored
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int p = peers_.linked_at(i);
         if (!peers_.at(p).used || peers_.at(p).peer_id() == dst) continue;
@@ -78,9 +78,11 @@ void Relay::send_who_has(std::string_view dst) {
 
 // ---- answers passed back ------------------------------------------------------------
 
-void Relay::remember(std::string_view msg_id, LinkId prev, MonoMs keep) {
+void Relay::remember(std::string_view msg_id, const Link& prev, MonoMs keep) {
     MonoMs t = ctx_.now();
-    acks_.remember(msg_id, prev, t, t + keep);
+    // Owned by the link it came from: a link's flood replaces only its own
+    // entries (relay_acks.h).
+    acks_.remember(msg_id, prev.id, t, t + keep, links_.slot_of(prev));
 }
 
 Link* Relay::backtrack_link(std::string_view msg_id) {
@@ -161,7 +163,7 @@ void Relay::forward_send(Link& l, const PeerMessage& m) {
     }
     ++ctx_.stats.relayed;
     // Kept for the whole retransmission window of the origin.
-    remember(m.msg_id, l.id, ctx_.cfg.ack_timeout_ms * (ctx_.cfg.ack_retries + 2));
+    remember(m.msg_id, l, ctx_.cfg.ack_timeout_ms * (ctx_.cfg.ack_retries + 2));
     relay_reply(l, MsgType::kRelayOk, m, {});
 }
 
@@ -199,7 +201,7 @@ void Relay::on_who_has(Link& l, const PeerMessage& m) {
         return;
     }
     std::string_view src = origin_of(peers_.at(l.peer), m);
-    if (!m.has_msg_id || messages_.already_seen(src, m.msg_id)) return;  // loop
+    if (!m.has_msg_id || messages_.already_seen(src, m.msg_id, &l)) return;  // loop
     int p = peers_.find(m.dst);
     Link* to = p >= 0 ? peers_.active_link(p) : nullptr;
     if (m.dst == ctx_.self || (to && to != &l) || (!to && route_link(m.dst))) {
@@ -218,7 +220,7 @@ void Relay::on_who_has(Link& l, const PeerMessage& m) {
     // Ask further, one hop less, and pass any HIT back to the asker.
     PeerMessage fwd = m;
     fwd.ttl = gate_.next_ttl(m.ttl);
-    remember(m.msg_id, l.id, ctx_.cfg.who_has_timeout_ms * 2);
+    remember(m.msg_id, l, ctx_.cfg.who_has_timeout_ms * 2);
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int q = peers_.linked_at(i);
         if (!peers_.at(q).used || peers_.at(q).peer_id() == src) continue;
