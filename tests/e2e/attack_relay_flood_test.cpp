@@ -124,6 +124,14 @@ TEST(Attack14_PubAmplification, AFloodIsPassedOnAtTheOriginRateWithTheTtlClamped
         // --relay-ttl 1 (the default): one relay at most, this one.
         EXPECT_EQ(got[i].max_ttl, 0) << "reader " << i;
     }
+    // /routes counts what the gate admitted and refused.
+    ASSERT_TRUE(f.node.command("/routes"));
+    std::vector<std::string> groups;
+    ASSERT_TRUE(f.node.expect(R"(PUB +([0-9]+) +0 +0 +([0-9]+))", 5s, &groups).has_value())
+        << f.node.dump();
+    ASSERT_EQ(groups.size(), 3u);
+    EXPECT_LE(std::stoi(groups[1]), origin_bound(start));
+    EXPECT_GT(std::stoi(groups[2]), 0);
     // The node still answers, and an honest neighbour's PUB still goes out.
     RawPeer dave;
     ASSERT_TRUE(dave.connect(f.node.port()));
