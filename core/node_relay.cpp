@@ -5,7 +5,8 @@
 // the forwarding gate's rule (forward_gate.h); room for a relayed copy is
 // the backpressure's (node_flow.cpp).
 // The tables (route_cache.h, relay_acks.h, origin_rates.h) are fixed-size and
-// hashed; a full one refuses (busy) or forgets the entry closest to expiry,
+// hashed; a full one refuses (busy) or forgets an entry (the route or bucket
+// closest to expiry; the answer-table entry of the link holding the most),
 // it never grows.
 #include <algorithm>
 #include <cstdio>
