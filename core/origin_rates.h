@@ -65,7 +65,11 @@ class OriginRates {
         if (s < 0) s = table_.insert(key, now + 1);
         TokenBucket& b = table_.at(s);
         bool ok = b.admit(now, rate_);
-        table_.set_expiry(s, now + b.until_full(rate_) + 1);
+        // Kept at least until it is full again; moved in steps of kSlackMs so
+        // a steady stream touches the expiry heap a few times a second, not
+        // once per message (a full bucket kept longer is harmless).
+        MonoMs full_at = now + b.until_full(rate_) + 1;
+        if (table_.expires(s) < full_at) table_.set_expiry(s, full_at + kSlackMs);
         return ok;
     }
 
@@ -74,6 +78,8 @@ class OriginRates {
     std::uint64_t probes() const { return table_.probes(); }
 
   private:
+    static constexpr MonoMs kSlackMs = 250;
+
     ExpiringTable<TokenBucket> table_;
     int rate_;
 };
