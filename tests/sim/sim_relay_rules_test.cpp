@@ -87,6 +87,29 @@ TEST_F(Hub, AWhoHasIsHandledOncePerSrcAndMsgIdWhicheverLinkItComesOn) {
     EXPECT_EQ(h.node->forward_counts().at(Forward::kWhoHas, ForwardVerdict::kPass), 2u);
 }
 
+// Issue 14 item 3, through the node: a neighbour's flood of fresh msg_ids
+// must not push another link's entries out of the seen cache, or an honest
+// PUB coming back over a third link is shown twice.
+TEST(SeenShares, AFloodOnOneLinkLeavesTheOtherLinksDuplicatesKnown) {
+    NodeConfig cfg = sim_config("node");
+    cfg.seen_cache_entries = 64;
+    ScriptHost h{cfg};
+    LinkId a = h.accept_and_handshake("a@CIC", kRelayFeatures);
+    LinkId m = h.accept_and_handshake("m@CIC", kRelayFeatures);
+    LinkId c = h.accept_and_handshake("c@CIC", kRelayFeatures);
+    h.feed(a, pub("honest", "a@CIC", 0));
+    for (int i = 0; i < 1000; ++i) {
+        h.feed(m, pub("flood" + std::to_string(i), "m@CIC", 0));
+        h.take(a);
+        h.take(m);
+        h.take(c);
+    }
+    EXPECT_EQ(h.count(EventKind::kPub), 1001);
+    h.feed(c, pub("honest", "a@CIC", 0));  // the same PUB over another path
+    EXPECT_EQ(h.count(EventKind::kPub), 1001) << "shown twice";
+    EXPECT_EQ(h.node->stats().duplicates, 1u);
+}
+
 // Keeps a's link alive (answers the node's PINGs) while `ms` pass.
 void idle(ScriptHost& h, LinkId l, MonoMs ms) {
     for (MonoMs done = 0; done < ms; done += 1000) {
