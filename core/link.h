@@ -73,7 +73,7 @@ struct Link {
     std::uint64_t dropped = 0;    // relayed copies dropped toward this link
 
     // ---- the forwarding gate (ForwardGate) ----
-    WindowRate relay_rate;  // relayed SENDs received on this link, per second
+    TokenBucket relay_rate;  // messages received on this link for forwarding (forward_gate.h)
 
     std::string_view remote_view() const { return {remote, remote_len}; }
     // The address without ":port" (the source an inbound link comes from).

@@ -49,11 +49,9 @@ class Messages {
     bool fail_routed(std::string_view msg_id, LinkId via, std::string_view reason);
     // A route to `dst` was learnt: the SENDs waiting for one go.
     void flush_routed(std::string_view dst);
-    // Records that `origin` sent `msg_id`; true when it had been seen before
-    // (a loop or a duplicate copy).
-    bool already_seen(std::string_view origin, std::string_view msg_id) {
-        return seen_.check_and_insert(origin, msg_id, ctx_.now());
-    }
+    // Records that `origin` sent `msg_id`, which came in on `from` (nullptr:
+    // ours); true when it had been seen before (a loop or a duplicate copy).
+    bool already_seen(std::string_view origin, std::string_view msg_id, const Link* from);
 
     // ---- user commands ----
     SendResult send(std::string_view dst, std::string_view text);

@@ -226,6 +226,10 @@ bool Node::quitting() const {
 void Node::quit(std::string_view reason) {
     impl_->life.quit(reason);
 }
+const ForwardCounts& Node::forward_counts() const {
+    return impl_->relay.gate().counts();
+}
+
 const Node::Stats& Node::stats() const {
     impl_->ctx.stats.decode_overflow = impl_->ctx.arena.overflowed() ? 1 : 0;
     return impl_->ctx.stats;

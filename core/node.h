@@ -391,6 +391,8 @@ class Node {
         std::uint64_t slow_readers = 0;     // episodes of a reader past slow_reader_ms
     };
     const Stats& stats() const;
+    // What the forwarding gate answered, per forwarded kind (docs/protocol.md §5 "Admission").
+    const ForwardCounts& forward_counts() const;
 
     struct Impl;
 

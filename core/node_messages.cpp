@@ -23,7 +23,14 @@ Messages::Messages(EngineContext& ctx, LinkTable& links, PeerBook& peers, Relay&
       peers_(peers),
       relay_(relay),
       pending_(PendingAcks::slots_for(ctx.cfg.max_user_queue_bytes)),
-      seen_(ctx.cfg.seen_cache_entries, ctx.cfg.seen_cache_age_ms) {}
+      seen_(ctx.cfg.seen_cache_entries, ctx.cfg.seen_cache_age_ms, ctx.cfg.max_links + 1) {}
+
+bool Messages::already_seen(std::string_view origin, std::string_view msg_id, const Link* from) {
+    // Each link owns the entries it brought (owner 0: ours), so a link's
+    // flood of fresh msg_ids replaces its own entries only (seen_cache.h).
+    std::size_t owner = from ? links_.slot_of(*from) + 1 : 0;
+    return seen_.check_and_insert(origin, msg_id, ctx_.now(), owner);
+}
 
 void Messages::emit_undelivered(std::string_view msg_id, std::string_view to,
                                 std::string_view reason) {
@@ -47,7 +54,7 @@ void Messages::on_send(Link& l, const PeerMessage& m) {
         return;
     }
     std::string_view origin = origin_of(r, m);
-    bool dup = m.has_msg_id && seen_.check_and_insert(origin, m.msg_id, ctx_.now());
+    bool dup = m.has_msg_id && already_seen(origin, m.msg_id, &l);
     if (dup) {
         ++ctx_.stats.duplicates;
     } else {
@@ -101,7 +108,7 @@ void Messages::on_pub(Link& l, const PeerMessage& m) {
         return;
     }
     std::string_view origin = origin_of(r, m);
-    if (m.has_msg_id && seen_.check_and_insert(origin, m.msg_id, ctx_.now())) {
+    if (m.has_msg_id && already_seen(origin, m.msg_id, &l)) {
         ++ctx_.stats.duplicates;
         return;
     }
@@ -482,7 +489,7 @@ SendResult Messages::pub(std::string_view scope, std::string_view text) {
         res.status = SendStatus::kBusy;
         return res;
     }
-    seen_.check_and_insert(ctx_.self, msg_id, ctx_.now());  // our own PUB coming back is dropped
+    already_seen(ctx_.self, msg_id, nullptr);  // our own PUB coming back is dropped
     for (std::size_t i = 0; i < peers_.linked_count(); ++i)
         if (Link* l = in_scope(peers_.linked_at(i)))
             if (links_.queue_line(*l, ctx_.scratch.get(), len, false)) ++res.links;

@@ -5,7 +5,8 @@
 // the forwarding gate's rule (forward_gate.h); room for a relayed copy is
 // the backpressure's (node_flow.cpp).
 // The tables (route_cache.h, relay_acks.h, origin_rates.h) are fixed-size and
-// hashed; a full one refuses (busy) or forgets the entry closest to expiry,
+// hashed; a full one refuses (busy) or forgets an entry (the route or bucket
+// closest to expiry; the answer-table entry of the link holding the most),
 // it never grows.
 #include <algorithm>
 #include <cstdio>
@@ -31,9 +32,9 @@ Relay::Relay(EngineContext& ctx, LinkTable& links, PeerBook& peers, Flow& flow, 
       flow_(flow),
       messages_(messages),
       routes_(ctx.cfg.max_routes, ctx.cfg.route_ttl_ms),
-      acks_(ctx.cfg.max_relay_acks),
-      gate_(ctx.cfg.features, ctx.cfg.relay_rate_per_link, ctx.cfg.relay_rate_per_origin,
-            kRateOrigins) {}
+      acks_(ctx.cfg.max_relay_acks, ctx.cfg.max_links),
+      gate_(ctx.cfg.features, ctx.cfg.relay_ttl, ctx.cfg.relay_rate_per_link,
+            ctx.cfg.relay_rate_per_origin, kRateOrigins) {}
 
 // ---- routes ----------------------------------------------------------------------
 
@@ -67,7 +68,7 @@ void Relay::send_who_has(std::string_view dst) {
     q.src = ctx_.self;
     q.dst = dst;
     q.ttl = ctx_.cfg.relay_ttl;
-    messages_.already_seen(ctx_.self, q.msg_id);  // our own WHO_HAS coming back is ignored
+    messages_.already_seen(ctx_.self, q.msg_id, nullptr);  // our own WHO_HAS coming back is ignored
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int p = peers_.linked_at(i);
         if (!peers_.at(p).used || peers_.at(p).peer_id() == dst) continue;
@@ -78,9 +79,11 @@ void Relay::send_who_has(std::string_view dst) {
 
 // ---- answers passed back ------------------------------------------------------------
 
-void Relay::remember(std::string_view msg_id, LinkId prev, MonoMs keep) {
+void Relay::remember(std::string_view msg_id, const Link& prev, MonoMs keep) {
     MonoMs t = ctx_.now();
-    acks_.remember(msg_id, prev, t, t + keep);
+    // Owned by the link it came from: a link's flood replaces only its own
+    // entries (relay_acks.h).
+    acks_.remember(msg_id, prev.id, t, t + keep, links_.slot_of(prev));
 }
 
 Link* Relay::backtrack_link(std::string_view msg_id) {
@@ -153,7 +156,7 @@ void Relay::forward_send(Link& l, const PeerMessage& m) {
     }
     PeerMessage copy = m;
     // A legacy peer drops ttl <= 0 and never forwards: its copy carries 1.
-    copy.ttl = next->legacy ? 1 : m.ttl - 1;
+    copy.ttl = next->legacy ? 1 : gate_.next_ttl(m.ttl);
     if (!queue_relayed(l, *next, copy)) {
         ++ctx_.stats.relay_refused;
         relay_reply(l, MsgType::kRelayFail, m, "busy");
@@ -161,7 +164,7 @@ void Relay::forward_send(Link& l, const PeerMessage& m) {
     }
     ++ctx_.stats.relayed;
     // Kept for the whole retransmission window of the origin.
-    remember(m.msg_id, l.id, ctx_.cfg.ack_timeout_ms * (ctx_.cfg.ack_retries + 2));
+    remember(m.msg_id, l, ctx_.cfg.ack_timeout_ms * (ctx_.cfg.ack_retries + 2));
     relay_reply(l, MsgType::kRelayOk, m, {});
 }
 
@@ -169,7 +172,7 @@ void Relay::flood_pub(Link& l, const PeerMessage& m, std::string_view ns, bool a
     std::string_view origin = origin_of(peers_.at(l.peer), m);
     if (gate_.admit(Forward::kPub, l, m.ttl, origin, ctx_.now()) != ForwardVerdict::kPass) return;
     PeerMessage copy = m;
-    copy.ttl = m.ttl - 1;
+    copy.ttl = gate_.next_ttl(m.ttl);
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int p = peers_.linked_at(i);
         const PeerRecord& r = peers_.at(p);
@@ -199,7 +202,7 @@ void Relay::on_who_has(Link& l, const PeerMessage& m) {
         return;
     }
     std::string_view src = origin_of(peers_.at(l.peer), m);
-    if (!m.has_msg_id || messages_.already_seen(src, m.msg_id)) return;  // loop
+    if (!m.has_msg_id || messages_.already_seen(src, m.msg_id, &l)) return;  // loop
     int p = peers_.find(m.dst);
     Link* to = p >= 0 ? peers_.active_link(p) : nullptr;
     if (m.dst == ctx_.self || (to && to != &l) || (!to && route_link(m.dst))) {
@@ -217,8 +220,8 @@ void Relay::on_who_has(Link& l, const PeerMessage& m) {
     if (gate_.admit(Forward::kWhoHas, l, m.ttl, src, ctx_.now()) != ForwardVerdict::kPass) return;
     // Ask further, one hop less, and pass any HIT back to the asker.
     PeerMessage fwd = m;
-    fwd.ttl = m.ttl - 1;
-    remember(m.msg_id, l.id, ctx_.cfg.who_has_timeout_ms * 2);
+    fwd.ttl = gate_.next_ttl(m.ttl);
+    remember(m.msg_id, l, ctx_.cfg.who_has_timeout_ms * 2);
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int q = peers_.linked_at(i);
         if (!peers_.at(q).used || peers_.at(q).peer_id() == src) continue;
@@ -236,14 +239,15 @@ void Relay::on_who_has_hit(Link& l, const PeerMessage& m) {
     P2P_LOG_LIMITED(level, "Relay", "routes learnt", l.remote_view(), "route to %.*s via %s",
                     static_cast<int>(m.dst.size()), m.dst.data(),
                     l.peer >= 0 ? peers_.at(l.peer).id : l.remote);
-    if (Link* back = backtrack_link(m.msg_id)) {
-        if (gate_.may_send_to(Forward::kWhoHasHit, &l, *back)) {
-            PeerMessage hit = m;
-            hit.src = ctx_.self;
-            hit.via = ctx_.self;
-            hit.ttl = 1;
-            links_.queue_msg(*back, hit, true);
-        }
+    Link* back = backtrack_link(m.msg_id);
+    if (back && gate_.may_send_to(Forward::kWhoHasHit, &l, *back) &&
+        gate_.admit(Forward::kWhoHasHit, l, m.ttl, origin_of(peers_.at(l.peer), m), ctx_.now()) ==
+            ForwardVerdict::kPass) {
+        PeerMessage hit = m;
+        hit.src = ctx_.self;
+        hit.via = ctx_.self;
+        hit.ttl = 1;
+        links_.queue_msg(*back, hit, true);
     }
     messages_.flush_routed(m.dst);
 }
@@ -270,6 +274,10 @@ void Relay::on_metrics_req(Link& l, const PeerMessage& m) {
         return;
     }
     const PeerRecord& r = peers_.at(l.peer);
+    // An answer costs us a line: a neighbour asking without pause gets its rate.
+    if (gate_.admit(Forward::kMetricsReq, l, m.ttl, r.peer_id(), ctx_.now()) !=
+        ForwardVerdict::kPass)
+        return;
     char ts[kIsoTimeBytes];
     MonoMs age = r.last_seen ? ctx_.now() - r.last_seen : 0;
     PeerMessage out;

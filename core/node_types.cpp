@@ -38,4 +38,36 @@ const char* link_state_name(LinkState state) {
     return "?";
 }
 
+const char* forward_kind_name(Forward kind) {
+    switch (kind) {
+        case Forward::kSend:
+            return "SEND";
+        case Forward::kPub:
+            return "PUB";
+        case Forward::kWhoHas:
+            return "WHO_HAS";
+        case Forward::kWhoHasHit:
+            return "WHO_HAS_HIT";
+        case Forward::kMetricsReq:
+            return "METRICS_REQ";
+        case Forward::kPassBack:
+            return "answers";
+    }
+    return "?";
+}
+
+const char* forward_verdict_name(ForwardVerdict v) {
+    switch (v) {
+        case ForwardVerdict::kPass:
+            return "admitted";
+        case ForwardVerdict::kNotNegotiated:
+            return "not_negotiated";
+        case ForwardVerdict::kTtlExpired:
+            return "ttl_expired";
+        case ForwardVerdict::kOverQuota:
+            return "over_quota";
+    }
+    return "?";
+}
+
 }  // namespace p2p

@@ -29,6 +29,39 @@ enum class LinkState : std::uint8_t {
 };
 const char* link_state_name(LinkState state);
 
+// What the relay forwards or fans out (core/forward_gate.h, docs/protocol.md
+// §5 "Admission"), and what the gate answered, counted per pair for /routes.
+enum class Forward : std::uint8_t {
+    kSend,        // a SEND for another peer, relayed on toward it
+    kPub,         // a PUB flooded to the neighbours in its scope (ours to all)
+    kWhoHas,      // a route query: ours to the neighbours, or asked further
+    kWhoHasHit,   // a route answer passed back toward the asker
+    kMetricsReq,  // a metrics query to a neighbour (answered there, never passed on)
+    kPassBack,    // an ACK or a RELAY_OK/RELAY_FAIL/TTL_EXPIRED passed back toward its origin
+};
+inline constexpr std::size_t kForwardKinds = 6;
+const char* forward_kind_name(Forward kind);  // "SEND", "PUB", ..., "answers"
+
+enum class ForwardVerdict : std::uint8_t {
+    kPass,
+    kNotNegotiated,  // the link, or this node (--no-relay), does not take this kind
+    kTtlExpired,     // no hop left
+    kOverQuota,      // the link's or the origin's token bucket is empty
+};
+inline constexpr std::size_t kForwardVerdicts = 4;
+const char* forward_verdict_name(ForwardVerdict v);  // "admitted", "not_negotiated", ...
+
+struct ForwardCounts {
+    std::uint64_t n[kForwardKinds][kForwardVerdicts] = {};
+    std::uint64_t at(Forward k, ForwardVerdict v) const {
+        return n[static_cast<std::size_t>(k)][static_cast<std::size_t>(v)];
+    }
+    std::uint64_t refused(Forward k) const {
+        return at(k, ForwardVerdict::kNotNegotiated) + at(k, ForwardVerdict::kTtlExpired) +
+               at(k, ForwardVerdict::kOverQuota);
+    }
+};
+
 // Why the host reports a link down.
 enum class LinkDownReason : std::uint8_t {
     kConnectFailed,  // an outbound dial did not connect (refused, timeout, DNS)

@@ -60,7 +60,7 @@ class Relay {
   private:
     static constexpr std::size_t kRateOrigins = 64;  // origins whose relay rate is tracked at once
 
-    void remember(std::string_view msg_id, LinkId prev, MonoMs keep);
+    void remember(std::string_view msg_id, const Link& prev, MonoMs keep);
     Link* backtrack_link(std::string_view msg_id);
     bool queue_relayed(Link& from, Link& next, const PeerMessage& m);
     void relay_reply(Link& l, MsgType type, const PeerMessage& m, std::string_view reason);

@@ -2,10 +2,13 @@
 // 10 minutes, whichever is smaller), so a SEND is shown once however many
 // copies arrive and a PUB stops at a node that already had it.
 //
-// Entries are 64-bit hashes of the msg_id kept in arrival order (a ring) and
-// indexed by an open-addressing table; the oldest entry is forgotten when the
-// ring is full or it is older than max_age. Fixed memory, no allocation after
-// construction.
+// Entries are 64-bit hashes of (origin, msg_id), indexed by an
+// open-addressing table, and owned by the link they came in on (owner 0:
+// the node's own messages). An entry older than max_age is forgotten; when
+// every entry is taken, the oldest entry of the link holding the most goes
+// first (fair_slots.h), so one neighbour's flood of fresh msg_ids replaces
+// its own entries, never the other links'. Fixed memory, no allocation
+// after construction.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,41 +16,46 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/fair_slots.h"
 
 namespace p2p {
 
 class SeenCache {
   public:
-    SeenCache(std::size_t capacity, MonoMs max_age_ms);
+    // `owners`: links that may own entries, plus one for the node's own.
+    SeenCache(std::size_t capacity, MonoMs max_age_ms, std::size_t owners = 1);
 
-    // True when `id` was seen within the window; otherwise records it and
-    // returns false.
+    // True when (origin, id) was seen within the window; otherwise records it
+    // for `owner` and returns false. Two origins that happen to pick the same
+    // msg_id never suppress each other.
+    bool check_and_insert(std::string_view origin, std::string_view id, MonoMs now,
+                          std::size_t owner = 0);
     bool check_and_insert(std::string_view id, MonoMs now) { return check_and_insert({}, id, now); }
-    bool contains(std::string_view id, MonoMs now) { return contains({}, id, now); }
-    // Keyed by origin and msg_id, so two origins that happen to pick the
-    // same msg_id never suppress each other.
-    bool check_and_insert(std::string_view origin, std::string_view id, MonoMs now);
     bool contains(std::string_view origin, std::string_view id, MonoMs now);
-    std::size_t size() const { return count_; }
-    std::size_t capacity() const { return ring_.size(); }
+    bool contains(std::string_view id, MonoMs now) { return contains({}, id, now); }
+    std::size_t size() const { return slots_.size(); }
+    std::size_t capacity() const { return slots_.capacity(); }
+    std::size_t held_by(std::size_t owner) const { return slots_.count(owner); }
 
     static std::uint64_t hash(std::string_view id) { return hash({}, id); }
     static std::uint64_t hash(std::string_view origin, std::string_view id);
 
   private:
     struct Entry {
-        std::uint64_t hash;
-        MonoMs at;
+        std::uint64_t hash = 0;
+        MonoMs at = 0;
     };
-    void expire(MonoMs now);
-    void evict_oldest();
-    std::size_t find_slot(std::uint64_t h) const;  // table slot holding h, or npos
-    void erase_slot(std::size_t slot);
+    // Live entry for h, or -1; an expired one found is forgotten with the
+    // older entries of its owner (an owner's entries are in arrival order).
+    int find_live(std::uint64_t h, MonoMs now);
+    void expire(std::size_t owner, MonoMs now);
+    void forget(int slot);
+    std::size_t find_index(std::uint64_t h) const;  // table index holding h, or npos
+    void erase_index(std::size_t i);
 
-    std::vector<Entry> ring_;
-    std::size_t head_ = 0;  // oldest
-    std::size_t count_ = 0;
-    std::vector<std::uint32_t> table_;  // ring index + 1; 0 = empty
+    FairSlots slots_;
+    std::vector<Entry> entries_;        // by slot
+    std::vector<std::uint32_t> table_;  // slot + 1; 0 = empty
     std::size_t mask_;
     MonoMs max_age_;
 };

@@ -240,6 +240,7 @@ void NodeCommands::show_routes() {
     }
     console_.routes(route_rows_);
     show_relay_counters();
+    console_.forwarding(node_.forward_counts());
 }
 
 void NodeCommands::show_relay_counters() {
@@ -255,6 +256,8 @@ void NodeCommands::show_relay_counters() {
 
 // The answer arrives later as a kMetrics event.
 void NodeCommands::ask_metrics(std::string_view peer_id) {
+    // Our own side first: what this node admitted and refused for forwarding.
+    console_.forwarding(node_.forward_counts());
     if (node_.request_metrics(peer_id))
         console_.info("metrics requested from " + std::string(peer_id));
     else

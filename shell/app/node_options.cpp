@@ -198,7 +198,8 @@ constexpr OptionRow kOwnRows[] = {
     bind<O, &O::relay_ttl>({.section = kRelay,
                             .flag = "--relay-ttl",
                             .metavar = "N",
-                            .help = "relays our messages may cross",
+                            .help = "relays our messages may cross; also the most a "
+                                    "forwarded message keeps",
                             .kind = K::kInteger,
                             .lo = 1,
                             .hi = 8}),
@@ -217,7 +218,8 @@ constexpr OptionRow kOwnRows[] = {
          .flag = "--relay-rate",
          .key = "relay_rate_per_origin",
          .metavar = "N",
-         .help = "relayed messages per origin per second; past it over_quota",
+         .help = "messages forwarded per origin per second (SEND, PUB, WHO_HAS, ...), in "
+                 "bursts of up to one second's worth; past it over_quota",
          .kind = K::kInteger,
          .lo = 1,
          .hi = 1'000'000}),
@@ -226,8 +228,8 @@ constexpr OptionRow kOwnRows[] = {
          .flag = "--relay-rate-link",
          .key = "relay_rate_per_link",
          .metavar = "N",
-         .help = "relayed messages per neighbour link per second, whatever their origin; past "
-                 "it over_quota",
+         .help = "messages forwarded per neighbour link per second, whatever their origin, in "
+                 "bursts of up to one second's worth; past it over_quota",
          .kind = K::kInteger,
          .lo = 1,
          .hi = 1'000'000}),

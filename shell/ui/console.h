@@ -115,6 +115,8 @@ class Console {
     void rtt(std::span<const PeerView> peers);
     void routes(std::span<const RouteRow> routes);
     void metrics(const MetricsView& m);
+    // What the forwarding gate admitted and refused, per forwarded kind (/routes, /metrics).
+    void forwarding(const ForwardCounts& counts);
     void help(CommandKind topic = CommandKind::kEmpty);
 
     // Capacity of the render buffer: any event whose fields fit a protocol

@@ -318,6 +318,46 @@ void Console::metrics(const MetricsView& m) {
     im.finish_text();
 }
 
+// One row per forwarded kind, one column per verdict of the gate
+// (core/forward_gate.h).
+void Console::forwarding(const ForwardCounts& counts) {
+    Impl& im = *impl_;
+    constexpr ForwardVerdict kVerdicts[] = {ForwardVerdict::kPass, ForwardVerdict::kNotNegotiated,
+                                            ForwardVerdict::kTtlExpired,
+                                            ForwardVerdict::kOverQuota};
+    if (mode() == ConsoleMode::kJson) {
+        im.begin_json_rows("forwarding", "forwarding");
+        for (std::size_t k = 0; k < kForwardKinds; ++k) {
+            im.writer.StartObject();
+            im.field("kind", forward_kind_name(static_cast<Forward>(k)));
+            for (ForwardVerdict v : kVerdicts) {
+                im.key(forward_verdict_name(v));
+                im.writer.Uint64(counts.at(static_cast<Forward>(k), v));
+            }
+            im.writer.EndObject();
+        }
+        im.end_json_rows();
+        return;
+    }
+    LineBuilder& o = im.out;
+    // 12 + 4 * (1 + 12) = 64 columns.
+    im.header_row({{.title = "FORWARDED", .width = 12},
+                   {.title = "ADMITTED", .width = 12, .right = true, .pad_before = 1},
+                   {.title = "NOT AGREED", .width = 12, .right = true, .pad_before = 1},
+                   {.title = "TTL SPENT", .width = 12, .right = true, .pad_before = 1},
+                   {.title = "OVER QUOTA", .width = 12, .right = true, .pad_before = 1}});
+    for (std::size_t k = 0; k < kForwardKinds; ++k) {
+        o.cell(forward_kind_name(static_cast<Forward>(k)), 12);
+        for (ForwardVerdict v : kVerdicts) {
+            char n[24];
+            o.pad(1);
+            o.cell(format_u64(counts.at(static_cast<Forward>(k), v), n), 12, true);
+        }
+        o.end_line({}, true);
+    }
+    im.sink.write_lines(o.view());
+}
+
 void Console::help(CommandKind topic) {
     Impl& im = *impl_;
     HelpLines lines = topic == CommandKind::kEmpty ? help_overview() : help_for(topic);

@@ -15,6 +15,14 @@ struct Backpressure : ::testing::Test {
     Net net{77};
     std::vector<std::unique_ptr<SimNode>> nodes;
 
+    // A hub that floods at full speed: these tests are about its queues and
+    // pauses, not its token buckets (forward_gate.h), which would refuse most.
+    static NodeConfig unrated() {
+        NodeConfig c;
+        c.relay_rate_per_origin = 1'000'000;
+        c.relay_rate_per_link = 1'000'000;
+        return c;
+    }
     SimNode& add(const std::string& name, NodeConfig c = {}) {
         int i = static_cast<int>(nodes.size()) + 1;
         c.name = name;
@@ -68,7 +76,7 @@ TEST_F(Backpressure, StuckSubscriberAmongFastOnesLosesOnlyItsOwnCopies) {
     // Two publishers: the hub receives twice what each subscriber link can
     // carry, so without backpressure its queues overflow.
     net.sockbuf_bytes = 16 * 1024;
-    SimNode& hub = add("hub");
+    SimNode& hub = add("hub", unrated());
     SimNode& pub1 = add("pub1");
     SimNode& pub2 = add("pub2");
     std::vector<SimNode*> fast;
@@ -124,7 +132,7 @@ TEST_F(Backpressure, SlowButSteadyReaderIsNeverTakenForStuck) {
     // Reads arrive in small pieces (a slow reader), but it keeps reading:
     // it must get everything, and nobody is declared slow.
     net.chunk_max = 512;
-    SimNode& hub = add("hub");
+    SimNode& hub = add("hub", unrated());
     SimNode& pub = add("publisher");
     SimNode& sub = add("sub");
     pub.node().add_static_peer(hub.ip(), hub.port());
@@ -140,9 +148,7 @@ TEST_F(Backpressure, RelayedSendStreamAtFullSpeedGetsNoBusy) {
     NodeConfig origin;
     origin.max_pending_sends = 2048;
     origin.pool_bytes = 8 * 1024 * 1024;
-    NodeConfig relay;
-    relay.relay_rate_per_origin = 1'000'000;
-    relay.relay_rate_per_link = 1'000'000;
+    NodeConfig relay = unrated();
     relay.max_relay_acks = 4096;
     SimNode& a = add("alice", origin);
     SimNode& r = add("relay", relay);

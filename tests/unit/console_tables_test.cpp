@@ -245,6 +245,31 @@ TEST_F(ConsoleTest, MetricsLine) {
         "\n");
 }
 
+TEST_F(ConsoleTest, ForwardingCountsPerKindAndVerdict) {
+    ForwardCounts counts;
+    counts.n[static_cast<std::size_t>(Forward::kPub)][0] = 50;
+    counts.n[static_cast<std::size_t>(Forward::kPub)][3] = 7950;
+    counts.n[static_cast<std::size_t>(Forward::kWhoHas)][2] = 8000;
+    auto c = make(ConsoleMode::kPlain);
+    c->forwarding(counts);
+    std::vector<std::string> lines = split_lines(sink_.take());
+    ASSERT_EQ(lines.size(), 1u + kForwardKinds);
+    EXPECT_EQ(lines[0], "FORWARDED        ADMITTED   NOT AGREED    TTL SPENT   OVER QUOTA");
+    EXPECT_EQ(lines[2], "PUB                    50            0            0         7950");
+    EXPECT_EQ(lines[3], "WHO_HAS                 0            0         8000            0");
+    auto j = make(ConsoleMode::kJson);
+    j->forwarding(counts);
+    std::string json = sink_.take();
+    EXPECT_NE(json.find(R"({"event":"forwarding","forwarding":[{"kind":"SEND","admitted":0,)"),
+              std::string::npos)
+        << json;
+    EXPECT_NE(
+        json.find(
+            R"({"kind":"PUB","admitted":50,"not_negotiated":0,"ttl_expired":0,"over_quota":7950})"),
+        std::string::npos)
+        << json;
+}
+
 TEST_F(ConsoleTest, MetricsEventRendersAsTheMetricsAnswer) {
     NodeEvent ev;
     ev.kind = EventKind::kMetrics;

@@ -1,9 +1,12 @@
 // The forwarding gate (core/forward_gate.h): the one rule every forwarded or
-// fanned-out message asks — what each link negotiated, the ttl, the per-link
-// and per-origin rates (forwarded SENDs only, for now), and where a copy may go.
+// fanned-out message asks — what each link negotiated, the ttl and its clamp,
+// the per-link and per-origin token buckets (every rated kind), where a copy
+// may go, and the counts of what it answered.
 #include "core/forward_gate.h"
 
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace p2p {
 namespace {
@@ -23,8 +26,9 @@ struct Neighbour {
     Link link;
 };
 
-ForwardGate gate(std::uint32_t own = kFull, int per_link = 100, int per_origin = 100) {
-    return ForwardGate(own, per_link, per_origin, 8);
+ForwardGate gate(std::uint32_t own = kFull, int per_link = 100, int per_origin = 100,
+                 int max_ttl = 8) {
+    return ForwardGate(own, max_ttl, per_link, per_origin, 8);
 }
 
 TEST(ForwardGate, EachKindNeedsWhatItsLinkNegotiated) {
@@ -43,8 +47,11 @@ TEST(ForwardGate, EachKindNeedsWhatItsLinkNegotiated) {
     EXPECT_FALSE(g.negotiated(Forward::kWhoHasHit, legacy));
     EXPECT_TRUE(g.negotiated(Forward::kMetricsReq, metrics_only));
     EXPECT_FALSE(g.negotiated(Forward::kMetricsReq, legacy));
-    // A PUB is taken from any neighbour; answers to what we passed on too.
-    EXPECT_TRUE(g.negotiated(Forward::kPub, legacy));
+    // A PUB is passed on only from a relay neighbour (a legacy one's is shown,
+    // not flooded further); answers to what we passed on come from anyone.
+    EXPECT_TRUE(g.negotiated(Forward::kPub, full));
+    EXPECT_FALSE(g.negotiated(Forward::kPub, legacy));
+    EXPECT_EQ(g.admit(Forward::kPub, legacy, 5, "a@X", 0), ForwardVerdict::kNotNegotiated);
     EXPECT_TRUE(g.negotiated(Forward::kPassBack, legacy));
 }
 
@@ -71,8 +78,25 @@ TEST(ForwardGate, TtlDecidesWhetherAHopIsLeft) {
     // A WHO_HAS asked further must still reach a neighbour: ttl 2 at least.
     EXPECT_EQ(g.admit(Forward::kWhoHas, from, 1, "a@X", 0), ForwardVerdict::kTtlExpired);
     EXPECT_EQ(g.admit(Forward::kWhoHas, from, 2, "a@X", 0), ForwardVerdict::kPass);
-    // A METRICS_REQ is answered by the neighbour, never passed on.
-    EXPECT_EQ(g.admit(Forward::kMetricsReq, from, 8, "a@X", 0), ForwardVerdict::kTtlExpired);
+    // A METRICS_REQ is answered here, never passed on: no ttl rule, only its rate.
+    EXPECT_EQ(g.admit(Forward::kMetricsReq, from, 0, "a@X", 0), ForwardVerdict::kPass);
+}
+
+TEST(ForwardGate, TtlIsClampedToTheConfiguredMaximumOnEveryForward) {
+    ForwardGate g = gate(kFull, 100, 100, 3);
+    EXPECT_EQ(g.next_ttl(1'000'000), 2);  // at most --relay-ttl hops, one spent here
+    EXPECT_EQ(g.next_ttl(3), 2);
+    EXPECT_EQ(g.next_ttl(2), 1);
+    EXPECT_EQ(g.next_ttl(1), 0);
+    // With the default --relay-ttl 1 a WHO_HAS is never asked further,
+    // whatever ttl it claims.
+    ForwardGate one = gate(kFull, 100, 100, 1);
+    Neighbour from_n(kFull);
+    Link& from = from_n.link;
+    EXPECT_EQ(one.admit(Forward::kWhoHas, from, 1'000'000, "a@X", 0), ForwardVerdict::kTtlExpired);
+    EXPECT_EQ(one.admit(Forward::kPub, from, 1'000'000, "a@X", 0), ForwardVerdict::kPass);
+    EXPECT_EQ(one.next_ttl(1'000'000), 0);
+    EXPECT_EQ(g.admit(Forward::kWhoHas, from, 1'000'000, "a@X", 0), ForwardVerdict::kPass);
 }
 
 TEST(ForwardGate, ALinkGetsItsRateOfForwardedSendsPerSecond) {
@@ -105,23 +129,69 @@ TEST(ForwardGate, AnOriginGetsItsRateAcrossLinksAndIsCountedOnlyPastTheLinkRate)
     EXPECT_EQ(g.tracked_origins(), 1u);
 }
 
-TEST(ForwardGate, RatesApplyToForwardedSendsOnly) {
-    ForwardGate g = gate(kFull, 1, 1);
-    Neighbour from_n(kFull);
-    Link& from = from_n.link;
-    for (int i = 0; i < 10; ++i) {
-        EXPECT_EQ(g.admit(Forward::kPub, from, 1, "o@X", i), ForwardVerdict::kPass);
-        EXPECT_EQ(g.admit(Forward::kWhoHas, from, 2, "o@X", i), ForwardVerdict::kPass);
-        EXPECT_EQ(g.admit(Forward::kPassBack, from, 1, "o@X", i), ForwardVerdict::kPass);
-        EXPECT_EQ(g.admit(Forward::kWhoHasHit, from, 1, "o@X", i), ForwardVerdict::kPass);
+TEST(ForwardGate, EveryRatedKindSpendsTheLinkBucketAnswersPassedBackDoNot) {
+    for (Forward k : {Forward::kPub, Forward::kWhoHas, Forward::kWhoHasHit, Forward::kMetricsReq}) {
+        ForwardGate g = gate(kFull, 3, 100);
+        Neighbour from_n(kFull);
+        Link& from = from_n.link;
+        for (int i = 0; i < 3; ++i)
+            EXPECT_EQ(g.admit(k, from, 2, "o" + std::to_string(i) + "@X", i), ForwardVerdict::kPass)
+                << forward_kind_name(k);
+        EXPECT_EQ(g.admit(k, from, 2, "fresh@X", 3), ForwardVerdict::kOverQuota)
+            << forward_kind_name(k);
+        // The bucket is the link's, whatever the kind: a SEND finds it empty too.
+        EXPECT_EQ(g.admit(Forward::kSend, from, 2, "other@X", 4), ForwardVerdict::kOverQuota);
+        for (int i = 0; i < 10; ++i)
+            EXPECT_EQ(g.admit(Forward::kPassBack, from, 1, "o@X", 5), ForwardVerdict::kPass);
     }
-    EXPECT_EQ(g.tracked_origins(), 0u);
     // An unnegotiated SEND is refused before its rates are counted.
+    ForwardGate g = gate(kFull, 1, 1);
     Neighbour legacy_n(kFeatureAck);
     Link& legacy = legacy_n.link;
+    Neighbour from_n(kFull);
+    Link& from = from_n.link;
     EXPECT_EQ(g.admit(Forward::kSend, legacy, 1, "o@X", 0), ForwardVerdict::kNotNegotiated);
     EXPECT_EQ(g.admit(Forward::kSend, legacy, 0, "o@X", 0), ForwardVerdict::kNotNegotiated);
+    EXPECT_EQ(g.tracked_origins(), 0u);
     EXPECT_EQ(g.admit(Forward::kSend, from, 1, "o@X", 0), ForwardVerdict::kPass);
+}
+
+TEST(ForwardGate, ABurstAfterAPauseGoesWholeAFloodGetsTheRateAndNoMore) {
+    ForwardGate g = gate(kFull, 10, 1000);
+    Neighbour from_n(kFull);
+    Link& from = from_n.link;
+    auto burst = [&](MonoMs at, int n) {
+        int passed = 0;
+        for (int i = 0; i < n; ++i)
+            if (g.admit(Forward::kPub, from, 1, "o@X", at) == ForwardVerdict::kPass) ++passed;
+        return passed;
+    };
+    EXPECT_EQ(burst(999, 15), 10);     // the bucket holds one second's worth
+    EXPECT_EQ(burst(1000, 15), 0);     // a window that just turned over gives nothing more
+    EXPECT_EQ(burst(1100, 15), 1);     // refilled at the rate: 10/s, one per 100 ms
+    EXPECT_EQ(burst(60'000, 10), 10);  // after a pause a whole burst again
+    EXPECT_EQ(burst(60'000, 1), 0);
+}
+
+TEST(ForwardGate, EveryAnswerIsCountedPerKindAndVerdict) {
+    ForwardGate g = gate(kFull, 2, 100, 2);
+    Neighbour from_n(kFull);
+    Link& from = from_n.link;
+    Neighbour legacy_n(kFeatureAck);
+    Link& legacy = legacy_n.link;
+    g.admit(Forward::kPub, from, 1, "o@X", 0);
+    g.admit(Forward::kPub, from, 0, "o@X", 0);
+    g.admit(Forward::kPub, legacy, 1, "o@X", 0);
+    g.admit(Forward::kWhoHas, from, 9, "o@X", 0);
+    g.admit(Forward::kWhoHas, from, 9, "o@X", 0);
+    const ForwardCounts& c = g.counts();
+    EXPECT_EQ(c.at(Forward::kPub, ForwardVerdict::kPass), 1u);
+    EXPECT_EQ(c.at(Forward::kPub, ForwardVerdict::kTtlExpired), 1u);
+    EXPECT_EQ(c.at(Forward::kPub, ForwardVerdict::kNotNegotiated), 1u);
+    EXPECT_EQ(c.refused(Forward::kPub), 2u);
+    EXPECT_EQ(c.at(Forward::kWhoHas, ForwardVerdict::kPass), 1u);
+    EXPECT_EQ(c.at(Forward::kWhoHas, ForwardVerdict::kOverQuota), 1u);
+    EXPECT_EQ(c.at(Forward::kSend, ForwardVerdict::kPass), 0u);
 }
 
 TEST(ForwardGate, ACopyNeverGoesBackWhereItCameFrom) {

@@ -1,5 +1,6 @@
-// The relay's per-origin rate limit: a limit per one-second window per
-// origin, a fixed number of origins tracked, the oldest window given up first.
+// The relay's per-origin rate limit: a token bucket per origin (one second's
+// worth, refilled at the rate), a fixed number of origins tracked, the bucket
+// that is full again soonest given up first.
 #include "core/origin_rates.h"
 
 #include <gtest/gtest.h>
@@ -9,24 +10,29 @@
 namespace p2p {
 namespace {
 
-TEST(OriginRates, AdmitsUpToTheLimitPerWindow) {
+TEST(OriginRates, AdmitsABurstOfTheRateThenRefillsAtTheRate) {
     OriginRates r(8, 3);
     EXPECT_TRUE(r.admit("alice@CIC", 0));
     EXPECT_TRUE(r.admit("alice@CIC", 10));
     EXPECT_TRUE(r.admit("alice@CIC", 20));
-    EXPECT_FALSE(r.admit("alice@CIC", 30));  // over_quota
-    EXPECT_TRUE(r.admit("bob@CIC", 30));     // other origins unaffected
-    EXPECT_FALSE(r.admit("alice@CIC", 999));
-    EXPECT_TRUE(r.admit("alice@CIC", 1000));  // a new window
+    EXPECT_FALSE(r.admit("alice@CIC", 30));   // over_quota
+    EXPECT_TRUE(r.admit("bob@CIC", 30));      // other origins unaffected
+    EXPECT_FALSE(r.admit("alice@CIC", 200));  // 3/s: a token per 333 ms, not yet
+    EXPECT_TRUE(r.admit("alice@CIC", 340));
+    EXPECT_FALSE(r.admit("alice@CIC", 341));
+    // After a pause the whole burst again, not more.
+    for (int i = 0; i < 3; ++i)
+        EXPECT_TRUE(r.admit("alice@CIC", 5000));
+    EXPECT_FALSE(r.admit("alice@CIC", 5000));
 }
 
-TEST(OriginRates, ANewOriginTakesTheOldestWindowWhenFull) {
+TEST(OriginRates, ANewOriginTakesTheBucketFullAgainSoonest) {
     OriginRates r(2, 1);
     EXPECT_TRUE(r.admit("a", 0));
     EXPECT_TRUE(r.admit("b", 100));
-    EXPECT_TRUE(r.admit("c", 200));  // evicts a's window (oldest)
+    EXPECT_TRUE(r.admit("c", 200));  // evicts a's bucket (full again first)
     EXPECT_EQ(r.size(), 2u);
-    EXPECT_FALSE(r.admit("b", 300));  // b's window is still counted
+    EXPECT_FALSE(r.admit("b", 300));  // b's bucket is still empty
     EXPECT_TRUE(r.admit("a", 300));   // a starts over: it was forgotten
 }
 
