@@ -198,6 +198,16 @@ struct Console::Impl {
         key(k);
         str(v);
     }
+    // "peer_id": a peer known only by its address (a static peer before its
+    // HELLO) has none yet: null, never "", so a script cannot mistake it for
+    // an id.
+    void peer_id_field(std::string_view peer_id) {
+        key("peer_id");
+        if (peer_id.empty())
+            writer.Null();
+        else
+            str(peer_id);
+    }
     // A table's rows in JSON: an array under `array_key`, cut when the next
     // row (at most row_bytes) might not fit the fixed output buffer, and then
     // flagged "truncated": true so a script knows rows are missing.

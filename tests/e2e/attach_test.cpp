@@ -298,6 +298,8 @@ TEST_F(AttachTest, OnATerminalPromptTabCompletionAndHistory) {
     term.type("typed on a terminal");  // after the space the completion added
     term.key("Enter");
     EXPECT_TRUE(bob_receives("typed on a terminal")) << term.screen();
+    // The echo names the node as the sender (issue 15.4: it said "<>").
+    EXPECT_TRUE(term.shows("<target> @bob@CIC typed on a terminal")) << term.screen();
     // An event arrives above the prompt while a line is half typed.
     term.type("half");
     bob_says("t1", "while you type");
