@@ -51,6 +51,21 @@ class StdoutSink final : public ConsoleSink {
 // Longest the exit waits for a stopped stdout to take the last lines.
 constexpr int kExitDrainMs = 1'000;
 
+// The prompt names where plain text goes, and where /reply goes when that
+// is someone else: "(to: bob@CIC) > ", "(to: bob@CIC, reply: carol@CIC) > ".
+// Ids are escaped: they came off the wire.
+std::string target_prompt(std::string_view to, std::string_view reply) {
+    auto escaped = [](std::string_view id) {
+        char shown[4 * kMaxNameBytes];
+        return std::string(shown, escape_text(id, shown, sizeof shown));
+    };
+    if (to.empty() && reply.empty()) return "> ";
+    std::string p = "(";
+    if (!to.empty()) p += "to: " + escaped(to);
+    if (!reply.empty() && reply != to) p += (to.empty() ? "reply: " : ", reply: ") + escaped(reply);
+    return p + ") > ";
+}
+
 ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
     ConsoleOptions c;
     if (o.json) {
@@ -84,7 +99,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     ~NodeApp() {
         if (resume_timer_) loop_.cancel(resume_timer_);
-        if (pub_retry_timer_) loop_.cancel(pub_retry_timer_);
+        if (retry_timer_) loop_.cancel(retry_timer_);
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
         if (control_) control_->stop("node stopped");
@@ -111,14 +126,11 @@ class NodeApp final : public NodeRuntimeListener,
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
-        commands_->hold_busy_pubs(editor_ != nullptr);  // input can wait: hold, never refuse
-        if (editor_ && editor_->interactive()) {
-            commands_->on_reply_target([this](std::string_view peer_id) {
-                char shown[4 * kMaxNameBytes];  // escaped: the id came off the wire
-                std::size_t n = escape_text(peer_id, shown, sizeof shown);
-                editor_->set_prompt("(reply: " + std::string(shown, n) + ") > ");
+        commands_->hold_input(editor_ != nullptr);  // input can wait: hold, never refuse
+        if (editor_ && editor_->interactive())
+            commands_->on_targets([this](std::string_view to, std::string_view reply) {
+                editor_->set_prompt(target_prompt(to, reply));
             });
-        }
         if (!start_control()) return kExitFailure;
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
@@ -269,25 +281,26 @@ class NodeApp final : public NodeRuntimeListener,
         console_->info(text);
     }
 
-    // A /pub found a link's queue full: hold it, stop reading input, and try
-    // again as the links drain (backpressure, as for SENDs: never `busy`).
-    void hold_input_for_pub() {
-        if (!editor_ || pub_retry_timer_ != 0) return;
+    // A line is held (a /pub found a link's queue full, a /msg waits for
+    // discovery): stop reading input and try it again shortly (backpressure,
+    // as for SENDs: never `busy`; and the lines after it keep their order).
+    void hold_input_for_retry() {
+        if (!editor_ || retry_timer_ != 0) return;
         if (!editor_->input_paused()) editor_->pause_input();
-        pub_retry_timer_ = loop_.schedule_in(kPubRetryMs, this, kPubRetryTag);
+        retry_timer_ = loop_.schedule_in(kRetryMs, this, kRetryTag);
     }
 
     void on_timer(std::uint64_t tag) override {
-        if (tag == kPubRetryTag) {
-            pub_retry_timer_ = 0;
-            if (!commands_->retry_held_pub()) {
-                pub_retry_timer_ = loop_.schedule_in(kPubRetryMs, this, kPubRetryTag);
+        if (tag == kRetryTag) {
+            retry_timer_ = 0;
+            if (!commands_->retry_held()) {
+                retry_timer_ = loop_.schedule_in(kRetryMs, this, kRetryTag);
                 return;
             }
         } else {
             resume_timer_ = 0;
         }
-        if (editor_ && editor_->input_paused() && !commands_->holding_pub() &&
+        if (editor_ && editor_->input_paused() && !commands_->holding() &&
             runtime_->node().user_queue_has_room())
             editor_->resume_input();
     }
@@ -311,7 +324,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_line(std::string_view line) override {
         commands_->handle_line(line);
-        if (commands_->holding_pub()) hold_input_for_pub();
+        if (commands_->holding()) hold_input_for_retry();
         throttle_input();
     }
     void on_input_error(std::string_view message) override { console_->error(message); }
@@ -395,9 +408,9 @@ class NodeApp final : public NodeRuntimeListener,
     std::unique_ptr<NodeRuntime> runtime_;
     std::unique_ptr<NodeCommands> commands_;
     platform::TimerId resume_timer_ = 0;
-    platform::TimerId pub_retry_timer_ = 0;
-    static constexpr std::uint64_t kPubRetryTag = 1;
-    static constexpr MonoMs kPubRetryMs = 10;
+    platform::TimerId retry_timer_ = 0;
+    static constexpr std::uint64_t kRetryTag = 1;
+    static constexpr MonoMs kRetryMs = 10;
     bool said_paused_ = false;  // the console heard about the first pause
     std::unique_ptr<NodeControl> control_;
 };

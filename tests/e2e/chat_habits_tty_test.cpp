@@ -62,13 +62,36 @@ TEST_F(ChatHabitsTty, SendIsOneLineWithItsCheckMarkAndBellAndReplyPrompt) {
     ASSERT_TRUE(bob_.command("/msg alice@CIC hi alice"));
     ASSERT_TRUE(tty_.wait_screen("bob@CIC: hi alice", kEventTimeout)) << tty_.screen();
     EXPECT_TRUE(tty_.wait_raw("\a", kEventTimeout)) << "no BEL byte reached the terminal";
-    EXPECT_TRUE(tty_.wait_screen("\\(reply: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    EXPECT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
 
     // /me: an action where plain text goes; bob (plain mode) sees the text.
     send("/me waves");
     ASSERT_TRUE(bob_.expect("^msg alice@CIC: \\* alice waves$")) << bob_.dump();
     EXPECT_TRUE(tty_.wait_screen("@bob@CIC \\* alice waves \xE2\x9C\x93 [0-9]+ ms", kEventTimeout))
         << tty_.screen();
+}
+
+// The prompt says where plain text goes, and stays true (issue 15.3): a /msg
+// that fails changes neither the prompt nor where plain text goes; a message
+// from someone else adds the /reply target to it.
+TEST_F(ChatHabitsTty, PromptNamesWherePlainTextGoesAndAFailedMsgKeepsIt) {
+    start_alice("C.UTF-8");
+    send("/msg bob@CIC first");
+    ASSERT_TRUE(bob_.expect("^msg alice@CIC: first$")) << bob_.dump();
+    ASSERT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    send("/msg nobody@CIC lost");
+    // bob relays, so the node asks him (WHO_HAS) and says so at once.
+    ASSERT_TRUE(tty_.wait_screen("nobody@CIC is not known here yet", kEventTimeout))
+        << tty_.screen();
+    EXPECT_EQ(tty_.screen().find("@nobody@CIC lost"), std::string::npos)
+        << "echoed as sent: " << tty_.screen();
+    ASSERT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    send("/msg bad name@CIC x");
+    ASSERT_TRUE(tty_.wait_screen("'bad name@CIC' is not a peer id", kEventTimeout))
+        << tty_.screen();
+    send("plain text");
+    ASSERT_TRUE(bob_.expect("^msg alice@CIC: plain text$")) << bob_.dump();
+    EXPECT_FALSE(bob_.saw("^msg alice@CIC: name@CIC x$")) << bob_.dump();
 }
 
 TEST_F(ChatHabitsTty, NoBellWithoutTheFlag) {
