@@ -100,6 +100,7 @@ class NodeApp final : public NodeRuntimeListener,
     ~NodeApp() {
         if (resume_timer_) loop_.cancel(resume_timer_);
         if (retry_timer_) loop_.cancel(retry_timer_);
+        if (drain_timer_) loop_.cancel(drain_timer_);
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
         if (control_) control_->stop("node stopped");
@@ -144,7 +145,7 @@ class NodeApp final : public NodeRuntimeListener,
         }
         loop_.run();
         if (editor_) editor_->stop();
-        return 0;
+        return exit_code_;
     }
 
   private:
@@ -258,6 +259,9 @@ class NodeApp final : public NodeRuntimeListener,
         // A SEND that ended frees room in the user queue: read input again,
         // after the engine returns (never call into it from its callback).
         bool ended = event.kind == EventKind::kDelivered || event.kind == EventKind::kUndelivered;
+        if (event.kind == EventKind::kUndelivered) ++undelivered_;
+        if (ended && draining_ && drain_timer_ == 0)
+            drain_timer_ = loop_.schedule_in(0, this, kDrainTag);
         if (ended && editor_ && editor_->input_paused() && resume_timer_ == 0 &&
             runtime_->node().user_queue_has_room())
             resume_timer_ = loop_.schedule_in(0, this, 0);
@@ -291,12 +295,18 @@ class NodeApp final : public NodeRuntimeListener,
     }
 
     void on_timer(std::uint64_t tag) override {
+        if (tag == kDrainTag) {
+            drain_timer_ = 0;
+            finish_drained_input();
+            return;
+        }
         if (tag == kRetryTag) {
             retry_timer_ = 0;
             if (!commands_->retry_held()) {
                 retry_timer_ = loop_.schedule_in(kRetryMs, this, kRetryTag);
                 return;
             }
+            finish_drained_input();
         } else {
             resume_timer_ = 0;
         }
@@ -333,8 +343,26 @@ class NodeApp final : public NodeRuntimeListener,
             begin_shutdown("end of input");  // Ctrl-D at the prompt
             return;
         }
-        // A service's stdin is often /dev/null: keep running headless.
+        // Commands piped in or read from a file: exit once what they sent is
+        // delivered or failed (docs/shell.md "Piped commands"); --stay keeps
+        // the node up. A service's stdin is often /dev/null (or a terminal
+        // gone): keep running headless.
+        if (!options_.stay && platform::is_finite_input(0)) {
+            P2P_INFO(kModule, "end of input: exiting once what was sent is delivered or failed");
+            draining_ = true;
+            finish_drained_input();
+            return;
+        }
         P2P_INFO(kModule, "stdin closed; running without commands");
+    }
+
+    // Input ended and nothing is held or waiting for an ACK: leave, with
+    // status 1 when a command failed or a message was not delivered.
+    void finish_drained_input() {
+        if (!draining_ || commands_->holding() || runtime_->node().user_queue_bytes() != 0) return;
+        draining_ = false;
+        if (commands_->errors() != 0 || undelivered_ != 0) exit_code_ = kExitFailure;
+        begin_shutdown("end of input");
     }
 
     // ---- shutdown -------------------------------------------------------------------------
@@ -409,8 +437,13 @@ class NodeApp final : public NodeRuntimeListener,
     std::unique_ptr<NodeCommands> commands_;
     platform::TimerId resume_timer_ = 0;
     platform::TimerId retry_timer_ = 0;
+    platform::TimerId drain_timer_ = 0;
     static constexpr std::uint64_t kRetryTag = 1;
+    static constexpr std::uint64_t kDrainTag = 2;
     static constexpr MonoMs kRetryMs = 10;
+    bool draining_ = false;          // piped input ended: exit when all is settled
+    std::uint64_t undelivered_ = 0;  // NOT delivered events, for the exit status
+    int exit_code_ = 0;
     bool said_paused_ = false;  // the console heard about the first pause
     std::unique_ptr<NodeControl> control_;
 };
