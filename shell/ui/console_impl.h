@@ -161,9 +161,11 @@ struct Console::Impl {
     }
 
     // -- text modes --
-    void begin_event(EventKind kind) {
+    // `before`: terminal controls written ahead of the line (kTty only).
+    void begin_event(EventKind kind, std::string_view before = {}) {
         out.reset();
         if (!tty()) return;
+        out.raw(before);
         char hms[9];
         platform::format_local_hms(clock.wall_ms(), hms);
         if (colour()) out.raw(console_detail::term::kDim);

@@ -365,6 +365,12 @@ void LineEditor::handle_editor_line(char* line) {
         return;
     }
     std::string_view text(line);
+    // Prompt + line as libedit drew them, in rows (counted as erase_prompt()
+    // counts them), so the console can write the echo over it.
+    std::size_t drawn = code_points(options_.prompt) + code_points(text);
+    std::size_t cols = static_cast<std::size_t>(columns() > 0 ? columns() : 80);
+    submitted_rows_ = static_cast<int>(drawn == 0 ? 1 : (drawn + cols - 1) / cols);
+    submitted_count_ = output_count_;
     if (text.size() > kMaxLineBytes) {
         char msg[96];
         int n = std::snprintf(msg, sizeof msg, "input line longer than %zu bytes ignored",

@@ -36,6 +36,14 @@ class ChatHabitsTty : public ::testing::Test {
         ASSERT_TRUE(tty_.wait_screen("link bob@CIC up", kEventTimeout)) << tty_.screen();
         ASSERT_TRUE(bob_.wait_link_up("alice@CIC")) << bob_.dump();
     }
+    int rows_with(const std::string& text) {
+        std::string screen = tty_.screen();
+        int rows = 0;
+        for (std::size_t at = 0; (at = screen.find(text, at)) != std::string::npos;
+             at += text.size())
+            ++rows;
+        return rows;
+    }
     void send(const std::string& line) {
         tty_.type(line);
         tty_.key("Enter");
@@ -57,6 +65,10 @@ TEST_F(ChatHabitsTty, SendIsOneLineWithItsCheckMarkAndBellAndReplyPrompt) {
     std::string screen = tty_.screen();
     EXPECT_EQ(screen.find("sent to"), std::string::npos) << screen;
     EXPECT_EQ(screen.find("delivered to"), std::string::npos) << screen;
+    // One row per message, as in irssi: the echo is written over the line
+    // that was typed (issue 15.5), which is no longer on the screen.
+    EXPECT_EQ(rows_with("hello bob"), 1) << screen;
+    EXPECT_EQ(screen.find("> /msg bob@CIC hello bob"), std::string::npos) << screen;
 
     // A direct message rings the bell and becomes the /reply target.
     ASSERT_TRUE(bob_.command("/msg alice@CIC hi alice"));
@@ -91,6 +103,9 @@ TEST_F(ChatHabitsTty, PromptNamesWherePlainTextGoesAndAFailedMsgKeepsIt) {
         << tty_.screen();
     send("plain text");
     ASSERT_TRUE(bob_.expect("^msg alice@CIC: plain text$")) << bob_.dump();
+    ASSERT_TRUE(tty_.wait_screen("<alice> @bob@CIC plain text \xE2\x9C\x93", kEventTimeout))
+        << tty_.screen();
+    EXPECT_EQ(rows_with("plain text"), 1) << tty_.screen();
     EXPECT_FALSE(bob_.saw("^msg alice@CIC: name@CIC x$")) << bob_.dump();
 }
 
