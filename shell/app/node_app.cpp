@@ -254,7 +254,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
-        console_->event(event);
+        if (!refused_now(*commands_, *console_, event)) console_->event(event);
         if (control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
         // after the engine returns (never call into it from its callback).

@@ -131,6 +131,11 @@ void NodeCommands::run_line(std::string_view line) {
     }
 }
 
+bool refused_now(const NodeCommands& commands, const Console& console, const NodeEvent& event) {
+    return event.kind == EventKind::kUndelivered && commands.sending() &&
+           console.mode() == ConsoleMode::kTty;
+}
+
 bool NodeCommands::known_peer(std::string_view peer_id) const {
     bool known = false;
     for_each_peer_id(node_, [&](std::string_view id) { known = known || id == peer_id; });
@@ -175,7 +180,9 @@ void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
              std::to_string(kDiscoveryWaitMs / 1000) + " s)");
         return;
     }
+    sending_ = true;
     SendResult r = node_.send(peer_id, text);
+    sending_ = false;
     if (r.status == SendStatus::kNoRoute && !known) {
         fail("unknown peer " + std::string(peer_id) + ": not discovered (see /peers)");
         return;

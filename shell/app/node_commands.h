@@ -47,6 +47,11 @@ void for_each_peer_id(const Node& node, Visit&& visit) {
     });
 }
 
+class NodeCommands;
+// A NOT delivered event for a /msg that `commands` is refusing right now: on
+// a terminal the command's own error says it, once (scripts get both).
+bool refused_now(const NodeCommands& commands, const Console& console, const NodeEvent& event);
+
 class NodeCommands {
   public:
     // /quit (and only /quit) calls `quit`; the program decides what exiting means.
@@ -67,6 +72,9 @@ class NodeCommands {
     bool holding() const { return held_; }
     // Runs the held line again; true once nothing is held any more.
     bool retry_held();
+    // True during the engine's send() of a /msg: a NOT delivered event then
+    // is the refusal the command reports itself (terminals show it once).
+    bool sending() const { return sending_; }
     // Commands that failed so far (errors shown), for the exit status.
     std::uint64_t errors() const { return errors_; }
     // handle_line() also returns false for a /msg to a peer the node does not
@@ -118,6 +126,7 @@ class NodeCommands {
     bool hold_input_ = false;
     bool held_ = false;
     bool retrying_ = false;  // running the held line again
+    bool sending_ = false;   // inside node_.send()
     std::string_view line_;  // the line being run
     std::string held_line_;  // the held line
     MonoMs held_since_ = 0;  // when it was first held

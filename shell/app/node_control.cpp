@@ -107,7 +107,7 @@ void NodeControl::event(const NodeEvent& ev) {
     server_->for_each_client([&](ControlClient& c) {
         ClientState& s = state_of(c);
         s.commands.note_event(ev);
-        if (c.wants_events()) s.console.event(ev);
+        if (c.wants_events() && !refused_now(s.commands, s.console, ev)) s.console.event(ev);
     });
 }
 

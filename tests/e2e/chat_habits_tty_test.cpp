@@ -109,6 +109,17 @@ TEST_F(ChatHabitsTty, PromptNamesWherePlainTextGoesAndAFailedMsgKeepsIt) {
     EXPECT_FALSE(bob_.saw("^msg alice@CIC: name@CIC x$")) << bob_.dump();
 }
 
+// No relay to ask: a /msg to a peer nobody knows is refused at once, said
+// once (not also as "NOT delivered ... no_route (<uuid>)"), never echoed.
+TEST_F(ChatHabitsTty, UnknownPeerIsSaidAtOnceAndOnce) {
+    start_alice("C.UTF-8", "--no-relay");
+    send("/msg nobody@CIC hi");
+    ASSERT_TRUE(tty_.wait_screen("error: unknown peer nobody@CIC", kEventTimeout)) << tty_.screen();
+    std::string screen = tty_.screen();
+    EXPECT_EQ(screen.find("NOT delivered"), std::string::npos) << screen;
+    EXPECT_EQ(screen.find("@nobody@CIC hi"), std::string::npos) << screen;
+}
+
 TEST_F(ChatHabitsTty, NoBellWithoutTheFlag) {
     start_alice("C.UTF-8");
     ASSERT_TRUE(bob_.command("/msg alice@CIC quiet please"));
