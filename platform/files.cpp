@@ -191,4 +191,10 @@ std::string move_aside(const std::string& path, std::string* err) {
     return "";
 }
 
+bool is_finite_input(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return false;
+    return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode);
+}
+
 }  // namespace p2p::platform

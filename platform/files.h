@@ -20,5 +20,8 @@ bool read_file(const std::string& path, std::string& out, std::string* err,
                bool* missing = nullptr);
 // Renames `path` to `path.bad-<stamp>` and returns the new name ("" on failure).
 std::string move_aside(const std::string& path, std::string* err);
+// True when `fd` is a pipe, a FIFO, a socket or a regular file: input that
+// ends when its writer is done (not a terminal, not /dev/null).
+bool is_finite_input(int fd);
 
 }  // namespace p2p::platform

@@ -51,6 +51,21 @@ class StdoutSink final : public ConsoleSink {
 // Longest the exit waits for a stopped stdout to take the last lines.
 constexpr int kExitDrainMs = 1'000;
 
+// The prompt names where plain text goes, and where /reply goes when that
+// is someone else: "(to: bob@CIC) > ", "(to: bob@CIC, reply: carol@CIC) > ".
+// Ids are escaped: they came off the wire.
+std::string target_prompt(std::string_view to, std::string_view reply) {
+    auto escaped = [](std::string_view id) {
+        char shown[4 * kMaxNameBytes];
+        return std::string(shown, escape_text(id, shown, sizeof shown));
+    };
+    if (to.empty() && reply.empty()) return "> ";
+    std::string p = "(";
+    if (!to.empty()) p += "to: " + escaped(to);
+    if (!reply.empty() && reply != to) p += (to.empty() ? "reply: " : ", reply: ") + escaped(reply);
+    return p + ") > ";
+}
+
 ConsoleOptions console_options(const NodeOptions& o, const LineEditor* editor) {
     ConsoleOptions c;
     if (o.json) {
@@ -84,7 +99,8 @@ class NodeApp final : public NodeRuntimeListener,
 
     ~NodeApp() {
         if (resume_timer_) loop_.cancel(resume_timer_);
-        if (pub_retry_timer_) loop_.cancel(pub_retry_timer_);
+        if (retry_timer_) loop_.cancel(retry_timer_);
+        if (drain_timer_) loop_.cancel(drain_timer_);
         if (editor_log_sink_) logger().set_sink(replaced_log_sink_);
         if (editor_) editor_->stop();
         if (control_) control_->stop("node stopped");
@@ -115,14 +131,11 @@ class NodeApp final : public NodeRuntimeListener,
         start_console();
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
-        commands_->hold_busy_pubs(editor_ != nullptr);  // input can wait: hold, never refuse
-        if (editor_ && editor_->interactive()) {
-            commands_->on_reply_target([this](std::string_view peer_id) {
-                char shown[4 * kMaxNameBytes];  // escaped: the id came off the wire
-                std::size_t n = escape_text(peer_id, shown, sizeof shown);
-                editor_->set_prompt("(reply: " + std::string(shown, n) + ") > ");
+        commands_->hold_input(editor_ != nullptr);  // input can wait: hold, never refuse
+        if (editor_ && editor_->interactive())
+            commands_->on_targets([this](std::string_view to, std::string_view reply) {
+                editor_->set_prompt(target_prompt(to, reply));
             });
-        }
         if (!start_control()) return kExitFailure;
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
@@ -136,7 +149,7 @@ class NodeApp final : public NodeRuntimeListener,
         }
         loop_.run();
         if (editor_) editor_->stop();
-        return 0;
+        return exit_code_;
     }
 
   private:
@@ -243,11 +256,14 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
-        console_->event(event);
+        if (!refused_now(*commands_, *console_, event)) console_->event(event);
         if (control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
         // after the engine returns (never call into it from its callback).
         bool ended = event.kind == EventKind::kDelivered || event.kind == EventKind::kUndelivered;
+        if (event.kind == EventKind::kUndelivered) ++undelivered_;
+        if (ended && draining_ && drain_timer_ == 0)
+            drain_timer_ = loop_.schedule_in(0, this, kDrainTag);
         if (ended && editor_ && editor_->input_paused() && resume_timer_ == 0 &&
             runtime_->node().user_queue_has_room())
             resume_timer_ = loop_.schedule_in(0, this, 0);
@@ -271,25 +287,32 @@ class NodeApp final : public NodeRuntimeListener,
         console_->info(text);
     }
 
-    // A /pub found a link's queue full: hold it, stop reading input, and try
-    // again as the links drain (backpressure, as for SENDs: never `busy`).
-    void hold_input_for_pub() {
-        if (!editor_ || pub_retry_timer_ != 0) return;
+    // A line is held (a /pub found a link's queue full, a /msg waits for
+    // discovery): stop reading input and try it again shortly (backpressure,
+    // as for SENDs: never `busy`; and the lines after it keep their order).
+    void hold_input_for_retry() {
+        if (!editor_ || retry_timer_ != 0) return;
         if (!editor_->input_paused()) editor_->pause_input();
-        pub_retry_timer_ = loop_.schedule_in(kPubRetryMs, this, kPubRetryTag);
+        retry_timer_ = loop_.schedule_in(kRetryMs, this, kRetryTag);
     }
 
     void on_timer(std::uint64_t tag) override {
-        if (tag == kPubRetryTag) {
-            pub_retry_timer_ = 0;
-            if (!commands_->retry_held_pub()) {
-                pub_retry_timer_ = loop_.schedule_in(kPubRetryMs, this, kPubRetryTag);
+        if (tag == kDrainTag) {
+            drain_timer_ = 0;
+            finish_drained_input();
+            return;
+        }
+        if (tag == kRetryTag) {
+            retry_timer_ = 0;
+            if (!commands_->retry_held()) {
+                retry_timer_ = loop_.schedule_in(kRetryMs, this, kRetryTag);
                 return;
             }
+            finish_drained_input();
         } else {
             resume_timer_ = 0;
         }
-        if (editor_ && editor_->input_paused() && !commands_->holding_pub() &&
+        if (editor_ && editor_->input_paused() && !commands_->holding() &&
             runtime_->node().user_queue_has_room())
             editor_->resume_input();
     }
@@ -313,7 +336,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_line(std::string_view line) override {
         commands_->handle_line(line);
-        if (commands_->holding_pub()) hold_input_for_pub();
+        if (commands_->holding()) hold_input_for_retry();
         throttle_input();
     }
     void on_input_error(std::string_view message) override { console_->error(message); }
@@ -325,8 +348,26 @@ class NodeApp final : public NodeRuntimeListener,
             begin_shutdown(editor_ && editor_->hung_up() ? "the terminal hung up" : "end of input");
             return;
         }
-        // A service's stdin is often /dev/null: keep running headless.
+        // Commands piped in or read from a file: exit once what they sent is
+        // delivered or failed (docs/shell.md "Piped commands"); --stay keeps
+        // the node up. A service's stdin is often /dev/null (or a terminal
+        // gone): keep running headless.
+        if (!options_.stay && platform::is_finite_input(0)) {
+            P2P_INFO(kModule, "end of input: exiting once what was sent is delivered or failed");
+            draining_ = true;
+            finish_drained_input();
+            return;
+        }
         P2P_INFO(kModule, "stdin closed; running without commands");
+    }
+
+    // Input ended and nothing is held or waiting for an ACK: leave, with
+    // status 1 when a command failed or a message was not delivered.
+    void finish_drained_input() {
+        if (!draining_ || commands_->holding() || runtime_->node().user_queue_bytes() != 0) return;
+        draining_ = false;
+        if (commands_->errors() != 0 || undelivered_ != 0) exit_code_ = kExitFailure;
+        begin_shutdown("end of input");
     }
 
     // ---- shutdown -------------------------------------------------------------------------
@@ -407,10 +448,15 @@ class NodeApp final : public NodeRuntimeListener,
     std::unique_ptr<NodeRuntime> runtime_;
     std::unique_ptr<NodeCommands> commands_;
     platform::TimerId resume_timer_ = 0;
-    platform::TimerId pub_retry_timer_ = 0;
-    static constexpr std::uint64_t kPubRetryTag = 1;
-    static constexpr MonoMs kPubRetryMs = 10;
-    bool said_paused_ = false;       // the console heard about the first pause
+    platform::TimerId retry_timer_ = 0;
+    platform::TimerId drain_timer_ = 0;
+    static constexpr std::uint64_t kRetryTag = 1;
+    static constexpr std::uint64_t kDrainTag = 2;
+    static constexpr MonoMs kRetryMs = 10;
+    bool draining_ = false;          // piped input ended: exit when all is settled
+    std::uint64_t undelivered_ = 0;  // NOT delivered events, for the exit status
+    int exit_code_ = 0;
+    bool said_paused_ = false;  // the console heard about the first pause
     bool terminal_session_ = false;  // stdin is a terminal: SIGHUP is its hangup
     std::unique_ptr<NodeControl> control_;
 };

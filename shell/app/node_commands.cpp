@@ -18,19 +18,36 @@ NodeCommands::NodeCommands(NodeRuntime& runtime, Console& console,
     route_rows_.reserve(node_.peer_slots() + node_.route_slots());
 }
 
+// A direct message makes its sender the /reply target, and where plain text
+// goes when no conversation was chosen yet (so the prompt names it).
 void NodeCommands::note_event(const NodeEvent& event) {
+    // A peer found through the relays becomes the conversation once it answers.
+    if (event.kind == EventKind::kDelivered && !looking_for_.empty() &&
+        event.peer_id == looking_for_.get()) {
+        looking_for_.set({});
+        set_target(event.peer_id);
+        return;
+    }
     if (event.kind != EventKind::kMsg || event.peer_id.empty()) return;
     if (last_from_.get() == event.peer_id) return;
     last_from_.set(event.peer_id);
-    if (reply_target_changed_) reply_target_changed_(last_from_.get());
+    if (last_target_.empty()) last_target_.set(event.peer_id);
+    if (targets_changed_) targets_changed_(last_target_.get(), last_from_.get());
+}
+
+void NodeCommands::set_target(std::string_view peer_id) {
+    if (last_target_.get() == peer_id) return;
+    last_target_.set(peer_id);
+    if (targets_changed_) targets_changed_(last_target_.get(), last_from_.get());
 }
 
 // One case per command, each a line or a call: splitting it would only
 // scatter the table of what each command does.
 bool NodeCommands::handle_line(std::string_view line) {
     std::uint64_t errors_before = errors_;
+    std::uint64_t unsure_before = unsure_;
     run_line(line);
-    return errors_ == errors_before;
+    return errors_ == errors_before && unsure_ == unsure_before;
 }
 
 void NodeCommands::fail(std::string_view text) {
@@ -40,6 +57,7 @@ void NodeCommands::fail(std::string_view text) {
 
 void NodeCommands::run_line(std::string_view line) {
     if (runtime_.shutting_down()) return;
+    line_ = line;
     ParseResult parsed;
     parser_.parse(line, parsed);
     if (!parsed.ok()) {
@@ -113,13 +131,78 @@ void NodeCommands::run_line(std::string_view line) {
     }
 }
 
+bool refused_now(const NodeCommands& commands, const Console& console, const NodeEvent& event) {
+    return event.kind == EventKind::kUndelivered && commands.sending() &&
+           console.mode() == ConsoleMode::kTty;
+}
+
+bool NodeCommands::known_peer(std::string_view peer_id) const {
+    bool known = false;
+    for_each_peer_id(node_, [&](std::string_view id) { known = known || id == peer_id; });
+    return known;
+}
+
+bool NodeCommands::discovery_settled() const {
+    if (!runtime_.first_discovery_over()) return false;
+    bool handshaking = false;
+    for_each_peer(node_, [&](const PeerView& v) {
+        handshaking = handshaking || v.state == PeerState::kConnecting;
+    });
+    return !handshaking;
+}
+
+void NodeCommands::hold(std::string_view why) {
+    if (!retrying_) {
+        held_line_.assign(line_);
+        held_since_ = runtime_.now();
+        if (!why.empty()) console_.info(why);
+    }
+    held_ = true;
+}
+
+bool NodeCommands::retry_held() {
+    if (!held_) return true;
+    held_ = false;
+    retrying_ = true;
+    run_line(held_line_);
+    retrying_ = false;
+    return !held_;
+}
+
+// The prompt's target changes only when a message really went (or waits to).
 void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
-    last_target_.set(peer_id);
+    bool known = known_peer(peer_id);
+    // A pipe or a terminal right after start: the peer may simply not be
+    // discovered yet. Wait (bounded) rather than fail with no_route.
+    if (!known && hold_input_ && !discovery_settled() &&
+        !(retrying_ && runtime_.now() - held_since_ >= kDiscoveryWaitMs)) {
+        hold(std::string(peer_id) + " is not known yet: waiting for discovery (at most " +
+             std::to_string(kDiscoveryWaitMs / 1000) + " s)");
+        return;
+    }
+    sending_ = true;
     SendResult r = node_.send(peer_id, text);
+    sending_ = false;
+    if (r.status == SendStatus::kNoRoute && !known) {
+        fail("unknown peer " + std::string(peer_id) + ": not discovered (see /peers)");
+        return;
+    }
     if (r.status != SendStatus::kQueued) {
         fail("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
         return;
     }
+    if (!known) {
+        // The prompt keeps its target until this one proves reachable.
+        looking_for_.set(peer_id);
+        // Queued behind a WHO_HAS: the relays may know it. Not a "sent" yet:
+        // delivered or NOT delivered follows. A failure for `attach -c`,
+        // which cannot wait for the outcome.
+        ++unsure_;
+        console_.info(std::string(peer_id) +
+                      " is not known here yet: looking for a route through the relays");
+        return;
+    }
+    set_target(peer_id);
     console_.outgoing(peer_id, text, r.msg_id);
 }
 
@@ -135,25 +218,10 @@ void NodeCommands::action(std::string_view text) {
 
 void NodeCommands::publish(std::string_view scope, std::string_view text) {
     SendResult r = node_.pub(scope, text);
-    if (r.status == SendStatus::kBusy && hold_busy_pubs_) {
-        held_scope_.assign(scope);
-        held_text_.assign(text);
-        held_pub_ = true;
+    if (r.status == SendStatus::kBusy && hold_input_) {
+        hold({});
         return;
     }
-    report_pub(scope, text, r);
-}
-
-bool NodeCommands::retry_held_pub() {
-    if (!held_pub_) return true;
-    SendResult r = node_.pub(held_scope_, held_text_);
-    if (r.status == SendStatus::kBusy) return false;
-    held_pub_ = false;
-    report_pub(held_scope_, held_text_, r);
-    return true;
-}
-
-void NodeCommands::report_pub(std::string_view scope, std::string_view text, const SendResult& r) {
     if (r.status != SendStatus::kQueued) {
         fail("not published to " + std::string(scope) + ": " + send_status_name(r.status));
         return;

@@ -47,6 +47,11 @@ void for_each_peer_id(const Node& node, Visit&& visit) {
     });
 }
 
+class NodeCommands;
+// A NOT delivered event for a /msg that `commands` is refusing right now: on
+// a terminal the command's own error says it, once (scripts get both).
+bool refused_now(const NodeCommands& commands, const Console& console, const NodeEvent& event);
+
 class NodeCommands {
   public:
     // /quit (and only /quit) calls `quit`; the program decides what exiting means.
@@ -58,25 +63,39 @@ class NodeCommands {
     bool handle_line(std::string_view line);
     // An engine event passing to the console: remembers who to /reply to.
     void note_event(const NodeEvent& event);
-    // A /pub that finds an in-scope link's queue full is held instead of
-    // refused (the terminal's or the pipe's commands: the app then stops reading
-    // them until retry_held_pub() gets it out). Off: refused with `busy`.
-    void hold_busy_pubs(bool on) { hold_busy_pubs_ = on; }
-    bool holding_pub() const { return held_pub_; }
-    // Tries the held /pub again; true once nothing is held any more.
-    bool retry_held_pub();
-    // Called with the new /reply target whenever it changes (the shell shows
-    // it in the prompt).
-    void on_reply_target(std::function<void(std::string_view peer_id)> changed) {
-        reply_target_changed_ = std::move(changed);
+    // The terminal's or the pipe's commands can wait (the app then stops
+    // reading them until retry_held() lets the held line through): a /pub
+    // that finds an in-scope link's queue full, and a /msg to a peer not
+    // known yet while the first discovery round and its handshakes are still
+    // going (at most kDiscoveryWaitMs). Off (attach): refused or sent at once.
+    void hold_input(bool on) { hold_input_ = on; }
+    bool holding() const { return held_; }
+    // Runs the held line again; true once nothing is held any more.
+    bool retry_held();
+    // True during the engine's send() of a /msg: a NOT delivered event then
+    // is the refusal the command reports itself (terminals show it once).
+    bool sending() const { return sending_; }
+    // Commands that failed so far (errors shown), for the exit status.
+    std::uint64_t errors() const { return errors_; }
+    // handle_line() also returns false for a /msg to a peer the node does not
+    // know, sent to the relays to find: its outcome is not known yet.
+    // Called whenever where plain text goes (`to`) or where /reply goes
+    // (`reply`) changes: the shell shows them in the prompt.
+    void on_targets(std::function<void(std::string_view to, std::string_view reply)> changed) {
+        targets_changed_ = std::move(changed);
     }
+
+    static constexpr MonoMs kDiscoveryWaitMs = 10'000;
 
   private:
     void run_line(std::string_view line);
     void fail(std::string_view text);  // shows an error and counts it
     void send_to(std::string_view peer_id, std::string_view text);
+    bool known_peer(std::string_view peer_id) const;  // in the engine's peer table
+    bool discovery_settled() const;                   // first round over, no handshake in progress
+    void hold(std::string_view why);                  // keeps the current line for retry_held()
+    void set_target(std::string_view peer_id);        // where plain text goes now
     void publish(std::string_view scope, std::string_view text);
-    void report_pub(std::string_view scope, std::string_view text, const SendResult& r);
     void action(std::string_view text);  // /me
     void connect(const Command& cmd);
     void collect_peers();
@@ -99,12 +118,18 @@ class NodeCommands {
     std::vector<RouteRow> route_rows_;
     IdBuffer last_from_;    // /reply goes here
     IdBuffer last_target_;  // plain text goes here
-    std::function<void(std::string_view)> reply_target_changed_;
+    IdBuffer looking_for_;  // an unknown peer a WHO_HAS looks for
+    std::function<void(std::string_view, std::string_view)> targets_changed_;
     std::string action_text_;  // /me payload, reused
     std::uint64_t errors_ = 0;
-    bool hold_busy_pubs_ = false;
-    bool held_pub_ = false;
-    std::string held_scope_, held_text_;  // the held /pub
+    std::uint64_t unsure_ = 0;  // sent to a peer not known here (WHO_HAS)
+    bool hold_input_ = false;
+    bool held_ = false;
+    bool retrying_ = false;  // running the held line again
+    bool sending_ = false;   // inside node_.send()
+    std::string_view line_;  // the line being run
+    std::string held_line_;  // the held line
+    MonoMs held_since_ = 0;  // when it was first held
 };
 
 }  // namespace p2p::shell

@@ -10,8 +10,10 @@ namespace p2p::shell {
 
 namespace {
 
-ConsoleOptions options_for(const ControlClient& c) {
+// `self_name`: our name, shown as "<name>" before what an attached shell sends.
+ConsoleOptions options_for(const ControlClient& c, std::string_view self_name) {
     ConsoleOptions o;
+    o.self_name = self_name;
     switch (c.mode()) {
         case ControlMode::kPlain:
             o.mode = ConsoleMode::kPlain;
@@ -44,7 +46,7 @@ bool control_config(const std::string& path, const std::string& group, std::stri
 struct NodeControl::ClientState final : ControlClientState, ConsoleSink {
     ClientState(NodeControl& owner, ControlClient& c)
         : client(c),
-          console(options_for(c), *this, owner.clock_),
+          console(options_for(c, owner.runtime_.node().config().name), *this, owner.clock_),
           commands(owner.runtime_, console, owner.ns_, [this, &owner] { quit(owner); }) {}
 
     void write_lines(std::string_view lines) override { client.output(lines); }
@@ -105,7 +107,7 @@ void NodeControl::event(const NodeEvent& ev) {
     server_->for_each_client([&](ControlClient& c) {
         ClientState& s = state_of(c);
         s.commands.note_event(ev);
-        if (c.wants_events()) s.console.event(ev);
+        if (c.wants_events() && !refused_now(s.commands, s.console, ev)) s.console.event(ev);
     });
 }
 

@@ -301,6 +301,11 @@ constexpr OptionRow kOwnRows[] = {
                            .flag = "--no-shell",
                            .help = "headless: no interactive shell, stdin ignored",
                            .kind = K::kSwitch}),
+    bind<O, &O::stay>({.section = kOutput,
+                       .flag = "--stay",
+                       .help = "keep running when piped commands end (default: exit once "
+                               "what they sent is delivered or failed)",
+                       .kind = K::kSwitch}),
     bind<O, &O::log_file>({.section = kOutput,
                            .flag = "--log-file",
                            .metavar = "PATH",

@@ -59,6 +59,7 @@ struct NodeOptions : NodeConfig, SharedOptions {
     bool bell = false;  // ring the terminal bell on a direct message
     bool json = false;
     bool no_shell = false;
+    bool stay = false;  // keep running when piped commands end
 
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };

@@ -254,6 +254,7 @@ void NodeRuntime::service_status(const std::string& text) {
 }
 
 void NodeRuntime::on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) {
+    first_discovery_over_ = true;
     if (reported_discovery_ && usable == last_usable_) return;  // say it when it changes
     reported_discovery_ = true;
     last_usable_ = usable;
@@ -270,6 +271,7 @@ void NodeRuntime::on_peer(const PeerAdvert& advert) {
 
 void NodeRuntime::on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
                                     MonoMs retry_in_ms) {
+    if (kind != RdvRequestKind::kUnregister) first_discovery_over_ = true;
     char text[512];
     if (blocked) {
         std::snprintf(text, sizeof text, "%s: blocked by the server, waiting %" PRId64 " s",

@@ -103,6 +103,9 @@ class NodeRuntime final : public NodeHost,
     // BYE, then UNREGISTER, then on_stopped(). Idempotent.
     void shutdown();
     bool shutting_down() const { return shutting_down_; }
+    // The first rendezvous round is over (peers listed, or REGISTER/DISCOVER
+    // failed): a peer not known by now will not come from it soon.
+    bool first_discovery_over() const { return first_discovery_over_; }
 
     Node& node() { return *node_; }
     const Node& node() const { return *node_; }
@@ -163,6 +166,7 @@ class NodeRuntime final : public NodeHost,
     std::unique_ptr<RendezvousLink> link_;
     std::unique_ptr<RendezvousDriver> driver_;
     bool reported_discovery_ = false;
+    bool first_discovery_over_ = false;
     std::size_t last_usable_ = 0;
 
     bool shutting_down_ = false;

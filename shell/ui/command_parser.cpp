@@ -279,6 +279,10 @@ void parse_connect(ParseState& st, std::string_view rest) {
         st.host_port(arg);
 }
 
+bool cmd_is_peer(ParseState& st) {
+    return st.command().target_kind == TargetKind::kPeer;
+}
+
 void parse_msg(ParseState& st, std::string_view rest) {
     static constexpr std::string_view kUsage = "/msg <peer_id|#namespace|*> <text>";
     std::string_view target = next_word(rest);
@@ -289,6 +293,19 @@ void parse_msg(ParseState& st, std::string_view rest) {
     bool ok = (target == "*" || target.front() == '#') ? st.scope_target(target, kUsage)
                                                        : st.peer_target(target, kUsage);
     if (!ok) return;
+    // "/msg bad name@CIC x" means a peer id with a space in it (there is no
+    // such id), not "name@CIC x" sent to bad@CIC: refuse rather than guess.
+    std::string_view bare = target.front() == '@' ? target.substr(1) : target;
+    if (cmd_is_peer(st) && bare.find('@') == std::string_view::npos) {
+        std::string_view after = rest;
+        std::string_view word = next_word(after);
+        if (word.find('@') != std::string_view::npos) {
+            std::string_view typed(
+                bare.data(), static_cast<std::size_t>(word.data() + word.size() - bare.data()));
+            st.fail("'%s' is not a peer id: a peer id has no spaces", shown(typed).text);
+            return;
+        }
+    }
     Command& cmd = st.command();
     // A /msg to a scope is a publish; the app then has one path for it.
     if (cmd.target_kind != TargetKind::kPeer) cmd.kind = CommandKind::kPub;

@@ -40,6 +40,12 @@ class ConsoleSink {
     // its last line (a ✓ after what we sent) only when nothing was written
     // since.
     virtual std::uint64_t output_count() const { return 0; }
+    // Rows the line the user just typed and submitted takes on the screen,
+    // while it is the last thing written there (the cursor is at the start of
+    // the row below it, no prompt shown); 0 when unknown or when anything was
+    // written since. The console writes the echo of a sent message over it,
+    // so a message takes one row, as in irssi.
+    virtual int submitted_rows() const { return 0; }
 
   protected:
     ~ConsoleSink() = default;

@@ -53,8 +53,27 @@ void Console::Impl::chat_event(const NodeEvent& ev) {
     finish_text();
 }
 
+namespace {
+
+// Over the line the user typed, when it is still the last thing on the
+// screen: up to its first row, erased (platform/terminal_codes.h names both).
+std::string_view over_submitted_line(int rows, char (&seq)[term::kCursorUpBytes + 8]) {
+    if (rows <= 0) return {};
+    char up[term::kCursorUpBytes];
+    std::size_t n = 0;
+    auto add = [&](std::string_view part) { n += part.copy(seq + n, sizeof seq - n); };
+    add(term::cursor_up(static_cast<std::size_t>(rows), up));
+    add(term::kRowStart);
+    add(term::kEraseBelow);
+    return {seq, n};
+}
+
+}  // namespace
+
 void Console::Impl::outgoing(std::string_view to, std::string_view text, std::string_view msg_id) {
-    begin_event(EventKind::kSent);
+    char seq[term::kCursorUpBytes + 8];
+    std::string_view over = over_submitted_line(sink.submitted_rows(), seq);
+    begin_event(EventKind::kSent, over);
     colour_on(kReset);
     const bool peer = !to.empty() && to[0] != '#' && to[0] != '*';
     const bool action = is_action(text, options.self_name);
@@ -77,7 +96,7 @@ void Console::Impl::outgoing(std::string_view to, std::string_view text, std::st
         out.label("] ");
     }
     out.text(text);
-    std::string_view line = out.view();
+    std::string_view line = out.view().substr(over.size());
     // Only a one-row echo of a direct message can take its ACK later.
     bool one_row = line.find('\n') == std::string_view::npos;
     echo_count = 0;

@@ -161,9 +161,11 @@ struct Console::Impl {
     }
 
     // -- text modes --
-    void begin_event(EventKind kind) {
+    // `before`: terminal controls written ahead of the line (kTty only).
+    void begin_event(EventKind kind, std::string_view before = {}) {
         out.reset();
         if (!tty()) return;
+        out.raw(before);
         char hms[9];
         platform::format_local_hms(clock.wall_ms(), hms);
         if (colour()) out.raw(console_detail::term::kDim);
@@ -197,6 +199,16 @@ struct Console::Impl {
     void field(const char* k, std::string_view v) {
         key(k);
         str(v);
+    }
+    // "peer_id": a peer known only by its address (a static peer before its
+    // HELLO) has none yet: null, never "", so a script cannot mistake it for
+    // an id.
+    void peer_id_field(std::string_view peer_id) {
+        key("peer_id");
+        if (peer_id.empty())
+            writer.Null();
+        else
+            str(peer_id);
     }
     // A table's rows in JSON: an array under `array_key`, cut when the next
     // row (at most row_bytes) might not fit the fixed output buffer, and then

@@ -11,6 +11,18 @@ using namespace console_detail;
 
 // ---- tables ------------------------------------------------------------------------
 
+namespace {
+
+// "host:port" of a peer, "-" when it has no dial address.
+std::string_view address_of(const PeerView& p, char (&out)[96]) {
+    int n = p.host.empty() ? std::snprintf(out, sizeof out, "-")
+                           : std::snprintf(out, sizeof out, "%.*s:%u", int(p.host.size()),
+                                           p.host.data(), unsigned(p.port));
+    return {out, static_cast<std::size_t>(n)};
+}
+
+}  // namespace
+
 void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_view ns) {
     Impl& im = *impl_;
     auto wanted = [&](const PeerView& p) { return ns.empty() || p.ns == ns; };
@@ -20,7 +32,7 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
             if (!wanted(p)) continue;
             if (!im.room_for_row(1024)) break;
             im.writer.StartObject();
-            im.field("peer_id", p.peer_id);
+            im.peer_id_field(p.peer_id);
             im.field("host", p.host);
             im.key("port");
             im.writer.Uint(p.port);
@@ -53,9 +65,6 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
         if (o.nearly_full(256)) break;
         ++shown;
         char addr[96];
-        int n = p.host.empty() ? std::snprintf(addr, sizeof addr, "-")
-                               : std::snprintf(addr, sizeof addr, "%.*s:%u", int(p.host.size()),
-                                               p.host.data(), unsigned(p.port));
         char rtt[16];
         char note[16];
         char dur[16];
@@ -71,7 +80,7 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
         }
         o.cell(or_dash(p.peer_id), 22);
         o.pad(1);
-        o.cell(std::string_view(addr, static_cast<std::size_t>(n)), 21);
+        o.cell(address_of(p, addr), 21);
         o.pad(1);
         o.cell(peer_state_name(p.state), 10);
         o.pad(1);
@@ -175,7 +184,10 @@ void Console::rtt(std::span<const PeerView> peers) {
         for (const PeerView& p : peers) {
             if (!im.room_for_row(512)) break;
             im.writer.StartObject();
-            im.field("peer_id", p.peer_id);
+            im.peer_id_field(p.peer_id);
+            im.field("host", p.host);
+            im.key("port");
+            im.writer.Uint(p.port);
             im.key("mean_ms");
             im.writer.Double(p.rtt_count > 0 ? p.rtt_mean_ms : -1);
             im.key("last_ms");
@@ -200,7 +212,8 @@ void Console::rtt(std::span<const PeerView> peers) {
         char mean[16];
         char last[16];
         char count[24];
-        o.cell(or_dash(p.peer_id), 44);
+        char addr[96];
+        o.cell(p.peer_id.empty() ? address_of(p, addr) : p.peer_id, 44);
         o.pad(1);
         o.cell(p.rtt_count > 0 ? format_ms(p.rtt_mean_ms, mean) : "-", 10, true);
         o.pad(1);

@@ -9,7 +9,7 @@ constexpr std::string_view kOverview[] = {
     "  /msg <peer|#ns|*> <text>   send to a peer (name@ns, or a name in our ns)",
     "  /pub <*|#ns> <text>        publish to every peer, or to one namespace",
     "  /reply <text>              answer the last peer that wrote to us",
-    "  <text>                     send to the last /msg or /reply target",
+    "  <text>                     send where the prompt says (last /msg or /reply)",
     "  /me <action>               '* yourname action' to that same target",
     "  /peers [*|#ns]             known peers: address, state, link, RTT",
     "  /connect <peer|host:port>  dial a peer now",

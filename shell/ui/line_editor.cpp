@@ -412,6 +412,15 @@ void LineEditor::handle_editor_line(char* line) {
         platform::locale_text_to_utf8(text, &converted);
         text = converted;
     }
+    // Prompt + line as libedit drew them, in rows, so the console can write the
+    // echo over it: the row of the last character, in display columns as the
+    // cursor is placed (screen_columns.h), plus one.
+    std::size_t cols = static_cast<std::size_t>(columns() > 0 ? columns() : 80);
+    std::size_t last = text.empty() ? 0 : text.size() - 1;
+    while (last > 0 && (static_cast<unsigned char>(text[last]) & 0xC0) == 0x80)
+        --last;
+    submitted_rows_ = static_cast<int>(cursor_row(options_.prompt, text.substr(0, last), cols)) + 1;
+    submitted_count_ = output_count_;
     if (text.size() > kMaxLineBytes) {
         char msg[96];
         int n = std::snprintf(msg, sizeof msg, "input line longer than %zu bytes ignored",

@@ -122,6 +122,9 @@ class LineEditor final : public ConsoleSink,
     // submitted included (the console amends its last line only when nothing
     // came after it).
     std::uint64_t output_count() const override { return output_count_; }
+    int submitted_rows() const override {
+        return output_count_ == submitted_count_ ? submitted_rows_ : 0;
+    }
     // A new prompt (the /reply target in it); redrawn at once when shown.
     void set_prompt(std::string prompt);
 
@@ -178,6 +181,9 @@ class LineEditor final : public ConsoleSink,
     [[maybe_unused]] FILE* editor_out_ = nullptr;
     std::vector<std::string> candidates_;  // of the completion in progress
     std::uint64_t output_count_ = 1;       // 0 would mean "unknown" to the console
+    // The line submitted last: its rows, and output_count_ right after it.
+    int submitted_rows_ = 0;
+    std::uint64_t submitted_count_ = 0;
 };
 
 }  // namespace p2p::shell

@@ -156,13 +156,32 @@ TEST_F(AttachTest, OneShotPrintsTheWholeAnswerAndExitsWithItsStatus) {
     EXPECT_TRUE(st.exited);
     EXPECT_EQ(st.code, 1);
     ASSERT_FALSE(out.empty());
-    EXPECT_NE(out.back().find("not sent to nobody@CIC"), std::string::npos);
+    EXPECT_NE(out.back().find("unknown peer nobody@CIC"), std::string::npos);
     // No socket: exit 3 and a reason.
     auto p = attach({"-c", "/peers", dir_.path() + "/missing"});
     auto gone = p->wait_exit(kEventTimeout);
     ASSERT_TRUE(gone);
     EXPECT_EQ(gone->code, 3);
     EXPECT_TRUE(p->has_line(std::regex("No such file"), Stream::kStderr));
+}
+
+// A /msg to a peer the node does not know, with a neighbour that can look for
+// it (WHO_HAS): said at once, not echoed as sent, and `attach -c` exits 1
+// (issue 15.4: it exited 0), as docs/deployment.md says.
+TEST_F(AttachTest, OneShotToAnUnknownPeerFailsEvenWhenRelaysLookForIt) {
+    RawPeer carol;
+    ASSERT_TRUE(carol.connect(node_.port()));
+    ASSERT_TRUE(carol.hello("carol@CIC", {"ack", "relay", "who_has"})) << node_.dump();
+    std::vector<std::string> out;
+    ExitStatus st = one_shot({"-c", "/msg nobody@CIC hi", control_}, &out);
+    EXPECT_TRUE(st.exited);
+    EXPECT_EQ(st.code, 1);
+    ASSERT_FALSE(out.empty());
+    EXPECT_NE(out.back().find("nobody@CIC is not known here yet: looking for a route"),
+              std::string::npos)
+        << out.back();
+    // The relays were asked.
+    EXPECT_TRUE(carol.read_type("WHO_HAS", 10s)) << node_.dump();
 }
 
 TEST_F(AttachTest, QuitFromAnAttachedShellAsksFirst) {
@@ -298,6 +317,8 @@ TEST_F(AttachTest, OnATerminalPromptTabCompletionAndHistory) {
     term.type("typed on a terminal");  // after the space the completion added
     term.key("Enter");
     EXPECT_TRUE(bob_receives("typed on a terminal")) << term.screen();
+    // The echo names the node as the sender (issue 15.4: it said "<>").
+    EXPECT_TRUE(term.shows("<target> @bob@CIC typed on a terminal")) << term.screen();
     // An event arrives above the prompt while a line is half typed.
     term.type("half");
     bob_says("t1", "while you type");

@@ -36,6 +36,14 @@ class ChatHabitsTty : public ::testing::Test {
         ASSERT_TRUE(tty_.wait_screen("link bob@CIC up", kEventTimeout)) << tty_.screen();
         ASSERT_TRUE(bob_.wait_link_up("alice@CIC")) << bob_.dump();
     }
+    int rows_with(const std::string& text) {
+        std::string screen = tty_.screen();
+        int rows = 0;
+        for (std::size_t at = 0; (at = screen.find(text, at)) != std::string::npos;
+             at += text.size())
+            ++rows;
+        return rows;
+    }
     void send(const std::string& line) {
         tty_.type(line);
         tty_.key("Enter");
@@ -57,18 +65,59 @@ TEST_F(ChatHabitsTty, SendIsOneLineWithItsCheckMarkAndBellAndReplyPrompt) {
     std::string screen = tty_.screen();
     EXPECT_EQ(screen.find("sent to"), std::string::npos) << screen;
     EXPECT_EQ(screen.find("delivered to"), std::string::npos) << screen;
+    // One row per message, as in irssi: the echo is written over the line
+    // that was typed (issue 15.5), which is no longer on the screen.
+    EXPECT_EQ(rows_with("hello bob"), 1) << screen;
+    EXPECT_EQ(screen.find("> /msg bob@CIC hello bob"), std::string::npos) << screen;
 
     // A direct message rings the bell and becomes the /reply target.
     ASSERT_TRUE(bob_.command("/msg alice@CIC hi alice"));
     ASSERT_TRUE(tty_.wait_screen("bob@CIC: hi alice", kEventTimeout)) << tty_.screen();
     EXPECT_TRUE(tty_.wait_raw("\a", kEventTimeout)) << "no BEL byte reached the terminal";
-    EXPECT_TRUE(tty_.wait_screen("\\(reply: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    EXPECT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
 
     // /me: an action where plain text goes; bob (plain mode) sees the text.
     send("/me waves");
     ASSERT_TRUE(bob_.expect("^msg alice@CIC: \\* alice waves$")) << bob_.dump();
     EXPECT_TRUE(tty_.wait_screen("@bob@CIC \\* alice waves \xE2\x9C\x93 [0-9]+ ms", kEventTimeout))
         << tty_.screen();
+}
+
+// The prompt says where plain text goes, and stays true (issue 15.3): a /msg
+// that fails changes neither the prompt nor where plain text goes; a message
+// from someone else adds the /reply target to it.
+TEST_F(ChatHabitsTty, PromptNamesWherePlainTextGoesAndAFailedMsgKeepsIt) {
+    start_alice("C.UTF-8");
+    send("/msg bob@CIC first");
+    ASSERT_TRUE(bob_.expect("^msg alice@CIC: first$")) << bob_.dump();
+    ASSERT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    send("/msg nobody@CIC lost");
+    // bob relays, so the node asks him (WHO_HAS) and says so at once.
+    ASSERT_TRUE(tty_.wait_screen("nobody@CIC is not known here yet", kEventTimeout))
+        << tty_.screen();
+    EXPECT_EQ(tty_.screen().find("@nobody@CIC lost"), std::string::npos)
+        << "echoed as sent: " << tty_.screen();
+    ASSERT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    send("/msg bad name@CIC x");
+    ASSERT_TRUE(tty_.wait_screen("'bad name@CIC' is not a peer id", kEventTimeout))
+        << tty_.screen();
+    send("plain text");
+    ASSERT_TRUE(bob_.expect("^msg alice@CIC: plain text$")) << bob_.dump();
+    ASSERT_TRUE(tty_.wait_screen("<alice> @bob@CIC plain text \xE2\x9C\x93", kEventTimeout))
+        << tty_.screen();
+    EXPECT_EQ(rows_with("plain text"), 1) << tty_.screen();
+    EXPECT_FALSE(bob_.saw("^msg alice@CIC: name@CIC x$")) << bob_.dump();
+}
+
+// No relay to ask: a /msg to a peer nobody knows is refused at once, said
+// once (not also as "NOT delivered ... no_route (<uuid>)"), never echoed.
+TEST_F(ChatHabitsTty, UnknownPeerIsSaidAtOnceAndOnce) {
+    start_alice("C.UTF-8", "--no-relay");
+    send("/msg nobody@CIC hi");
+    ASSERT_TRUE(tty_.wait_screen("error: unknown peer nobody@CIC", kEventTimeout)) << tty_.screen();
+    std::string screen = tty_.screen();
+    EXPECT_EQ(screen.find("NOT delivered"), std::string::npos) << screen;
+    EXPECT_EQ(screen.find("@nobody@CIC hi"), std::string::npos) << screen;
 }
 
 TEST_F(ChatHabitsTty, NoBellWithoutTheFlag) {

@@ -482,8 +482,8 @@ TEST_F(ShellTty, RealNodeMessageArrivesWhileALineIsHalfTyped) {
         << alice.dump();
     ASSERT_TRUE(t.screen_has("alice@CIC: hello from alice")) << t.screen();
     // The message is above the prompt; the half-typed line and the cursor at
-    // its end are intact, behind a prompt that now names the /reply target.
-    const std::string prompt = "(reply: alice@CIC) > ";
+    // its end are intact, behind a prompt that now names where text goes.
+    const std::string prompt = "(to: alice@CIC) > ";
     ASSERT_TRUE(t.last_line_is(prompt + half)) << t.screen();
     std::vector<std::string> lines = t.lines();
     std::size_t msg_row = lines.size();

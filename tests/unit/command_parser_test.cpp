@@ -101,6 +101,18 @@ TEST_F(CommandParserTest, MsgBareNameUsesDefaultNamespace) {
     EXPECT_EQ(c.text, "hi");
 }
 
+TEST_F(CommandParserTest, MsgRefusesAPeerIdWithASpace) {
+    parser_.set_default_namespace("CIC");
+    // Not "name@CIC x" sent to bad@CIC (issue 15.3): there is no such id.
+    EXPECT_EQ(err("/msg bad name@CIC x"),
+              "'bad name@CIC' is not a peer id: a peer id has no spaces");
+    EXPECT_EQ(err("/msg @bad name@CIC x"),
+              "'bad name@CIC' is not a peer id: a peer id has no spaces");
+    // An address later in the text is only text.
+    EXPECT_EQ(ok("/msg bob mail me at bob@example.org").text, "mail me at bob@example.org");
+    EXPECT_EQ(ok("/msg bob@CIC alice@CIC said hi").text, "alice@CIC said hi");
+}
+
 TEST_F(CommandParserTest, MsgBadArguments) {
     EXPECT_EQ(err("/msg"), "usage: /msg <peer_id|#namespace|*> <text>");
     EXPECT_EQ(err("/msg bob@CIC"), "usage: /msg <peer_id|#namespace|*> <text>");

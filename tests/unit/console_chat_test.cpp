@@ -25,6 +25,7 @@ class ScreenSink final : public ConsoleSink {
         ++count;
     }
     std::uint64_t output_count() const override { return count; }
+    int submitted_rows() const override { return submitted; }
     std::string take() {
         std::string out;
         out.swap(text);
@@ -32,6 +33,7 @@ class ScreenSink final : public ConsoleSink {
     }
     std::string text;
     std::uint64_t count = 1;
+    int submitted = 0;  // rows of the line just typed, as the editor says
 };
 
 NodeEvent event(EventKind kind, std::string_view peer, std::string_view msg_id = "m-1") {
@@ -78,6 +80,25 @@ TEST_F(ConsoleChat, WhatWeSendIsOneLineAndTheAckIsAppendedToIt) {
     // Up one row (the line editor has erased its prompt), clear it, and
     // write the same line with the check mark.
     EXPECT_EQ(sink_.take(), "\x1b[A\r\x1b[2K08:53:20 <alice> @bob@CIC hello \xE2\x9C\x93 12 ms\n");
+}
+
+// The line just typed (here two rows of it) is still the last thing on the
+// screen: the echo is written over it, so a message takes one row (issue
+// 15.5), and the ACK still amends only the echo.
+TEST_F(ConsoleChat, TheEchoReplacesTheTypedLine) {
+    auto c = make(ConsoleMode::kTty);
+    sink_.submitted = 2;
+    c->outgoing("bob@CIC", "hello", "m-1");
+    EXPECT_EQ(sink_.take(), "\x1b[2A\r\x1b[J08:53:20 <alice> @bob@CIC hello\n");
+    sink_.submitted = 0;
+    c->event(event(EventKind::kDelivered, "bob@CIC"));
+    EXPECT_EQ(sink_.take(), "\x1b[A\r\x1b[2K08:53:20 <alice> @bob@CIC hello \xE2\x9C\x93 12 ms\n");
+    // A publish is echoed over its line too; anything else leaves it.
+    sink_.submitted = 1;
+    c->outgoing("#CIC", "all", {});
+    EXPECT_EQ(sink_.take(), "\x1b[1A\r\x1b[J08:53:20 <alice> [#CIC] all\n");
+    c->info("an answer");
+    EXPECT_EQ(sink_.take(), "08:53:20 an answer\n");
 }
 
 TEST_F(ConsoleChat, AnythingWrittenInBetweenGetsTheAckItsOwnLine) {

@@ -166,6 +166,34 @@ TEST_F(ConsoleTest, RttTable) {
               "no RTT samples yet (PING every ping interval on each link)\n");
 }
 
+// A peer known only by its address (a static peer before its HELLO) has no
+// id: JSON says null (not "", issue 15.4) and gives the address; the table
+// shows the address.
+TEST_F(ConsoleTest, RttOfAPeerWithoutAnIdNamesItsAddress) {
+    std::vector<PeerView> peers = sample_peers();
+    auto j = make(ConsoleMode::kJson);
+    j->rtt(peers);
+    std::string out = sink_.take();
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size() - 1);
+    ASSERT_FALSE(d.HasParseError()) << out;
+    ASSERT_EQ(d["peers"].Size(), 4u);
+    EXPECT_STREQ(d["peers"][0]["peer_id"].GetString(), "alice@CIC");
+    EXPECT_TRUE(d["peers"][3]["peer_id"].IsNull()) << out;
+    EXPECT_STREQ(d["peers"][3]["host"].GetString(), "pi.local");
+    EXPECT_EQ(d["peers"][3]["port"].GetUint(), 7070u);
+    j->peers(peers, 1'000'000);
+    out = sink_.take();
+    EXPECT_EQ(out.find("\"peer_id\":\"\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"peer_id\":null"), std::string::npos) << out;
+
+    auto t = make(ConsoleMode::kPlain);
+    t->rtt(peers);
+    std::vector<std::string> lines = split_lines(sink_.take());
+    ASSERT_EQ(lines.size(), 5u);
+    EXPECT_EQ(lines[4].rfind("pi.local:7070 ", 0), 0u) << lines[4];
+}
+
 TEST_F(ConsoleTest, RoutesTable) {
     auto c = make(ConsoleMode::kPlain);
     RouteRow rows[2];
