@@ -30,6 +30,12 @@ constexpr std::size_t kDrainBytes = 256 * 1024;
 // Bytes written to one connection per turn of the loop: a 1.5 MiB DISCOVER answer
 // to a client that reads fast goes out in pieces between everybody else's requests.
 constexpr std::size_t kWriteQuantum = 64 * 1024;
+// The kernel's send buffer per connection (it doubles it). Left to autotuning it grows
+// to megabytes, and a client that never reads made the kernel copy most of a 1.5 MiB
+// answer into it: with hundreds of such clients that copying was most of the server's
+// CPU. Capped, such a client costs at most this much copying and kernel memory; the
+// rest of its answer stays in the shared buffer until it reads or times out.
+constexpr int kSendBufferBytes = 64 * 1024;
 // At most one WARN this often about connections closed for the partial-line budget.
 constexpr MonoMs kBudgetReportMs = 10'000;
 
@@ -324,6 +330,7 @@ void RendezvousServer::on_accept(int fd, const platform::SockAddr& peer) {
         return;
     }
 
+    platform::set_send_buffer(fd, kSendBufferBytes);
     if (m.free_slots.empty()) evict_oldest();
     std::uint32_t index = m.free_slots.back();
     m.free_slots.pop_back();
