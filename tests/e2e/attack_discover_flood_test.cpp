@@ -78,7 +78,7 @@ int register_attackers(std::uint16_t port, int first, int last) {
     return ok;
 }
 
-class Attack16 : public ::testing::Test {
+class Attack17 : public ::testing::Test {
   protected:
     void SetUp() override {
         // Rate limit lifted, as an attacker with more addresses would have it; long
@@ -146,7 +146,7 @@ class UnreadDiscovers {
     std::thread thread_;
 };
 
-TEST_F(Attack16, HonestRegisterIsAnsweredWithin100msDuringADiscoverFlood) {
+TEST_F(Attack17, HonestRegisterIsAnsweredWithin100msDuringADiscoverFlood) {
     // 7 200 registrations from 160 addresses, 8 clients at a time.
     std::vector<std::thread> registrars;
     std::atomic<int> registered{0};
