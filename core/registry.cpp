@@ -25,6 +25,10 @@ namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 constexpr MonoMs kNever = std::numeric_limits<MonoMs>::max();
+// Namespaces whose DISCOVER answer is kept between requests, and the size up to
+// which a stale one keeps its buffer (see invalidate_answers()).
+constexpr std::size_t kKeptAnswers = 64;
+constexpr std::size_t kKeptAnswerBytes = 16 * 1024;
 // A repaired line may grow: each invalid byte becomes the 3-byte U+FFFD.
 constexpr std::size_t kRepairedBytes = 3 * kMaxLineBytes + 1;
 
@@ -47,7 +51,6 @@ Registry::Registry(const Clock& clock, RegistryConfig config)
     : clock_(clock), config_(config), head_(kNone), tail_(kNone), next_expiry_(kNever) {
     slab_.reserve(config_.max_registrations);
     free_.reserve(config_.max_registrations);
-    reply_.reserve(64 * 1024);
     message_.reserve(256);
 }
 
@@ -187,11 +190,13 @@ std::uint32_t Registry::insert(std::string_view ip, std::string_view ns, std::st
     (tail_ == kNone ? head_ : slab_[tail_].next) = slot;
     tail_ = slot;
     next_expiry_ = std::min(next_expiry_, expires_at);
+    invalidate_answers(ns);
     return slot;
 }
 
 void Registry::remove(std::uint32_t slot) {
     Record& r = slab_[slot];
+    invalidate_answers(r.ns_view());
     (r.prev == kNone ? head_ : slab_[r.prev].next) = r.next;
     (r.next == kNone ? tail_ : slab_[r.next].prev) = r.prev;
     char key[3 + 64 + 2 * kMaxNameBytes];
@@ -254,8 +259,8 @@ std::string_view Registry::reply_error(std::string_view message) {
     return {line_out_, rdv::encode_error(line_out_, sizeof line_out_, message)};
 }
 
-std::string_view Registry::handle(char* line, std::size_t len, std::string_view ip,
-                                  std::uint16_t port) {
+Registry::Reply Registry::answer(char* line, std::size_t len, std::string_view ip,
+                                 std::uint16_t port) {
     (void)port;  // the reference keys and answers by IP only
     sweep_expired();
     std::string_view text(line, len);
@@ -308,15 +313,52 @@ std::string_view Registry::do_register(const RendezvousRequest& req, std::string
     return {line_out_, rdv::encode_register_ok(line_out_, sizeof line_out_, ttl, ip, p.value)};
 }
 
-std::string_view Registry::do_discover(const RendezvousRequest& req, std::string_view ip) {
+Registry::Reply Registry::do_discover(const RendezvousRequest& req, std::string_view ip) {
     if (!has_live_registration(ip)) return reply_error("peer_not_registered");
     bool all = absent(req.ns);
     if (!all && !valid_label(req.ns)) return reply_error("bad_namespace");
+    if (all) {
+        if (!fresh(all_answer_)) encode_discover(all_answer_, true, {});
+        return SharedAnswerPtr(all_answer_.answer);
+    }
+    auto found = ns_answers_.find(req.ns.str);
+    if (found != ns_answers_.end()) {
+        SharedAnswerPtr answer = found->second.answer;
+        if (fresh(found->second)) return answer;
+        answer.reset();  // so that an unshared buffer is re-encoded in place
+        std::size_t listed = encode_discover(found->second, false, req.ns.str);
+        answer = found->second.answer;
+        if (listed == 0) ns_answers_.erase(found);  // the namespace is gone
+        return answer;
+    }
+    // Only a namespace somebody is registered in gets a cache entry, so the entries
+    // are bounded by the registrations, whatever namespaces clients ask for.
+    if (encode_discover(scratch_answer_, false, req.ns.str) == 0)
+        return SharedAnswerPtr(scratch_answer_.answer);
+    if (ns_answers_.size() >= kKeptAnswers) {
+        std::erase_if(ns_answers_, [](const auto& kv) { return !kv.second.valid; });
+        if (ns_answers_.size() >= kKeptAnswers) return SharedAnswerPtr(scratch_answer_.answer);
+    }
+    CachedAnswer& cached = ns_answers_[std::string(req.ns.str)];
+    std::swap(cached, scratch_answer_);
+    return SharedAnswerPtr(cached.answer);
+}
+
+bool Registry::fresh(const CachedAnswer& cache) const {
+    // sweep_expired() has run: an expiry since built_at invalidated it already.
+    return cache.valid && clock_.mono_ms() - cache.built_at < config_.discover_cache_ms;
+}
+
+std::size_t Registry::encode_discover(CachedAnswer& cache, bool all, std::string_view ns) {
+    // A buffer some connection is still writing is never touched: the next one is new.
+    if (!cache.answer || cache.answer.use_count() > 1)
+        cache.answer = std::make_shared<SharedAnswer>();
     MonoMs now = clock_.mono_ms();
-    rdv::DiscoverAnswerBuilder answer(reply_);
+    rdv::DiscoverAnswerBuilder answer(cache.answer->text);
+    std::size_t listed = 0;
     for (std::uint32_t slot = head_; slot != kNone; slot = slab_[slot].next) {
         const Record& r = slab_[slot];
-        if (!all && r.ns_view() != req.ns.str) continue;
+        if (!all && r.ns_view() != ns) continue;
         rdv::PeerEntry e;
         e.ip = r.ip_view();
         e.port = r.port;
@@ -324,9 +366,26 @@ std::string_view Registry::do_discover(const RendezvousRequest& req, std::string
         e.ns = r.ns_view();
         e.ttl_s = r.ttl_s;
         e.expires_in_s = std::max<std::int64_t>(0, (r.expires_at - now) / 1000);
-        answer.add(e);
+        if (answer.add(e)) ++listed;
     }
-    return answer.finish();
+    answer.finish();
+    cache.built_at = now;
+    cache.valid = true;
+    ++discover_encodings_;
+    return listed;
+}
+
+void Registry::invalidate_answers(std::string_view ns) {
+    all_answer_.valid = false;
+    auto found = ns_answers_.find(ns);
+    if (found == ns_answers_.end()) return;
+    // A small answer keeps its entry and buffer, re-encoded in place when next asked
+    // (no allocation in steady state); a large one is given back, so the answers of
+    // namespaces that are gone hold at most kKeptAnswers x kKeptAnswerBytes.
+    if (found->second.answer && found->second.answer->text.capacity() > kKeptAnswerBytes)
+        ns_answers_.erase(found);
+    else
+        found->second.valid = false;
 }
 
 std::string_view Registry::do_unregister(const RendezvousRequest& req, std::string_view ip) {

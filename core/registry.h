@@ -9,10 +9,12 @@
 // only for what is persisted.
 //
 // Memory: registrations live in a slab sized at construction
-// (max_registrations); the answer is built in a buffer reused across
-// requests. A request for an existing registration and every DISCOVER
-// allocate nothing once the answer buffer has grown to its working size.
-// Per-IP state is bounded by max_tracked_ips.
+// (max_registrations); short answers are built in a buffer reused across
+// requests. A DISCOVER answer is encoded once per change of what it lists and
+// handed out as a shared, immutable buffer (SharedAnswer): a flood of DISCOVERs
+// costs a lookup each, not an encoding of the whole registry each, and every
+// connection writes the same bytes without a copy (docs/rendezvous.md "What a
+// DISCOVER costs"). Per-IP state is bounded by max_tracked_ips.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +42,22 @@ struct RegistryConfig {
     // IPs whose rate-limit history is remembered. IPs holding registrations
     // are always tracked on top of these.
     std::size_t max_tracked_ips = 8192;
+    // How long an encoded DISCOVER answer is handed out again while nothing it
+    // lists changed. Its `expires_in` values are those of the moment it was
+    // encoded, so they may be up to this much older than the request (0:
+    // encode for every request, exact to the millisecond as before).
+    MonoMs discover_cache_ms = 1'000;
 };
+
+// A DISCOVER answer, encoded once, never changed after it is handed out, and
+// kept alive by every connection still writing it.
+struct SharedAnswer {
+    std::string text;  // the whole line, '\n' included
+    // Connections still writing it: the server's count, so the bytes are
+    // charged once to its pending-output budget however many share them.
+    mutable std::size_t writers = 0;
+};
+using SharedAnswerPtr = std::shared_ptr<const SharedAnswer>;
 
 class Registry {
   public:
@@ -67,10 +84,23 @@ class Registry {
     // receives the reference's message (valid until the next call).
     Admission admit(std::string_view ip, std::uint16_t port, std::string_view* reply);
 
+    // An answer: `text` (including '\n') is valid until the next call, or for as
+    // long as `shared` is held when it is set (DISCOVER answers).
+    struct Reply {
+        Reply(std::string_view t = {}) : text(t) {}  // NOLINT: a short answer converts
+        Reply(const SharedAnswerPtr& s) : text(s->text), shared(s) {}  // NOLINT
+        std::string_view text;
+        SharedAnswerPtr shared;
+    };
     // Answers one request line (without its '\n'). `line` is parsed in place:
-    // it must be writable, with line[len] writable too. Returns the answer
-    // line including '\n', valid until the next call.
-    std::string_view handle(char* line, std::size_t len, std::string_view ip, std::uint16_t port);
+    // it must be writable, with line[len] writable too.
+    Reply answer(char* line, std::size_t len, std::string_view ip, std::uint16_t port);
+    // The same, for callers that copy the text before the next call.
+    std::string_view handle(char* line, std::size_t len, std::string_view ip, std::uint16_t port) {
+        return answer(line, len, ip, port).text;
+    }
+    // DISCOVER answers encoded since construction (each one walked the registry).
+    std::uint64_t discover_encodings() const { return discover_encodings_; }
 
     // True once a change (REGISTER, a removal) has not been persisted yet.
     bool dirty() const { return dirty_; }
@@ -122,10 +152,23 @@ class Registry {
     template <class V>
     using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+    // A DISCOVER answer as encoded for one namespace (or all) at built_at.
+    struct CachedAnswer {
+        std::shared_ptr<SharedAnswer> answer;
+        MonoMs built_at = 0;
+        bool valid = false;
+    };
+
     std::string_view reply_error(std::string_view message);
     std::string_view do_register(const RendezvousRequest& req, std::string_view ip);
-    std::string_view do_discover(const RendezvousRequest& req, std::string_view ip);
+    Reply do_discover(const RendezvousRequest& req, std::string_view ip);
     std::string_view do_unregister(const RendezvousRequest& req, std::string_view ip);
+    // Encodes the live registrations of `ns` (all when `all`) into `cache`, reusing its
+    // buffer when no connection holds it any more. Returns the number listed.
+    std::size_t encode_discover(CachedAnswer& cache, bool all, std::string_view ns);
+    bool fresh(const CachedAnswer& cache) const;
+    // A registration of `ns` came, went or changed: the answers listing it are stale.
+    void invalidate_answers(std::string_view ns);
 
     void sweep_expired();
     bool has_live_registration(std::string_view ip);
@@ -151,9 +194,14 @@ class Registry {
     std::size_t ips_with_registrations_ = 0;
     bool dirty_ = false;
 
+    CachedAnswer all_answer_;  // DISCOVER without a namespace
+    // Namespaces that had live registrations when asked for, at most kKeptAnswers.
+    StringMap<CachedAnswer> ns_answers_;
+    CachedAnswer scratch_answer_;  // a namespace nobody is registered in
+    std::uint64_t discover_encodings_ = 0;
+
     JsonArena arena_;
     char line_out_[4096];               // short answers (rdv::kRdvLineBytes)
-    std::string reply_;                 // DISCOVER answers, capacity reused
     std::string message_;               // error texts built at run time, capacity reused
     std::unique_ptr<char[]> repaired_;  // the line with invalid UTF-8 replaced
 };

@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "core/invariant.h"
@@ -386,6 +387,8 @@ Connection::FlushEnd Connection::write_out() {
     iovec iov[kMaxSlices];
     in_flush_ = true;
     FlushEnd end = FlushEnd::kDone;
+    const std::size_t quantum = config_.write_quantum;
+    std::size_t sent = 0;
     for (;;) {
         std::size_t count = gather(plain, kMaxSlices);
         if (!alive(generation)) break;
@@ -396,11 +399,14 @@ Connection::FlushEnd Connection::write_out() {
         }
         if (count == 0) break;
         std::size_t total = 0;
-        for (std::size_t i = 0; i < count; ++i) {
-            iov[i].iov_base = const_cast<char*>(out[i].data);
-            iov[i].iov_len = out[i].len;
-            total += out[i].len;
+        std::size_t room = quantum == 0 ? SIZE_MAX : quantum - sent;
+        std::size_t slices = 0;
+        for (; slices < count && total < room; ++slices) {
+            iov[slices].iov_base = const_cast<char*>(out[slices].data);
+            iov[slices].iov_len = std::min(out[slices].len, room - total);
+            total += iov[slices].iov_len;
         }
+        count = slices;
         std::size_t written = 0;
         IoResult r = socket_ ? sock_writev(fd_, iov, static_cast<int>(count), &written)
                              : fd_writev(fd_, iov, static_cast<int>(count), &written);
@@ -416,6 +422,13 @@ Connection::FlushEnd Connection::write_out() {
         }
         if (written < total) {
             end = FlushEnd::kBlocked;  // the rest when the kernel has room
+            break;
+        }
+        sent += written;
+        if (quantum != 0 && sent >= quantum) {
+            // The rest on the next turn: write interest stays on, and the (level-
+            // triggered) loop serves every other ready connection first.
+            end = FlushEnd::kBlocked;
             break;
         }
     }

@@ -14,7 +14,8 @@
 //     write only while output waits for the kernel (a writev came back short). The
 //     interest the connection wants is compared with what the loop has installed, and
 //     the two are asserted equal at the entry of every change (libuv uv__io_start/stop).
-//  3. Output is bounded. Either the connection's own buffer (write(): whole or not at
+//  3. Output is bounded (and, with write_quantum, so is what one flush writes). Either the
+//  connection's own buffer (write(): whole or not at
 //     all, at most max_output bytes waiting; past it the peer has stopped reading and the
 //     connection closes with kOutputFull) or slices the owner keeps (owner_output: the
 //     owner's queue is asked with output() and told consumed()). Either way one flush
@@ -88,6 +89,10 @@ struct ConnectionConfig {
     std::size_t max_output = 256 * 1024;
     // Reads per readiness event: enough for a burst, fair to the other connections.
     int reads_per_event = 4;
+    // Bytes written per flush (readiness event or owner's flush()) at most, the rest on
+    // the next turn of the loop: one client's large answer into a socket that takes it
+    // all cannot hold up the others for long. 0: as much as the kernel takes.
+    std::size_t write_quantum = 0;
     // Bytes read and dropped before the close, so the close sends FIN rather than the
     // RST that would make the peer drop an answer it has not read yet.
     std::size_t drain_on_close = 0;
@@ -156,7 +161,8 @@ class Connection final : private IoHandler, private TimerHandler {
     bool flush();
     // Bytes waiting in the own buffer.
     std::size_t pending_output() const { return out_.size() - out_off_; }
-    // The kernel refused part of the last write: write interest is installed.
+    // The kernel refused part of the last write (or write_quantum was reached): write
+    // interest is installed and the rest goes out when the loop says writable.
     bool write_blocked() const { return write_blocked_; }
 
     // Backpressure: stop (or start again) reading. Line framing holds complete lines

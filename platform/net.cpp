@@ -261,6 +261,10 @@ int tcp_connect_error(int fd) {
     return e != 0 ? e : EINPROGRESS;
 }
 
+void set_send_buffer(int fd, int bytes) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
 SockAddr local_addr(int fd) {
     SockAddr a;
     a.len = sizeof a.storage;

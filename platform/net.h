@@ -48,6 +48,10 @@ bool accept_error_is_exhaustion(int error);
 int tcp_connect_start(const SockAddr& addr, std::string* err);
 // 0 if the connect finished successfully, else the errno it failed with.
 int tcp_connect_error(int fd);
+// Caps the kernel's send buffer of a socket (the kernel may double it), so a peer
+// that stops reading holds at most that much of our output in the kernel; the rest
+// stays wherever the owner keeps it, uncopied. Best effort.
+void set_send_buffer(int fd, int bytes);
 SockAddr local_addr(int fd);
 SockAddr peer_addr(int fd);
 

@@ -27,6 +27,15 @@ constexpr int kAcceptBatch = 256;
 // Bytes read and discarded before closing, so the close sends FIN, not the
 // RST that would make the client drop our answer unread.
 constexpr std::size_t kDrainBytes = 256 * 1024;
+// Bytes written to one connection per turn of the loop: a 1.5 MiB DISCOVER answer
+// to a client that reads fast goes out in pieces between everybody else's requests.
+constexpr std::size_t kWriteQuantum = 64 * 1024;
+// The kernel's send buffer per connection (it doubles it). Left to autotuning it grows
+// to megabytes, and a client that never reads made the kernel copy most of a 1.5 MiB
+// answer into it: with hundreds of such clients that copying was most of the server's
+// CPU. Capped, such a client costs at most this much copying and kernel memory; the
+// rest of its answer stays in the shared buffer until it reads or times out.
+constexpr int kSendBufferBytes = 64 * 1024;
 // At most one WARN this often about connections closed for the partial-line budget.
 constexpr MonoMs kBudgetReportMs = 10'000;
 
@@ -59,9 +68,13 @@ struct RendezvousServer::Conn {
     // budget for partial lines is exceeded.
     std::uint32_t older_holder = kNone, newer_holder = kNone;
     bool answered = false;
-    // The answer's unwritten rest: the registry's own buffer while it is written at
-    // once, `copy` when the socket did not take all of it (rare: large DISCOVER answers).
+    // The answer's unwritten rest: in a shared DISCOVER answer (`shared`, which every
+    // connection asking for the same listing writes from), or in the registry's short
+    // answer buffer while it is written at once, or in `copy` when the socket did not
+    // take all of a short answer.
     std::string_view out;
+    SharedAnswerPtr shared;
+    bool shared_charged = false;  // counted in shared->writers
     std::string copy;
     bool out_copied = false;
 };
@@ -137,6 +150,7 @@ RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerCo
     cc.framing = platform::Framing::kLines;
     cc.owner_output = true;  // the answer is written from the registry's buffer
     cc.drain_on_close = kDrainBytes;
+    cc.write_quantum = kWriteQuantum;
     for (std::size_t i = m.config.max_connections; i-- > 0;) {
         Conn& c = m.conns[i];
         c.partial = m.arena.data() + i * m.slot_stride;
@@ -316,6 +330,7 @@ void RendezvousServer::on_accept(int fd, const platform::SockAddr& peer) {
         return;
     }
 
+    platform::set_send_buffer(fd, kSendBufferBytes);
     if (m.free_slots.empty()) evict_oldest();
     std::uint32_t index = m.free_slots.back();
     m.free_slots.pop_back();
@@ -346,7 +361,7 @@ void RendezvousServer::evict_oldest() {
     P2P_WARN_LIMITED("Rendezvous", "oldest connections closed (server full)", "",
                      "%zu connections open: closing the oldest (%s:%u)", m.open_conns, victim.ip,
                      victim.port);
-    if (!victim.answered) answer(victim, {});  // the timeout reply
+    if (!victim.answered) answer(victim, Registry::Reply());  // the timeout reply
     // Also if that reply could not be written at once.
     victim.conn.close(platform::CloseReason::kByOwner);
 }
@@ -371,14 +386,14 @@ void RendezvousServer::on_deadline(platform::Connection& cn) {
         return;
     }
     P2P_DEBUG("Rendezvous", "timeout waiting for %s:%u", c.ip, c.port);
-    answer(c, {});
+    answer(c, Registry::Reply());
 }
 
 // Only the first line matters: once it is answered the connection reads no more.
 void RendezvousServer::on_line(platform::Connection& cn, char* line, std::size_t len) {
     Conn& c = conn_of(cn);
     if (c.answered) return;
-    answer(c, impl_->registry.handle(line, len, c.ip, c.port));
+    answer(c, impl_->registry.answer(line, len, c.ip, c.port));
 }
 
 void RendezvousServer::on_line_too_long(platform::Connection& cn) {
@@ -386,7 +401,7 @@ void RendezvousServer::on_line_too_long(platform::Connection& cn) {
     if (c.answered) return;
     char out[rdv::kRdvLineBytes];
     std::size_t k = rdv::encode_line_too_long(out, sizeof out, kMaxLineBytes);
-    answer(c, std::string_view(out, k));
+    answer(c, Registry::Reply(std::string_view(out, k)));
 }
 
 // EOF: what came without a newline is the request (as in the reference); nothing at
@@ -397,7 +412,7 @@ void RendezvousServer::on_eof(platform::Connection& cn) {
     std::size_t len = 0;
     char* line = cn.partial_line(&len);
     char empty[1] = {'\0'};
-    answer(c, impl_->registry.handle(line ? line : empty, len, c.ip, c.port));
+    answer(c, impl_->registry.answer(line ? line : empty, len, c.ip, c.port));
 }
 
 void RendezvousServer::on_read(platform::Connection& cn) {
@@ -458,33 +473,48 @@ bool RendezvousServer::enforce_partial_budget(Conn& current) {
     return current_open;
 }
 
-// The answer goes out from where it is (the registry's buffer) as far as the socket
-// takes it now; the connection closes once it is all written.
-void RendezvousServer::answer(Conn& c, std::string_view reply) {
+// The answer goes out from where it is (the registry's short-answer buffer, or the
+// shared DISCOVER answer) as far as the socket takes it now, at most kWriteQuantum per
+// turn; the connection closes once it is all written.
+void RendezvousServer::answer(Conn& c, const Registry::Reply& reply) {
     Impl& m = *impl_;
     set_held(c, 0);  // the line is consumed
     char timeout_line[rdv::kRdvLineBytes];
-    if (reply.empty()) {
+    std::string_view text = reply.text;
+    if (text.empty()) {
         std::size_t k = rdv::encode_error(timeout_line, sizeof timeout_line, rdv::kMsgTimeout);
-        reply = std::string_view(timeout_line, k);
+        text = std::string_view(timeout_line, k);
     }
     ++m.requests;
     after_request();
     c.answered = true;
-    c.out = reply;
+    c.shared = reply.shared;  // held (no copy) until it is written or the connection closes
+    c.out = text;
     c.conn.close_when_flushed(platform::CloseReason::kByOwner);
     if (!c.conn.is_open()) return;  // all written (or failed): closed
-    // The rest waits in memory for the socket, within the budget for all connections.
-    if (m.pending_bytes + c.out.size() > m.config.max_pending_output_bytes) {
-        c.conn.close(platform::CloseReason::kByOwner);
-        return;
+    // The rest waits for the socket. Memory is charged to the budget for all
+    // connections once per buffer: a thousand clients waiting for the same shared
+    // answer hold one copy of it, and a client that does not read costs a reference.
+    if (c.shared) {
+        if (c.shared->writers == 0 &&
+            m.pending_bytes + c.shared->text.size() > m.config.max_pending_output_bytes) {
+            c.conn.close(platform::CloseReason::kByOwner);
+            return;
+        }
+        if (c.shared->writers++ == 0) m.pending_bytes += c.shared->text.size();
+        c.shared_charged = true;
+    } else {
+        if (m.pending_bytes + c.out.size() > m.config.max_pending_output_bytes) {
+            c.conn.close(platform::CloseReason::kByOwner);
+            return;
+        }
+        c.copy.assign(c.out);
+        c.out = c.copy;
+        c.out_copied = true;
+        m.pending_bytes += c.out.size();
     }
     P2P_DEBUG("Rendezvous", "answer to %s:%u: %zu of %zu bytes wait for the socket", c.ip, c.port,
-              c.out.size(), reply.size());
-    c.copy.assign(c.out);
-    c.out = c.copy;
-    c.out_copied = true;
-    m.pending_bytes += c.out.size();
+              c.out.size(), text.size());
     c.last_activity = m.loop.now();
 }
 
@@ -500,9 +530,8 @@ void RendezvousServer::consumed(platform::Connection& cn, std::size_t bytes) {
     Impl& m = *impl_;
     Conn& c = conn_of(cn);
     c.out.remove_prefix(bytes);
-    if (!c.out_copied) return;
-    m.pending_bytes -= bytes;
-    c.last_activity = m.loop.now();
+    if (c.out_copied) m.pending_bytes -= bytes;
+    if (c.out_copied || c.shared_charged) c.last_activity = m.loop.now();
 }
 
 void RendezvousServer::on_closed(platform::Connection& cn, platform::CloseReason) {
@@ -510,11 +539,11 @@ void RendezvousServer::on_closed(platform::Connection& cn, platform::CloseReason
     Conn& c = conn_of(cn);
     if (c.out_copied) {
         m.pending_bytes -= c.out.size();
-        // Large answers are rare: give the memory back rather than keep the
-        // biggest one ever seen in every slot.
-        std::string().swap(c.copy);
         c.out_copied = false;
     }
+    if (c.shared_charged && --c.shared->writers == 0) m.pending_bytes -= c.shared->text.size();
+    c.shared_charged = false;
+    c.shared.reset();  // the last writer of a replaced answer frees it
     c.out = {};
     c.answered = false;
     set_held(c, 0);

@@ -42,7 +42,8 @@ struct RendezvousServerConfig {
     std::size_t max_connections = 4096;
     int backlog = 1024;
     // Answers that did not fit in the socket buffer wait in memory; beyond
-    // this total, such a connection is closed instead.
+    // this total, such a connection is closed instead. A DISCOVER answer shared
+    // by many connections counts once.
     std::size_t max_pending_output_bytes = 32u << 20;
     // Bytes of unfinished request lines held for all connections together. Past it the
     // connection that has held one the longest is closed (a client sending a line in
@@ -101,7 +102,7 @@ class RendezvousServer final : private platform::ListenerOwner,
     void load_db();
     void flush_db();
     void evict_oldest();
-    void answer(Conn& c, std::string_view reply);
+    void answer(Conn& c, const Registry::Reply& reply);
     void set_held(Conn& c, std::size_t bytes);
     bool enforce_partial_budget(Conn& current);
     MonoMs deadline_of(const Conn& c) const;

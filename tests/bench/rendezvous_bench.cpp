@@ -4,12 +4,16 @@
 //
 //   bench_rendezvous_bench [--connect HOST:PORT] [--seconds S]
 //                          [--concurrency 1,16,64,256] [--request register|discover]
+//                          [--peers N] [--long-names]
 //
 // Without --connect it starts `p2pchat rendezvous` itself on 127.0.0.1 with
 // the rate limit off (every connection comes from one IP) and no db file, and
-// reports its VmRSS/VmHWM from /proc. The client is one thread driving all
-// connections with epoll, so the figure is the server's, not the client's
-// thread scheduling.
+// reports its VmRSS/VmHWM and the CPU it used per request (user + system, from
+// /proc: wall time says little on a loaded machine). --peers N registrations
+// (10 by default) are what a DISCOVER lists; --long-names gives them 64-byte
+// names and namespace, so 7200 of them make the ~1.5 MiB answer of issue 14.5. The client is one
+// thread driving all connections with epoll, so the figure is the server's, not the client's thread
+// scheduling.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -44,6 +48,8 @@ struct Options {
     double seconds = 2.0;
     std::vector<int> concurrency = {1, 16, 64, 256};
     std::string request = "register";
+    int peers = 10;
+    bool long_names = false;
 };
 
 long status_kib(pid_t pid, const char* key) {
@@ -176,6 +182,10 @@ bool parse_args(int argc, char** argv, Options& o) {
             std::string item;
             while (std::getline(ss, item, ','))
                 o.concurrency.push_back(std::atoi(item.c_str()));
+        } else if (a == "--peers") {
+            o.peers = std::atoi(value().c_str());
+        } else if (a == "--long-names") {
+            o.long_names = true;
         } else if (a == "--request") {
             o.request = value();
             if (o.request != "register" && o.request != "discover") return false;
@@ -183,7 +193,7 @@ bool parse_args(int argc, char** argv, Options& o) {
             return false;
         }
     }
-    return o.seconds > 0 && !o.concurrency.empty();
+    return o.seconds > 0 && !o.concurrency.empty() && o.peers >= 1;
 }
 
 }  // namespace
@@ -193,7 +203,7 @@ int main(int argc, char** argv) {
     if (!parse_args(argc, argv, o)) {
         std::fprintf(stderr,
                      "usage: %s [--connect HOST:PORT] [--seconds S] [--concurrency 1,16,64,256] "
-                     "[--request register|discover]\n",
+                     "[--request register|discover] [--peers N] [--long-names]\n",
                      argv[0]);
         return 2;
     }
@@ -221,29 +231,40 @@ int main(int argc, char** argv) {
         o.port = static_cast<std::uint16_t>(std::stoi(groups[1]));
     }
 
-    // DISCOVER needs a registration from our IP; give it ten peers to list.
-    for (int i = 0; i < 10; ++i) {
-        p2p::test::request_line(o.port, R"({"type":"REGISTER","namespace":"bench","name":"peer)" +
-                                            std::to_string(i) + R"(","port":)" +
-                                            std::to_string(7000 + i) + "}");
+    // DISCOVER needs a registration from our IP; give it --peers peers to list.
+    const std::string ns = o.long_names ? std::string(64, 'n') : std::string("bench");
+    auto name_of = [&](int i) {
+        std::string name = "peer" + std::to_string(i);
+        if (o.long_names) name.resize(64, 'x');
+        return name;
+    };
+    for (int i = 0; i < o.peers; ++i) {
+        p2p::test::request_line(o.port, R"({"type":"REGISTER","namespace":")" + ns +
+                                            R"(","name":")" + name_of(i) + R"(","port":)" +
+                                            std::to_string(7000 + i % 50000) + "}");
     }
-    std::string request =
-        o.request == "register"
-            ? R"({"type":"REGISTER","namespace":"bench","name":"peer0","port":7000})"
-              "\n"
-            : R"({"type":"DISCOVER","namespace":"bench"})"
-              "\n";
+    std::string request = o.request == "register" ? R"({"type":"REGISTER","namespace":")" + ns +
+                                                        R"(","name":")" + name_of(0) +
+                                                        R"(","port":7000})"
+                                                        "\n"
+                                                  : R"({"type":"DISCOVER","namespace":")" + ns +
+                                                        R"("})"
+                                                        "\n";
 
     std::printf("rendezvous %s on %s:%u, one request per connection, %.1f s per level\n",
                 o.request.c_str(), o.host.c_str(), o.port, o.seconds);
     if (server.pid() > 0)
         std::printf("server RSS at start: %ld KiB\n", p2p::test::rss_kib(server.pid()));
-    std::printf("%12s %12s %10s %14s\n", "concurrency", "requests/s", "failed", "server RSS KiB");
+    std::printf("%12s %12s %10s %14s %18s\n", "concurrency", "requests/s", "failed",
+                "server RSS KiB", "server CPU us/req");
     for (int conc : o.concurrency) {
+        double cpu_before = server.pid() > 0 ? p2p::test::cpu_seconds(server.pid()) : 0;
         Result r = run(o, conc, request);
         long rss = server.pid() > 0 ? p2p::test::rss_kib(server.pid()) : -1;
-        std::printf("%12d %12.0f %10ld %14ld\n", conc, static_cast<double>(r.done) / r.seconds,
-                    r.failed, rss);
+        double cpu = server.pid() > 0 ? p2p::test::cpu_seconds(server.pid()) - cpu_before : 0;
+        std::printf("%12d %12.0f %10ld %14ld %18.1f\n", conc,
+                    static_cast<double>(r.done) / r.seconds, r.failed, rss,
+                    r.done > 0 ? cpu * 1e6 / static_cast<double>(r.done) : 0.0);
         std::fflush(stdout);
     }
     if (server.pid() > 0)

@@ -439,6 +439,23 @@ TEST(ConnectionPipe, ReadsLinesAndEofFromAPipe) {
 
 // ---- owner output ------------------------------------------------------------------------
 
+// A raw connection whose output comes from its owner, over `read_buf` (kReadCap + 1).
+ConnectionConfig owner_output_config(char* read_buf) {
+    ConnectionConfig config;
+    config.read_buf = read_buf;
+    config.read_cap = kReadCap;
+    config.owner_output = true;
+    return config;
+}
+
+// Opens `conn` on one end of a socket pair; `peer` gets the other.
+void open_pair(Connection& conn, SocketPeer& peer) {
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    peer.fd = fds[1];
+    ASSERT_TRUE(conn.open(fds[0]));
+}
+
 TEST(ConnectionOwnerOutput, GathersTheOwnersSlicesIntoOneWritevAndReportsConsumed) {
     struct Queue final : ConnectionOwner {
         std::vector<std::string> parts{"a", "bb", "ccc\n"};
@@ -456,21 +473,59 @@ TEST(ConnectionOwnerOutput, GathersTheOwnersSlicesIntoOneWritevAndReportsConsume
     } queue;
     EventLoop loop;
     char read_buf[kReadCap + 1];
-    ConnectionConfig config;
-    config.read_buf = read_buf;
-    config.read_cap = kReadCap;
-    config.owner_output = true;
-    Connection conn(loop, queue, config);
-    int fds[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    Connection conn(loop, queue, owner_output_config(read_buf));
     SocketPeer peer;
-    peer.fd = fds[1];
-    ASSERT_TRUE(conn.open(fds[0]));
+    ASSERT_NO_FATAL_FAILURE(open_pair(conn, peer));
     EXPECT_TRUE(conn.flush());
     EXPECT_EQ(queue.consumed_bytes, 7u);
     EXPECT_EQ(queue.asked, 2u) << "one gather, one writev, then the queue is empty";
     EXPECT_EQ(peer.drain(), "abbccc\n");
     EXPECT_EQ(loop.watched_interest(conn.fd()), kIoRead);
+}
+
+// write_quantum: one flush writes at most that many bytes even when the kernel would
+// take more; the rest goes out on later turns of the loop, in order, with write
+// interest installed meanwhile, and close_when_flushed() closes after the last piece.
+TEST(ConnectionWriteQuantum, OneFlushWritesAtMostTheQuantumAndTheLoopWritesTheRest) {
+    struct Answer final : ConnectionOwner {
+        std::string text;
+        std::size_t offset = 0;
+        int closes = 0;
+        std::size_t output(Connection&, ByteSlice* s, std::size_t max) override {
+            if (offset == text.size() || max == 0) return 0;
+            s[0] = ByteSlice{text.data() + offset, text.size() - offset};
+            return 1;
+        }
+        void consumed(Connection&, std::size_t n) override { offset += n; }
+        void on_closed(Connection&, CloseReason) override { ++closes; }
+    } answer;
+    for (std::size_t i = 0; i < 10'000; ++i)
+        answer.text += static_cast<char>('a' + i % 26);
+    EventLoop loop;
+    char read_buf[kReadCap + 1];
+    ConnectionConfig config = owner_output_config(read_buf);
+    config.write_quantum = 1000;
+    Connection conn(loop, answer, config);
+    SocketPeer peer;
+    ASSERT_NO_FATAL_FAILURE(open_pair(conn, peer));
+    conn.close_when_flushed(CloseReason::kByOwner);
+    EXPECT_EQ(answer.offset, 1000u);
+    ASSERT_TRUE(conn.is_open());
+    EXPECT_TRUE(conn.write_blocked());
+    EXPECT_EQ(loop.watched_interest(conn.fd()), kIoWrite);
+    loop.run_once(5);
+    EXPECT_EQ(answer.offset, 2000u) << "one quantum per turn of the loop";
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(test::run_until(
+        loop,
+        [&] {
+            got += peer.drain(&eof);
+            return eof;
+        },
+        3000));
+    EXPECT_EQ(got, answer.text);
+    EXPECT_EQ(answer.closes, 1);
 }
 
 }  // namespace
