@@ -1,5 +1,6 @@
 // PeerBook: the peer table's life — discovery, static peers, dialing, redial
 // backoff, expiry — and the commands that steer it.
+#include <algorithm>
 #include <cstdio>
 
 #include "core/backoff.h"
@@ -14,7 +15,13 @@
 namespace p2p {
 
 PeerBook::PeerBook(EngineContext& ctx, LinkTable& links, LinkLife& life, Messages& messages)
-    : ctx_(ctx), links_(links), life_(life), messages_(messages), table_(ctx.cfg.max_peers) {}
+    : ctx_(ctx),
+      links_(links),
+      life_(life),
+      messages_(messages),
+      table_(ctx.cfg.max_peers),
+      failed_(std::max<std::size_t>(kMinFailedAdverts, 16 * ctx.cfg.max_peers),
+              kFailedAdvertHoldMs) {}
 
 void PeerBook::set_state(int p, PeerState state, std::string_view detail) {
     PeerRecord& r = table_.at(p);
@@ -102,7 +109,10 @@ void PeerBook::lost(int p, const char* why, bool penalize) {
         std::snprintf(detail, sizeof detail, "%s; retry in %lld s", why,
                       static_cast<long long>(ctx_.cfg.reject_retry_ms / 1000));
     } else {
-        if (penalize) ++r.attempts;
+        if (penalize) {
+            ++r.attempts;
+            dial_failed(r);
+        }
         if (r.attempts > ctx_.cfg.max_reconnect_attempts) {
             std::snprintf(detail, sizeof detail, "%s; gave up after %d attempts", why,
                           ctx_.cfg.max_reconnect_attempts);
@@ -128,6 +138,10 @@ void PeerBook::lost(int p, const char* why, bool penalize) {
 void PeerBook::connected(int p, LinkId link) {
     PeerRecord& r = table_.at(p);
     table_.set_link(p, link);
+    if (!r.proven && r.failed_dials >= kProbationDials)
+        failed_.erase(r.peer_id(), r.dial_host(), r.port);
+    r.proven = true;
+    r.failed_dials = 0;
     r.attempts = 0;
     r.next_attempt = 0;
     ctx_.timers.clear(ctx_.slots.peer(p));
@@ -216,6 +230,11 @@ void PeerBook::on_advert(const PeerAdvert& a) {
         return;
     }
     if (p < 0) {
+        if (failed_.contains(a.peer_id, a.ip, a.port, ctx_.now())) {
+            P2P_DEBUG("Peers", "%.*s: listed again, but never answered (probation over)",
+                      static_cast<int>(a.peer_id.size()), a.peer_id.data());
+            return;
+        }
         p = admit({});
         if (p < 0) {
             P2P_WARN_LIMITED("Peers", "discovered peers ignored (peer table full)", "",

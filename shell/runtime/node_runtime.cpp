@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/log_throttle.h"
+#include "platform/random.h"
 #include "shell/runtime/rendezvous_link.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -204,6 +205,9 @@ void NodeRuntime::on_timer(std::uint64_t tag) {
 bool NodeRuntime::dial(LinkId link, std::string_view host, std::uint16_t port) {
     return links_.dial(link, host, port);
 }
+bool NodeRuntime::random_bytes(std::uint8_t* out, std::size_t n) {
+    return platform::random_bytes(out, n);
+}
 void NodeRuntime::close_link(LinkId link) {
     links_.close_link(link);
 }
@@ -265,6 +269,9 @@ void NodeRuntime::on_discovered(std::size_t listed, std::size_t usable, std::siz
 // The engine owns the peer table and reports its changes itself.
 void NodeRuntime::on_peer(const PeerAdvert& advert) {
     node_->on_peer_advert(advert);
+}
+bool NodeRuntime::wants(const PeerAdvert& advert) {
+    return node_->wants_advert(advert);
 }
 
 void NodeRuntime::on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
