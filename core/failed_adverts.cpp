@@ -26,8 +26,8 @@ void FailedAdverts::add(std::string_view peer_id, std::string_view ip, std::uint
         return;
     }
     Entry& e = ring_[next_];
-    if (e.used) index_.erase(e.key, static_cast<int>(next_));  // the oldest makes room
-    e = Entry{k, now + hold_ms_, true};
+    if (e.until != 0) index_.erase(e.key, static_cast<int>(next_));  // the oldest makes room
+    e = Entry{k, std::max<MonoMs>(now + hold_ms_, 1)};
     index_.insert(k, static_cast<int>(next_));
     next_ = (next_ + 1) % ring_.size();
 }
@@ -43,7 +43,7 @@ void FailedAdverts::erase(std::string_view peer_id, std::string_view ip, std::ui
     int s = slot_of(k);
     if (s < 0) return;
     index_.erase(k, s);
-    ring_[static_cast<std::size_t>(s)].used = false;
+    ring_[static_cast<std::size_t>(s)].until = 0;
 }
 
 }  // namespace p2p

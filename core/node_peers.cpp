@@ -20,7 +20,7 @@ PeerBook::PeerBook(EngineContext& ctx, LinkTable& links, LinkLife& life, Message
       life_(life),
       messages_(messages),
       table_(ctx.cfg.max_peers),
-      failed_(std::max<std::size_t>(kMinFailedAdverts, 16 * ctx.cfg.max_peers),
+      failed_(std::max<std::size_t>(kMinFailedAdverts, 64 * ctx.cfg.max_peers),
               kFailedAdvertHoldMs) {}
 
 void PeerBook::set_state(int p, PeerState state, std::string_view detail) {
@@ -255,9 +255,10 @@ void PeerBook::on_advert(const PeerAdvert& a) {
     if (!a.ip.empty() && a.port != 0 && (r.dial_host() != a.ip || r.port != a.port))
         r.set_host(a.ip, a.port);
     bool idle = r.link == kNoLink && r.dialing == kNoLink;
-    if (a.reregistered && (r.said_bye || r.next_attempt == 0)) {
+    if (a.reregistered && (r.said_bye || r.next_attempt == 0) && !probation_over(r)) {
         // A fresh registration: a peer that said BYE or that we gave up on is
-        // worth dialing again.
+        // worth dialing again (not one that never answered: renewing its
+        // registration must not buy it a new probation).
         reset_retries(r);
         if (idle) start_dial(p);
     } else if (idle && r.state == PeerState::kDiscovered) {

@@ -26,9 +26,11 @@ class PeerBook {
     // handshake keeps its record for this many failed dials, then makes room.
     static constexpr int kProbationDials = 2;
     // How long such a peer stays refused when listed again, and how many
-    // are remembered (at least; 16 per peer record).
+    // are remembered (at least; 64 per peer record): enough that a liar
+    // listing a few thousand dead peers has each tried once, not the first
+    // ones over and over (docs/security.md, "eclipse through the rendezvous").
     static constexpr MonoMs kFailedAdvertHoldMs = 30 * 60'000;
-    static constexpr std::size_t kMinFailedAdverts = 1024;
+    static constexpr std::size_t kMinFailedAdverts = 4096;
 
     // `life`: to close a link admission gives up, or a dial that failed at
     // once. `messages`: a peer's pending SENDs when it is lost or forgotten.
