@@ -272,8 +272,9 @@ TEST(PeerAdmission, AListedPeerThatEverAnsweredKeepsItsRecord) {
     LinkId l = h.dials[0].link;
     h.node->on_link_connected(l);
     h.take(l);  // HELLO
-    h.feed(l, "{\"type\":\"HELLO_OK\",\"peer_id\":\"carol@CIC\",\"version\":\"1.0\","
-              "\"features\":[\"ack\"],\"ttl\":1}\n");
+    h.feed(l,
+           "{\"type\":\"HELLO_OK\",\"peer_id\":\"carol@CIC\",\"version\":\"1.0\","
+           "\"features\":[\"ack\"],\"ttl\":1}\n");
     h.node->on_link_down(l, LinkDownReason::kClosedByPeer);
     std::size_t done = 1;
     for (int i = 0; i < 4; ++i) {  // carol is down for a while: every redial fails

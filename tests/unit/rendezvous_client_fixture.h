@@ -35,7 +35,8 @@ inline RendezvousResponse error(std::string_view text) {
 }
 
 inline DiscoveredPeer entry(std::string_view name, std::string_view ns, std::string_view ip,
-                     std::int64_t port, std::int64_t expires_in = 7000, std::int64_t ttl = 7200) {
+                            std::int64_t port, std::int64_t expires_in = 7000,
+                            std::int64_t ttl = 7200) {
     DiscoveredPeer p;
     p.name = name;
     p.ns = ns;

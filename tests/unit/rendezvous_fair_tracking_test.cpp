@@ -67,8 +67,9 @@ TEST_F(RendezvousClientTest, SlotsOfPeersTheNodeGaveUpOnGoToThoseThatDidNotFit) 
     EXPECT_TRUE(tracked(listener.r, "honest1@CIC")) << ::testing::PrintToString(listener.r.peers);
     EXPECT_TRUE(tracked(listener.r, "honest2@CIC"));
     EXPECT_EQ(client->tracked_count(), 4u);
-    EXPECT_EQ(std::count(listener.r.peers.begin(), listener.r.peers.end(), "X fake0@CIC 10.9.0.1:1000"),
-              1);
+    EXPECT_EQ(
+        std::count(listener.r.peers.begin(), listener.r.peers.end(), "X fake0@CIC 10.9.0.1:1000"),
+        1);
 }
 
 TEST_F(RendezvousClientTest, AFakeListedFirstEveryRoundDoesNotWinTheFreedSlots) {

@@ -1,0 +1,94 @@
+// Eclipse through the rendezvous (issue 14, item 4; docs/security.md): fake
+// registrations at dead addresses used to fill a node's peer table (64) for
+// as long as they were renewed, so two honest nodes on that rendezvous never
+// linked and HELLOs got `busy`. A listed peer now earns its record by
+// answering: its first dials are a probation, past which it makes room and
+// is not tracked again (core/node_admission.cpp, core/failed_adverts.h), and
+// the client's freed slots go to a random pick of what did not fit
+// (core/rendezvous_client.h).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/rendezvous_wire.h"
+#include "tests/sim/sim_node.h"
+
+namespace p2p::sim {
+namespace {
+
+constexpr MonoMs kDiscoveryMs = 15'000;  // the client's default interval
+
+struct Eclipse : ::testing::Test {
+    Net net{14};
+    SimRendezvousServer rdv{net};
+    std::vector<std::unique_ptr<SimNode>> nodes;
+
+    // `count` registrations at addresses where nothing listens, spread over
+    // `addresses` source IPs, straight into the registry (the rate limit
+    // counts connections; these would pass it spread over a minute).
+    void register_fakes(int count, int addresses) {
+        for (int i = 0; i < count; ++i) {
+            char line[rdv::kRdvLineBytes];
+            std::string name = "fake" + std::to_string(i);
+            std::size_t n = rdv::encode_register(line, sizeof line, "CIC", name,
+                                                 static_cast<std::uint16_t>(20000 + i), 86400);
+            std::string ip = "10.66." + std::to_string(i % addresses / 250) + "." +
+                             std::to_string(i % addresses % 250 + 1);
+            rdv.registry().handle(line, n - 1, ip, 50000);
+        }
+    }
+    SimNode& add(const std::string& name) {
+        int i = static_cast<int>(nodes.size()) + 1;
+        nodes.push_back(std::make_unique<SimNode>(
+            net, sim_config(name, "CIC", 1400 + static_cast<std::uint64_t>(i)),
+            "10.0.14." + std::to_string(i), static_cast<std::uint16_t>(7000 + i)));
+        return *nodes.back();
+    }
+    bool linked(SimNode& a, SimNode& b) { return a.connected_to(b.id()) && b.connected_to(a.id()); }
+};
+
+TEST_F(Eclipse, EightyDeadRegistrationsFromTwoAddressesDoNotKeepTwoHonestNodesApart) {
+    register_fakes(80, 2);
+    ASSERT_EQ(rdv.registry().size(), 80u);
+    SimNode& a = add("alice");
+    SimNode& b = add("bob");
+    a.join(rdv);
+    b.join(rdv);
+    // Two discovery intervals: the first DISCOVER lists the fakes first and
+    // they fill the table; by the second they failed their probation.
+    ASSERT_TRUE(net.run_until([&] { return linked(a, b); }, 2 * kDiscoveryMs + 1'000)) << a.dump();
+    // An honest HELLO is accepted too: the fakes' records make room.
+    SimNode& c = add("carol");
+    ASSERT_TRUE(c.node().add_static_peer(a.ip(), a.port()));
+    EXPECT_TRUE(net.run_until([&] { return linked(a, c); }, 5'000)) << a.dump();
+    // The fakes renew their registrations every round: they never win
+    // their place back, and the links hold.
+    net.run_for(10 * kDiscoveryMs);
+    EXPECT_TRUE(linked(a, b) && linked(a, c)) << a.dump();
+    EXPECT_LE(a.node().peer_count(), a.node().config().max_peers);
+}
+
+TEST_F(Eclipse, ALyingRendezvousListingThousandsOfDeadPeersOnlyDelaysTheHonestOnes) {
+    // 3000 dead peers at 3000 addresses. Each round the node tries up to
+    // 64 it has not tried (a uniform pick) and remembers those that fail, so
+    // the honest peer is reached within 3000 / 64 = 47 rounds at worst.
+    register_fakes(3000, 3000);
+    ASSERT_EQ(rdv.registry().size(), 3000u);
+    SimNode& a = add("alice");
+    SimNode& b = add("bob");
+    a.join(rdv);
+    b.join(rdv);
+    MonoMs t0 = net.clock.mono_ms();
+    ASSERT_TRUE(net.run_until([&] { return linked(a, b); }, 48 * kDiscoveryMs)) << a.dump();
+    MonoMs took = net.clock.mono_ms() - t0;
+    RecordProperty("rounds_to_link", static_cast<int>(took / kDiscoveryMs));
+    std::printf("linked after %lld s (%lld discovery rounds)\n",
+                static_cast<long long>(took / 1000), static_cast<long long>(took / kDiscoveryMs));
+    // Meanwhile an honest HELLO is never refused for long.
+    SimNode& c = add("carol");
+    ASSERT_TRUE(c.node().add_static_peer(a.ip(), a.port()));
+    EXPECT_TRUE(net.run_until([&] { return linked(a, c); }, 5'000)) << a.dump();
+}
+
+}  // namespace
+}  // namespace p2p::sim
