@@ -225,8 +225,11 @@ void PeerBook::on_advert(const PeerAdvert& a) {
         if (p < 0) return;
         PeerRecord& r = table_.at(p);
         r.has_advert = false;
+        // (The rendezvous client also expires the peers we gave up on, to
+        // track others in their place.)
         if (r.link == kNoLink && r.dialing == kNoLink && !r.is_static)
-            remove(p, "registration lapsed");
+            remove(p,
+                   probation_over(r) ? "never answered (probation over)" : "registration lapsed");
         return;
     }
     if (p < 0) {
