@@ -45,15 +45,20 @@ struct Eclipse : ::testing::Test {
         return *nodes.back();
     }
     bool linked(SimNode& a, SimNode& b) { return a.connected_to(b.id()) && b.connected_to(a.id()); }
+    // `fakes` dead registrations from `addresses` IPs, then two honest nodes
+    // join: alice and bob.
+    void poison_then_join(int fakes, int addresses) {
+        register_fakes(fakes, addresses);
+        ASSERT_EQ(rdv.registry().size(), static_cast<std::size_t>(fakes));
+        add("alice").join(rdv);
+        add("bob").join(rdv);
+    }
 };
 
 TEST_F(Eclipse, EightyDeadRegistrationsFromTwoAddressesDoNotKeepTwoHonestNodesApart) {
-    register_fakes(80, 2);
-    ASSERT_EQ(rdv.registry().size(), 80u);
-    SimNode& a = add("alice");
-    SimNode& b = add("bob");
-    a.join(rdv);
-    b.join(rdv);
+    ASSERT_NO_FATAL_FAILURE(poison_then_join(80, 2));
+    SimNode& a = *nodes[0];
+    SimNode& b = *nodes[1];
     // Two discovery intervals: the first DISCOVER lists the fakes first and
     // they fill the table; by the second they failed their probation.
     ASSERT_TRUE(net.run_until([&] { return linked(a, b); }, 2 * kDiscoveryMs + 1'000)) << a.dump();
@@ -72,12 +77,9 @@ TEST_F(Eclipse, ALyingRendezvousListingThousandsOfDeadPeersOnlyDelaysTheHonestOn
     // 3000 dead peers at 3000 addresses. Each round the node tries up to
     // 64 it has not tried (a uniform pick) and remembers those that fail, so
     // the honest peer is reached within 3000 / 64 = 47 rounds at worst.
-    register_fakes(3000, 3000);
-    ASSERT_EQ(rdv.registry().size(), 3000u);
-    SimNode& a = add("alice");
-    SimNode& b = add("bob");
-    a.join(rdv);
-    b.join(rdv);
+    ASSERT_NO_FATAL_FAILURE(poison_then_join(3000, 3000));
+    SimNode& a = *nodes[0];
+    SimNode& b = *nodes[1];
     MonoMs t0 = net.clock.mono_ms();
     ASSERT_TRUE(net.run_until([&] { return linked(a, b); }, 48 * kDiscoveryMs)) << a.dump();
     MonoMs took = net.clock.mono_ms() - t0;
