@@ -206,7 +206,13 @@ bool NodeRuntime::dial(LinkId link, std::string_view host, std::uint16_t port) {
     return links_.dial(link, host, port);
 }
 bool NodeRuntime::random_bytes(std::uint8_t* out, std::size_t n) {
-    return platform::random_bytes(out, n);
+    if (platform::random_bytes(out, n)) return true;
+    // Only without getrandom and without /dev/urandom (an old kernel in a
+    // chroot): the engine then falls back to its seeded generator.
+    P2P_WARN_LIMITED("Node", "no OS random source", "",
+                     "no random bytes from the OS: msg_ids come from a seeded generator and can "
+                     "be guessed");
+    return false;
 }
 void NodeRuntime::close_link(LinkId link) {
     links_.close_link(link);
