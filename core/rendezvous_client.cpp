@@ -529,7 +529,7 @@ void RendezvousClient::offer_spare(const TrackedPeer& candidate) {
 }
 
 void RendezvousClient::replace_unwanted() {
-    std::size_t next = 0;
+    std::size_t next = 0, placed = 0;
     for (TrackedPeer& p : peers_) {
         if (next == spare_count_) break;
         if (!p.used || listener_.wants(advert_of(p))) continue;
@@ -539,9 +539,10 @@ void RendezvousClient::replace_unwanted() {
         if (next == spare_count_) break;
         emit(AdvertChange::kExpired, p, false, false);
         p = spare_[next++];
+        ++placed;
         emit(AdvertChange::kDiscovered, p, false, false);
     }
-    round_dropped_full_ = round_overflow_ - std::min(next, round_overflow_);
+    round_dropped_full_ = round_overflow_ - placed;
     spare_count_ = 0;
 }
 
