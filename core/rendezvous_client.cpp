@@ -193,7 +193,7 @@ RendezvousClient::RendezvousClient(Config config, const Clock& clock, Rng& rng,
     recent_.assign(static_cast<std::size_t>(config_.max_requests_per_minute),
                    std::numeric_limits<MonoMs>::min() / 2);
     peers_.resize(config_.max_tracked_peers);
-    spare_.resize(config_.max_tracked_peers);
+    spare_.resize(kSparesPerSlot * config_.max_tracked_peers);
 }
 
 void RendezvousClient::start() {
@@ -230,6 +230,7 @@ MonoMs RendezvousClient::next_deadline() const {
     MonoMs deadline = kNeverMs;
     for (const TrackedPeer& p : peers_)
         if (p.used) deadline = std::min(deadline, p.expires_at + 1);
+    deadline = std::min(deadline, refill_due_);
     if (!started_ || done_ || in_flight_) return deadline;
     MonoMs now = clock_.mono_ms();
     if (shutting_down_) return unregister_sent_ ? deadline : now;
@@ -240,7 +241,9 @@ MonoMs RendezvousClient::next_deadline() const {
 }
 
 void RendezvousClient::tick() {
-    expire_peers(clock_.mono_ms());
+    MonoMs now = clock_.mono_ms();
+    if (now >= refill_due_) replace_unwanted();
+    expire_peers(now);
 }
 
 bool RendezvousClient::next_request(RdvRequest& out) {
@@ -268,7 +271,8 @@ bool RendezvousClient::next_request(RdvRequest& out) {
             kind = RdvRequestKind::kDiscover;
             ++round_;
             round_listed_ = round_usable_ = round_invalid_ = round_dropped_full_ = 0;
-            spare_count_ = round_overflow_ = round_unwanted_ = 0;
+            spare_count_ = spare_next_ = round_overflow_ = round_unwanted_ = 0;
+            refill_due_ = kNeverMs;
         } else {
             return false;
         }
@@ -528,22 +532,37 @@ void RendezvousClient::offer_spare(const TrackedPeer& candidate) {
     if (j < spare_.size()) spare_[static_cast<std::size_t>(j)] = candidate;
 }
 
-void RendezvousClient::replace_unwanted() {
-    std::size_t next = 0, placed = 0;
+const RendezvousClient::TrackedPeer* RendezvousClient::take_spare() {
+    while (spare_next_ < spare_count_) {
+        // A random one of those left: the reservoir keeps a uniform sample,
+        // but not in a uniform order (its first slots favour the first
+        // entries of the answer).
+        std::size_t pick =
+            spare_next_ + static_cast<std::size_t>(rng_.below(spare_count_ - spare_next_));
+        std::swap(spare_[spare_next_], spare_[pick]);
+        const TrackedPeer& c = spare_[spare_next_++];
+        if (!find(c.name(), c.ns())) return &c;  // else listed twice and already placed
+    }
+    return nullptr;
+}
+
+std::size_t RendezvousClient::replace_unwanted() {
+    std::size_t placed = 0;
     for (TrackedPeer& p : peers_) {
-        if (next == spare_count_) break;
+        if (spare_next_ == spare_count_) break;
         if (!p.used || listener_.wants(advert_of(p))) continue;
-        // Skip a spare listed twice in the answer and already placed.
-        while (next < spare_count_ && find(spare_[next].name(), spare_[next].ns()))
-            ++next;
-        if (next == spare_count_) break;
+        const TrackedPeer* next = take_spare();
+        if (!next) break;
         emit(AdvertChange::kExpired, p, false, false);
-        p = spare_[next++];
+        p = *next;
         ++placed;
         emit(AdvertChange::kDiscovered, p, false, false);
     }
-    round_dropped_full_ = round_overflow_ - placed;
-    spare_count_ = 0;
+    // Spares left: look again shortly, as the peers just placed end their
+    // probation (two dials, about a second apart), not only at the next
+    // DISCOVER: the node tries candidates at the pace it can dial them.
+    refill_due_ = spare_next_ < spare_count_ ? clock_.mono_ms() + kRefillPollMs : kNeverMs;
+    return placed;
 }
 
 PeerAdvert RendezvousClient::advert_of(const TrackedPeer& p) const {
@@ -556,7 +575,7 @@ PeerAdvert RendezvousClient::advert_of(const TrackedPeer& p) const {
 }
 
 void RendezvousClient::finish_discover_round() {
-    replace_unwanted();
+    round_dropped_full_ = round_overflow_ - replace_unwanted();
     if (round_unwanted_ > 0)
         P2P_DEBUG(kModule, "%zu listed peers skipped: they never answered", round_unwanted_);
     if (round_dropped_full_ > 0)

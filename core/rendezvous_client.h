@@ -21,10 +21,13 @@
 //   - The tracking table is no first-come gate (a rendezvous may list more
 //     fakes than it holds): a listed peer the node does not want (it never
 //     answered its probation dials, listener.wants) takes no slot, and when
-//     the table is full, at the end of each answer every tracked peer the
-//     node no longer wants is expired and replaced by one picked uniformly at
-//     random (reservoir sampling) among the wanted peers the answer listed
-//     that did not fit, whatever their order in the answer.
+//     the table is full, every tracked peer the node no longer wants is
+//     expired and replaced by one picked uniformly at random (reservoir
+//     sampling, up to kSparesPerSlot per slot) among the wanted peers the
+//     last answer listed that did not fit, whatever their order in the
+//     answer: at the end of the answer, then every kRefillPollMs while
+//     picks are left, so the node tries candidates as fast as their
+//     probation ends rather than one table's worth per DISCOVER.
 //
 // Tracked peers live in a fixed table sized at construction; handling a
 // DISCOVER answer allocates nothing.
@@ -206,7 +209,11 @@ class RendezvousClient {
     // A listed entry that did not fit: a candidate for a slot the node no
     // longer wants (uniform sample of the round's overflow).
     void offer_spare(const TrackedPeer& candidate);
-    void replace_unwanted();
+    // Gives the slots of tracked peers the node no longer wants to the next
+    // spares; returns how many it placed.
+    std::size_t replace_unwanted();
+    // The next spare to place (a random one of those left), or nullptr.
+    const TrackedPeer* take_spare();
     PeerAdvert advert_of(const TrackedPeer& p) const;
     MonoMs budget_free_at(MonoMs now) const;
     void note_request(MonoMs now);
@@ -250,9 +257,14 @@ class RendezvousClient {
     std::size_t last_round_invalid_ = 0;
     std::size_t round_dropped_full_ = 0;
     // The round's reservoir of wanted entries that did not fit (capacity:
-    // max_tracked_peers, allocated at construction).
+    // kSparesPerSlot * max_tracked_peers, allocated at construction), placed
+    // in order from spare_next_.
+    static constexpr std::size_t kSparesPerSlot = 8;
+    static constexpr MonoMs kRefillPollMs = 1'000;
     std::vector<TrackedPeer> spare_;
     std::size_t spare_count_ = 0;
+    std::size_t spare_next_ = 0;
+    MonoMs refill_due_ = kNeverMs;
     std::size_t round_overflow_ = 0;
     std::size_t round_unwanted_ = 0;
 };

@@ -72,6 +72,24 @@ TEST_F(RendezvousClientTest, SlotsOfPeersTheNodeGaveUpOnGoToThoseThatDidNotFit) 
         1);
 }
 
+TEST_F(RendezvousClientTest, FreedSlotsAreRefilledBetweenDiscoveries) {
+    auto c = config();
+    c.max_tracked_peers = 2;
+    make(c);
+    register_ok();
+    std::vector<std::string> names;
+    discover(fakes_then(names, 2, {"honest1", "honest2"}));
+    ASSERT_FALSE(tracked(listener.r, "honest1@CIC"));
+    // The node gives up on the two fakes a second later (their probation):
+    // their slots go to the spares without waiting 15 s for the next answer.
+    listener.unwanted = {"fake0@CIC", "fake1@CIC"};
+    clock.advance(1'000);
+    EXPECT_LE(client->next_deadline(), clock.mono_ms());
+    client->tick();
+    EXPECT_TRUE(tracked(listener.r, "honest1@CIC")) << ::testing::PrintToString(listener.r.peers);
+    EXPECT_TRUE(tracked(listener.r, "honest2@CIC"));
+}
+
 TEST_F(RendezvousClientTest, AFakeListedFirstEveryRoundDoesNotWinTheFreedSlots) {
     // 60 fakes listed before one honest peer, 4 slots: each round the node
     // gives up on the fakes it tried; the freed slots go to a uniform sample
