@@ -91,6 +91,13 @@ class RendezvousClientTest : public ::testing::Test {
         ADD_FAILURE() << "no request became due";
         return req;
     }
+    // A fresh client that tracks at most `slots` peers, registered.
+    void registered_with_slots(std::size_t slots) {
+        auto c = config();
+        c.max_tracked_peers = slots;
+        make(c);
+        register_ok();
+    }
     void register_ok(std::int64_t ttl = 7200) {
         RdvRequest req = take();
         ASSERT_EQ(req.kind, RdvRequestKind::kRegister);

@@ -37,10 +37,7 @@ bool tracked(const Recorded& r, const std::string& peer_id) {
 }
 
 TEST_F(RendezvousClientTest, APeerTheNodeRefusesTakesNoSlot) {
-    auto c = config();
-    c.max_tracked_peers = 2;
-    make(c);
-    register_ok();
+    ASSERT_NO_FATAL_FAILURE(registered_with_slots(2));
     listener.unwanted = {"dead@CIC"};
     discover({entry("dead", "CIC", "1.1.1.1", 1), entry("b", "CIC", "1.1.1.1", 2),
               entry("c", "CIC", "1.1.1.1", 3)});
@@ -50,10 +47,7 @@ TEST_F(RendezvousClientTest, APeerTheNodeRefusesTakesNoSlot) {
 }
 
 TEST_F(RendezvousClientTest, SlotsOfPeersTheNodeGaveUpOnGoToThoseThatDidNotFit) {
-    auto c = config();
-    c.max_tracked_peers = 4;
-    make(c);
-    register_ok();
+    ASSERT_NO_FATAL_FAILURE(registered_with_slots(4));
     std::vector<std::string> names;
     auto answer = fakes_then(names, 4, {"honest1", "honest2"});
     discover(answer);
@@ -73,10 +67,7 @@ TEST_F(RendezvousClientTest, SlotsOfPeersTheNodeGaveUpOnGoToThoseThatDidNotFit) 
 }
 
 TEST_F(RendezvousClientTest, FreedSlotsAreRefilledBetweenDiscoveries) {
-    auto c = config();
-    c.max_tracked_peers = 2;
-    make(c);
-    register_ok();
+    ASSERT_NO_FATAL_FAILURE(registered_with_slots(2));
     std::vector<std::string> names;
     discover(fakes_then(names, 2, {"honest1", "honest2"}));
     ASSERT_FALSE(tracked(listener.r, "honest1@CIC"));
@@ -96,10 +87,7 @@ TEST_F(RendezvousClientTest, AFakeListedFirstEveryRoundDoesNotWinTheFreedSlots) 
     // of the rest, and a fake it gave up on is never tracked again. The
     // honest peer is tracked within the rounds it takes to try every fake
     // (60 / 4 = 15), and on average in half of them.
-    auto c = config();
-    c.max_tracked_peers = 4;
-    make(c);
-    register_ok();
+    ASSERT_NO_FATAL_FAILURE(registered_with_slots(4));
     std::vector<std::string> names;
     auto answer = fakes_then(names, 60, {"honest"});
     int rounds = 0;
