@@ -42,6 +42,7 @@ EngineContext::EngineContext(const NodeConfig& config, const Clock& clk, NodeHos
       clock(clk),
       host(h),
       rng(cfg.seed),
+      ids(h, cfg.seed ^ 0xA5A5A5A55A5A5A5Aull),
       self(cfg.name + "@" + cfg.ns),
       self_ns(cfg.ns),
       pool(cfg.pool_bytes),

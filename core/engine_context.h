@@ -14,6 +14,7 @@
 #include "core/out_queue.h"
 #include "core/rng.h"
 #include "core/timer_heap.h"
+#include "core/wire_util.h"
 
 namespace p2p {
 
@@ -57,7 +58,8 @@ struct EngineContext {
     NodeConfig cfg;
     const Clock& clock;
     NodeHost& host;
-    Rng rng;
+    Rng rng;              // jitter and GREASE: seeded, never for msg_ids
+    MsgIdPool ids;        // msg_ids: the host's random bytes, 4 KiB at a time
     std::string self;     // name@ns
     std::string self_ns;  // ns
     ChunkPool pool;       // the links' out queues and the pending SENDs' lines

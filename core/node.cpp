@@ -188,6 +188,9 @@ void Node::on_timer() {
 void Node::on_peer_advert(const PeerAdvert& advert) {
     impl_->peers.on_advert(advert);
 }
+bool Node::wants_advert(const PeerAdvert& advert) const {
+    return impl_->peers.wants(advert);
+}
 bool Node::add_static_peer(std::string_view host, std::uint16_t port) {
     return impl_->peers.add_static(host, port);
 }

@@ -205,6 +205,11 @@ class NodeHost {
     // this loses nothing the engine can hold (it reads at most read_room()
     // bytes); beyond that the engine handles the bytes as if not paused.
     virtual void pause_reading(LinkId /*link*/, bool /*paused*/) {}
+    // Fill out[0..n) with unpredictable bytes (the OS's random source) and
+    // return true; false when the host has none, and the engine then uses
+    // its seeded Rng (simulations: deterministic). msg_ids are drawn from
+    // these bytes (core/wire_util.h), asked for 4 KiB at a time.
+    virtual bool random_bytes(std::uint8_t* /*out*/, std::size_t /*n*/) { return false; }
 };
 
 // Inputs from the rendezvous client: PeerAdvert (core/peer_advert.h).
@@ -333,6 +338,10 @@ class Node {
 
     // -- peers from the rendezvous client and the command line --
     void on_peer_advert(const PeerAdvert& advert);
+    // Whether the engine would give this listed peer a place: false for one
+    // that never answered its probation dials (docs/protocol.md §4). The
+    // rendezvous client asks before tracking a peer (RendezvousClientListener::wants).
+    bool wants_advert(const PeerAdvert& advert) const;
     // --peer HOST:PORT. Dialed at once; its peer_id is learnt from HELLO_OK.
     // False when the peer table is full or the address is invalid.
     bool add_static_peer(std::string_view host, std::uint16_t port);

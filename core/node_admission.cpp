@@ -12,7 +12,17 @@
 //   - records: a record with no link, no dial and no pending message that
 //     came from an inbound HELLO is given up for a newcomer (least recently
 //     heard first); one address creates at most max_peers_per_address
-//     records; static and discovered peers are never given up.
+//     records; static peers are never given up.
+//
+// A rendezvous lists whatever registered (or, if it lies, whatever it
+// likes): 80 registrations at dead ports once held every record of a node
+// for as long as they were renewed. So a listed peer earns its record by
+// answering: until it completes a handshake it is on probation for its
+// first kProbationDials dials; past that it is given up for a newcomer like
+// an idle inbound record, and remembered in a bounded set (failed_adverts.h)
+// so that listing it again wins it neither a record nor a slot in the
+// rendezvous client's table (PeerBook::wants) for kFailedAdvertHoldMs. A
+// listed peer that ever completed a handshake keeps its record.
 #include <algorithm>
 
 #include "core/link_life.h"
@@ -63,9 +73,30 @@ bool PeerBook::make_room_for_link(LinkDirection dir, std::string_view remote, Mo
     return links_.free_count() > 0;
 }
 
+bool PeerBook::probation_over(const PeerRecord& r) const {
+    return !r.proven && !r.is_static && r.failed_dials >= kProbationDials;
+}
+
+void PeerBook::dial_failed(PeerRecord& r) {
+    if (r.proven || r.is_static || !r.has_advert) return;
+    ++r.failed_dials;
+    if (r.failed_dials != kProbationDials) return;
+    P2P_INFO_LIMITED("Peers", "listed peers that never answered (probation over)", "",
+                     "%s at %s:%u never answered %d dials: its record makes room for others", r.id,
+                     r.host, static_cast<unsigned>(r.port), kProbationDials);
+    failed_.add(r.peer_id(), r.dial_host(), r.port, ctx_.now());
+}
+
+bool PeerBook::wants(const PeerAdvert& a) const {
+    int p = table_.find(a.peer_id);
+    if (p >= 0) return !probation_over(table_.at(p));
+    return !failed_.contains(a.peer_id, a.ip, a.port, ctx_.now());
+}
+
 bool PeerBook::evictable(int p) const {
     const PeerRecord& r = table_.at(p);
-    if (r.is_static || r.has_advert || r.link != kNoLink || r.dialing != kNoLink) return false;
+    if (r.is_static || r.link != kNoLink || r.dialing != kNoLink) return false;
+    if (r.has_advert && !probation_over(r)) return false;
     // (A link naming the record without being its link or dial is a spare
     // or a closing one: remove() unhooks those.)
     return !messages_.has_pending(p);

@@ -80,7 +80,7 @@ bool LinkLife::send_ping(Link& l) {
     char ts[kIsoTimeBytes];
     PeerMessage ping;
     ping.type = MsgType::kPing;
-    ping.msg_id = make_msg_id(ctx_.rng, id);
+    ping.msg_id = make_msg_id(ctx_.ids, id);
     ping.has_msg_id = true;
     ping.timestamp = format_iso8601(ctx_.clock.wall_ms(), ts);
     ping.ttl = 1;
@@ -148,7 +148,7 @@ void LinkLife::begin_close(Link& l, std::string_view bye_reason, const char* why
     char id[kMsgIdBytes];
     PeerMessage bye;
     bye.type = MsgType::kBye;
-    bye.msg_id = make_msg_id(ctx_.rng, id);
+    bye.msg_id = make_msg_id(ctx_.ids, id);
     bye.has_msg_id = true;
     bye.src = ctx_.self;
     if (l.peer >= 0) bye.dst = peers_.at(l.peer).peer_id();

@@ -366,7 +366,7 @@ SendResult Messages::send(std::string_view dst, std::string_view text) {
         res.status = SendStatus::kBadDestination;
         return res;
     }
-    std::string_view msg_id = make_msg_id(ctx_.rng, res.msg_id);
+    std::string_view msg_id = make_msg_id(ctx_.ids, res.msg_id);
     int p = peers_.find(dst);
     Link* direct = p >= 0 ? peers_.active_link(p) : nullptr;
     bool direct_soon = false;  // a link to it is being made or will be retried
@@ -446,7 +446,7 @@ SendResult Messages::pub(std::string_view scope, std::string_view text) {
     }
     char dst[kMaxNameBytes + 2];
     std::string_view dst_view = scope_text(all, ns, dst);
-    std::string_view msg_id = make_msg_id(ctx_.rng, res.msg_id);
+    std::string_view msg_id = make_msg_id(ctx_.ids, res.msg_id);
     PeerMessage m;
     m.type = MsgType::kPub;
     m.msg_id = msg_id;

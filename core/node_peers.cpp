@@ -1,5 +1,6 @@
 // PeerBook: the peer table's life — discovery, static peers, dialing, redial
 // backoff, expiry — and the commands that steer it.
+#include <algorithm>
 #include <cstdio>
 
 #include "core/backoff.h"
@@ -14,7 +15,13 @@
 namespace p2p {
 
 PeerBook::PeerBook(EngineContext& ctx, LinkTable& links, LinkLife& life, Messages& messages)
-    : ctx_(ctx), links_(links), life_(life), messages_(messages), table_(ctx.cfg.max_peers) {}
+    : ctx_(ctx),
+      links_(links),
+      life_(life),
+      messages_(messages),
+      table_(ctx.cfg.max_peers),
+      failed_(std::max<std::size_t>(kMinFailedAdverts, 64 * ctx.cfg.max_peers),
+              kFailedAdvertHoldMs) {}
 
 void PeerBook::set_state(int p, PeerState state, std::string_view detail) {
     PeerRecord& r = table_.at(p);
@@ -102,7 +109,10 @@ void PeerBook::lost(int p, const char* why, bool penalize) {
         std::snprintf(detail, sizeof detail, "%s; retry in %lld s", why,
                       static_cast<long long>(ctx_.cfg.reject_retry_ms / 1000));
     } else {
-        if (penalize) ++r.attempts;
+        if (penalize) {
+            ++r.attempts;
+            dial_failed(r);
+        }
         if (r.attempts > ctx_.cfg.max_reconnect_attempts) {
             std::snprintf(detail, sizeof detail, "%s; gave up after %d attempts", why,
                           ctx_.cfg.max_reconnect_attempts);
@@ -128,6 +138,10 @@ void PeerBook::lost(int p, const char* why, bool penalize) {
 void PeerBook::connected(int p, LinkId link) {
     PeerRecord& r = table_.at(p);
     table_.set_link(p, link);
+    if (!r.proven && r.failed_dials >= kProbationDials)
+        failed_.erase(r.peer_id(), r.dial_host(), r.port);
+    r.proven = true;
+    r.failed_dials = 0;
     r.attempts = 0;
     r.next_attempt = 0;
     ctx_.timers.clear(ctx_.slots.peer(p));
@@ -211,11 +225,19 @@ void PeerBook::on_advert(const PeerAdvert& a) {
         if (p < 0) return;
         PeerRecord& r = table_.at(p);
         r.has_advert = false;
+        // (The rendezvous client also expires the peers we gave up on, to
+        // track others in their place.)
         if (r.link == kNoLink && r.dialing == kNoLink && !r.is_static)
-            remove(p, "registration lapsed");
+            remove(p,
+                   probation_over(r) ? "never answered (probation over)" : "registration lapsed");
         return;
     }
     if (p < 0) {
+        if (failed_.contains(a.peer_id, a.ip, a.port, ctx_.now())) {
+            P2P_DEBUG("Peers", "%.*s: listed again, but never answered (probation over)",
+                      static_cast<int>(a.peer_id.size()), a.peer_id.data());
+            return;
+        }
         p = admit({});
         if (p < 0) {
             P2P_WARN_LIMITED("Peers", "discovered peers ignored (peer table full)", "",
@@ -236,9 +258,10 @@ void PeerBook::on_advert(const PeerAdvert& a) {
     if (!a.ip.empty() && a.port != 0 && (r.dial_host() != a.ip || r.port != a.port))
         r.set_host(a.ip, a.port);
     bool idle = r.link == kNoLink && r.dialing == kNoLink;
-    if (a.reregistered && (r.said_bye || r.next_attempt == 0)) {
+    if (a.reregistered && (r.said_bye || r.next_attempt == 0) && !probation_over(r)) {
         // A fresh registration: a peer that said BYE or that we gave up on is
-        // worth dialing again.
+        // worth dialing again (not one that never answered: renewing its
+        // registration must not buy it a new probation).
         reset_retries(r);
         if (idle) start_dial(p);
     } else if (idle && r.state == PeerState::kDiscovered) {

@@ -63,7 +63,7 @@ void Relay::send_who_has(std::string_view dst) {
     char id[kMsgIdBytes];
     PeerMessage q;
     q.type = MsgType::kWhoHas;
-    q.msg_id = make_msg_id(ctx_.rng, id);
+    q.msg_id = make_msg_id(ctx_.ids, id);
     q.has_msg_id = true;
     q.src = ctx_.self;
     q.dst = dst;
@@ -324,7 +324,7 @@ bool Relay::request_metrics(std::string_view peer_id) {
     char id[kMsgIdBytes];
     PeerMessage q;
     q.type = MsgType::kMetricsReq;
-    q.msg_id = make_msg_id(ctx_.rng, id);
+    q.msg_id = make_msg_id(ctx_.ids, id);
     q.has_msg_id = true;
     q.src = ctx_.self;
     q.dst = peer_id;

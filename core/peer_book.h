@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/engine_context.h"
+#include "core/failed_adverts.h"
 #include "core/link.h"
 #include "core/peer_advert.h"
 #include "core/peer_table.h"
@@ -21,6 +22,16 @@ class Messages;
 
 class PeerBook {
   public:
+    // Probation (node_admission.cpp): a listed peer that never completed a
+    // handshake keeps its record for this many failed dials, then makes room.
+    static constexpr int kProbationDials = 2;
+    // How long such a peer stays refused when listed again, and how many
+    // are remembered (at least; 64 per peer record): enough that a liar
+    // listing a few thousand dead peers has each tried once, not the first
+    // ones over and over (docs/security.md, "eclipse through the rendezvous").
+    static constexpr MonoMs kFailedAdvertHoldMs = 30 * 60'000;
+    static constexpr std::size_t kMinFailedAdverts = 4096;
+
     // `life`: to close a link admission gives up, or a dial that failed at
     // once. `messages`: a peer's pending SENDs when it is lost or forgotten.
     PeerBook(EngineContext& ctx, LinkTable& links, LinkLife& life, Messages& messages);
@@ -58,6 +69,9 @@ class PeerBook {
 
     // ---- commands ----
     void on_advert(const PeerAdvert& advert);
+    // Whether a listed peer deserves a place (the rendezvous client asks
+    // before tracking it): false for one whose probation failed.
+    bool wants(const PeerAdvert& advert) const;
     bool add_static(std::string_view host, std::uint16_t port);
     bool connect(std::string_view peer_id);
     void reconnect_all();
@@ -69,6 +83,10 @@ class PeerBook {
     // it comes from ("" for discovered/static).
     int admit(std::string_view source);
     bool evictable(int p) const;
+    // A listed peer that never completed a handshake, past its probation.
+    bool probation_over(const PeerRecord& r) const;
+    // A dial of p failed: counts against its probation.
+    void dial_failed(PeerRecord& r);
     // false to refuse a connection from `remote`; *hs_timeout: how long the
     // new link has for its handshake.
     bool make_room_for_link(LinkDirection dir, std::string_view remote, MonoMs* hs_timeout);
@@ -79,6 +97,7 @@ class PeerBook {
     LinkLife& life_;
     Messages& messages_;
     PeerTable table_;
+    FailedAdverts failed_;  // listed peers whose probation failed
 };
 
 }  // namespace p2p

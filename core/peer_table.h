@@ -37,7 +37,12 @@ struct PeerRecord {
     LinkId dialing = kNoLink;  // our outbound link being made
     bool rejected = false;     // last link ended with HELLO_REJECT
 
-    int attempts = 0;         // failed dials / lost links since last success
+    int attempts = 0;  // failed dials / lost links since last success
+    // Probation (node_admission.cpp): a listed peer that never completed a
+    // handshake holds its record only for its first dials. Unlike
+    // `attempts`, a re-registration does not reset these.
+    bool proven = false;      // completed a handshake at least once
+    int failed_dials = 0;     // dials failed while not proven
     MonoMs next_attempt = 0;  // 0: no redial scheduled
 
     std::int64_t rtt[kMaxRtt] = {};

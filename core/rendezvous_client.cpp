@@ -193,6 +193,7 @@ RendezvousClient::RendezvousClient(Config config, const Clock& clock, Rng& rng,
     recent_.assign(static_cast<std::size_t>(config_.max_requests_per_minute),
                    std::numeric_limits<MonoMs>::min() / 2);
     peers_.resize(config_.max_tracked_peers);
+    spare_.resize(kSparesPerSlot * config_.max_tracked_peers);
 }
 
 void RendezvousClient::start() {
@@ -229,6 +230,7 @@ MonoMs RendezvousClient::next_deadline() const {
     MonoMs deadline = kNeverMs;
     for (const TrackedPeer& p : peers_)
         if (p.used) deadline = std::min(deadline, p.expires_at + 1);
+    deadline = std::min(deadline, refill_due_);
     if (!started_ || done_ || in_flight_) return deadline;
     MonoMs now = clock_.mono_ms();
     if (shutting_down_) return unregister_sent_ ? deadline : now;
@@ -239,7 +241,9 @@ MonoMs RendezvousClient::next_deadline() const {
 }
 
 void RendezvousClient::tick() {
-    expire_peers(clock_.mono_ms());
+    MonoMs now = clock_.mono_ms();
+    if (now >= refill_due_) replace_unwanted();
+    expire_peers(now);
 }
 
 bool RendezvousClient::next_request(RdvRequest& out) {
@@ -267,6 +271,8 @@ bool RendezvousClient::next_request(RdvRequest& out) {
             kind = RdvRequestKind::kDiscover;
             ++round_;
             round_listed_ = round_usable_ = round_invalid_ = round_dropped_full_ = 0;
+            spare_count_ = spare_next_ = round_overflow_ = round_unwanted_ = 0;
+            refill_due_ = kNeverMs;
         } else {
             return false;
         }
@@ -435,12 +441,8 @@ RendezvousClient::TrackedPeer* RendezvousClient::alloc_slot() {
 
 void RendezvousClient::emit(AdvertChange change, const TrackedPeer& p, bool address_changed,
                             bool reregistered) {
-    PeerAdvert advert;
+    PeerAdvert advert = advert_of(p);
     advert.change = change;
-    advert.peer_id = p.id();
-    advert.ip = p.address_ip();
-    advert.port = p.port;
-    advert.expires_in_s = p.expires_in_s;
     advert.address_changed = address_changed;
     advert.reregistered = reregistered;
     listener_.on_peer(advert);
@@ -494,23 +496,88 @@ void RendezvousClient::on_discover_entry(std::uint64_t id, const DiscoveredPeer&
         return;
     }
 
-    p = alloc_slot();
-    if (!p) {
-        ++round_dropped_full_;
+    TrackedPeer candidate;
+    candidate.used = true;
+    std::memcpy(candidate.peer_id, entry.name.data(), entry.name.size());
+    candidate.peer_id[entry.name.size()] = '@';
+    std::memcpy(candidate.peer_id + entry.name.size() + 1, entry.ns.data(), entry.ns.size());
+    candidate.name_len = static_cast<std::uint8_t>(entry.name.size());
+    candidate.ns_len = static_cast<std::uint8_t>(entry.ns.size());
+    candidate.listed(entry.ip, port, expires_in, now, expires_at, round_);
+    if (!listener_.wants(advert_of(candidate))) {
+        ++round_unwanted_;  // it never answered: no slot for it
         return;
     }
-    p->used = true;
-    std::memcpy(p->peer_id, entry.name.data(), entry.name.size());
-    p->peer_id[entry.name.size()] = '@';
-    std::memcpy(p->peer_id + entry.name.size() + 1, entry.ns.data(), entry.ns.size());
-    p->name_len = static_cast<std::uint8_t>(entry.name.size());
-    p->ns_len = static_cast<std::uint8_t>(entry.ns.size());
-    p->listed(entry.ip, port, expires_in, now, expires_at, round_);
+    p = alloc_slot();
+    if (!p) {
+        offer_spare(candidate);
+        return;
+    }
+    *p = candidate;
     ++tracked_;
     emit(AdvertChange::kDiscovered, *p, false, false);
 }
 
+void RendezvousClient::offer_spare(const TrackedPeer& candidate) {
+    // Reservoir sampling: each of the round's overflow entries ends up in
+    // spare_ with the same probability, so the order of the answer (fakes
+    // listed first) decides nothing.
+    ++round_overflow_;
+    if (spare_.empty()) return;
+    if (spare_count_ < spare_.size()) {
+        spare_[spare_count_++] = candidate;
+        return;
+    }
+    std::uint64_t j = rng_.below(round_overflow_);
+    if (j < spare_.size()) spare_[static_cast<std::size_t>(j)] = candidate;
+}
+
+const RendezvousClient::TrackedPeer* RendezvousClient::take_spare() {
+    while (spare_next_ < spare_count_) {
+        // A random one of those left: the reservoir keeps a uniform sample,
+        // but not in a uniform order (its first slots favour the first
+        // entries of the answer).
+        std::size_t pick =
+            spare_next_ + static_cast<std::size_t>(rng_.below(spare_count_ - spare_next_));
+        std::swap(spare_[spare_next_], spare_[pick]);
+        const TrackedPeer& c = spare_[spare_next_++];
+        if (!find(c.name(), c.ns())) return &c;  // else listed twice and already placed
+    }
+    return nullptr;
+}
+
+std::size_t RendezvousClient::replace_unwanted() {
+    std::size_t placed = 0;
+    for (TrackedPeer& p : peers_) {
+        if (spare_next_ == spare_count_) break;
+        if (!p.used || listener_.wants(advert_of(p))) continue;
+        const TrackedPeer* next = take_spare();
+        if (!next) break;
+        emit(AdvertChange::kExpired, p, false, false);
+        p = *next;
+        ++placed;
+        emit(AdvertChange::kDiscovered, p, false, false);
+    }
+    // Spares left: look again shortly, as the peers just placed end their
+    // probation (two dials, about a second apart), not only at the next
+    // DISCOVER: the node tries candidates at the pace it can dial them.
+    refill_due_ = spare_next_ < spare_count_ ? clock_.mono_ms() + kRefillPollMs : kNeverMs;
+    return placed;
+}
+
+PeerAdvert RendezvousClient::advert_of(const TrackedPeer& p) const {
+    PeerAdvert advert;
+    advert.peer_id = p.id();
+    advert.ip = p.address_ip();
+    advert.port = p.port;
+    advert.expires_in_s = p.expires_in_s;
+    return advert;
+}
+
 void RendezvousClient::finish_discover_round() {
+    round_dropped_full_ = round_overflow_ - replace_unwanted();
+    if (round_unwanted_ > 0)
+        P2P_DEBUG(kModule, "%zu listed peers skipped: they never answered", round_unwanted_);
     if (round_dropped_full_ > 0)
         P2P_WARN(kModule, "peer table full (%zu): %zu discovered peers not tracked",
                  config_.max_tracked_peers, round_dropped_full_);

@@ -18,6 +18,16 @@
 //     missing from the answers for longer than its last `expires_in` is
 //     expired. Our own entry and entries with names we could never use as a
 //     peer_id are skipped.
+//   - The tracking table is no first-come gate (a rendezvous may list more
+//     fakes than it holds): a listed peer the node does not want (it never
+//     answered its probation dials, listener.wants) takes no slot, and when
+//     the table is full, every tracked peer the node no longer wants is
+//     expired and replaced by one picked uniformly at random (reservoir
+//     sampling, up to kSparesPerSlot per slot) among the wanted peers the
+//     last answer listed that did not fit, whatever their order in the
+//     answer: at the end of the answer, then every kRefillPollMs while
+//     picks are left, so the node tries candidates as fast as their
+//     probation ends rather than one table's worth per DISCOVER.
 //
 // Tracked peers live in a fixed table sized at construction; handling a
 // DISCOVER answer allocates nothing.
@@ -79,6 +89,9 @@ class RendezvousClientListener {
     virtual void on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) = 0;
     // A peer discovered, updated or expired: hand it to Node::on_peer_advert.
     virtual void on_peer(const PeerAdvert& advert) = 0;
+    // Whether a listed peer is worth a tracking slot: Node::wants_advert
+    // (false for a peer that never answered its probation dials).
+    virtual bool wants(const PeerAdvert& /*advert*/) { return true; }
     // A request failed; the next one is held for retry_in_ms. `blocked` when
     // the server said it blocked us (retry_in is then the time it stated).
     virtual void on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
@@ -193,6 +206,15 @@ class RendezvousClient {
     void emit(AdvertChange change, const TrackedPeer& p, bool address_changed, bool reregistered);
     TrackedPeer* find(std::string_view name, std::string_view ns);
     TrackedPeer* alloc_slot();
+    // A listed entry that did not fit: a candidate for a slot the node no
+    // longer wants (uniform sample of the round's overflow).
+    void offer_spare(const TrackedPeer& candidate);
+    // Gives the slots of tracked peers the node no longer wants to the next
+    // spares; returns how many it placed.
+    std::size_t replace_unwanted();
+    // The next spare to place (a random one of those left), or nullptr.
+    const TrackedPeer* take_spare();
+    PeerAdvert advert_of(const TrackedPeer& p) const;
     MonoMs budget_free_at(MonoMs now) const;
     void note_request(MonoMs now);
 
@@ -234,6 +256,17 @@ class RendezvousClient {
     std::size_t round_invalid_ = 0;
     std::size_t last_round_invalid_ = 0;
     std::size_t round_dropped_full_ = 0;
+    // The round's reservoir of wanted entries that did not fit (capacity:
+    // kSparesPerSlot * max_tracked_peers, allocated at construction), placed
+    // in order from spare_next_.
+    static constexpr std::size_t kSparesPerSlot = 8;
+    static constexpr MonoMs kRefillPollMs = 1'000;
+    std::vector<TrackedPeer> spare_;
+    std::size_t spare_count_ = 0;
+    std::size_t spare_next_ = 0;
+    MonoMs refill_due_ = kNeverMs;
+    std::size_t round_overflow_ = 0;
+    std::size_t round_unwanted_ = 0;
 };
 
 }  // namespace p2p

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/log_throttle.h"
+#include "platform/random.h"
 #include "shell/runtime/rendezvous_link.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -205,6 +206,15 @@ void NodeRuntime::on_timer(std::uint64_t tag) {
 bool NodeRuntime::dial(LinkId link, std::string_view host, std::uint16_t port) {
     return links_.dial(link, host, port);
 }
+bool NodeRuntime::random_bytes(std::uint8_t* out, std::size_t n) {
+    if (platform::random_bytes(out, n)) return true;
+    // Only without getrandom and without /dev/urandom (an old kernel in a
+    // chroot): the engine then falls back to its seeded generator.
+    P2P_WARN_LIMITED("Node", "no OS random source", "",
+                     "no random bytes from the OS: msg_ids come from a seeded generator and can "
+                     "be guessed");
+    return false;
+}
 void NodeRuntime::close_link(LinkId link) {
     links_.close_link(link);
 }
@@ -267,6 +277,9 @@ void NodeRuntime::on_discovered(std::size_t listed, std::size_t usable, std::siz
 // The engine owns the peer table and reports its changes itself.
 void NodeRuntime::on_peer(const PeerAdvert& advert) {
     node_->on_peer_advert(advert);
+}
+bool NodeRuntime::wants(const PeerAdvert& advert) {
+    return node_->wants_advert(advert);
 }
 
 void NodeRuntime::on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,

@@ -125,11 +125,14 @@ class NodeRuntime final : public NodeHost,
     void pause_reading(LinkId link, bool paused) override;
     void emit(const NodeEvent& event) override;
     void quit_complete() override;
+    // The OS's random bytes (platform/random.h): msg_ids.
+    bool random_bytes(std::uint8_t* out, std::size_t n) override;
 
     // RendezvousClientListener: status lines, and adverts straight to the engine.
     void on_registered(std::string_view ip, std::int64_t port, std::int64_t ttl) override;
     void on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) override;
     void on_peer(const PeerAdvert& advert) override;
+    bool wants(const PeerAdvert& advert) override;
     void on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
                            MonoMs retry_in_ms) override;
     void on_unregistered(bool ok, std::string_view reason) override;

@@ -183,6 +183,7 @@ class SimNode final : public Participant, public NodeHost, public RendezvousClie
     void on_registered(std::string_view, std::int64_t, std::int64_t) override {}
     void on_discovered(std::size_t, std::size_t, std::size_t) override {}
     void on_peer(const PeerAdvert& advert) override { node_->on_peer_advert(advert); }
+    bool wants(const PeerAdvert& advert) override { return node_->wants_advert(advert); }
     void on_request_failed(RdvRequestKind, std::string_view, bool, MonoMs) override {}
     void on_unregistered(bool, std::string_view) override {}
 

@@ -208,5 +208,83 @@ TEST(PeerAdmission, OurDialTakesAWaitingConnectionsSlotAndAShortageCostsNoAttemp
     EXPECT_EQ(h.node->on_link_accepted("203.0.113.50", 1000), kNoLink);
 }
 
+// ---- probation: listed peers earn their record by answering ---------------------
+
+// The rendezvous lists `peer_id` at a dead address: the node dials it.
+void listed(ScriptHost& h, const std::string& peer_id, std::uint16_t port, bool renewed = false) {
+    PeerAdvert a;
+    a.peer_id = peer_id;
+    a.ip = "192.0.2.200";
+    a.port = port;
+    a.change = renewed ? AdvertChange::kUpdated : AdvertChange::kDiscovered;
+    a.reregistered = renewed;
+    h.node->on_peer_advert(a);
+}
+
+bool wanted(ScriptHost& h, const std::string& peer_id, std::uint16_t port) {
+    PeerAdvert a;
+    a.peer_id = peer_id;
+    a.ip = "192.0.2.200";
+    a.port = port;
+    return h.node->wants_advert(a);
+}
+
+// Every dial made since dial number `from` fails (nothing listens there).
+std::size_t fail_dials(ScriptHost& h, std::size_t from) {
+    for (std::size_t i = from; i < h.dials.size(); ++i)
+        h.node->on_link_down(h.dials[i].link, LinkDownReason::kConnectFailed);
+    return h.dials.size();
+}
+
+TEST(PeerAdmission, ListedPeersThatNeverAnswerMakeRoomAfterTheirProbation) {
+    ScriptHost h(small(4));
+    for (int i = 0; i < 4; ++i)
+        listed(h, "dead" + std::to_string(i) + "@CIC", static_cast<std::uint16_t>(7000 + i));
+    std::size_t done = fail_dials(h, 0);
+    // First failed dial: still on probation, the records hold.
+    EXPECT_TRUE(has(hello_from(h, "192.0.2.50", "early@CIC"), "\"error\":\"busy\""));
+    EXPECT_TRUE(wanted(h, "dead0@CIC", 7000));
+    h.advance(2'000);  // the redials (backoff 1 to 1.25 s), failing too
+    ASSERT_EQ(h.dials.size(), 8u) << h.dump();
+    fail_dials(h, done);
+    // Probation over: a newcomer's HELLO takes one of their records.
+    EXPECT_FALSE(wanted(h, "dead0@CIC", 7000));
+    EXPECT_TRUE(has(hello_from(h, "192.0.2.51", "legit@CIC"), "HELLO_OK")) << h.dump();
+    EXPECT_EQ(h.node->peer_count(), 4u);
+    // Listed again, the one given up on gets neither a record nor a dial;
+    // the ones left do not regain their place by renewing their registration.
+    std::size_t dials = h.dials.size();
+    for (int i = 0; i < 4; ++i) {
+        listed(h, "dead" + std::to_string(i) + "@CIC", static_cast<std::uint16_t>(7000 + i));
+        listed(h, "dead" + std::to_string(i) + "@CIC", static_cast<std::uint16_t>(7000 + i), true);
+    }
+    EXPECT_EQ(h.dials.size(), dials) << h.dump();
+    EXPECT_EQ(h.node->peer_count(), 4u);
+    EXPECT_TRUE(has(hello_from(h, "192.0.2.52", "legit2@CIC"), "HELLO_OK")) << h.dump();
+    // At the same peer_id but a new address it is a new peer: a new probation.
+    EXPECT_TRUE(wanted(h, "dead0@CIC", 7100));
+}
+
+TEST(PeerAdmission, AListedPeerThatEverAnsweredKeepsItsRecord) {
+    ScriptHost h(small(1));
+    listed(h, "carol@CIC", 7000);
+    ASSERT_EQ(h.dials.size(), 1u);
+    LinkId l = h.dials[0].link;
+    h.node->on_link_connected(l);
+    h.take(l);  // HELLO
+    h.feed(l,
+           "{\"type\":\"HELLO_OK\",\"peer_id\":\"carol@CIC\",\"version\":\"1.0\","
+           "\"features\":[\"ack\"],\"ttl\":1}\n");
+    h.node->on_link_down(l, LinkDownReason::kClosedByPeer);
+    std::size_t done = 1;
+    for (int i = 0; i < 4; ++i) {  // carol is down for a while: every redial fails
+        h.advance(40'000);
+        done = fail_dials(h, done);
+    }
+    EXPECT_TRUE(wanted(h, "carol@CIC", 7000));
+    EXPECT_TRUE(has(hello_from(h, "192.0.2.50", "newcomer@CIC"), "\"error\":\"busy\""));
+    EXPECT_TRUE(known(h, "carol@CIC"));
+}
+
 }  // namespace
 }  // namespace p2p::sim

@@ -2,6 +2,7 @@
 // can compare: shared by the client's state-machine and answer-line tests.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ struct Recorded {
 class Listener final : public RendezvousClientListener {
   public:
     Recorded r;
+    // Peers the node would refuse (Node::wants_advert false), by peer_id.
+    std::set<std::string, std::less<>> unwanted;
+    bool wants(const PeerAdvert& a) override { return unwanted.find(a.peer_id) == unwanted.end(); }
     void on_registered(std::string_view ip, std::int64_t port, std::int64_t ttl) override {
         r.registered.push_back(std::string(ip) + ":" + std::to_string(port) + " " +
                                std::to_string(ttl));
