@@ -102,7 +102,9 @@ TEST_F(TerminalInputTty, NonAsciiTypedAtThePromptArrivesByteExact) {
     EXPECT_TRUE(bob_.expect("^msg alice@CIC: " + regex_escape(kTyped) + "$")) << bob_.dump();
     // Plain text to the /reply target takes the same path.
     ASSERT_TRUE(bob_.command("/msg alice@CIC oi"));
-    ASSERT_TRUE(tty_.wait_screen("\\(reply: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
+    // Bob's line shown, and the prompt says where plain text goes: to bob.
+    ASSERT_TRUE(tty_.wait_screen("bob@CIC.* oi *\n", kEventTimeout)) << tty_.screen();
+    ASSERT_TRUE(tty_.wait_screen("\\(to: bob@CIC\\) > *\n", kEventTimeout)) << tty_.screen();
     send(kTyped + " de novo");
     EXPECT_TRUE(bob_.expect("^msg alice@CIC: " + regex_escape(kTyped + " de novo") + "$"))
         << bob_.dump();

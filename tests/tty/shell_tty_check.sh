@@ -147,8 +147,8 @@ fi
 quit_node
 if [ -n "$typed" ]; then
     # libedit writes the history with vis(3): spaces as \040, the letters as they are.
-    grep -qF "${typed// /\\040}" "$tmp/.p2pchat_history" ||
-        fail "the UTF-8 line is not whole in the history: $(cat "$tmp/.p2pchat_history")"
+    grep -qF "${typed// /\\040}" "$tmp/.p2pchat_history.tty@CIC" ||
+        fail "the UTF-8 line is not whole in the history: $(cat "$tmp/.p2pchat_history.tty@CIC")"
 fi
 
 echo "the history file survives a restart"
