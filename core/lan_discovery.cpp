@@ -181,8 +181,7 @@ void LanDiscovery::accept(std::string_view source_ip, const LanAnnounce& a, Mono
 // (preferred: no interface scope to carry), or the address we have has been
 // silent for a whole interval. A node announcing on IPv4 and IPv6 at once
 // would otherwise flip between the two at every datagram.
-void LanDiscovery::update(int slot, std::string_view source_ip, const LanAnnounce& a,
-                          MonoMs now) {
+void LanDiscovery::update(int slot, std::string_view source_ip, const LanAnnounce& a, MonoMs now) {
     peers_.set_expiry(slot, now + expiry_ms());
     Peer& p = peers_.at(slot);
     bool restarted = a.instance != std::string_view(p.instance, kLanInstanceChars);
@@ -202,8 +201,7 @@ void LanDiscovery::update(int slot, std::string_view source_ip, const LanAnnounc
     if (restarted) answer_soon(now);
 }
 
-void LanDiscovery::emit(AdvertChange change, const Peer& p, bool address_changed,
-                        bool restarted) {
+void LanDiscovery::emit(AdvertChange change, const Peer& p, bool address_changed, bool restarted) {
     PeerAdvert advert;
     advert.change = change;
     advert.peer_id = p.peer_id();

@@ -1,6 +1,6 @@
 // LAN discovery (docs/protocol.md §7, a p2pchat extension), sans-I/O: what
 // to announce on the link and when, and what a received announcement means.
-// A runtime (platform/lan_socket.h) broadcasts the datagram it is handed and
+// A runtime (platform/lan_socket.h) multicasts the datagram it is handed and
 // feeds back every datagram it receives with the sender's address.
 //
 //   - Announce at start, again 1 s and 3 s later (a first datagram may be lost
@@ -64,15 +64,17 @@ class LanDiscovery {
     struct Counters {
         std::uint64_t received = 0;
         std::uint64_t sent = 0;
-        std::uint64_t own = 0;       // our own datagrams, looped back
-        std::uint64_t conflict = 0;  // another node announcing our name
-        std::uint64_t refused = 0;   // decode failures, all reasons (by_reason)
+        std::uint64_t own = 0;                     // our own datagrams, looped back
+        std::uint64_t conflict = 0;                // another node announcing our name
+        std::uint64_t refused = 0;                 // decode failures, all reasons (by_reason)
         std::array<std::uint64_t, 6> by_reason{};  // indexed by LanDecode
-        std::uint64_t rate = 0;          // over the per-second limits
-        std::uint64_t source_cap = 0;    // a source's new peer ids per interval
-        std::uint64_t table_full = 0;    // no room for another peer
-        std::uint64_t bad_source = 0;    // the runtime's source address unusable
-        std::uint64_t dropped() const { return refused + rate + source_cap + table_full + bad_source; }
+        std::uint64_t rate = 0;                    // over the per-second limits
+        std::uint64_t source_cap = 0;              // a source's new peer ids per interval
+        std::uint64_t table_full = 0;              // no room for another peer
+        std::uint64_t bad_source = 0;              // the runtime's source address unusable
+        std::uint64_t dropped() const {
+            return refused + rate + source_cap + table_full + bad_source;
+        }
     };
 
     static constexpr MonoMs kNoDeadline = std::numeric_limits<MonoMs>::max();
@@ -118,7 +120,8 @@ class LanDiscovery {
     // Counts per source in fixed windows (datagrams a second, new ids an interval).
     class SourceWindows {
       public:
-        SourceWindows(std::size_t sources, MonoMs window_ms) : table_(sources), window_(window_ms) {}
+        SourceWindows(std::size_t sources, MonoMs window_ms)
+            : table_(sources), window_(window_ms) {}
         bool admit(std::string_view source, MonoMs now, int limit);
 
       private:

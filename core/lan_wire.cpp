@@ -63,8 +63,10 @@ class AnnounceHandler {
     bool String(const char* s, rapidjson::SizeType n, bool) {
         if (level_ != 1) return level_ > 1;
         TextField* f = text_field();
-        if (f) *f = {Seen::kOk, std::string_view(s, n)};
-        else mark_wrong();
+        if (f)
+            *f = {Seen::kOk, std::string_view(s, n)};
+        else
+            mark_wrong();
         return true;
     }
     bool Key(const char* s, rapidjson::SizeType n, bool) {
@@ -94,9 +96,13 @@ class AnnounceHandler {
     bool number(std::uint64_t v) {
         if (level_ == 0) return false;
         if (level_ != 1) return true;
-        NumberField* f = key_ == Field::kVersion ? &version : key_ == Field::kPort ? &port : nullptr;
-        if (f) *f = {Seen::kOk, v};
-        else mark_wrong();
+        NumberField* f = key_ == Field::kVersion ? &version
+                         : key_ == Field::kPort  ? &port
+                                                 : nullptr;
+        if (f)
+            *f = {Seen::kOk, v};
+        else
+            mark_wrong();
         return true;
     }
     TextField* text_field() {

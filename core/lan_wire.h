@@ -16,6 +16,14 @@
 
 namespace p2p {
 
+// Where announcements go: UDP port kLanPort, to the IPv4 group kLanGroupV4
+// (administratively scoped, sent with TTL 1) and the IPv6 link-local group
+// kLanGroupV6 (hop limit 1), out through each interface. Neither is ever
+// routed off the link.
+inline constexpr std::uint16_t kLanPort = 47474;
+inline constexpr const char* kLanGroupV4 = "239.255.112.99";
+inline constexpr const char* kLanGroupV6 = "ff02::7032:7063";  // "p2pc" in hex
+
 // Longest datagram accepted; a real announcement is under 250 bytes.
 inline constexpr std::size_t kLanMaxDatagramBytes = 512;
 // The instance id: 16 lowercase hex digits, new at every start of a node.

@@ -27,7 +27,7 @@ class Recorder final : public LanDiscoveryListener {
         ++count;
         if (record)
             adverts.push_back({a.change, std::string(a.peer_id), std::string(a.ip), a.port,
-                           a.address_changed, a.reregistered});
+                               a.address_changed, a.reregistered});
     }
     std::vector<Heard> adverts;
     bool record = true;  // false: count only (the allocation test)
@@ -92,7 +92,7 @@ TEST_F(LanDiscoveryTest, AnnouncesAtStartTwiceMoreSoonThenEveryInterval) {
     EXPECT_EQ(sent_during(3000), 2);   // at 1 s and 3 s
     EXPECT_EQ(sent_during(26000), 0);  // the interval is 30 s, minus at most 10 %
     EXPECT_EQ(sent_during(7000), 1);   // ... plus at most 10 %
-    int later = sent_during(300000);  // 27..33 s apart
+    int later = sent_during(300000);   // 27..33 s apart
     EXPECT_GE(later, 9);
     EXPECT_LE(later, 11);
 }

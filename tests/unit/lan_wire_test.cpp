@@ -77,7 +77,9 @@ TEST(LanWire, UnknownFieldsAndLaterVersionsAreAccepted) {
     EXPECT_EQ(a.name, "alice");
     // JSON escapes decode in place.
     ASSERT_EQ(decode(with("name", R"("b\u00e9a")"), &a), LanDecode::kOk);
-    EXPECT_EQ(a.name, "b\xc3\xa9" "a");
+    EXPECT_EQ(a.name,
+              "b\xc3\xa9"
+              "a");
 }
 
 TEST(LanWire, HostileDatagramsAreRefusedWithTheirReason) {

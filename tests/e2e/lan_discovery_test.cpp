@@ -1,0 +1,160 @@
+// "Two boards on a LAN need no other program" (issue 15 #7): two real p2pchat
+// nodes in two network namespaces joined by one veth pair (one link), each
+// with an address and no default route (a LAN without internet), neither
+// told of a rendezvous or a peer. They find each other by LAN discovery
+// (docs/protocol.md §7), link, and chat with ACKs. The controls turn it off
+// on one side (--no-lan-discovery, or the environment variable the test
+// suite sets for every other test) and the two stay strangers.
+//
+// Every datagram stays inside the namespaces this test creates and deletes
+// (tests/support/netns.h, torn down even when an assertion fails). Needs
+// root and `ip`; skipped with the reason otherwise.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/netns.h"
+#include "tests/support/node_process.h"
+
+namespace p2p::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::regex kListenRe("[Ll]istening on [^ ]*:([0-9]+)");
+
+struct LanNode {
+    Process* proc = nullptr;
+    bool command(const std::string& line) { return proc->write_line(line); }
+    bool expect(const std::string& re, milliseconds t = kEventTimeout) {
+        return proc->wait_for_line(std::regex(re), t, Stream::kStdout).has_value();
+    }
+    bool saw(const std::string& re) { return proc->has_line(std::regex(re)); }
+};
+
+class LanDiscoveryE2e : public ::testing::Test {
+  protected:
+    static constexpr const char* kA = "lan-a";
+    static constexpr const char* kB = "lan-b";
+
+    void SetUp() override {
+        if (const auto& why = netns_unavailable_reason(); !why.empty())
+            GTEST_SKIP() << "LAN discovery test skipped: " << why;
+    }
+    void TearDown() override {
+        if (IsSkipped()) return;
+        std::string prefix = net_.prefix(), err;
+        EXPECT_TRUE(net_.teardown(&err)) << err;
+        EXPECT_TRUE(Netns::listed(prefix).empty()) << "namespaces of this test remain";
+    }
+
+    // One link, two hosts, no route anywhere else.
+    void build_lan(const std::string& cidr_a, const std::string& cidr_b) {
+        std::string err;
+        ASSERT_TRUE(net_.add(kA, &err)) << err;
+        ASSERT_TRUE(net_.add(kB, &err)) << err;
+        ASSERT_TRUE(net_.veth(kA, "eth0", cidr_a, kB, "eth0", cidr_b, &err)) << err;
+        // No internet: a dial to anything off the link fails at once (no route),
+        // so it sends nothing either.
+        EXPECT_EQ(net_.probe_tcp(kA, "192.0.2.1", 80, 2s), Reach::kUnreachable);
+        EXPECT_EQ(net_.probe_tcp(kB, "192.0.2.1", 80, 2s), Reach::kUnreachable);
+    }
+
+    // A node with no --rendezvous and no --peer. `env_extra` after the defaults;
+    // P2PCHAT_NO_LAN_DISCOVERY is cleared (the suite sets it for every test).
+    void start(const char* ns, const std::string& name, LanNode* node,
+               const std::vector<std::string>& extra_args = {},
+               const std::vector<std::string>& env_extra = {}) {
+        std::string home = dir_.path() + "/home-" + name, err;
+        std::filesystem::create_directories(home);
+        std::vector<std::string> args = {"--name", name, "--namespace", "CIC", "--port", "0"};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        std::vector<std::string> env = {"HOME=" + home, "NO_COLOR=1", "TERM=dumb",
+                                        "P2PCHAT_NO_LAN_DISCOVERY="};
+        env.insert(env.end(), env_extra.begin(), env_extra.end());
+        node->proc = net_.exec_in(ns, P2PCHAT_BIN, args, env, &err);
+        ASSERT_NE(node->proc, nullptr) << err;
+        ASSERT_TRUE(wait_either_stream(*node->proc, kListenRe, kEventTimeout, nullptr))
+            << node->proc->dump();
+    }
+
+    void chat(LanNode& a, LanNode& b) {
+        ASSERT_TRUE(a.expect("^link bob@CIC up")) << a.proc->dump() << b.proc->dump();
+        ASSERT_TRUE(b.expect("^link alice@CIC up")) << a.proc->dump() << b.proc->dump();
+        ASSERT_TRUE(a.command("/msg bob@CIC hello over the LAN"));
+        EXPECT_TRUE(b.expect("^msg alice@CIC: hello over the LAN$")) << b.proc->dump();
+        EXPECT_TRUE(a.expect("^delivered \\S+ to bob@CIC")) << a.proc->dump();
+        ASSERT_TRUE(b.command("/msg alice@CIC and back"));
+        EXPECT_TRUE(a.expect("^msg bob@CIC: and back$")) << a.proc->dump();
+        EXPECT_TRUE(b.expect("^delivered \\S+ to alice@CIC")) << b.proc->dump();
+    }
+
+    // Long enough for every announcement of the start burst (0, 1 and 3 s)
+    // and the answers to them: the positive tests link well within it.
+    void expect_strangers(LanNode& a, LanNode& b) {
+        std::this_thread::sleep_for(8s);
+        EXPECT_FALSE(a.saw("^link bob@CIC up")) << a.proc->dump();
+        EXPECT_FALSE(b.saw("^link alice@CIC up")) << b.proc->dump();
+        EXPECT_FALSE(a.saw("^peer bob@CIC")) << a.proc->dump();
+        EXPECT_FALSE(b.saw("^peer alice@CIC")) << b.proc->dump();
+        // And a message has nowhere to go.
+        ASSERT_TRUE(a.command("/msg bob@CIC anyone there"));
+        EXPECT_TRUE(a.expect("no_route|unknown|not delivered|NOT delivered|undelivered", 10s))
+            << a.proc->dump();
+        EXPECT_FALSE(b.saw("anyone there")) << b.proc->dump();
+    }
+
+    TempDir dir_;  // declared first: outlives the processes writing into it
+    Netns net_;
+};
+
+TEST_F(LanDiscoveryE2e, TwoNodesOnAnIpv4LanFindEachOtherAndChat) {
+    build_lan("10.201.0.1/24", "10.201.0.2/24");
+    LanNode a, b;
+    start(kA, "alice", &a);
+    start(kB, "bob", &b);
+    EXPECT_TRUE(a.saw("^info LAN discovery on udp port 47474 \\(239\\.255\\.112\\.99\\)"))
+        << a.proc->dump();
+    chat(a, b);
+    // Found on the link, at the address it announced from.
+    ASSERT_TRUE(a.command("/peers"));
+    EXPECT_TRUE(a.expect("bob@CIC.*10\\.201\\.0\\.2", 5s)) << a.proc->dump();
+}
+
+TEST_F(LanDiscoveryE2e, TwoNodesOnAnIpv6OnlyLanFindEachOtherAndChat) {
+    // No IPv4 at all: only link-local multicast and link-local addresses
+    // (the ULAs below exist so the links have a global-scope address too,
+    // as a router-less LAN often does; nothing routes them anywhere).
+    build_lan("fd70::1/64", "fd70::2/64");
+    LanNode a, b;
+    start(kA, "alice", &a, {"--listen-host", "::"});
+    start(kB, "bob", &b, {"--listen-host", "::"});
+    chat(a, b);
+}
+
+TEST_F(LanDiscoveryE2e, WithTheFlagOnOneSideTheyStayStrangers) {
+    build_lan("10.201.0.1/24", "10.201.0.2/24");
+    LanNode a, b;
+    start(kA, "alice", &a, {"--no-lan-discovery"});
+    start(kB, "bob", &b);
+    EXPECT_TRUE(b.expect("^info LAN discovery on udp port 47474")) << b.proc->dump();
+    EXPECT_FALSE(a.saw("LAN discovery on")) << a.proc->dump();
+    expect_strangers(a, b);
+}
+
+TEST_F(LanDiscoveryE2e, WithTheEnvironmentVariableOnOneSideTheyStayStrangers) {
+    build_lan("10.201.0.1/24", "10.201.0.2/24");
+    LanNode a, b;
+    start(kA, "alice", &a, {}, {"P2PCHAT_NO_LAN_DISCOVERY=1"});
+    start(kB, "bob", &b);
+    EXPECT_FALSE(a.saw("LAN discovery on")) << a.proc->dump();
+    expect_strangers(a, b);
+}
+
+}  // namespace
+}  // namespace p2p::test
