@@ -65,7 +65,7 @@ class LanDiscoveryE2e : public ::testing::Test {
         EXPECT_EQ(net_.probe_tcp(kB, "192.0.2.1", 80, 2s), Reach::kUnreachable);
     }
 
-    // A node with no --rendezvous and no --peer. `env_extra` after the defaults;
+    // A node with no --rendezvous and no --peer. `env_extra` over the defaults;
     // P2PCHAT_NO_LAN_DISCOVERY is cleared (the suite sets it for every test).
     void start(const char* ns, const std::string& name, LanNode* node,
                const std::vector<std::string>& extra_args = {},
@@ -74,9 +74,16 @@ class LanDiscoveryE2e : public ::testing::Test {
         std::filesystem::create_directories(home);
         std::vector<std::string> args = {"--name", name, "--namespace", "CIC", "--port", "0"};
         args.insert(args.end(), extra_args.begin(), extra_args.end());
-        std::vector<std::string> env = {"HOME=" + home, "NO_COLOR=1", "TERM=dumb",
-                                        "P2PCHAT_NO_LAN_DISCOVERY="};
-        env.insert(env.end(), env_extra.begin(), env_extra.end());
+        // Only the first of two entries with one name would count: env_extra's replaces ours.
+        std::vector<std::string> env = env_extra;
+        for (std::string e : {"HOME=" + home, std::string("NO_COLOR=1"), std::string("TERM=dumb"),
+                              std::string("P2PCHAT_NO_LAN_DISCOVERY=")}) {
+            std::string key = e.substr(0, e.find('=') + 1);
+            bool given = false;
+            for (const auto& x : env_extra)
+                given = given || x.rfind(key, 0) == 0;
+            if (!given) env.push_back(e);
+        }
         node->proc = net_.exec_in(ns, P2PCHAT_BIN, args, env, &err);
         ASSERT_NE(node->proc, nullptr) << err;
         ASSERT_TRUE(wait_either_stream(*node->proc, kListenRe, kEventTimeout, nullptr))
