@@ -58,6 +58,17 @@ class LanDiscoveryE2e : public ::testing::Test {
         std::string err;
         ASSERT_TRUE(net_.add(kA, &err)) << err;
         ASSERT_TRUE(net_.add(kB, &err)) << err;
+        // IPv6 addresses are usable at once, not after a second or more of
+        // duplicate address detection: the test is about discovery, and a
+        // node whose first announcements fall into that second would only
+        // be heard 30 s later.
+        for (const char* ns : {kA, kB})
+            ASSERT_TRUE(net_.run(find_tool("ip"),
+                                 {"netns", "exec", net_.name(ns), "sh", "-c",
+                                  "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && "
+                                  "echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad"},
+                                 &err))
+                << err;
         ASSERT_TRUE(net_.veth(kA, "eth0", cidr_a, kB, "eth0", cidr_b, &err)) << err;
         // No internet: a dial to anything off the link fails at once (no route),
         // so it sends nothing either.
