@@ -9,7 +9,11 @@
 // Every datagram stays inside the namespaces this test creates and deletes
 // (tests/support/netns.h, torn down even when an assertion fails). Needs
 // root and `ip`; skipped with the reason otherwise.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -112,10 +116,11 @@ class LanDiscoveryE2e : public ::testing::Test {
         EXPECT_TRUE(b.expect("^delivered \\S+ to alice@CIC")) << b.proc->dump();
     }
 
-    // Long enough for every announcement of the start burst (0, 1 and 3 s)
-    // and the answers to them: the positive tests link well within it.
+    // `a` has LAN discovery off, `b` on. Long enough for every announcement of the start burst (0,
+    // 1 and 3 s) and the answers to them: the positive tests link well within it.
     void expect_strangers(LanNode& a, LanNode& b) {
         std::this_thread::sleep_for(8s);
+        EXPECT_FALSE(a.saw("LAN discovery on")) << a.proc->dump();  // `a` has it off
         EXPECT_FALSE(a.saw("^link bob@CIC up")) << a.proc->dump();
         EXPECT_FALSE(b.saw("^link alice@CIC up")) << b.proc->dump();
         EXPECT_FALSE(a.saw("^peer bob@CIC")) << a.proc->dump();
@@ -136,12 +141,19 @@ TEST_F(LanDiscoveryE2e, TwoNodesOnAnIpv4LanFindEachOtherAndChat) {
     LanNode a, b;
     start(kA, "alice", &a);
     start(kB, "bob", &b);
-    EXPECT_TRUE(a.saw("^info LAN discovery on udp port 47474 \\(239\\.255\\.112\\.99\\)"))
+    EXPECT_TRUE(a.expect("^info LAN discovery on udp port 47474 \\(239\\.255\\.112\\.99\\)"))
         << a.proc->dump();
     chat(a, b);
-    // Found on the link, at the address it announced from.
+    // Each heard the other at the address it announced from (the first to
+    // hear may have dialed before the other heard it: wait for both).
+    EXPECT_TRUE(wait_either_stream(*a.proc, std::regex("found bob@CIC at 10\\.201\\.0\\.2 port"),
+                                   kEventTimeout, nullptr))
+        << a.proc->dump();
+    EXPECT_TRUE(wait_either_stream(*b.proc, std::regex("found alice@CIC at 10\\.201\\.0\\.1 port"),
+                                   kEventTimeout, nullptr))
+        << b.proc->dump();
     ASSERT_TRUE(a.command("/peers"));
-    EXPECT_TRUE(a.expect("bob@CIC.*10\\.201\\.0\\.2", 5s)) << a.proc->dump();
+    EXPECT_TRUE(a.expect("bob@CIC +10\\.201\\.0\\.2:", 5s)) << a.proc->dump();
 }
 
 TEST_F(LanDiscoveryE2e, TwoNodesOnAnIpv6OnlyLanFindEachOtherAndChat) {
@@ -153,6 +165,58 @@ TEST_F(LanDiscoveryE2e, TwoNodesOnAnIpv6OnlyLanFindEachOtherAndChat) {
     start(kA, "alice", &a, {"--listen-host", "::"});
     start(kB, "bob", &b, {"--listen-host", "::"});
     chat(a, b);
+    // Heard at its link-local address, with the interface it was heard on
+    // (the address a dial needs).
+    EXPECT_TRUE(wait_either_stream(
+        *a.proc, std::regex("found bob@CIC at fe80::[0-9a-f:]+%eth0 port"), 5s, nullptr))
+        << a.proc->dump();
+}
+
+// A hostile host on the link: garbage, oversized datagrams, names that break
+// the rule, and a stream of made-up peers. The node survives, keeps its link
+// to bob and chats, and took in at most 4 made-up peers from that address.
+TEST_F(LanDiscoveryE2e, HostileDatagramsOnTheLinkChangeNothing) {
+    build_lan("10.201.0.1/24", "10.201.0.2/24");
+    LanNode a, b;
+    start(kA, "alice", &a);
+    start(kB, "bob", &b);
+    ASSERT_TRUE(a.expect("^link bob@CIC up")) << a.proc->dump() << b.proc->dump();
+
+    int fd = net_.socket_in(kB, AF_INET, SOCK_DGRAM);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(47474);
+    ::inet_pton(AF_INET, "10.201.0.1", &to.sin_addr);
+    auto send = [&](const std::string& d) {
+        ::sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    };
+    auto fake = [](const std::string& name) {
+        return R"({"type":"LAN_ANNOUNCE","v":1,"name":")" + name +
+               R"(","namespace":"CIC","port":9,"instance":"00000000000000ee"})";
+    };
+    for (int round = 0; round < 20; ++round) {
+        send("not json");
+        send(std::string(60000, '{'));
+        send(fake("bad name"));
+        send(fake("a\u202eb"));
+        send(R"({"type":"LAN_ANNOUNCE","v":1,"name":"x","namespace":"CIC","port":"9"})");
+        for (int i = 0; i < 10; ++i)
+            send(fake("fake" + std::to_string(round * 10 + i)));
+        std::this_thread::sleep_for(50ms);
+    }
+    ::close(fd);
+
+    ASSERT_TRUE(a.command("/msg bob@CIC still here"));
+    EXPECT_TRUE(b.expect("^msg alice@CIC: still here$")) << b.proc->dump();
+    EXPECT_TRUE(a.expect("^delivered \\S+ to bob@CIC")) << a.proc->dump();
+    int fakes = 0;
+    for (const auto& line : a.proc->lines())
+        if (std::regex_search(line, std::regex("^peer fake[0-9]+@CIC DISCOVERED"))) ++fakes;
+    EXPECT_LE(fakes, 4) << a.proc->dump();
+    EXPECT_GE(fakes, 1) << "the made-up peers never arrived: the test proves nothing";
+    EXPECT_FALSE(a.saw("bad name|a.b@CIC")) << a.proc->dump();
+    EXPECT_FALSE(a.saw("^link bob@CIC down")) << a.proc->dump();
 }
 
 TEST_F(LanDiscoveryE2e, WithTheFlagOnOneSideTheyStayStrangers) {
@@ -161,7 +225,6 @@ TEST_F(LanDiscoveryE2e, WithTheFlagOnOneSideTheyStayStrangers) {
     start(kA, "alice", &a, {"--no-lan-discovery"});
     start(kB, "bob", &b);
     EXPECT_TRUE(b.expect("^info LAN discovery on udp port 47474")) << b.proc->dump();
-    EXPECT_FALSE(a.saw("LAN discovery on")) << a.proc->dump();
     expect_strangers(a, b);
 }
 
@@ -170,7 +233,6 @@ TEST_F(LanDiscoveryE2e, WithTheEnvironmentVariableOnOneSideTheyStayStrangers) {
     LanNode a, b;
     start(kA, "alice", &a, {}, {"P2PCHAT_NO_LAN_DISCOVERY=1"});
     start(kB, "bob", &b);
-    EXPECT_FALSE(a.saw("LAN discovery on")) << a.proc->dump();
     expect_strangers(a, b);
 }
 
