@@ -64,14 +64,14 @@ class LanDiscovery {
     struct Counters {
         std::uint64_t received = 0;
         std::uint64_t sent = 0;
-        std::uint64_t own = 0;                     // our own datagrams, looped back
-        std::uint64_t conflict = 0;                // another node announcing our name
-        std::uint64_t refused = 0;                 // decode failures, all reasons (by_reason)
-        std::array<std::uint64_t, 6> by_reason{};  // indexed by LanDecode
-        std::uint64_t rate = 0;                    // over the per-second limits
-        std::uint64_t source_cap = 0;              // a source's new peer ids per interval
-        std::uint64_t table_full = 0;              // no room for another peer
-        std::uint64_t bad_source = 0;              // the runtime's source address unusable
+        std::uint64_t own = 0;       // our own datagrams, looped back
+        std::uint64_t conflict = 0;  // another node announcing our name
+        std::uint64_t refused = 0;   // decode failures, all reasons (by_reason)
+        std::array<std::uint64_t, kLanDecodeCount> by_reason{};  // indexed by LanDecode
+        std::uint64_t rate = 0;                                  // over the per-second limits
+        std::uint64_t source_cap = 0;  // a source's new peer ids per interval
+        std::uint64_t table_full = 0;  // no room for another peer
+        std::uint64_t bad_source = 0;  // the runtime's source address unusable
         std::uint64_t dropped() const {
             return refused + rate + source_cap + table_full + bad_source;
         }

@@ -46,6 +46,7 @@ enum class LanDecode : std::uint8_t {
     kBadField,     // a field missing or of the wrong type or range ("v", "port", "instance")
     kBadName,      // "name" or "namespace" breaks the name rule (core/text.h)
 };
+inline constexpr std::size_t kLanDecodeCount = 6;  // the values above
 const char* lan_decode_name(LanDecode result);
 
 // Decodes data[0..len) in place (data[len] must be writable: it becomes NUL).
