@@ -181,6 +181,9 @@ class NodeApp final : public NodeRuntimeListener,
         s.client.discover_all_namespaces = options_.discover_all_namespaces;
         s.client.max_tracked_peers = options_.max_peers;
         s.static_peers = options_.static_peers;
+        const char* no_lan = std::getenv(kNoLanDiscoveryEnv);
+        s.lan_discovery =
+            options_.lan_discovery && !(no_lan && *no_lan && std::string_view(no_lan) != "0");
     }
 
     void start_console() {

@@ -150,6 +150,15 @@ constexpr OptionRow kOwnRows[] = {
                                .help = "a static peer to dial (repeatable; config: an array); "
                                        "meshes without any rendezvous",
                                .kind = K::kHostPortList}),
+    bind<O, &O::lan_discovery>(
+        {.section = kPeers,
+         .flag = "--no-lan-discovery",
+         .key = "lan_discovery",
+         .help = "neither announce this node on the local network nor listen for other nodes' "
+                 "announcements (UDP port 47474, multicast to 239.255.112.99 and ff02::7032:7063); "
+                 "the environment variable P2PCHAT_NO_LAN_DISCOVERY=1 does the same",
+         .kind = K::kSwitch,
+         .switch_value = false}),
     bind<O, &O::max_peers>({.section = kPeers,
                             .flag = "--max-peers",
                             .metavar = "N",

@@ -28,6 +28,11 @@ inline constexpr const char* kDefaultRendezvous = "127.0.0.1:8080";
 // Environment variable that replaces kDefaultRendezvous, so tests can run the
 // fallback path without touching port 8080.
 inline constexpr const char* kDefaultRendezvousEnv = "P2PCHAT_DEFAULT_RENDEZVOUS";
+// Environment variable that turns LAN discovery off whatever the options say
+// (set and not "0"): the test suite sets it for every test, so nodes started
+// on one machine by different tests never find each other nor announce
+// anything beyond loopback.
+inline constexpr const char* kNoLanDiscoveryEnv = "P2PCHAT_NO_LAN_DISCOVERY";
 
 // The engine's settings are NodeOptions' own (it is a NodeConfig), so their
 // defaults are the engine's; the rendezvous client's defaults likewise come
@@ -49,6 +54,8 @@ struct NodeOptions : NodeConfig, SharedOptions {
     std::int64_t ttl_s = RendezvousClient::Config{}.ttl_s;
     MonoMs discovery_interval_ms = RendezvousClient::Config{}.discovery_interval_ms;
     std::vector<platform::HostPort> static_peers;
+    // false (--no-lan-discovery): no announcements on the LAN, none heard (docs/protocol.md §7).
+    bool lan_discovery = true;
 
     // false (--no-relay): forward nothing, no `relay` feature (docs/protocol.md §5).
     bool relay = (NodeConfig{}.features & kFeatureRelay) != 0;

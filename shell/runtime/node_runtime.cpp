@@ -5,9 +5,12 @@
 #include <cstdio>
 #include <utility>
 
+#include <netinet/in.h>
+
 #include "core/log.h"
 #include "core/log_throttle.h"
 #include "platform/random.h"
+#include "shell/runtime/lan_driver.h"
 #include "shell/runtime/rendezvous_link.h"
 #include "shell/runtime/rendezvous_server.h"
 
@@ -54,6 +57,7 @@ NodeRuntime::~NodeRuntime() {
     log_throttle().flush_due();
     if (log_throttle().clock() == &loop_.clock()) log_throttle().set_clock(nullptr);
     self_.reset();
+    lan_.reset();
     driver_.reset();
     link_.reset();
     if (server_) server_->stop();
@@ -72,6 +76,7 @@ bool NodeRuntime::start(std::string* error) {
     if (!start_listening(error)) return false;
     if (!maybe_serve_rendezvous(error)) return false;
     start_rendezvous();
+    if (settings_.lan_discovery) start_lan_discovery();
     for (const platform::HostPort& p : settings_.static_peers)
         if (!node_->add_static_peer(p.host, p.port))
             listener_.on_error("cannot add static peer " + p.to_string());
@@ -140,6 +145,35 @@ void NodeRuntime::start_rendezvous() {
     driver_->pump();
 }
 
+// Announced on the families a peer can dial us over: a wildcard IPv6
+// listener takes IPv4 too (dual stack), 0.0.0.0 only IPv4.
+void NodeRuntime::start_lan_discovery() {
+    LanDiscovery::Config rules;
+    rules.name = settings_.engine.name;
+    rules.ns = settings_.engine.ns;
+    rules.listen_port = listen_port_;
+    rules.instance = rng_.next();
+    rules.max_peers = settings_.engine.max_peers;
+    platform::LanSocket::Config sockets;
+    sockets.port = settings_.lan_port;
+    const sockaddr_storage& bound = settings_.listen.storage;
+    bool v6 = bound.ss_family == AF_INET6;
+    sockets.send_v4 =
+        !v6 || IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_addr);
+    sockets.send_v6 = v6;
+    lan_ = std::make_unique<LanDriver>(loop_, std::move(rules), sockets, *node_, rng_);
+    std::string err;
+    if (!lan_->start(&err)) {
+        lan_.reset();
+        P2P_WARN(kModule, "LAN discovery is off: %s", err.c_str());
+        return;
+    }
+    std::string groups = sockets.send_v4 ? kLanGroupV4 : "";
+    if (sockets.send_v6) groups += (groups.empty() ? "" : ", ") + std::string(kLanGroupV6);
+    listener_.on_info("LAN discovery on udp port " + std::to_string(settings_.lan_port) + " (" +
+                      groups + ")");
+}
+
 void NodeRuntime::rediscover() {
     node_->reconnect_all();
     if (!client_) return;
@@ -154,6 +188,7 @@ void NodeRuntime::shutdown() {
     shutting_down_ = true;
     notifier_.stopping();
     links_.stop_listening();
+    lan_.reset();  // neither announce nor dial anyone new while saying BYE
     shutdown_timer_ = loop_.schedule_in(settings_.shutdown_deadline_ms, this, kTagShutdownDeadline);
     node_->quit();
 }

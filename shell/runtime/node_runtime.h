@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/lan_wire.h"
 #include "core/node.h"
 #include "core/rendezvous_client.h"
 #include "core/rng.h"
@@ -33,6 +34,7 @@ namespace p2p::shell {
 class RendezvousLink;
 class RendezvousDriver;
 class RendezvousServer;
+class LanDriver;
 
 enum class ServeRendezvous : std::uint8_t {
     kNo,      // use settings.rendezvous
@@ -61,6 +63,11 @@ struct NodeRuntimeSettings {
     // BYE_OKs, then the UNREGISTER takes one request (5 s at worst). Past this
     // it stops anyway.
     MonoMs shutdown_deadline_ms = kDefaultShutdownDeadlineMs;
+    // LAN discovery (docs/protocol.md §7): announce ourselves and hear our
+    // neighbours over UDP. Off unless the program turns it on (tests that
+    // build a runtime send nothing beyond loopback).
+    bool lan_discovery = false;
+    std::uint16_t lan_port = kLanPort;
     // The service manager's NOTIFY_SOCKET / WATCHDOG_USEC (platform::notify_environment()
     // for the program; tests pass their own; empty: not run by a service manager).
     platform::NotifyEnvironment service;
@@ -143,6 +150,7 @@ class NodeRuntime final : public NodeHost,
     bool start_listening(std::string* error);
     bool maybe_serve_rendezvous(std::string* error);
     void start_rendezvous();
+    void start_lan_discovery();
     void before_sleep();
     void arm_engine_timer();
     void finish();
@@ -168,6 +176,7 @@ class NodeRuntime final : public NodeHost,
     std::unique_ptr<RendezvousClient> client_;
     std::unique_ptr<RendezvousLink> link_;
     std::unique_ptr<RendezvousDriver> driver_;
+    std::unique_ptr<LanDriver> lan_;
     bool reported_discovery_ = false;
     bool first_discovery_over_ = false;
     std::size_t last_usable_ = 0;
