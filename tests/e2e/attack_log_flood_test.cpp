@@ -70,7 +70,8 @@ TEST(Attack08_LogFlood, PingFloodAndRefusedConnectionsLogAFewCountedLines) {
     EXPECT_GE(std::stoll(groups.at(1)), 150) << *refusals;
 
     std::size_t warns = warn_lines(target.proc()) - warns_at_start;
-    EXPECT_LT(warns, 20u) << target.dump();
+    // docs/security.md row 8 documents 7 WARN lines over the whole attack; 10 is 1.4x.
+    EXPECT_LE(warns, 10u) << target.dump();
     std::printf("WARN lines during the attack: %zu\n  %s\n  %s\n", warns, dropped->c_str(),
                 refusals->c_str());
 

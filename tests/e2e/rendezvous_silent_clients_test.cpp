@@ -23,6 +23,16 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kSilent = 1000;
+// Attack 11's bounds (docs/security.md row 11): growth while 1000 half lines
+// are held and what stays after they are closed. Sanitizer runtimes keep
+// shadow memory and freed blocks of their own, so they get the old slack.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kHalfLinesGrowthKib = 8 * 1024;
+constexpr long kHalfLinesAfterKib = 2 * 1024;
+#else
+constexpr long kHalfLinesGrowthKib = 6 * 1024;
+constexpr long kHalfLinesAfterKib = 1024;
+#endif
 const std::string kRegister = R"({"type":"REGISTER","namespace":"CIC","name":"alice","port":7070})";
 const std::string kRegistered = R"({"status":"OK","ttl":7200,"ip":"127.0.0.1","port":7070})";
 
@@ -191,7 +201,8 @@ TEST_F(SilentClients, Attack11_HalfSentLinesStayWithinTheBudgetAndAreGivenBack) 
     std::this_thread::sleep_for(300ms);
     const long loaded = rss_kib(server.pid());
     // 1000 x 16 KiB = 16 MiB without the budget; 4 MiB of lines with it.
-    EXPECT_LT(loaded - baseline, 8 * 1024) << "baseline " << baseline << " KiB";
+    // docs/security.md row 11: 5.3 -> 9.5 MB, i.e. +4.2 MB; 6 MiB is 1.5x.
+    EXPECT_LT(loaded - baseline, kHalfLinesGrowthKib) << "baseline " << baseline << " KiB";
     int closed_by_server = 0;
     for (auto& c : senders)
         if (c.wait_closed(1ms)) ++closed_by_server;
@@ -201,7 +212,8 @@ TEST_F(SilentClients, Attack11_HalfSentLinesStayWithinTheBudgetAndAreGivenBack) 
     senders.clear();
     std::this_thread::sleep_for(500ms);
     const long after = rss_kib(server.pid());
-    EXPECT_LT(after - baseline, 2 * 1024) << "partial-line pages were not given back";
+    // Documented: 5.4 MB after a 5.3 MB baseline; 1 MiB leaves room for the allocator.
+    EXPECT_LT(after - baseline, kHalfLinesAfterKib) << "partial-line pages were not given back";
     RecordProperty("rss_baseline_kib", static_cast<int>(baseline));
     RecordProperty("rss_1000_half_lines_kib", static_cast<int>(loaded));
     RecordProperty("rss_after_kib", static_cast<int>(after));

@@ -1,6 +1,7 @@
 // libFuzzer target for the peer codec: decode arbitrary bytes; the arena must
 // never fall back to the heap; whatever decodes must re-encode to one line
 // that decodes to the same message, and encoding is stable from then on.
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "core/limits.h"
 #include "core/message.h"
 #include "core/text.h"
+#include "tests/fuzz/reach.h"
 
 namespace {
 
@@ -41,6 +43,18 @@ std::vector<char> g_first(2 * p2p::kMaxLineBytes + 64);
 std::vector<char> g_second(2 * p2p::kMaxLineBytes + 64);
 std::vector<char> g_scratch(2 * p2p::kMaxLineBytes + 64);
 
+// Every type but kUnknown (0), which the target never counts: index i names MsgType(i + 1).
+constexpr std::size_t kTypes = static_cast<std::size_t>(p2p::MsgType::kMetrics);
+
+std::array<std::string_view, kTypes> type_names() {
+    std::array<std::string_view, kTypes> names{};
+    for (std::size_t i = 0; i < kTypes; ++i)
+        names[i] = p2p::msg_type_name(static_cast<p2p::MsgType>(i + 1));
+    return names;
+}
+
+p2p::fuzz::Reach<kTypes> g_reach("codec_fuzz", type_names());
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -66,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(!first.has_msg_id || !first.msg_id.empty(), "has_msg_id with an empty msg_id");
         return 0;
     }
+    g_reach.handled(static_cast<std::size_t>(first.type) - 1);
 
     std::size_t n = p2p::encode_peer_message(first, g_first.data(), g_first.size());
     check(n > 0, "a decoded message failed to encode");
@@ -85,6 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(r.ok(), "re-encoded line does not decode");
         check(second.type_name == p2p::msg_type_name(second.type), "type_name mismatch");
         check(same(first, second), "round trip changed the message");
+        g_reach.roundtrip();
         // From the normalised form on, encoding is byte-stable.
         std::size_t m = p2p::encode_peer_message(second, g_scratch.data(), g_scratch.size());
         if (first.type != p2p::MsgType::kMetrics) {

@@ -17,6 +17,7 @@
 #include "core/codec.h"
 #include "core/registry.h"
 #include "core/text.h"
+#include "tests/fuzz/reach.h"
 
 namespace {
 
@@ -26,6 +27,10 @@ void check(bool ok, const char* what) {
         std::abort();
     }
 }
+
+// Requests the registry accepted, told apart by their OK answer's shape.
+enum Answered : std::size_t { kRegistered, kDiscovered, kUnregistered, kAnswerKinds };
+p2p::fuzz::Reach<kAnswerKinds> g_reach("rendezvous_fuzz", {"REGISTER", "DISCOVER", "UNREGISTER"});
 
 void check_answer(std::string_view reply) {
     check(!reply.empty() && reply.back() == '\n', "answer is not a line");
@@ -40,6 +45,8 @@ void check_answer(std::string_view reply) {
                                           nullptr, nullptr),
           "answer is not a JSON object");
     check(resp.ok || !resp.error.empty(), "error answer without a message");
+    if (resp.ok)
+        g_reach.handled(resp.has_peers ? kDiscovered : resp.ttl > 0 ? kRegistered : kUnregistered);
 }
 
 }  // namespace
@@ -89,6 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string again;
     reloaded.serialize(again);
     check(again == text, "round trip changed the file");
+    // An empty registry round-trips trivially; count only the ones that held entries.
+    if (registry.size() > 0) g_reach.roundtrip();
 
     // The loader must also survive arbitrary text.
     p2p::Registry fuzzed(clock, config);
