@@ -172,7 +172,9 @@ TEST_F(Attack17, HonestRegisterIsAnsweredWithin100msDuringADiscoverFlood) {
             answer.append(buf, static_cast<std::size_t>(n));
         ::close(fd);
         EXPECT_GT(answer.size(), 1'500'000u);
-        EXPECT_EQ(answer.rfind(R"({"status":"OK","peers":[{"ip":"127.0.1.1",)", 0), 0u);
+        // The registrations came from parallel threads: any attacker address may be first.
+        EXPECT_EQ(answer.rfind(R"({"status":"OK","peers":[{"ip":"127.0.1.)", 0), 0u)
+            << answer.substr(0, 200);
     }
 
     const std::string honest =
