@@ -1,5 +1,6 @@
 #include "tests/support/tmux_session.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_path.h"
 
 #include <unistd.h>
 
@@ -27,14 +28,14 @@ bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 TmuxSession::TmuxSession(int width, int height) : width_(width), height_(height) {
     static int counter = 0;
-    char dir[] = "/tmp/p2p_tmux_XXXXXX";
-    dir_ = ::mkdtemp(dir) ? dir : "/tmp";
+    std::string dir = temp_template("p2p_tmux");
+    if (::mkdtemp(dir.data())) dir_ = dir;
     socket_ = "p2ptest-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
 }
 
 TmuxSession::~TmuxSession() {
     tmux("kill-server");
-    if (dir_ != "/tmp") std::system(("rm -rf " + quote(dir_)).c_str());
+    if (!dir_.empty()) std::system(("rm -rf " + quote(dir_)).c_str());
 }
 
 bool TmuxSession::available() {
