@@ -6,11 +6,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
+#include "tests/support/node_process.h"
 #include "tests/support/process.h"
+#include "tests/support/process_guard.h"
 #include "tests/support/tcp_client.h"
 
 namespace p2p::test {
@@ -83,6 +87,68 @@ TEST(Process, DestructorKillsARunningChild) {
         EXPECT_TRUE(p.running());
     }
     EXPECT_NE(::kill(pid, 0), 0);  // reaped: no such process any more
+}
+
+TEST(Process, DestructorStopsAChildWithSigtermSoItsExitPathRuns) {
+    TempDir dir;
+    const std::string marker = dir.path() + "/stopped";
+    {
+        Process p;
+        ASSERT_TRUE(p.start("/bin/sh", {"-c", "trap 'echo term > " + shell_quote(marker) +
+                                                  "; exit 0' TERM; echo ready; "
+                                                  "while :; do sleep 0.05; done"}));
+        ASSERT_TRUE(p.wait_for_line("ready", 5s));
+    }
+    EXPECT_TRUE(std::filesystem::exists(marker)) << "the child was not given SIGTERM";
+}
+
+TEST(Process, ChildThatIgnoresSigtermIsKilledAndFailsTheTest) {
+    pid_t pid = -1;
+    EXPECT_NONFATAL_FAILURE(
+        {
+            Process p;
+            p.set_stop_timeout(300ms);
+            ASSERT_TRUE(p.start("/bin/sh", {"-c", "trap '' TERM; echo ready; exec sleep 30"}));
+            ASSERT_TRUE(p.wait_for_line("ready", 5s));
+            pid = p.pid();
+        },
+        "ignored SIGTERM");
+    EXPECT_NE(::kill(pid, 0), 0);  // killed and reaped all the same
+}
+
+TEST(Process, SanitizerReportOnTheChildsStderrFailsTheTest) {
+    for (const char* report :
+         {"==12==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020",
+          "==12==ERROR: LeakSanitizer: detected memory leaks",
+          "core/codec.cpp:10:5: runtime error: signed integer overflow"}) {
+        EXPECT_NONFATAL_FAILURE(
+            {
+                Process p;
+                ASSERT_TRUE(p.start("/bin/sh", {"-c", std::string("echo '") + report + "' >&2"}));
+                p.wait_exit(5s);
+            },
+            "sanitizer error");
+    }
+    Process clean;  // the same output on stdout, or a clean stderr, is no report
+    ASSERT_TRUE(clean.start("/bin/sh", {"-c", "echo 'runtime error: x'; echo fine >&2"}));
+    clean.wait_exit(5s);
+}
+
+// The mark comes from the environment every gtest program links
+// (process_guard_env.cpp): this test fails without it.
+TEST(ProcessGuard, FindsAMarkedGrandchildThatOutlivedItsParent) {
+    Process p;
+    ASSERT_TRUE(p.start("/bin/sh", {"-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!"}));
+    auto line = p.wait_for_line("^[0-9]+$", 5s);
+    ASSERT_TRUE(line);
+    const pid_t orphan = static_cast<pid_t>(std::stol(*line));
+    ASSERT_TRUE(p.wait_exit(5s));
+    bool found = false;
+    for (const LeftoverProcess& left : processes_marked_by(::getpid()))
+        found = found || (left.pid == orphan && left.command.find("sleep 30") == 0);
+    EXPECT_TRUE(found) << "the orphaned sleep is not seen as this test's";
+    EXPECT_NONFATAL_FAILURE(fail_on_leftover_processes(100ms), "outlived its test");
+    EXPECT_TRUE(processes_marked_by(::getpid()).empty());
 }
 
 TEST(Process, ReportsExecFailure) {
