@@ -11,7 +11,10 @@ if(_p2p_long AND EXISTS "${P2P_DISCOVERED}")
   file(STRINGS "${P2P_DISCOVERED}" _p2p_adds REGEX "^add_test\\(")
   foreach(_p2p_add IN LISTS _p2p_adds)
     if(_p2p_add MATCHES "^add_test\\(\\[=\\[(.*)\\]=\\]" AND CMAKE_MATCH_1 MATCHES "^(${_p2p_long_re})$")
-      set_tests_properties("${CMAKE_MATCH_1}" PROPERTIES LABELS "${P2P_KIND_LABEL};long")
+      # A high COST makes ctest start them first (a fresh clone has no timing history):
+      # started last, the longest one alone would be the end of the run.
+      set_tests_properties("${CMAKE_MATCH_1}" PROPERTIES LABELS "${P2P_KIND_LABEL};long"
+                           COST 1000)
     endif()
   endforeach()
 endif()
