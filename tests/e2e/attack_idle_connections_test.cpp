@@ -16,6 +16,7 @@
 #include "tests/support/loopback_source.h"
 #include "tests/support/node_process.h"
 #include "tests/support/raw_peer.h"
+#include "tests/support/tcp_queues.h"
 
 namespace p2p::test {
 namespace {
@@ -52,7 +53,7 @@ TEST(Attack04_IdleConnections, LegitPeerAndOwnDialGetThroughWhileIdleOnesAreHeld
         idle.emplace_back(connect_from("127.0.0.250", target.port()));
     for (int i = 0; i < 150; ++i)
         idle.emplace_back(connect_from(loopback_source(i), target.port()));
-    std::this_thread::sleep_for(300ms);  // let the node accept them all
+    ASSERT_TRUE(wait_accepted(target.port(), 190, 10s)) << "the node did not accept them all";
 
     // A legit peer is accepted within 2 s, not after the 10 s timeout.
     RawPeer legit;

@@ -17,6 +17,7 @@
 
 #include "tests/support/process.h"
 #include "tests/support/tcp_client.h"
+#include "tests/support/tcp_queues.h"
 
 namespace p2p::test {
 namespace {
@@ -169,7 +170,7 @@ TEST(RendezvousServer, RequestSplitAcrossWritesAndRequestEndedByEof) {
     TcpClient c;
     ASSERT_TRUE(c.connect(s.port));
     ASSERT_TRUE(c.send(R"({"type":"REGISTER","namespace":)"));
-    std::this_thread::sleep_for(50ms);  // let the server see a partial line
+    ASSERT_TRUE(wait_peer_read_all(c.fd(), 5s));  // the server holds a partial line
     ASSERT_TRUE(c.send(R"("CIC","name":"alice","port":7070})"));
     c.shutdown_write();  // no newline: EOF ends the request, as in the reference
     EXPECT_EQ(c.read_line(5s), R"({"status":"OK","ttl":7200,"ip":"127.0.0.1","port":7070})");

@@ -15,6 +15,7 @@
 
 #include "tests/support/process.h"
 #include "tests/support/tcp_client.h"
+#include "tests/support/tcp_queues.h"
 
 namespace p2p::test {
 namespace {
@@ -198,7 +199,11 @@ TEST_F(SilentClients, Attack11_HalfSentLinesStayWithinTheBudgetAndAreGivenBack) 
     for (auto& c : senders)
         EXPECT_TRUE(c.send(half));
     EXPECT_LT(timed_request(), 2s);  // the others are still served meanwhile
-    std::this_thread::sleep_for(300ms);
+    std::vector<int> fds;
+    for (auto& c : senders)
+        fds.push_back(c.fd());
+    // The server has taken in (or refused) every half line.
+    EXPECT_TRUE(wait_peers_read_all(fds, 10s));
     const long loaded = rss_kib(server.pid());
     // 1000 x 16 KiB = 16 MiB without the budget; 4 MiB of lines with it.
     // docs/security.md row 11: 5.3 -> 9.5 MB, i.e. +4.2 MB; 6 MiB is 1.5x.
@@ -210,7 +215,7 @@ TEST_F(SilentClients, Attack11_HalfSentLinesStayWithinTheBudgetAndAreGivenBack) 
     EXPECT_TRUE(server.has_line(std::regex("over the 4096 KiB budget"), Stream::kStderr))
         << server.dump();
     senders.clear();
-    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(wait_closes_handled(port, 10s)) << "the server did not close its ends";
     const long after = rss_kib(server.pid());
     // Documented: 5.4 MB after a 5.3 MB baseline; 1 MiB leaves room for the allocator.
     EXPECT_LT(after - baseline, kHalfLinesAfterKib) << "partial-line pages were not given back";

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/temp_path.h"
 #include "tests/support/tmux_session.h"
 
 namespace {
@@ -65,8 +66,8 @@ class TmuxDemo {
   public:
     TmuxDemo(int width, int height) {
         static int counter = 0;
-        char dir[] = "/tmp/p2p_shell_tty_XXXXXX";
-        dir_ = ::mkdtemp(dir) ? dir : "";
+        std::string dir = p2p::test::temp_template("p2p_shell_tty");
+        dir_ = ::mkdtemp(dir.data()) ? dir : "";
         socket_ = "p2pshell-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
         fifo_ = dir_ + "/events";
         record_ = dir_ + "/typed";

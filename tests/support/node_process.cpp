@@ -1,4 +1,5 @@
 #include "tests/support/node_process.h"
+#include "tests/support/temp_path.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,7 +23,7 @@ const std::regex kListenRe("[Ll]istening on [^ ]*:([0-9]+)");
 }  // namespace
 
 TempDir::TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "p2pchat-e2e-XXXXXX").string();
+    std::string templ = temp_template("p2pchat-e2e");
     if (::mkdtemp(templ.data())) path_ = templ;
 }
 

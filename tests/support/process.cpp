@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,7 +39,10 @@ std::string env_key(const std::string& entry) {
 }  // namespace
 
 Process::~Process() {
-    if (pid_ > 0) kill_now();
+    if (pid_ > 0) {
+        stop();
+        fail_on_sanitizer_reports();
+    }
     close_if_open(stdin_fd_);
     if (stop_pipe_[1] >= 0) {
         // Wakes the reader even if a grandchild still holds our pipes open.
@@ -107,6 +113,7 @@ bool Process::start(const std::string& program, const std::vector<std::string>& 
         ::_exit(127);
     }
     pid_ = pid;
+    program_ = program;
     ::close(in_pipe[0]);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
@@ -311,6 +318,48 @@ ExitStatus Process::kill_now() {
         reap(true);
     }
     return status_;
+}
+
+ExitStatus Process::stop() {
+    if (pid_ <= 0) return status_;
+    const milliseconds first_wait = std::min(stop_timeout_, milliseconds(1000));
+    for (milliseconds wait : {first_wait, stop_timeout_ - first_wait}) {
+        if (!running()) break;
+        ::kill(pid_, SIGTERM);
+        wait_exit(wait);
+    }
+    if (running()) {
+        ADD_FAILURE() << program_ << " (pid " << pid_ << ") ignored SIGTERM for "
+                      << stop_timeout_.count() << " ms and was killed:\n"
+                      << dump();
+        kill_now();
+    }
+    wait_exit(milliseconds(0));  // the output up to its end, for the report check
+    return status_;
+}
+
+void Process::fail_on_sanitizer_reports() {
+    std::vector<std::string> err_lines = lines(Stream::kStderr);
+    p2p::test::fail_on_sanitizer_reports(program_ + " (pid " + std::to_string(pid_) + ")",
+                                         err_lines, dump());
+}
+
+std::vector<std::string> sanitizer_reports(const std::vector<std::string>& lines) {
+    static const std::regex kReport(
+        "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer");
+    std::vector<std::string> found;
+    for (const auto& line : lines)
+        if (std::regex_search(line, kReport)) found.push_back(line);
+    return found;
+}
+
+void fail_on_sanitizer_reports(const std::string& who, const std::vector<std::string>& lines,
+                               const std::string& output) {
+    std::vector<std::string> reports = sanitizer_reports(lines);
+    if (reports.empty()) return;
+    ADD_FAILURE() << who << " reported " << reports.size()
+                  << " sanitizer error(s), the first: " << reports.front() << "\n"
+                  << output;
 }
 
 std::string shell_quote(const std::string& text) {

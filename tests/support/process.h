@@ -2,10 +2,15 @@
 // extra environment, write lines to its stdin, wait for lines on its stdout or
 // stderr with a timeout, send it signals, wait for it to exit.
 //
-// Never leaks processes: the destructor SIGKILLs and reaps a child that is
-// still running, and the child is started with PR_SET_PDEATHSIG=SIGKILL so
-// it dies with the thread that started it even if the test crashes. (Start
-// children from a thread that outlives them, e.g. the test's main thread.)
+// Never leaks processes, and lets them finish the way a user's would: the
+// destructor stops a child that is still running with SIGTERM, a second
+// SIGTERM after a second (p2pchat: "do not wait for the goodbyes"), and only
+// when that is not enough SIGKILL, which fails the test. A child that exits
+// normally runs its at-exit checks (LeakSanitizer), and the destructor fails
+// the test on any sanitizer report in the child's stderr, however it ended.
+// The child is started with PR_SET_PDEATHSIG=SIGKILL so it dies with the
+// thread that started it even if the test crashes. (Start children from a
+// thread that outlives them, e.g. the test's main thread.)
 //
 // Output is captured by one reader thread per Process into line buffers
 // (the trailing '\n' and a preceding '\r' removed; a last unterminated line is
@@ -83,8 +88,16 @@ class Process {
     // Waits at most `timeout` for the child to exit, then for its output to
     // be fully captured (up to 1 s more). nullopt if still running.
     std::optional<ExitStatus> wait_exit(milliseconds timeout);
-    // SIGKILL and reap (no-op if already gone). Returns how it ended.
+    // SIGKILL and reap (no-op if already gone): a crash the test means to
+    // cause. Returns how it ended.
     ExitStatus kill_now();
+    // SIGTERM, SIGTERM again after a second, and SIGKILL (a test failure)
+    // once stop_timeout() has passed; reaps it. No-op if already gone.
+    ExitStatus stop();
+    // How long stop() waits in all before it resorts to SIGKILL. The default
+    // leaves room for a sanitizer build's exit-time leak check on a loaded
+    // machine; the tests of this helper shorten it.
+    void set_stop_timeout(milliseconds timeout) { stop_timeout_ = timeout; }
 
   private:
     struct Captured {
@@ -97,6 +110,10 @@ class Process {
     Captured& captured(Stream s) { return s == Stream::kStdout ? out_ : err_; }
     bool reap(bool block);
 
+    void fail_on_sanitizer_reports();
+
+    std::string program_;
+    milliseconds stop_timeout_{20000};
     pid_t pid_ = -1;
     bool reaped_ = false;
     ExitStatus status_;
@@ -107,6 +124,15 @@ class Process {
     std::condition_variable cv_;
     Captured out_, err_;
 };
+
+// The lines of `lines` that start a sanitizer report: AddressSanitizer or
+// LeakSanitizer "ERROR:" headers and UndefinedBehaviorSanitizer's
+// "runtime error:". Empty when there is none.
+std::vector<std::string> sanitizer_reports(const std::vector<std::string>& lines);
+// Fails the current test (ADD_FAILURE) with `output` when it holds a
+// sanitizer report of the program `who`; `output` is what the test shows.
+void fail_on_sanitizer_reports(const std::string& who, const std::vector<std::string>& lines,
+                               const std::string& output);
 
 // 'text' quoted for sh -c (single quotes, embedded ones escaped).
 std::string shell_quote(const std::string& text);

@@ -1,7 +1,12 @@
 #include "tests/support/tmux_session.h"
+#include "tests/support/poll_until.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_path.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,29 +17,22 @@
 
 namespace p2p::test {
 
-namespace {
-
-bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return done();
-}
-
-}  // namespace
-
 TmuxSession::TmuxSession(int width, int height) : width_(width), height_(height) {
     static int counter = 0;
-    char dir[] = "/tmp/p2p_tmux_XXXXXX";
-    dir_ = ::mkdtemp(dir) ? dir : "/tmp";
+    std::string dir = temp_template("p2p_tmux");
+    if (::mkdtemp(dir.data())) dir_ = dir;
     socket_ = "p2ptest-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
 }
 
 TmuxSession::~TmuxSession() {
+    stop_program();
+    std::vector<std::string> lines;
+    std::istringstream raw(raw_output());
+    for (std::string line; std::getline(raw, line);)
+        lines.push_back(line);
+    fail_on_sanitizer_reports("the program in the tmux pane", lines, screen());
     tmux("kill-server");
-    if (dir_ != "/tmp") std::system(("rm -rf " + quote(dir_)).c_str());
+    if (!dir_.empty()) std::system(("rm -rf " + quote(dir_)).c_str());
 }
 
 bool TmuxSession::available() {
@@ -100,6 +98,22 @@ bool TmuxSession::wait_raw(const std::string& bytes, std::chrono::milliseconds t
 
 pid_t TmuxSession::pane_pid() {
     return static_cast<pid_t>(std::atol(tmux("display -p -t t '#{pane_pid}'").c_str()));
+}
+
+// As Process::stop(): SIGTERM, again after a second, SIGKILL (a failure) after
+// 20 s, to the pane's process group (the pane's program leads it).
+void TmuxSession::stop_program() {
+    const pid_t pid = pane_pid();
+    if (pid <= 1) return;  // never started (kill(-1) or kill(-0) would hit far more)
+    for (auto wait : {std::chrono::milliseconds(1000), std::chrono::milliseconds(19000)}) {
+        if (wait_exit(std::chrono::milliseconds(0))) return;
+        ::kill(-pid, SIGTERM);
+        if (wait_exit(wait)) return;
+    }
+    ADD_FAILURE() << "the program in the tmux pane (pid " << pid
+                  << ") ignored SIGTERM for 20 s and was killed:\n"
+                  << screen();
+    ::kill(-pid, SIGKILL);
 }
 
 std::optional<int> TmuxSession::wait_exit(std::chrono::milliseconds timeout) {

@@ -2,7 +2,10 @@
 // the user's tmux is never touched) runs one command in a pane; tests type
 // with send-keys, read the screen with capture-pane, read the raw bytes the
 // program wrote (pipe-pane, for bytes a screen does not show such as BEL),
-// and learn the pane's pid and exit status (remain-on-exit).
+// and learn the pane's pid and exit status (remain-on-exit). The destructor
+// stops the program as Process does (SIGTERM first; SIGKILL fails the test),
+// fails the test on a sanitizer report in what the pane showed, and kills
+// the server.
 #pragma once
 #include <sys/types.h>
 
@@ -47,6 +50,8 @@ class TmuxSession {
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
   private:
+    void stop_program();
+
     std::string dir_;
     std::string socket_;
     int width_;

@@ -1,5 +1,6 @@
 // platform/files over real files in a fresh mkdtemp directory.
 #include "platform/files.h"
+#include "tests/support/temp_path.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -16,8 +17,8 @@ namespace {
 class Files : public ::testing::Test {
   protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/p2p_files_XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        std::string tmpl = p2p::test::temp_template("p2p_files");
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
         dir = tmpl;
     }
     void TearDown() override {

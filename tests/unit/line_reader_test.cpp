@@ -14,6 +14,7 @@
 #include "platform/event_loop.h"
 #include "platform/terminal.h"
 #include "shell/ui/line_editor.h"
+#include "tests/support/temp_path.h"
 
 namespace p2p::shell {
 namespace {
@@ -255,8 +256,8 @@ TEST(LineEditorPlain, StopFromInsideALineCallback) {
 TEST(LineEditorPlain, ReadsARegularFileTheLoopCannotPoll) {
     // `p2pchat < script.txt`: epoll refuses regular files; the editor falls
     // back to reading from a zero-delay timer.
-    char path[] = "/tmp/p2p_line_reader_XXXXXX";
-    int fd = ::mkstemp(path);
+    std::string path = p2p::test::temp_template("p2p_line_reader");
+    int fd = ::mkstemp(path.data());
     ASSERT_GE(fd, 0);
     std::string script = "/peers\n/msg bob@CIC hi\n/quit";
     ASSERT_EQ(::write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
@@ -272,7 +273,7 @@ TEST(LineEditorPlain, ReadsARegularFileTheLoopCannotPoll) {
     EXPECT_EQ(rec.eofs, 1);
     EXPECT_FALSE(editor.started());
     ::close(fd);
-    ::unlink(path);
+    ::unlink(path.c_str());
 }
 
 TEST(LineEditorPlain, DevNullIsAnImmediateEof) {

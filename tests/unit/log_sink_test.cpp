@@ -18,6 +18,7 @@
 #include "core/text.h"
 #include "platform/files.h"
 #include "tests/support/alloc_counter.h"
+#include "tests/support/temp_path.h"
 
 namespace p2p::platform {
 namespace {
@@ -120,8 +121,8 @@ TEST(StderrSink, ColourOnATerminalOrWhenForced) {
 }
 
 TEST(FileSink, AppendsWholeLinesAcrossReopen) {
-    char tmpl[] = "/tmp/p2p_log_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string tmpl = p2p::test::temp_template("p2p_log");
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     std::string path = std::string(tmpl) + "/node.log";
     std::string err;
     {
@@ -140,7 +141,7 @@ TEST(FileSink, AppendsWholeLinesAcrossReopen) {
         EXPECT_TRUE(std::regex_match(got, shape)) << got;
     }
     unlink(path.c_str());
-    rmdir(tmpl);
+    rmdir(tmpl.c_str());
 }
 
 TEST(FileSink, OpenFailureIsReported) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "tests/support/loop_wait.h"
+#include "tests/support/temp_path.h"
 
 namespace p2p::platform {
 namespace {
@@ -140,8 +141,8 @@ TEST_F(OutputQueueTest, ReaderGoneIsReportedNotFatal) {
 }
 
 TEST_F(OutputQueueTest, RegularFileIsWrittenDirectly) {
-    char path[] = "/tmp/p2p_outq_XXXXXX";
-    int fd = ::mkstemp(path);
+    std::string path = p2p::test::temp_template("p2p_outq");
+    int fd = ::mkstemp(path.data());
     ASSERT_GE(fd, 0);
     {
         OutputQueue out(fd);
@@ -149,11 +150,11 @@ TEST_F(OutputQueueTest, RegularFileIsWrittenDirectly) {
         EXPECT_TRUE(out.write("one\n"));
         EXPECT_TRUE(out.write("two\n"));
     }
-    int rd = ::open(path, O_RDONLY);
+    int rd = ::open(path.c_str(), O_RDONLY);
     EXPECT_EQ(read_all(rd), "one\ntwo\n");
     ::close(rd);
     ::close(fd);
-    ::unlink(path);
+    ::unlink(path.c_str());
 }
 
 }  // namespace

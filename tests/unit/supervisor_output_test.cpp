@@ -13,6 +13,7 @@
 
 #include "platform/log_sinks.h"
 #include "platform/terminal.h"
+#include "tests/support/temp_path.h"
 
 namespace p2p::platform {
 namespace {
@@ -42,8 +43,8 @@ TEST(JournalLine, CutToTheBufferStillEndsInNewline) {
 }
 
 TEST(JournalStream, MatchesOnlyTheFileItNames) {
-    char path[] = "/tmp/p2p_journal_XXXXXX";
-    int fd = ::mkstemp(path);
+    std::string path = p2p::test::temp_template("p2p_journal");
+    int fd = ::mkstemp(path.data());
     ASSERT_GE(fd, 0);
     struct stat st {};
     ASSERT_EQ(::fstat(fd, &st), 0);
@@ -60,7 +61,7 @@ TEST(JournalStream, MatchesOnlyTheFileItNames) {
     EXPECT_TRUE(use_journal_format(LogFormat::kJournal, fd));
     EXPECT_FALSE(use_journal_format(LogFormat::kPlain, fd));
     ::close(fd);
-    ::unlink(path);
+    ::unlink(path.c_str());
 }
 
 TEST(Colour, ChoiceEnvironmentAndTerminal) {
@@ -75,8 +76,8 @@ TEST(Colour, ChoiceEnvironmentAndTerminal) {
 }
 
 TEST(FileSinkReopen, NewLinesGoToTheNewFileAfterARename) {
-    char dir[] = "/tmp/p2p_reopen_XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
+    std::string dir = p2p::test::temp_template("p2p_reopen");
+    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
     std::string log = std::string(dir) + "/a.log";
     FileSink sink;
     std::string err;
@@ -100,7 +101,7 @@ TEST(FileSinkReopen, NewLinesGoToTheNewFileAfterARename) {
     EXPECT_EQ(new_text.find("before"), std::string::npos);
     std::remove((log + ".1").c_str());
     std::remove(log.c_str());
-    ::rmdir(dir);
+    ::rmdir(dir.c_str());
 }
 
 }  // namespace

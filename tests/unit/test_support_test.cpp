@@ -6,12 +6,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <memory>
 #include <thread>
 
+#include "tests/support/node_process.h"
 #include "tests/support/process.h"
+#include "tests/support/process_guard.h"
 #include "tests/support/tcp_client.h"
+#include "tests/support/tcp_queues.h"
 
 namespace p2p::test {
 namespace {
@@ -85,6 +91,68 @@ TEST(Process, DestructorKillsARunningChild) {
     EXPECT_NE(::kill(pid, 0), 0);  // reaped: no such process any more
 }
 
+TEST(Process, DestructorStopsAChildWithSigtermSoItsExitPathRuns) {
+    TempDir dir;
+    const std::string marker = dir.path() + "/stopped";
+    {
+        Process p;
+        ASSERT_TRUE(p.start("/bin/sh", {"-c", "trap 'echo term > " + shell_quote(marker) +
+                                                  "; exit 0' TERM; echo ready; "
+                                                  "while :; do sleep 0.05; done"}));
+        ASSERT_TRUE(p.wait_for_line("ready", 5s));
+    }
+    EXPECT_TRUE(std::filesystem::exists(marker)) << "the child was not given SIGTERM";
+}
+
+TEST(Process, ChildThatIgnoresSigtermIsKilledAndFailsTheTest) {
+    pid_t pid = -1;
+    EXPECT_NONFATAL_FAILURE(
+        {
+            Process p;
+            p.set_stop_timeout(300ms);
+            ASSERT_TRUE(p.start("/bin/sh", {"-c", "trap '' TERM; echo ready; exec sleep 30"}));
+            ASSERT_TRUE(p.wait_for_line("ready", 5s));
+            pid = p.pid();
+        },
+        "ignored SIGTERM");
+    EXPECT_NE(::kill(pid, 0), 0);  // killed and reaped all the same
+}
+
+TEST(Process, SanitizerReportOnTheChildsStderrFailsTheTest) {
+    for (const char* report :
+         {"==12==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020",
+          "==12==ERROR: LeakSanitizer: detected memory leaks",
+          "core/codec.cpp:10:5: runtime error: signed integer overflow"}) {
+        EXPECT_NONFATAL_FAILURE(
+            {
+                Process p;
+                ASSERT_TRUE(p.start("/bin/sh", {"-c", std::string("echo '") + report + "' >&2"}));
+                p.wait_exit(5s);
+            },
+            "sanitizer error");
+    }
+    Process clean;  // the same output on stdout, or a clean stderr, is no report
+    ASSERT_TRUE(clean.start("/bin/sh", {"-c", "echo 'runtime error: x'; echo fine >&2"}));
+    clean.wait_exit(5s);
+}
+
+// The mark comes from the environment every gtest program links
+// (process_guard_env.cpp): this test fails without it.
+TEST(ProcessGuard, FindsAMarkedGrandchildThatOutlivedItsParent) {
+    Process p;
+    ASSERT_TRUE(p.start("/bin/sh", {"-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!"}));
+    auto line = p.wait_for_line("^[0-9]+$", 5s);
+    ASSERT_TRUE(line);
+    const pid_t orphan = static_cast<pid_t>(std::stol(*line));
+    ASSERT_TRUE(p.wait_exit(5s));
+    bool found = false;
+    for (const LeftoverProcess& left : processes_marked_by(::getpid()))
+        found = found || (left.pid == orphan && left.command.find("sleep 30") == 0);
+    EXPECT_TRUE(found) << "the orphaned sleep is not seen as this test's";
+    EXPECT_NONFATAL_FAILURE(fail_on_leftover_processes(100ms), "outlived its test");
+    EXPECT_TRUE(processes_marked_by(::getpid()).empty());
+}
+
 TEST(Process, ReportsExecFailure) {
     Process p;
     std::string err;
@@ -96,19 +164,25 @@ TEST(Process, RssOfSelfIsPositive) {
     EXPECT_GT(rss_kib(::getpid()), 0);
 }
 
+// A socket listening on an ephemeral 127.0.0.1 port; the port into *port.
+int listen_on_loopback(std::uint16_t* port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd, 8), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 // A one-shot line server on an ephemeral loopback port, in a thread.
 class LineServer {
   public:
     explicit LineServer(std::string reply, bool close_after = true) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        EXPECT_EQ(::listen(fd_, 4), 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        fd_ = listen_on_loopback(&port_);
         thread_ = std::thread([this, reply, close_after] {
             int c = ::accept(fd_, nullptr, nullptr);
             if (c < 0) return;
@@ -189,6 +263,55 @@ TEST(TcpClient, ConnectRefusedFailsQuickly) {
     std::string err;
     EXPECT_FALSE(c.connect(ntohs(a.sin_port), 2s, "127.0.0.1", &err));
     EXPECT_FALSE(err.empty());
+}
+
+// A listener on an ephemeral 127.0.0.1 port that accepts and reads only when told.
+struct QuietListener {
+    QuietListener() { fd = listen_on_loopback(&port); }
+    ~QuietListener() {
+        if (accepted >= 0) ::close(accepted);
+        ::close(fd);
+    }
+    int fd = -1, accepted = -1;
+    std::uint16_t port = 0;
+};
+
+TEST(TcpQueues, AcceptedOnlyOnceTheProgramHasTakenTheConnection) {
+    QuietListener server;
+    TcpClient c;
+    ASSERT_TRUE(c.connect(server.port));
+    EXPECT_FALSE(wait_accepted(server.port, 1, 100ms)) << "queued, not accepted";
+    server.accepted = ::accept(server.fd, nullptr, nullptr);
+    ASSERT_GE(server.accepted, 0);
+    EXPECT_TRUE(wait_accepted(server.port, 1, 5s));
+    EXPECT_FALSE(wait_accepted(server.port, 2, 100ms)) << "only one connection exists";
+}
+
+TEST(TcpQueues, ReadAllOnlyOnceTheProgramHasReadWhatWasSent) {
+    QuietListener server;
+    TcpClient c;
+    ASSERT_TRUE(c.connect(server.port));
+    server.accepted = ::accept(server.fd, nullptr, nullptr);
+    ASSERT_GE(server.accepted, 0);
+    EXPECT_TRUE(wait_peer_read_all(c.fd(), 5s)) << "nothing sent yet";
+    ASSERT_TRUE(c.send("half a line"));
+    EXPECT_FALSE(wait_peer_read_all(c.fd(), 100ms)) << "sent, not read";
+    char buf[64];
+    EXPECT_EQ(::read(server.accepted, buf, sizeof buf), 11);
+    EXPECT_TRUE(wait_peer_read_all(c.fd(), 5s));
+}
+
+TEST(TcpQueues, ClosesHandledOnlyOnceTheProgramClosedItsEnd) {
+    QuietListener server;
+    auto c = std::make_unique<TcpClient>();
+    ASSERT_TRUE(c->connect(server.port));
+    server.accepted = ::accept(server.fd, nullptr, nullptr);
+    ASSERT_GE(server.accepted, 0);
+    c.reset();  // the client closes; the server has not noticed
+    EXPECT_FALSE(wait_closes_handled(server.port, 100ms));
+    ::close(server.accepted);
+    server.accepted = -1;
+    EXPECT_TRUE(wait_closes_handled(server.port, 5s));
 }
 
 }  // namespace

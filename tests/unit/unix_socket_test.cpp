@@ -10,6 +10,7 @@
 #include <string>
 
 #include "platform/net.h"
+#include "tests/support/temp_path.h"
 
 namespace p2p::platform {
 namespace {
@@ -17,8 +18,8 @@ namespace {
 class UnixSocketTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/p2p_unix_XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        std::string tmpl = p2p::test::temp_template("p2p_unix");
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
         dir_ = tmpl;
         path_ = dir_ + "/control";
     }
