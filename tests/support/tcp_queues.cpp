@@ -101,14 +101,24 @@ bool wait_peers_read_all(const std::vector<int>& fds, std::chrono::milliseconds 
 bool wait_accepted(std::uint16_t port, int connections, std::chrono::milliseconds timeout) {
     return poll_until(
         [&] {
+            // The test's listener is on 127.0.0.1 or 0.0.0.0. Another test may hold the
+            // same port number on another loopback address (127.0.1.x sources bind port 0
+            // per address), so only connections the listener can own are counted.
+            const std::uint32_t loopback = htonl(INADDR_LOOPBACK);
+            std::vector<TcpRow> rows = tcp_rows();
             std::optional<unsigned long> backlog;
+            bool any_address = false;
+            for (const TcpRow& r : rows) {
+                if (r.local_port != port || r.state != kListen) continue;
+                if (r.local_ip != 0 && r.local_ip != loopback) continue;
+                backlog = r.rx_queue;
+                any_address = r.local_ip == 0;
+            }
             int seen = 0;
-            for (const TcpRow& r : tcp_rows()) {
-                if (r.local_port != port) continue;
-                if (r.state == kListen)
-                    backlog = r.rx_queue;
-                else
-                    ++seen;  // accepted or queued; closed by the program: FIN_WAIT
+            for (const TcpRow& r : rows) {
+                if (r.local_port != port || r.state == kListen) continue;
+                if (!any_address && r.local_ip != loopback) continue;
+                ++seen;  // accepted or queued; closed by the program: FIN_WAIT
             }
             return backlog && *backlog == 0 && seen >= connections;
         },
