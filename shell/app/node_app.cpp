@@ -459,7 +459,7 @@ class NodeApp final : public NodeRuntimeListener,
     bool draining_ = false;          // piped input ended: exit when all is settled
     std::uint64_t undelivered_ = 0;  // NOT delivered events, for the exit status
     int exit_code_ = 0;
-    bool said_paused_ = false;  // the console heard about the first pause
+    bool said_paused_ = false;       // the console heard about the first pause
     bool terminal_session_ = false;  // stdin is a terminal: SIGHUP is its hangup
     std::unique_ptr<NodeControl> control_;
 };
