@@ -61,6 +61,16 @@ TEST(WireStrings, MsgIdThatIsNotUtf8IsABadField) {
     EXPECT_EQ(d.result.detail, "field 'msg_id' must be valid UTF-8");
 }
 
+TEST(WireStrings, PeerIdThatIsNotUtf8IsABadField) {
+    JsonArena arena;
+    // A HELLO_REJECT's peer_id is only shown, never checked by the handshake:
+    // codec_fuzz found one that decoded and could not be written back.
+    Decoded d = decode(arena, R"({"type":"HELLO_REJECT","peer_id":"b)" + std::string(kLoneLow) +
+                                  R"(@x","reason":"already connected"})");
+    EXPECT_EQ(d.result.status, DecodeStatus::kBadField);
+    EXPECT_EQ(d.result.detail, "field 'peer_id' must be valid UTF-8");
+}
+
 TEST(WireStrings, UnknownTypeEchoesNeitherABadIdNorABadTypeName) {
     JsonArena arena;
     Decoded d = decode(arena, R"({"type":"X)" + std::string(kLoneLow) + R"(","msg_id":")" +
