@@ -327,6 +327,9 @@ DecodeResult check_strings(PeerMessage& m) {
     // HELLO_REJECT's is only shown, but shown it is (codec_fuzz found it unchecked).
     if (!is_valid_utf8(m.peer_id))
         return fail(DecodeStatus::kBadField, kFields[kFPeerId].bad_id_detail);
+    // A GREASE-shaped token that is not UTF-8 cannot be anyone's echo of ours (ours
+    // is hex): it is dropped rather than kept to be shown or written back.
+    if (!is_valid_utf8(m.grease)) m.grease = kNoText;
     for (Field f : kPeerIdFields) {
         std::string_view v = *string_target(m, f);
         if (!v.empty() && !is_valid_peer_id(v))
