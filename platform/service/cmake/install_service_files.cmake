@@ -6,7 +6,7 @@
 # Set by the including install(CODE): P2P_SERVICE_SOURCE_DIR, P2P_SERVICE_BINARY_DIR,
 # P2P_STATIC_COPYRIGHTS (copyright files of the libraries linked in statically),
 # P2P_STATIC_LIBEDIT (libedit and its libraries are linked in statically),
-# P2P_STATIC_BINARY (the binary is linked fully statically).
+# P2P_STATIC_BINARY (the binary is linked fully statically), P2P_STRIP (CMAKE_STRIP).
 set(_prefix "${CMAKE_INSTALL_PREFIX}")
 if(_prefix MATCHES "^(.*)/usr/?$")
   set(_sysconf "${CMAKE_MATCH_1}/etc")
@@ -17,6 +17,18 @@ endif()
 set(_src "${P2P_SERVICE_SOURCE_DIR}")
 set(_man_out "${P2P_SERVICE_BINARY_DIR}/man")
 file(MAKE_DIRECTORY "${_man_out}")
+# A stripped install (CPack's CPACK_STRIP_FILES, `cmake --install --strip`) strips as
+# Debian's dh_strip does: also the .comment and .note sections (the compiler's version
+# strings), which a plain strip keeps. install(TARGETS) has run by now (this script is
+# installed after the subdirectories).
+if(CMAKE_INSTALL_DO_STRIP AND P2P_STRIP)
+  execute_process(COMMAND "${P2P_STRIP}" --remove-section=.comment --remove-section=.note
+                          "$ENV{DESTDIR}${_prefix}/bin/p2pchat" RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "${P2P_STRIP} --remove-section=.comment p2pchat failed: ${_rc}")
+  endif()
+endif()
+
 set(_data_mode FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 # Debian compresses man pages and changelogs; -n keeps the name and time out so packages
 # are reproducible.

@@ -67,7 +67,8 @@ install(CODE "set(P2P_SERVICE_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
 set(P2P_SERVICE_BINARY_DIR \"${PROJECT_BINARY_DIR}/service\")
 set(P2P_STATIC_COPYRIGHTS \"${_p2p_static_copyrights}\")
 set(P2P_STATIC_LIBEDIT ${_p2p_static_libedit})
-set(P2P_STATIC_BINARY ${P2P_STATIC})")
+set(P2P_STATIC_BINARY ${P2P_STATIC})
+set(P2P_STRIP \"${CMAKE_STRIP}\")")
 install(SCRIPT ${CMAKE_CURRENT_LIST_DIR}/install_service_files.cmake)
 
 # The configs are conffiles: an upgrade never overwrites a file the admin edited.
