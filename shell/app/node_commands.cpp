@@ -55,6 +55,16 @@ void NodeCommands::fail(std::string_view text) {
     console_.error(text);
 }
 
+void NodeCommands::refuse_read_only(CommandKind kind) {
+    std::string_view name = command_name(kind);
+    std::string text = "read-only attach: ";
+    text += name.empty() ? std::string_view("sending a message") : name;
+    text +=
+        " is refused (only /peers /conn /rtt /routes /watch /metrics /help run here; "
+        "attach without --read-only to act)";
+    fail(text);
+}
+
 void NodeCommands::run_line(std::string_view line) {
     if (runtime_.shutting_down()) return;
     line_ = line;
@@ -65,6 +75,10 @@ void NodeCommands::run_line(std::string_view line) {
         return;
     }
     const Command& cmd = parsed.command();
+    if (read_only_ && !command_only_reads(cmd.kind)) {
+        refuse_read_only(cmd.kind);
+        return;
+    }
     switch (cmd.kind) {
         case CommandKind::kEmpty:
             return;

@@ -124,6 +124,7 @@ void NodeControl::rendezvous(std::string_view text) {
 bool NodeControl::on_control_command(ControlClient& client, std::string_view line) {
     ClientState& s = state_of(client);
     ++s.commands_run;
+    s.commands.set_read_only(client.read_only());
     return s.commands.handle_line(line);
 }
 

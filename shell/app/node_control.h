@@ -1,7 +1,8 @@
 // The node's side of the control socket (shell/runtime/control_server.h): each
 // attached client gets its own Console (rendering in the mode it asked for) and its
 // own NodeCommands (its own /reply target), fed the same events as the node's own
-// console. /quit from an attached client must be typed twice in a row: it stops the
+// console. A client that said `readonly` may run only commands that show something.
+// /quit from an attached client must be typed twice in a row: it stops the
 // node for everyone attached, and often a service.
 #pragma once
 #include <functional>

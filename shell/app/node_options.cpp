@@ -339,7 +339,7 @@ constexpr auto kRows = join_rows(kOwnRows, shared_option_rows<O>(kOutput));
 
 constexpr const char* kIntro = R"(usage: p2pchat --name NAME --namespace NS [options]
        p2pchat rendezvous [options]      (the rendezvous server; see its --help)
-       p2pchat attach [PATH] [-c CMD]    (the shell of a node with --control)
+       p2pchat attach [PATH] [-c CMD] [--read-only]  (a --control node's shell)
 
 A chat node: registers with a rendezvous server, discovers peers, keeps links
 to them and relays for them. Commands are read from stdin (see /help).

@@ -155,8 +155,10 @@ void ControlServer::handle_request(ControlClient& c, std::string_view line) {
         set_mode(c, rest);
     } else if (verb == "events") {
         c.events_ = rest != "off";
+    } else if (verb == "readonly") {
+        c.read_only_ = true;
     } else if (!verb.empty()) {
-        c.send_raw("err - unknown request (run, ids, mode, events)\n");
+        c.send_raw("err - unknown request (run, ids, mode, events, readonly)\n");
     }
 }
 

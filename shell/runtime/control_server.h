@@ -8,6 +8,8 @@
 //                        events on|off                          stream events (default on)
 //                        run TAG LINE                           one command line
 //                        ids TAG                                peer ids, for completion
+//                        readonly                               from now on, only commands
+//                                                               that show something run
 //   server -> client:    o TEXT       a line of output (an answer or an event)
 //                        p PEER_ID    one peer id of an `ids` answer
 //                        ok TAG       end of the answer to TAG: it succeeded
@@ -60,6 +62,9 @@ class ControlClient {
     int width() const { return width_; }
     bool colour() const { return colour_; }
     bool wants_events() const { return events_; }
+    // Said `readonly`: the program refuses every command that changes something.
+    // One way: nothing the client sends afterwards turns it off.
+    bool read_only() const { return read_only_; }
     // Writes complete lines ('\n'-terminated) as `o` lines. Never blocks; a client
     // that cannot take them is dropped.
     void output(std::string_view lines);
@@ -80,6 +85,7 @@ class ControlClient {
     int width_ = 80;
     bool colour_ = false;
     bool events_ = true;
+    bool read_only_ = false;
     bool doomed_ = false;     // being dropped: no more output, no more events
     std::size_t unread_ = 0;  // output waiting when it was dropped for not reading
 };

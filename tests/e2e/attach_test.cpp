@@ -165,6 +165,68 @@ TEST_F(AttachTest, OneShotPrintsTheWholeAnswerAndExitsWithItsStatus) {
     EXPECT_TRUE(p->has_line(std::regex("No such file"), Stream::kStderr));
 }
 
+// Everything a raw control connection reads until the line `until` (or 10 s).
+std::string control_session(const std::string& path, const std::string& requests,
+                            const std::string& until) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "socket failed";
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    std::string got;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(requests.size())) {
+        timeval tv{.tv_sec = 1, .tv_usec = 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        auto deadline = SteadyClock::now() + 10s;
+        char buf[4096];
+        while (got.find("\n" + until + "\n") == std::string::npos &&
+               SteadyClock::now() < deadline) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n == 0) break;
+            if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    return got;
+}
+
+// A read-only client (issue 15, "what people expect"): the node refuses it every
+// command that changes something, whatever the client does after claiming it. A
+// hostile client speaks the protocol itself, so this one is a raw socket.
+TEST_F(AttachTest, ReadOnlyIsEnforcedByTheNodeNotTheClient) {
+    std::string got = control_session(control_,
+                                      "mode plain\nevents off\nreadonly\n"
+                                      "run 1 /quit\nrun 2 /quit\n"
+                                      "mode tty 80\nevents on\nrun 3 /msg bob@CIC sneaky\n"
+                                      "run 4 /log DEBUG\nrun 5 /connect 127.0.0.1:9\n"
+                                      "run 6 /peers\nrun 7 /rtt\n",
+                                      "ok 7");
+    for (const char* refused : {"\nerr 1\n", "\nerr 2\n", "\nerr 3\n", "\nerr 4\n", "\nerr 5\n"})
+        EXPECT_NE(got.find(refused), std::string::npos) << refused << " missing in:\n" << got;
+    EXPECT_NE(got.find("read-only attach: /quit is refused"), std::string::npos) << got;
+    EXPECT_NE(got.find("read-only attach: /msg is refused"), std::string::npos) << got;
+    EXPECT_NE(got.find("\nok 6\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("bob@CIC"), std::string::npos) << "/peers did not answer:\n" << got;
+    EXPECT_TRUE(node_.proc().running()) << node_.dump();
+    // Nothing left the node: the next SEND bob sees is one from a full client.
+    std::vector<std::string> out;
+    EXPECT_TRUE(one_shot({"-c", "/msg bob@CIC from a full client", control_}, &out).success());
+    auto send = bob_.read_type("SEND", 10s);
+    ASSERT_TRUE(send) << node_.dump();
+    EXPECT_EQ(send->str("payload"), "from a full client");
+    // `attach --read-only`: tables answer (exit 0), /quit is refused with the reason (exit 1).
+    EXPECT_TRUE(one_shot({"--read-only", "-c", "/peers", control_}, &out).success());
+    EXPECT_TRUE(std::regex_search(out.back(), std::regex("^[0-9]+ peers?$"))) << out.back();
+    ExitStatus st = one_shot({"--read-only", "-c", "/quit", "-c", "/quit", control_}, &out);
+    EXPECT_EQ(st.code, 1);
+    ASSERT_FALSE(out.empty());
+    EXPECT_NE(out.back().find("read-only attach: /quit is refused"), std::string::npos)
+        << out.back();
+    EXPECT_TRUE(node_.proc().running()) << node_.dump();
+}
+
 // A /msg to a peer the node does not know, with a neighbour that can look for
 // it (WHO_HAS): said at once, not echoed as sent, and `attach -c` exits 1
 // (issue 15.4: it exited 0), as docs/deployment.md says.
