@@ -19,6 +19,7 @@
 #include "platform/process.h"
 #include "platform/sd_notify.h"
 #include "platform/terminal.h"
+#include "shell/app/chat_log.h"
 #include "shell/app/log_output.h"
 #include "shell/app/node_commands.h"
 #include "shell/app/node_control.h"
@@ -107,6 +108,7 @@ class NodeApp final : public NodeRuntimeListener,
         control_.reset();
         commands_.reset();
         runtime_.reset();
+        chat_log_.reset();  // its last lines written
         stdout_queue_.detach();
         if (log_queue_) log_queue_->detach();
         stdout_queue_.drain(kExitDrainMs);
@@ -132,11 +134,13 @@ class NodeApp final : public NodeRuntimeListener,
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
         commands_->hold_input(editor_ != nullptr);  // input can wait: hold, never refuse
+        if (!open_chat_log()) return kExitFailure;
         if (editor_ && editor_->interactive())
             commands_->on_targets([this](std::string_view to, std::string_view reply) {
                 editor_->set_prompt(target_prompt(to, reply));
             });
         if (!start_control()) return kExitFailure;
+        if (control_) control_->set_chat_log(chat_log_.get());
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
         // Before start() prints "listening on": from then on a supervisor or a
@@ -222,6 +226,24 @@ class NodeApp final : public NodeRuntimeListener,
         }
     }
 
+    // --chat-log PATH: every conversation line, written once per turn of the loop.
+    // False (said why) when the file cannot be opened.
+    bool open_chat_log() {
+        if (options_.chat_log.empty()) return true;
+        chat_log_ = std::make_unique<ChatLog>(loop_.clock(), options_.name + "@" + options_.ns);
+        std::string error;
+        if (!chat_log_->open(options_.chat_log, &error)) {
+            std::fprintf(stderr, "p2pchat: --chat-log %s: %s\n", options_.chat_log.c_str(),
+                         error.c_str());
+            return false;
+        }
+        commands_->set_chat_log(chat_log_.get());
+        loop_.add_before_sleep([this] {
+            if (chat_log_) chat_log_->flush();
+        });
+        return true;
+    }
+
     // --control PATH: the same shell for `p2pchat attach`. False (said why) when the
     // socket cannot be made.
     bool start_control() {
@@ -259,6 +281,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
+        if (chat_log_) chat_log_->event(event);
         if (!refused_now(*commands_, *console_, event)) console_->event(event);
         if (control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
@@ -406,6 +429,7 @@ class NodeApp final : public NodeRuntimeListener,
         std::string error;
         if (!log_.reopen(error)) P2P_ERROR(kModule, "SIGHUP: %s", error.c_str());
         if (log_.to_file()) P2P_INFO(kModule, "SIGHUP: reopened the log file");
+        if (chat_log_) chat_log_->reopen();
         if (options_.config_file.empty()) {
             P2P_INFO(kModule, "SIGHUP: no --config file to reload");
             return;
@@ -462,6 +486,7 @@ class NodeApp final : public NodeRuntimeListener,
     bool said_paused_ = false;       // the console heard about the first pause
     bool terminal_session_ = false;  // stdin is a terminal: SIGHUP is its hangup
     std::unique_ptr<NodeControl> control_;
+    std::unique_ptr<ChatLog> chat_log_;
 };
 
 }  // namespace

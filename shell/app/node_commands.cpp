@@ -205,6 +205,7 @@ void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
         fail("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
         return;
     }
+    if (chat_log_) chat_log_->sent(peer_id, text, r.msg_id);
     if (!known) {
         // The prompt keeps its target until this one proves reachable.
         looking_for_.set(peer_id);
@@ -240,6 +241,7 @@ void NodeCommands::publish(std::string_view scope, std::string_view text) {
         fail("not published to " + std::string(scope) + ": " + send_status_name(r.status));
         return;
     }
+    if (chat_log_) chat_log_->sent(scope, text, r.msg_id);
     if (console_.mode() == ConsoleMode::kTty) {
         console_.outgoing(scope, text, {});  // the echo is enough on a terminal
         return;

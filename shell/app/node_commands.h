@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "shell/app/chat_log.h"
 #include "shell/runtime/node_runtime.h"
 #include "shell/ui/command_parser.h"
 #include "shell/ui/console.h"
@@ -90,6 +91,9 @@ class NodeCommands {
     // why. Enforced here, in the node, whatever the client claims later.
     void set_read_only(bool on) { read_only_ = on; }
 
+    // --chat-log: what this shell sends and publishes is written there too.
+    void set_chat_log(ChatLog* log) { chat_log_ = log; }
+
     static constexpr MonoMs kDiscoveryWaitMs = 10'000;
 
   private:
@@ -131,6 +135,7 @@ class NodeCommands {
     std::uint64_t unsure_ = 0;  // sent to a peer not known here (WHO_HAS)
     bool hold_input_ = false;
     bool read_only_ = false;
+    ChatLog* chat_log_ = nullptr;
     bool held_ = false;
     bool retrying_ = false;  // running the held line again
     bool sending_ = false;   // inside node_.send()

@@ -125,6 +125,7 @@ bool NodeControl::on_control_command(ControlClient& client, std::string_view lin
     ClientState& s = state_of(client);
     ++s.commands_run;
     s.commands.set_read_only(client.read_only());
+    s.commands.set_chat_log(chat_log_);
     return s.commands.handle_line(line);
 }
 

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/node.h"
 #include "platform/event_loop.h"
+#include "shell/app/chat_log.h"
 #include "shell/runtime/control_server.h"
 #include "shell/runtime/node_runtime.h"
 
@@ -41,6 +42,9 @@ class NodeControl final : public ControlHandler {
     void error(std::string_view text);
     void rendezvous(std::string_view text);
 
+    // --chat-log: what attached clients send is written there too.
+    void set_chat_log(ChatLog* log) { chat_log_ = log; }
+
     bool on_control_command(ControlClient& client, std::string_view line) override;
     void on_control_ids(ControlClient& client) override;
 
@@ -55,6 +59,7 @@ class NodeControl final : public ControlHandler {
     std::string ns_;
     std::function<void()> quit_;
     std::unique_ptr<ControlServer> server_;
+    ChatLog* chat_log_ = nullptr;
 };
 
 }  // namespace p2p::shell

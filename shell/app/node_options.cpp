@@ -319,6 +319,11 @@ constexpr OptionRow kOwnRows[] = {
                            .flag = "--log-file",
                            .metavar = "PATH",
                            .help = "logs to PATH instead of stderr"}),
+    bind<O, &O::chat_log>({.section = kOutput,
+                           .flag = "--chat-log",
+                           .metavar = "PATH",
+                           .help = "append every conversation line (messages in and out, "
+                                   "deliveries) to PATH, mode 0600; reopened on SIGHUP"}),
     bind<O, &O::syslog>({.section = kOutput,
                          .flag = "--syslog",
                          .help = "logs to syslog (facility daemon) instead of stderr",
@@ -348,8 +353,8 @@ to them and relays for them. Commands are read from stdin (see /help).
 constexpr const char* kOutro =
     "SIGINT/SIGTERM or /quit: say BYE to every peer, UNREGISTER, exit 0. SIGHUP: the\n"
     "same with a terminal; headless (--no-shell or no tty), reopen --log-file and\n"
-    "reload the config file's log_level, discovery_interval, ping_interval and\n"
-    "relay_share_percent. SIGUSR1: one stats line in the log.\n";
+    "--chat-log and reload the config file's log_level, discovery_interval,\n"
+    "ping_interval and relay_share_percent. SIGUSR1: one stats line in the log.\n";
 
 platform::HostPort default_rendezvous() {
     platform::HostPort hp;

@@ -61,6 +61,7 @@ struct NodeOptions : NodeConfig, SharedOptions {
     bool relay = (NodeConfig{}.features & kFeatureRelay) != 0;
 
     std::string log_file;
+    std::string chat_log;  // --chat-log: every conversation line appended there
     bool syslog = false;
     platform::ColourChoice colour = platform::ColourChoice::kAuto;
     bool bell = false;  // ring the terminal bell on a direct message
