@@ -183,6 +183,9 @@ class AttachClient final : public LineHandler,
             width_ = editor_->columns();
             send("mode tty ", std::to_string(width_), colour_word());
         }
+        // The line stays on the screen: the node writes the echo over it.
+        if (editor_ && editor_->interactive() && editor_->submitted_rows() > 0)
+            send("typed ", std::to_string(editor_->submitted_rows()));
         send("run c ", line);
         ++outstanding_;
     }

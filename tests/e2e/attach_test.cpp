@@ -24,6 +24,7 @@
 
 #include "tests/support/node_process.h"
 #include "tests/support/raw_peer.h"
+#include "tests/support/tmux_session.h"
 
 namespace p2p::test {
 namespace {
@@ -401,6 +402,36 @@ TEST_F(AttachTest, OnATerminalPromptTabCompletionAndHistory) {
     term.key("C-d");  // detach
     ASSERT_TRUE(wait_until([&] { return term.dead(); }, 10s)) << term.screen();
     EXPECT_TRUE(node_.proc().running());
+}
+
+// A message sent from attach takes one row, as on the node's own terminal (issue
+// 15.5): the echo is written over the typed line and the delivery mark added to it.
+TEST_F(AttachTest, OnATerminalASentMessageTakesOneRow) {
+#ifndef P2P_HAVE_LIBEDIT
+    GTEST_SKIP() << "built without libedit: no line editor to test";
+#endif
+    if (std::system("tmux -V >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
+    Tmux term("env HOME=" + shell_quote(dir_.path()) + " LC_ALL=C.UTF-8 NO_COLOR=1 " +
+              shell_quote(P2PCHAT_BIN) + " attach " + shell_quote(control_));
+    ASSERT_TRUE(term.shows("attached>")) << term.screen();
+    term.type("/msg bob@CIC just one row");
+    term.key("Enter");
+    EXPECT_TRUE(bob_receives("just one row")) << term.screen();  // and ACKed
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return std::regex_search(term.screen(),
+                                     std::regex("\n[0-9:]{8} <target> @bob@CIC just one row "
+                                                "\xE2\x9C\x93 [0-9]+ ms *\n"));
+        },
+        10s))
+        << term.screen();
+    std::string screen = term.screen();
+    EXPECT_EQ(count_on_screen(screen, "just one row"), 1) << screen;
+    EXPECT_EQ(screen.find("attached> /msg bob@CIC just one row"), std::string::npos) << screen;
+    EXPECT_EQ(screen.find("delivered"), std::string::npos) << screen;
+    // The prompt is back on the row below it.
+    EXPECT_TRUE(std::regex_search(screen, std::regex("just one row .* ms *\nattached> *\n")))
+        << screen;
 }
 
 }  // namespace
