@@ -137,6 +137,7 @@ class NodeApp final : public NodeRuntimeListener,
         if (!open_chat_log()) return kExitFailure;
         if (editor_ && editor_->interactive())
             commands_->on_targets([this](std::string_view to, std::string_view reply) {
+                plain_target_.assign(to);
                 editor_->set_prompt(target_prompt(to, reply));
             });
         if (!start_control()) return kExitFailure;
@@ -199,6 +200,7 @@ class NodeApp final : public NodeRuntimeListener,
             LineEditorOptions eo;
             eo.history_file = default_history_path(options_.name + "@" + options_.ns);
             eo.quit_hint = "Ctrl-C clears the line; /quit or Ctrl-D on an empty line quits";
+            eo.paste_lines = static_cast<std::size_t>(options_.paste_lines);
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
             editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);
@@ -367,6 +369,15 @@ class NodeApp final : public NodeRuntimeListener,
     }
     void on_input_error(std::string_view message) override { console_->error(message); }
     void on_input_note(std::string_view text) override { console_->info(text); }
+    // "send 12 lines to bob@CIC? [y/N] ": where plain text goes, as the prompt said.
+    std::string paste_question(std::size_t lines) override {
+        char shown[4 * kMaxNameBytes];
+        std::string to =
+            plain_target_.empty()
+                ? std::string()
+                : " to " + std::string(shown, escape_text(plain_target_, shown, sizeof shown));
+        return "send " + std::to_string(lines) + " pasted lines" + to + "? [y/N] ";
+    }
     void on_eof() override {
         if (terminal_session_) {
             // Ctrl-D at the prompt, or the terminal hung up (EOF or EIO on it): the
@@ -485,6 +496,7 @@ class NodeApp final : public NodeRuntimeListener,
     int exit_code_ = 0;
     bool said_paused_ = false;       // the console heard about the first pause
     bool terminal_session_ = false;  // stdin is a terminal: SIGHUP is its hangup
+    std::string plain_target_;       // where plain text goes (the prompt's "to:")
     std::unique_ptr<NodeControl> control_;
     std::unique_ptr<ChatLog> chat_log_;
 };

@@ -68,6 +68,8 @@ struct NodeOptions : NodeConfig, SharedOptions {
     bool json = false;
     bool no_shell = false;
     bool stay = false;  // keep running when piped commands end
+    // Paste guard: a paste of more lines than this asks before sending; 0: never.
+    int paste_lines = 5;
 
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };

@@ -109,16 +109,24 @@ void LineEditor::resume_input() {
     if (!input_paused_) return;
     input_paused_ = false;
     reader_.resume();  // lines read before the pause; may pause again
+    if (!input_paused_ && !asking_ && paste_timer_ == 0) deliver_pasted();
     if (!input_paused_ && mode_ != Mode::kStopped) watch_input();
 }
 
-void LineEditor::on_timer(std::uint64_t) {
+void LineEditor::on_timer(std::uint64_t tag) {
+    if (tag == kPasteTimerTag) {
+        paste_timer_ = 0;
+        paste_settled();
+        return;
+    }
     timer_ = 0;
     feed();
     if (mode_ != Mode::kStopped && loop_ && watching_) timer_ = loop_->schedule_in(0, this, 0);
 }
 
 void LineEditor::stop() {
+    if (paste_timer_ && loop_) loop_->cancel(paste_timer_);
+    paste_timer_ = 0;
     if (mode_ == Mode::kEditor) stop_editor();
     mode_ = Mode::kStopped;
     unwatch_input();
@@ -143,6 +151,7 @@ void LineEditor::on_io(int, std::uint32_t events) {
 void LineEditor::terminal_ended() {
     hung_up_ = true;
     prompt_shown_ = false;  // there is no screen left to erase it from
+    settle_paste_at_end();
     // Asked while still interactive(), as for Ctrl-D: the handler tells a
     // terminal that ended from a closed pipe.
     handler_.on_eof();
@@ -177,6 +186,7 @@ void LineEditor::feed() {
                 }
                 if (platform::bytes_readable(in_fd_) == 0) break;
             }
+            paste_turn_done();
 #endif
             return;
     }
@@ -338,6 +348,7 @@ void LineEditor::handle_editor_line(char* line) {
     if (line == nullptr) {
         // Ctrl-D on an empty line. The cursor is still after the prompt.
         put(out_fd_, "\n");
+        settle_paste_at_end();
         // The handler asks interactive() to tell Ctrl-D at a prompt (stop the node)
         // from a closed pipe (keep running headless): ask it before stopping.
         handler_.on_eof();
@@ -370,7 +381,7 @@ void LineEditor::handle_editor_line(char* line) {
             add_history(line);
             ++history_added_;
         }
-        handler_.on_line(text);
+        take_line(text);
     }
     std::free(line);
     if (mode_ == Mode::kEditor) {
@@ -379,7 +390,7 @@ void LineEditor::handle_editor_line(char* line) {
     }
 }
 
-void LineEditor::set_prompt(std::string prompt) {
+void LineEditor::replace_prompt(std::string prompt) {
     if (mode_ == Mode::kEditor && prompt_shown_) {
         erase_prompt();  // measured with the old prompt
         options_.prompt = std::move(prompt);
@@ -520,7 +531,7 @@ void LineEditor::show_prompt() {}
 void LineEditor::handle_editor_line(char* line) {
     std::free(line);
 }
-void LineEditor::set_prompt(std::string prompt) {
+void LineEditor::replace_prompt(std::string prompt) {
     options_.prompt = std::move(prompt);
 }
 
