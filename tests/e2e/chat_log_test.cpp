@@ -4,6 +4,7 @@
 // the file escaped; a disk that is full is said once and the chat goes on.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -44,7 +45,8 @@ class ChatLogTest : public ::testing::Test {
         NodeConfig a;
         a.name = "alice";
         a.rendezvous_port = dead_.port();
-        a.extra_args = {"--chat-log", log_};
+        control_ = dir_.path() + "/control";
+        a.extra_args = {"--chat-log", log_, "--control", control_};
         std::string err;
         ASSERT_TRUE(alice_.start(a, &err)) << err;
         NodeConfig b;
@@ -59,6 +61,7 @@ class ChatLogTest : public ::testing::Test {
     TempDir dir_;
     DeadPort dead_;
     std::string log_;
+    std::string control_;
     NodeProcess alice_, bob_;
 };
 
@@ -97,6 +100,29 @@ TEST_F(ChatLogTest, HoldsBothSidesAndFollowsARotation) {
     ASSERT_EQ(::stat(log_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     EXPECT_TRUE(alice_.proc().running());
+}
+
+// What an attached client sends is the node's conversation too; a chat log deleted
+// while in use is said once and made anew (the lines would vanish otherwise).
+TEST_F(ChatLogTest, AttachedSendsAreLoggedAndARemovedFileIsMadeAgain) {
+    ASSERT_EQ(::unlink(log_.c_str()), 0);
+    Process attach;
+    std::string err;
+    ASSERT_TRUE(attach.start(P2PCHAT_BIN, {"attach", "-c", "/msg bob@CIC via attach", control_},
+                             {"HOME=" + dir_.path()}, &err))
+        << err;
+    auto st = attach.wait_exit(kEventTimeout);
+    ASSERT_TRUE(st);
+    EXPECT_TRUE(st->success()) << attach.dump();
+    ASSERT_TRUE(bob_.expect("^msg alice@CIC: via attach$")) << bob_.dump();
+    EXPECT_TRUE(file_has(log_, "^" + kStamp + "msg alice@CIC -> bob@CIC: via attach \\("))
+        << file_text(log_) << alice_.dump();
+    EXPECT_TRUE(alice_.proc().wait_for_line("the chat log .* was removed: writing a new one",
+                                            kEventTimeout, Stream::kStderr))
+        << alice_.dump();
+    struct stat st_file {};
+    ASSERT_EQ(::stat(log_.c_str(), &st_file), 0);
+    EXPECT_EQ(st_file.st_mode & 0777, 0600u);
 }
 
 // A peer's text with terminal escapes (a clear-screen, a title change, a bell, a bidi
