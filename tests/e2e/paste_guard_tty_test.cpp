@@ -13,6 +13,15 @@
 namespace p2p::test {
 namespace {
 
+// Pastes `lines` lines "WORD i" as a terminal does: all at once.
+void paste(TmuxSession& tty, int lines, const std::string& word) {
+    std::string text;
+    for (int i = 1; i <= lines; ++i)
+        text += word + " " + std::to_string(i) + "\n";
+    tty.tmux("set-buffer -b p " + TmuxSession::quote(text));
+    tty.tmux("paste-buffer -d -b p -t t");
+}
+
 class PasteGuardTty : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -36,13 +45,8 @@ class PasteGuardTty : public ::testing::Test {
         tty_.key("Enter");
         ASSERT_TRUE(bob_.expect("^msg alice@CIC: hello$")) << bob_.dump();
     }
-    // Pastes `lines` (each ending in a newline) as a terminal does: all at once.
     void paste(int lines, const std::string& word) {
-        std::string text;
-        for (int i = 1; i <= lines; ++i)
-            text += word + " " + std::to_string(i) + "\n";
-        tty_.tmux("set-buffer -b p " + TmuxSession::quote(text));
-        tty_.tmux("paste-buffer -d -b p -t t");
+        test::paste(tty_, lines, word);
     }
 
     DeadPort dead_;
@@ -80,6 +84,41 @@ TEST_F(PasteGuardTty, AnythingButYesSendsNoneAndAShortPasteGoesAtOnce) {
     ASSERT_TRUE(bob_.expect("^msg alice@CIC: typed after$")) << bob_.dump();
     EXPECT_FALSE(bob_.saw("unwanted")) << bob_.dump();
     EXPECT_EQ(tty_.screen().find("send 5 pasted"), std::string::npos) << tty_.screen();
+}
+
+// `attach` guards its prompt the same way: nothing reaches the node before the answer.
+TEST(PasteGuardAttach, ALongPasteIntoAttachAsksFirst) {
+    if (!TmuxSession::available()) GTEST_SKIP() << "tmux not installed";
+#ifndef P2P_HAVE_LIBEDIT
+    GTEST_SKIP() << "built without libedit: no prompt to paste into";
+#endif
+    DeadPort dead;
+    NodeConfig b;
+    b.name = "bob";
+    b.rendezvous_port = dead.port();
+    NodeProcess bob;
+    std::string err;
+    ASSERT_TRUE(bob.start(b, &err)) << err;
+    TmuxSession tty(100, 40);
+    std::string control = tty.dir() + "/control";
+    NodeConfig c;
+    c.name = "carol";
+    c.rendezvous_port = dead.port();
+    c.peers = {bob.address()};
+    c.extra_args = {"--control", control};
+    NodeProcess carol;
+    ASSERT_TRUE(carol.start(c, &err)) << err;
+    ASSERT_TRUE(bob.wait_link_up("carol@CIC")) << bob.dump();
+    tty.start("exec env HOME=" + TmuxSession::quote(tty.dir()) + " LC_ALL=C.UTF-8 NO_COLOR=1 " +
+              TmuxSession::quote(P2PCHAT_BIN) + " attach " + TmuxSession::quote(control));
+    ASSERT_TRUE(tty.wait_screen("attached>", kEventTimeout)) << tty.screen();
+    paste(tty, 8, "/msg bob@CIC line");
+    ASSERT_TRUE(tty.wait_screen("send 8 pasted lines\\? \\[y/N\\]", kEventTimeout)) << tty.screen();
+    EXPECT_FALSE(bob.saw("line")) << bob.dump();
+    tty.type("yes");
+    tty.key("Enter");
+    for (int i = 1; i <= 8; ++i)
+        ASSERT_TRUE(bob.expect("^msg carol@CIC: line " + std::to_string(i) + "$")) << bob.dump();
 }
 
 }  // namespace
