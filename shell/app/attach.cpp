@@ -27,20 +27,23 @@ constexpr int kExitUsage = 2;
 constexpr int kExitUnreachable = 3;
 
 std::string usage() {
-    return "usage: p2pchat attach [PATH] [-c COMMAND]... [--json]\n"
+    return "usage: p2pchat attach [PATH] [-c COMMAND]... [--json] [--read-only]\n"
            "\n"
            "The shell of a node started with --control PATH (default: $P2PCHAT_CONTROL or\n" +
            std::string(kDefaultControlPath) +
            "). Ctrl-D or /detach leaves it running; /quit stops it\n"
            "after a confirmation. With -c, runs COMMAND (repeatable), prints the answer and\n"
            "exits: 0 on success, 1 when a command failed, 3 when the socket cannot be\n"
-           "reached. A rendezvous server's control socket answers `stats`.\n";
+           "reached. --read-only watches: events and tables only, the node refuses every\n"
+           "command that would send, dial or stop. A rendezvous server's control socket\n"
+           "answers `stats`.\n";
 }
 
 struct AttachArgs {
     std::string path;
     std::vector<std::string> commands;
     bool json = false;
+    bool read_only = false;
 };
 
 // 0: parsed; else the exit code (help printed or an error said).
@@ -56,6 +59,8 @@ int parse_args(const std::vector<std::string>& args, AttachArgs& out) {
         }
         if (a == "--json") {
             out.json = true;
+        } else if (a == "--read-only") {
+            out.read_only = true;
         } else if (a == "-c" || a == "--command") {
             if (i + 1 >= args.size()) {
                 std::fprintf(stderr, "p2pchat attach: %s needs a command\n", a.c_str());
@@ -99,6 +104,8 @@ class AttachClient final : public LineHandler,
 
     int run() {
         loop_.watch(fd_, platform::kIoRead, this);
+        // First of all: the node holds this connection to it from now on.
+        if (args_.read_only) send("readonly");
         // The shell starts at the node's hello, which names it: its history
         // is the node's own file (default_history_path).
         if (!args_.commands.empty()) start_one_shot();
@@ -134,10 +141,11 @@ class AttachClient final : public LineHandler,
     void start_shell(std::string_view owner) {
         LineEditorOptions eo;
         eo.history_file = default_history_path(owner);
-        eo.prompt = "attached> ";
-        eo.quit_hint =
-            "Ctrl-C clears the line; /detach or Ctrl-D on an empty line leaves the "
-            "node running, /quit stops it";
+        eo.prompt = args_.read_only ? "read-only> " : "attached> ";
+        eo.quit_hint = args_.read_only
+                           ? "Ctrl-C clears the line; /detach or Ctrl-D on an empty line leaves"
+                           : "Ctrl-C clears the line; /detach or Ctrl-D on an empty line leaves "
+                             "the node running, /quit stops it";
         editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
         editor_->start(&loop_);
         editor_->set_peer_id_source([this](std::vector<std::string>& out) { out = peer_ids_; });
@@ -175,6 +183,9 @@ class AttachClient final : public LineHandler,
             width_ = editor_->columns();
             send("mode tty ", std::to_string(width_), colour_word());
         }
+        // The line stays on the screen: the node writes the echo over it.
+        if (editor_ && editor_->interactive() && editor_->submitted_rows() > 0)
+            send("typed ", std::to_string(editor_->submitted_rows()));
         send("run c ", line);
         ++outstanding_;
     }
@@ -226,7 +237,7 @@ class AttachClient final : public LineHandler,
             std::string_view owner = what;
             first_word(owner);  // "node" (then its peer id) or "rendezvous"
             start_shell(owner.empty() ? what : owner);
-            show("attached to " + std::string(what) +
+            show((args_.read_only ? "attached read-only to " : "attached to ") + std::string(what) +
                  " (Ctrl-D or /detach leaves it running; /help lists commands)");
         }
     }

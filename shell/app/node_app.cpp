@@ -19,6 +19,7 @@
 #include "platform/process.h"
 #include "platform/sd_notify.h"
 #include "platform/terminal.h"
+#include "shell/app/chat_log.h"
 #include "shell/app/log_output.h"
 #include "shell/app/node_commands.h"
 #include "shell/app/node_control.h"
@@ -107,6 +108,7 @@ class NodeApp final : public NodeRuntimeListener,
         control_.reset();
         commands_.reset();
         runtime_.reset();
+        chat_log_.reset();  // its last lines written
         stdout_queue_.detach();
         if (log_queue_) log_queue_->detach();
         stdout_queue_.drain(kExitDrainMs);
@@ -132,11 +134,14 @@ class NodeApp final : public NodeRuntimeListener,
         commands_ = std::make_unique<NodeCommands>(*runtime_, *console_, options_.ns,
                                                    [this] { begin_shutdown("quit"); });
         commands_->hold_input(editor_ != nullptr);  // input can wait: hold, never refuse
+        if (!open_chat_log()) return kExitFailure;
         if (editor_ && editor_->interactive())
             commands_->on_targets([this](std::string_view to, std::string_view reply) {
+                plain_target_.assign(to);
                 editor_->set_prompt(target_prompt(to, reply));
             });
         if (!start_control()) return kExitFailure;
+        if (control_) control_->set_chat_log(chat_log_.get());
         for (const std::string& w : options_.warnings)
             P2P_WARN(kModule, "%s", w.c_str());
         // Before start() prints "listening on": from then on a supervisor or a
@@ -195,6 +200,7 @@ class NodeApp final : public NodeRuntimeListener,
             LineEditorOptions eo;
             eo.history_file = default_history_path(options_.name + "@" + options_.ns);
             eo.quit_hint = "Ctrl-C clears the line; /quit or Ctrl-D on an empty line quits";
+            eo.paste_lines = static_cast<std::size_t>(options_.paste_lines);
             editor_ = std::make_unique<LineEditor>(0, 1, *this, eo);
             editor_->set_output_queues(&stdout_queue_, log_queue_);
             editor_->start(&loop_);
@@ -220,6 +226,24 @@ class NodeApp final : public NodeRuntimeListener,
             std::string note = editor_->locale_note();
             if (!note.empty()) console_->info(note);
         }
+    }
+
+    // --chat-log PATH: every conversation line, written once per turn of the loop.
+    // False (said why) when the file cannot be opened.
+    bool open_chat_log() {
+        if (options_.chat_log.empty()) return true;
+        chat_log_ = std::make_unique<ChatLog>(loop_.clock(), options_.name + "@" + options_.ns);
+        std::string error;
+        if (!chat_log_->open(options_.chat_log, &error)) {
+            std::fprintf(stderr, "p2pchat: --chat-log %s: %s\n", options_.chat_log.c_str(),
+                         error.c_str());
+            return false;
+        }
+        commands_->set_chat_log(chat_log_.get());
+        loop_.add_before_sleep([this] {
+            if (chat_log_) chat_log_->flush();
+        });
+        return true;
     }
 
     // --control PATH: the same shell for `p2pchat attach`. False (said why) when the
@@ -259,6 +283,7 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
+        if (chat_log_) chat_log_->event(event);
         if (!refused_now(*commands_, *console_, event)) console_->event(event);
         if (control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
@@ -344,6 +369,15 @@ class NodeApp final : public NodeRuntimeListener,
     }
     void on_input_error(std::string_view message) override { console_->error(message); }
     void on_input_note(std::string_view text) override { console_->info(text); }
+    // "send 12 lines to bob@CIC? [y/N] ": where plain text goes, as the prompt said.
+    std::string paste_question(std::size_t lines) override {
+        char shown[4 * kMaxNameBytes];
+        std::string to =
+            plain_target_.empty()
+                ? std::string()
+                : " to " + std::string(shown, escape_text(plain_target_, shown, sizeof shown));
+        return "send " + std::to_string(lines) + " pasted lines" + to + "? [y/N] ";
+    }
     void on_eof() override {
         if (terminal_session_) {
             // Ctrl-D at the prompt, or the terminal hung up (EOF or EIO on it): the
@@ -406,6 +440,7 @@ class NodeApp final : public NodeRuntimeListener,
         std::string error;
         if (!log_.reopen(error)) P2P_ERROR(kModule, "SIGHUP: %s", error.c_str());
         if (log_.to_file()) P2P_INFO(kModule, "SIGHUP: reopened the log file");
+        if (chat_log_) chat_log_->reopen();
         if (options_.config_file.empty()) {
             P2P_INFO(kModule, "SIGHUP: no --config file to reload");
             return;
@@ -461,7 +496,9 @@ class NodeApp final : public NodeRuntimeListener,
     int exit_code_ = 0;
     bool said_paused_ = false;       // the console heard about the first pause
     bool terminal_session_ = false;  // stdin is a terminal: SIGHUP is its hangup
+    std::string plain_target_;       // where plain text goes (the prompt's "to:")
     std::unique_ptr<NodeControl> control_;
+    std::unique_ptr<ChatLog> chat_log_;
 };
 
 }  // namespace

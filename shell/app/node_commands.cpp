@@ -55,6 +55,16 @@ void NodeCommands::fail(std::string_view text) {
     console_.error(text);
 }
 
+void NodeCommands::refuse_read_only(CommandKind kind) {
+    std::string_view name = command_name(kind);
+    std::string text = "read-only attach: ";
+    text += name.empty() ? std::string_view("sending a message") : name;
+    text +=
+        " is refused (only /peers /conn /rtt /routes /watch /metrics /help run here; "
+        "attach without --read-only to act)";
+    fail(text);
+}
+
 void NodeCommands::run_line(std::string_view line) {
     if (runtime_.shutting_down()) return;
     line_ = line;
@@ -65,6 +75,10 @@ void NodeCommands::run_line(std::string_view line) {
         return;
     }
     const Command& cmd = parsed.command();
+    if (read_only_ && !command_only_reads(cmd.kind)) {
+        refuse_read_only(cmd.kind);
+        return;
+    }
     switch (cmd.kind) {
         case CommandKind::kEmpty:
             return;
@@ -191,6 +205,7 @@ void NodeCommands::send_to(std::string_view peer_id, std::string_view text) {
         fail("not sent to " + std::string(peer_id) + ": " + send_status_name(r.status));
         return;
     }
+    if (chat_log_) chat_log_->sent(peer_id, text, r.msg_id);
     if (!known) {
         // The prompt keeps its target until this one proves reachable.
         looking_for_.set(peer_id);
@@ -226,6 +241,7 @@ void NodeCommands::publish(std::string_view scope, std::string_view text) {
         fail("not published to " + std::string(scope) + ": " + send_status_name(r.status));
         return;
     }
+    if (chat_log_) chat_log_->sent(scope, text, r.msg_id);
     if (console_.mode() == ConsoleMode::kTty) {
         console_.outgoing(scope, text, {});  // the echo is enough on a terminal
         return;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "shell/app/chat_log.h"
 #include "shell/runtime/node_runtime.h"
 #include "shell/ui/command_parser.h"
 #include "shell/ui/console.h"
@@ -85,11 +86,20 @@ class NodeCommands {
         targets_changed_ = std::move(changed);
     }
 
+    // Read-only (an `attach --read-only` client): only commands that show
+    // something run (command_only_reads); the others fail with an error that says
+    // why. Enforced here, in the node, whatever the client claims later.
+    void set_read_only(bool on) { read_only_ = on; }
+
+    // --chat-log: what this shell sends and publishes is written there too.
+    void set_chat_log(ChatLog* log) { chat_log_ = log; }
+
     static constexpr MonoMs kDiscoveryWaitMs = 10'000;
 
   private:
     void run_line(std::string_view line);
     void fail(std::string_view text);  // shows an error and counts it
+    void refuse_read_only(CommandKind kind);
     void send_to(std::string_view peer_id, std::string_view text);
     bool known_peer(std::string_view peer_id) const;  // in the engine's peer table
     bool discovery_settled() const;                   // first round over, no handshake in progress
@@ -124,6 +134,8 @@ class NodeCommands {
     std::uint64_t errors_ = 0;
     std::uint64_t unsure_ = 0;  // sent to a peer not known here (WHO_HAS)
     bool hold_input_ = false;
+    bool read_only_ = false;
+    ChatLog* chat_log_ = nullptr;
     bool held_ = false;
     bool retrying_ = false;  // running the held line again
     bool sending_ = false;   // inside node_.send()

@@ -51,6 +51,11 @@ struct NodeControl::ClientState final : ControlClientState, ConsoleSink {
 
     void write_lines(std::string_view lines) override { client.output(lines); }
     int columns() const override { return client.width(); }
+    // What the client's terminal shows, as its requests tell: the echo of a sent
+    // message goes over the typed line and the delivery mark onto the echo, as on
+    // the node's own terminal (one row per message).
+    std::uint64_t output_count() const override { return client.screen_writes(); }
+    int submitted_rows() const override { return client.typed_rows(); }
 
     // The first /quit only warns; a second one, as the very next command, stops.
     void quit(NodeControl& owner) {
@@ -124,6 +129,8 @@ void NodeControl::rendezvous(std::string_view text) {
 bool NodeControl::on_control_command(ControlClient& client, std::string_view line) {
     ClientState& s = state_of(client);
     ++s.commands_run;
+    s.commands.set_read_only(client.read_only());
+    s.commands.set_chat_log(chat_log_);
     return s.commands.handle_line(line);
 }
 

@@ -1,7 +1,8 @@
 // The node's side of the control socket (shell/runtime/control_server.h): each
 // attached client gets its own Console (rendering in the mode it asked for) and its
 // own NodeCommands (its own /reply target), fed the same events as the node's own
-// console. /quit from an attached client must be typed twice in a row: it stops the
+// console. A client that said `readonly` may run only commands that show something.
+// /quit from an attached client must be typed twice in a row: it stops the
 // node for everyone attached, and often a service.
 #pragma once
 #include <functional>
@@ -12,6 +13,7 @@
 #include "core/clock.h"
 #include "core/node.h"
 #include "platform/event_loop.h"
+#include "shell/app/chat_log.h"
 #include "shell/runtime/control_server.h"
 #include "shell/runtime/node_runtime.h"
 
@@ -40,6 +42,9 @@ class NodeControl final : public ControlHandler {
     void error(std::string_view text);
     void rendezvous(std::string_view text);
 
+    // --chat-log: what attached clients send is written there too.
+    void set_chat_log(ChatLog* log) { chat_log_ = log; }
+
     bool on_control_command(ControlClient& client, std::string_view line) override;
     void on_control_ids(ControlClient& client) override;
 
@@ -54,6 +59,7 @@ class NodeControl final : public ControlHandler {
     std::string ns_;
     std::function<void()> quit_;
     std::unique_ptr<ControlServer> server_;
+    ChatLog* chat_log_ = nullptr;
 };
 
 }  // namespace p2p::shell

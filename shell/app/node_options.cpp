@@ -319,6 +319,11 @@ constexpr OptionRow kOwnRows[] = {
                            .flag = "--log-file",
                            .metavar = "PATH",
                            .help = "logs to PATH instead of stderr"}),
+    bind<O, &O::chat_log>({.section = kOutput,
+                           .flag = "--chat-log",
+                           .metavar = "PATH",
+                           .help = "append every conversation line (messages in and out, "
+                                   "deliveries) to PATH, mode 0600; reopened on SIGHUP"}),
     bind<O, &O::syslog>({.section = kOutput,
                          .flag = "--syslog",
                          .help = "logs to syslog (facility daemon) instead of stderr",
@@ -330,6 +335,14 @@ constexpr OptionRow kOwnRows[] = {
                                  "NO_COLOR is set or TERM=dumb",
                          .kind = K::kChoice,
                          .choices = kColourChoices}),
+    bind<O, &O::paste_lines>({.section = kOutput,
+                              .flag = "--paste-lines",
+                              .metavar = "N",
+                              .help = "at the prompt, a paste of more than N lines asks before "
+                                      "sending (0: never asks; default 5)",
+                              .kind = K::kInteger,
+                              .lo = 0,
+                              .hi = 100000}),
     bind<O, &O::bell>({.section = kOutput,
                        .flag = "--bell",
                        .help = "ring the terminal bell when a direct message arrives",
@@ -339,7 +352,7 @@ constexpr auto kRows = join_rows(kOwnRows, shared_option_rows<O>(kOutput));
 
 constexpr const char* kIntro = R"(usage: p2pchat --name NAME --namespace NS [options]
        p2pchat rendezvous [options]      (the rendezvous server; see its --help)
-       p2pchat attach [PATH] [-c CMD]    (the shell of a node with --control)
+       p2pchat attach [PATH] [-c CMD] [--read-only]  (a --control node's shell)
 
 A chat node: registers with a rendezvous server, discovers peers, keeps links
 to them and relays for them. Commands are read from stdin (see /help).
@@ -348,8 +361,8 @@ to them and relays for them. Commands are read from stdin (see /help).
 constexpr const char* kOutro =
     "SIGINT/SIGTERM or /quit: say BYE to every peer, UNREGISTER, exit 0. SIGHUP: the\n"
     "same with a terminal; headless (--no-shell or no tty), reopen --log-file and\n"
-    "reload the config file's log_level, discovery_interval, ping_interval and\n"
-    "relay_share_percent. SIGUSR1: one stats line in the log.\n";
+    "--chat-log and reload the config file's log_level, discovery_interval,\n"
+    "ping_interval and relay_share_percent. SIGUSR1: one stats line in the log.\n";
 
 platform::HostPort default_rendezvous() {
     platform::HostPort hp;

@@ -61,12 +61,15 @@ struct NodeOptions : NodeConfig, SharedOptions {
     bool relay = (NodeConfig{}.features & kFeatureRelay) != 0;
 
     std::string log_file;
+    std::string chat_log;  // --chat-log: every conversation line appended there
     bool syslog = false;
     platform::ColourChoice colour = platform::ColourChoice::kAuto;
     bool bell = false;  // ring the terminal bell on a direct message
     bool json = false;
     bool no_shell = false;
     bool stay = false;  // keep running when piped commands end
+    // Paste guard: a paste of more lines than this asks before sending; 0: never.
+    int paste_lines = 5;
 
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };

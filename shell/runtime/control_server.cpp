@@ -69,6 +69,7 @@ void ControlClient::send_raw(std::string_view a, std::string_view b) {
 }
 
 void ControlClient::output(std::string_view lines) {
+    ++screen_writes_;
     while (!lines.empty() && !doomed_) {
         std::size_t nl = lines.find('\n');
         std::size_t end = nl == std::string_view::npos ? lines.size() : nl + 1;
@@ -145,18 +146,30 @@ void ControlServer::handle_request(ControlClient& c, std::string_view line) {
         std::string_view tag = next_word(rest);
         if (tag.empty()) tag = "-";
         bool ok = true;
-        if (verb == "run")
+        if (verb == "run") {
+            // The typed line is on the client's screen now.
+            ++c.screen_writes_;
+            c.typed_rows_ = c.pending_typed_rows_;
+            c.typed_at_ = c.screen_writes_;
+            c.pending_typed_rows_ = 0;
             ok = handler_.on_control_command(c, rest);
-        else
+        } else {
             handler_.on_control_ids(c);
+        }
         c.send_raw(ok ? "ok " : "err ", tag);
         c.send_raw("\n");
     } else if (verb == "mode") {
         set_mode(c, rest);
     } else if (verb == "events") {
         c.events_ = rest != "off";
+    } else if (verb == "readonly") {
+        c.read_only_ = true;
+    } else if (verb == "typed") {
+        int rows = 0;
+        std::from_chars(rest.data(), rest.data() + rest.size(), rows);
+        c.pending_typed_rows_ = rows > 0 && rows <= 1000 ? rows : 0;
     } else if (!verb.empty()) {
-        c.send_raw("err - unknown request (run, ids, mode, events)\n");
+        c.send_raw("err - unknown request (run, ids, mode, events, readonly, typed)\n");
     }
 }
 

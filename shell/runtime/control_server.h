@@ -8,6 +8,11 @@
 //                        events on|off                          stream events (default on)
 //                        run TAG LINE                           one command line
 //                        ids TAG                                peer ids, for completion
+//                        readonly                               from now on, only commands
+//                                                               that show something run
+//                        typed ROWS                             the next `run` line was typed
+//                                                               on the client's terminal and
+//                                                               takes ROWS rows above its prompt
 //   server -> client:    o TEXT       a line of output (an answer or an event)
 //                        p PEER_ID    one peer id of an `ids` answer
 //                        ok TAG       end of the answer to TAG: it succeeded
@@ -60,6 +65,18 @@ class ControlClient {
     int width() const { return width_; }
     bool colour() const { return colour_; }
     bool wants_events() const { return events_; }
+    // The client's screen, as far as the server knows it: writes that reached it
+    // (output() calls, and each `run` line, which the client's terminal shows as
+    // typed). Lets the program amend its last line (a delivery mark) only while
+    // nothing came after it.
+    std::uint64_t screen_writes() const { return screen_writes_; }
+    // Rows the line of the `run` being answered takes above the client's prompt,
+    // while nothing has been written since (`typed ROWS` before the `run`); else 0.
+    // The echo of a sent message is then written over it: one row per message.
+    int typed_rows() const { return screen_writes_ == typed_at_ ? typed_rows_ : 0; }
+    // Said `readonly`: the program refuses every command that changes something.
+    // One way: nothing the client sends afterwards turns it off.
+    bool read_only() const { return read_only_; }
     // Writes complete lines ('\n'-terminated) as `o` lines. Never blocks; a client
     // that cannot take them is dropped.
     void output(std::string_view lines);
@@ -80,6 +97,11 @@ class ControlClient {
     int width_ = 80;
     bool colour_ = false;
     bool events_ = true;
+    bool read_only_ = false;
+    std::uint64_t screen_writes_ = 1;  // 0 would mean "unknown" to a console
+    int pending_typed_rows_ = 0;       // from `typed`, for the next `run`
+    int typed_rows_ = 0;
+    std::uint64_t typed_at_ = 0;
     bool doomed_ = false;     // being dropped: no more output, no more events
     std::size_t unread_ = 0;  // output waiting when it was dropped for not reading
 };

@@ -112,6 +112,32 @@ std::string_view command_name(CommandKind kind) {
     return {};
 }
 
+bool command_only_reads(CommandKind kind) {
+    // No default: a new command must be sorted here before it builds.
+    switch (kind) {
+        case CommandKind::kEmpty:
+        case CommandKind::kPeers:
+        case CommandKind::kConn:
+        case CommandKind::kRtt:
+        case CommandKind::kRoutes:
+        case CommandKind::kWatch:    // shows protocol lines; the node sends nothing more
+        case CommandKind::kMetrics:  // asks a peer for its counters, changes nothing
+        case CommandKind::kHelp:
+            return true;
+        case CommandKind::kText:
+        case CommandKind::kConnect:
+        case CommandKind::kMsg:
+        case CommandKind::kPub:
+        case CommandKind::kReply:
+        case CommandKind::kMe:
+        case CommandKind::kReconnect:
+        case CommandKind::kLog:
+        case CommandKind::kQuit:
+            return false;
+    }
+    return false;
+}
+
 // The parsing steps share the result being filled and report the first problem.
 class ParseState {
   public:

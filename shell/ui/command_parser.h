@@ -97,5 +97,9 @@ struct CommandName {
 };
 const CommandName* command_names(std::size_t* count);
 std::string_view command_name(CommandKind kind);  // "/msg"; "" for kEmpty/kText
+// True for a command that only shows something (/peers /conn /rtt /routes /watch
+// /metrics /help): what a read-only attached client may run. Everything else sends
+// for the node, dials, changes its log level or stops it.
+bool command_only_reads(CommandKind kind);
 
 }  // namespace p2p::shell

@@ -7,7 +7,6 @@
 
 #include "platform/terminal.h"
 #include "platform/terminal_codes.h"
-#include "shell/ui/command_parser.h"
 #include "shell/ui/screen_columns.h"
 
 #ifdef P2P_HAVE_LIBEDIT
@@ -16,12 +15,6 @@
 
 namespace p2p::shell {
 namespace {
-
-std::string_view trim_left(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    return s;
-}
 
 #ifdef P2P_HAVE_LIBEDIT
 LineEditor* g_active = nullptr;  // the editor libedit's globals belong to
@@ -116,16 +109,24 @@ void LineEditor::resume_input() {
     if (!input_paused_) return;
     input_paused_ = false;
     reader_.resume();  // lines read before the pause; may pause again
+    if (!input_paused_ && !asking_ && paste_timer_ == 0) deliver_pasted();
     if (!input_paused_ && mode_ != Mode::kStopped) watch_input();
 }
 
-void LineEditor::on_timer(std::uint64_t) {
+void LineEditor::on_timer(std::uint64_t tag) {
+    if (tag == kPasteTimerTag) {
+        paste_timer_ = 0;
+        paste_settled();
+        return;
+    }
     timer_ = 0;
     feed();
     if (mode_ != Mode::kStopped && loop_ && watching_) timer_ = loop_->schedule_in(0, this, 0);
 }
 
 void LineEditor::stop() {
+    if (paste_timer_ && loop_) loop_->cancel(paste_timer_);
+    paste_timer_ = 0;
     if (mode_ == Mode::kEditor) stop_editor();
     mode_ = Mode::kStopped;
     unwatch_input();
@@ -150,6 +151,7 @@ void LineEditor::on_io(int, std::uint32_t events) {
 void LineEditor::terminal_ended() {
     hung_up_ = true;
     prompt_shown_ = false;  // there is no screen left to erase it from
+    settle_paste_at_end();
     // Asked while still interactive(), as for Ctrl-D: the handler tells a
     // terminal that ended from a closed pipe.
     handler_.on_eof();
@@ -184,6 +186,7 @@ void LineEditor::feed() {
                 }
                 if (platform::bytes_readable(in_fd_) == 0) break;
             }
+            paste_turn_done();
 #endif
             return;
     }
@@ -218,60 +221,6 @@ void LineEditor::put(int fd, std::string_view data) {
         q->write(data);
     else
         platform::write_all(fd, data);
-}
-
-void LineEditor::completions(std::string_view line_before_word, std::string_view word,
-                             const std::vector<std::string>& peer_ids,
-                             std::vector<std::string>& out) {
-    out.clear();
-    auto offer = [&](std::string_view candidate) {
-        if (candidate.substr(0, word.size()) != word) return;
-        for (const std::string& have : out)
-            if (have == candidate) return;
-        out.emplace_back(candidate);
-    };
-    std::string_view before = trim_left(line_before_word);
-    std::size_t count = 0;
-    const CommandName* names = command_names(&count);
-    if (before.empty()) {
-        // The first word: a command.
-        if (!word.starts_with("/")) return;
-        for (std::size_t i = 0; i < count; ++i)
-            offer(names[i].name);
-        return;
-    }
-    // The second word: what the command takes. Later words are free text.
-    std::size_t space = before.find_first_of(" \t");
-    std::string_view command = before.substr(0, space);
-    if (space != std::string_view::npos && !trim_left(before.substr(space)).empty()) return;
-    CommandKind kind = CommandKind::kEmpty;
-    for (std::size_t i = 0; i < count; ++i)
-        if (names[i].name == command) kind = names[i].kind;
-
-    bool want_peers =
-        kind == CommandKind::kMsg || kind == CommandKind::kConnect || kind == CommandKind::kMetrics;
-    bool want_scopes =
-        kind == CommandKind::kMsg || kind == CommandKind::kPub || kind == CommandKind::kPeers;
-    if (kind == CommandKind::kHelp) {
-        for (std::size_t i = 0; i < count; ++i)
-            offer(names[i].name.substr(1));
-        return;
-    }
-    if (want_peers) {
-        for (const std::string& id : peer_ids)
-            offer(id);
-        // "/msg @bob<Tab>" completes the @-form too.
-        if (word.starts_with("@"))
-            for (const std::string& id : peer_ids)
-                offer("@" + id);
-    }
-    if (want_scopes) {
-        offer("*");
-        for (const std::string& id : peer_ids) {
-            std::size_t at = id.find('@');
-            if (at != std::string::npos) offer("#" + id.substr(at + 1));
-        }
-    }
 }
 
 #ifdef P2P_HAVE_LIBEDIT
@@ -399,6 +348,7 @@ void LineEditor::handle_editor_line(char* line) {
     if (line == nullptr) {
         // Ctrl-D on an empty line. The cursor is still after the prompt.
         put(out_fd_, "\n");
+        settle_paste_at_end();
         // The handler asks interactive() to tell Ctrl-D at a prompt (stop the node)
         // from a closed pipe (keep running headless): ask it before stopping.
         handler_.on_eof();
@@ -427,11 +377,11 @@ void LineEditor::handle_editor_line(char* line) {
                               kMaxLineBytes);
         handler_.on_input_error(std::string_view(msg, static_cast<std::size_t>(n)));
     } else {
-        if (!trim_left(text).empty()) {
+        if (text.find_first_not_of(" \t") != std::string_view::npos) {
             add_history(line);
             ++history_added_;
         }
-        handler_.on_line(text);
+        take_line(text);
     }
     std::free(line);
     if (mode_ == Mode::kEditor) {
@@ -440,7 +390,7 @@ void LineEditor::handle_editor_line(char* line) {
     }
 }
 
-void LineEditor::set_prompt(std::string prompt) {
+void LineEditor::replace_prompt(std::string prompt) {
     if (mode_ == Mode::kEditor && prompt_shown_) {
         erase_prompt();  // measured with the old prompt
         options_.prompt = std::move(prompt);
@@ -581,7 +531,7 @@ void LineEditor::show_prompt() {}
 void LineEditor::handle_editor_line(char* line) {
     std::free(line);
 }
-void LineEditor::set_prompt(std::string prompt) {
+void LineEditor::replace_prompt(std::string prompt) {
     options_.prompt = std::move(prompt);
 }
 

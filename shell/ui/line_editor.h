@@ -46,6 +46,11 @@ struct LineEditorOptions {
     // Said (LineHandler::on_input_note) when Ctrl-C is pressed on an empty
     // line: how this program is left. Empty: nothing is said.
     std::string quit_hint;
+    // Paste guard, as in irssi: more lines than this completed at once (in one
+    // wake-up of the loop, and those that follow within kPasteQuietMs) are held
+    // and the prompt asks (LineHandler::paste_question) before any is handed on.
+    // 0: never ask.
+    std::size_t paste_lines = 5;
 };
 
 // ~/.p2pchat_history.<owner> (a node's peer id, or "attach." and its socket;
@@ -137,11 +142,29 @@ class LineEditor final : public ConsoleSink,
   private:
     enum class Mode { kStopped, kPlain, kEditor };
 
+    // ---- the paste guard (line_editor_paste.cpp) ----
+    // Lines typed or pasted, held until the end of the loop turn that read them.
+    static constexpr MonoMs kPasteQuietMs = 20;
+    static constexpr std::size_t kMaxPastedLines = 2000;
+    static constexpr std::uint64_t kPasteTimerTag = 1;
+    void take_line(std::string_view text);  // a line libedit completed
+    void paste_turn_done();                 // feed() read all there was
+    void paste_settled();                   // the quiet time after a paste ended
+    void answer_paste(std::string_view answer);
+    void deliver_pasted();       // hands held lines on, until input is paused
+    void settle_paste_at_end();  // input ended: a short paste goes, a long one not
+    std::vector<std::string> pasted_;
+    std::size_t pasted_next_ = 0;  // first line of pasted_ not handed on yet
+    bool asking_ = false;          // the prompt is the paste question
+    std::string saved_prompt_;     // the prompt the question replaced
+    platform::TimerId paste_timer_ = 0;
+
     bool start_editor();
     void stop_editor();
     void watch_input();
     void unwatch_input();
     void show_prompt();
+    void replace_prompt(std::string prompt);  // set_prompt(), question or not
     void handle_editor_line(char* line);
     void terminal_ended();
     void erase_prompt();

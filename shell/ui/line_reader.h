@@ -10,6 +10,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/limits.h"
@@ -30,6 +31,11 @@ class LineHandler {
     // (how to quit, after Ctrl-C on an empty line). Ignored by default:
     // piped input has nobody to tell.
     virtual void on_input_note(std::string_view text) { (void)text; }
+    // The question a paste of more than LineEditorOptions::paste_lines lines asks
+    // before any of them is handed on (the answer is the next line: y or yes sends).
+    virtual std::string paste_question(std::size_t lines) {
+        return "send " + std::to_string(lines) + " pasted lines? [y/N] ";
+    }
 
   protected:
     ~LineHandler() = default;

@@ -24,6 +24,7 @@
 
 #include "tests/support/node_process.h"
 #include "tests/support/raw_peer.h"
+#include "tests/support/tmux_session.h"
 
 namespace p2p::test {
 namespace {
@@ -163,6 +164,68 @@ TEST_F(AttachTest, OneShotPrintsTheWholeAnswerAndExitsWithItsStatus) {
     ASSERT_TRUE(gone);
     EXPECT_EQ(gone->code, 3);
     EXPECT_TRUE(p->has_line(std::regex("No such file"), Stream::kStderr));
+}
+
+// Everything a raw control connection reads until the line `until` (or 10 s).
+std::string control_session(const std::string& path, const std::string& requests,
+                            const std::string& until) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "socket failed";
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    std::string got;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(requests.size())) {
+        timeval tv{.tv_sec = 1, .tv_usec = 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        auto deadline = SteadyClock::now() + 10s;
+        char buf[4096];
+        while (got.find("\n" + until + "\n") == std::string::npos &&
+               SteadyClock::now() < deadline) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n == 0) break;
+            if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    return got;
+}
+
+// A read-only client (issue 15, "what people expect"): the node refuses it every
+// command that changes something, whatever the client does after claiming it. A
+// hostile client speaks the protocol itself, so this one is a raw socket.
+TEST_F(AttachTest, ReadOnlyIsEnforcedByTheNodeNotTheClient) {
+    std::string got = control_session(control_,
+                                      "mode plain\nevents off\nreadonly\n"
+                                      "run 1 /quit\nrun 2 /quit\n"
+                                      "mode tty 80\nevents on\nrun 3 /msg bob@CIC sneaky\n"
+                                      "run 4 /log DEBUG\nrun 5 /connect 127.0.0.1:9\n"
+                                      "run 6 /peers\nrun 7 /rtt\n",
+                                      "ok 7");
+    for (const char* refused : {"\nerr 1\n", "\nerr 2\n", "\nerr 3\n", "\nerr 4\n", "\nerr 5\n"})
+        EXPECT_NE(got.find(refused), std::string::npos) << refused << " missing in:\n" << got;
+    EXPECT_NE(got.find("read-only attach: /quit is refused"), std::string::npos) << got;
+    EXPECT_NE(got.find("read-only attach: /msg is refused"), std::string::npos) << got;
+    EXPECT_NE(got.find("\nok 6\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("bob@CIC"), std::string::npos) << "/peers did not answer:\n" << got;
+    EXPECT_TRUE(node_.proc().running()) << node_.dump();
+    // Nothing left the node: the next SEND bob sees is one from a full client.
+    std::vector<std::string> out;
+    EXPECT_TRUE(one_shot({"-c", "/msg bob@CIC from a full client", control_}, &out).success());
+    auto send = bob_.read_type("SEND", 10s);
+    ASSERT_TRUE(send) << node_.dump();
+    EXPECT_EQ(send->str("payload"), "from a full client");
+    // `attach --read-only`: tables answer (exit 0), /quit is refused with the reason (exit 1).
+    EXPECT_TRUE(one_shot({"--read-only", "-c", "/peers", control_}, &out).success());
+    EXPECT_TRUE(std::regex_search(out.back(), std::regex("^[0-9]+ peers?$"))) << out.back();
+    ExitStatus st = one_shot({"--read-only", "-c", "/quit", "-c", "/quit", control_}, &out);
+    EXPECT_EQ(st.code, 1);
+    ASSERT_FALSE(out.empty());
+    EXPECT_NE(out.back().find("read-only attach: /quit is refused"), std::string::npos)
+        << out.back();
+    EXPECT_TRUE(node_.proc().running()) << node_.dump();
 }
 
 // A /msg to a peer the node does not know, with a neighbour that can look for
@@ -339,6 +402,36 @@ TEST_F(AttachTest, OnATerminalPromptTabCompletionAndHistory) {
     term.key("C-d");  // detach
     ASSERT_TRUE(wait_until([&] { return term.dead(); }, 10s)) << term.screen();
     EXPECT_TRUE(node_.proc().running());
+}
+
+// A message sent from attach takes one row, as on the node's own terminal (issue
+// 15.5): the echo is written over the typed line and the delivery mark added to it.
+TEST_F(AttachTest, OnATerminalASentMessageTakesOneRow) {
+#ifndef P2P_HAVE_LIBEDIT
+    GTEST_SKIP() << "built without libedit: no line editor to test";
+#endif
+    if (std::system("tmux -V >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
+    Tmux term("env HOME=" + shell_quote(dir_.path()) + " LC_ALL=C.UTF-8 NO_COLOR=1 " +
+              shell_quote(P2PCHAT_BIN) + " attach " + shell_quote(control_));
+    ASSERT_TRUE(term.shows("attached>")) << term.screen();
+    term.type("/msg bob@CIC just one row");
+    term.key("Enter");
+    EXPECT_TRUE(bob_receives("just one row")) << term.screen();  // and ACKed
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return std::regex_search(term.screen(),
+                                     std::regex("\n[0-9:]{8} <target> @bob@CIC just one row "
+                                                "\xE2\x9C\x93 [0-9]+ ms *\n"));
+        },
+        10s))
+        << term.screen();
+    std::string screen = term.screen();
+    EXPECT_EQ(count_on_screen(screen, "just one row"), 1) << screen;
+    EXPECT_EQ(screen.find("attached> /msg bob@CIC just one row"), std::string::npos) << screen;
+    EXPECT_EQ(screen.find("delivered"), std::string::npos) << screen;
+    // The prompt is back on the row below it.
+    EXPECT_TRUE(std::regex_search(screen, std::regex("just one row .* ms *\nattached> *\n")))
+        << screen;
 }
 
 }  // namespace

@@ -36,14 +36,7 @@ class ChatHabitsTty : public ::testing::Test {
         ASSERT_TRUE(tty_.wait_screen("link bob@CIC up", kEventTimeout)) << tty_.screen();
         ASSERT_TRUE(bob_.wait_link_up("alice@CIC")) << bob_.dump();
     }
-    int rows_with(const std::string& text) {
-        std::string screen = tty_.screen();
-        int rows = 0;
-        for (std::size_t at = 0; (at = screen.find(text, at)) != std::string::npos;
-             at += text.size())
-            ++rows;
-        return rows;
-    }
+    int rows_with(const std::string& text) { return count_on_screen(tty_.screen(), text); }
     void send(const std::string& line) {
         tty_.type(line);
         tty_.key("Enter");

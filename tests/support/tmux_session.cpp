@@ -122,4 +122,11 @@ std::optional<int> TmuxSession::wait_exit(std::chrono::milliseconds timeout) {
     return std::atoi(tmux("display -p -t t '#{pane_dead_status}'").c_str());
 }
 
+int count_on_screen(const std::string& screen, const std::string& text) {
+    int n = 0;
+    for (std::size_t at = 0; (at = screen.find(text, at)) != std::string::npos; at += text.size())
+        ++n;
+    return n;
+}
+
 }  // namespace p2p::test

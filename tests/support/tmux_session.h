@@ -17,6 +17,10 @@
 
 namespace p2p::test {
 
+// How many times `text` appears on `screen` (rows a message takes, when the text is
+// one row's worth).
+int count_on_screen(const std::string& screen, const std::string& text);
+
 class TmuxSession {
   public:
     TmuxSession(int width = 100, int height = 30);

@@ -119,7 +119,7 @@ TEST_F(ControlServerTest, GreetsRunsACommandAndEndsItsAnswerWithOkOrErr) {
               "hello p2pchat-control 1 test\n"
               "o ran /peers\nok t1\n"
               "o ran fail\nerr t2\n"
-              "err - unknown request (run, ids, mode, events)\n");
+              "err - unknown request (run, ids, mode, events, readonly, typed)\n");
     EXPECT_EQ(server->clients(), 1u);
 }
 
