@@ -101,6 +101,15 @@ constexpr OptionRow kOwnRows[] = {
          .kind = K::kInteger,
          .lo = 10,
          .hi = 60'000}),
+    bind<O, &O::server, &S::registry_queue>(
+        {.section = kServer,
+         .flag = "--registry-queue",
+         .metavar = "N",
+         .help = "with --registry: requests and connection checks waiting for Redis at once; "
+                 "past it requests answer \"registry_unavailable\" at once",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 1'000'000}),
     bind<O, &O::server, &S::registry, &R::rate_limit>(
         {.section = kServer,
          .flag = "--rate-limit",

@@ -16,6 +16,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/rendezvous_process.h"
 #include "tests/support/tcp_client.h"
+#include "tests/support/tcp_queues.h"
 
 namespace p2p::test {
 namespace {
@@ -157,6 +158,31 @@ TEST_F(RendezvousRedis, RedisThatStopsAnsweringTimesOutThenServesAgain) {
     EXPECT_TRUE(a.ask_until(R"({"type":"DISCOVER","namespace":"UnB"})",
                             R"({"status":"OK","peers":[]})", 8s))
         << a.proc.dump();
+}
+
+TEST_F(RendezvousRedis, RequestsBeyondTheQueueAreAnsweredAtOnce) {
+    FrontEnd a(redis,
+               {"--registry-queue", "2", "--registry-timeout-ms", "1500", "--rate-limit", "0"});
+    EXPECT_EQ(a.ask(register_line("alice", 7070, 60)),
+              R"({"status":"OK","ttl":60,"ip":"127.0.0.1","port":7070})");
+    ASSERT_TRUE(redis.pause());
+    // Two requests wait for Redis; the third finds the queue full.
+    TcpClient first, second;
+    for (TcpClient* c : {&first, &second}) {
+        ASSERT_TRUE(c->connect(a.port));
+        ASSERT_TRUE(c->send_line(kDiscoverAll));
+    }
+    // Both are with the queue once the front-end has read them.
+    for (TcpClient* c : {&first, &second})
+        ASSERT_TRUE(wait_peer_read_all(c->fd(), 5s));
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(a.ask(kDiscoverAll), kUnavailable);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    for (TcpClient* c : {&first, &second})
+        EXPECT_EQ(c->read_line(5s), kUnavailable);  // after the timeout
+    ASSERT_TRUE(redis.resume());
+    EXPECT_TRUE(a.ask_until(R"({"type":"DISCOVER","namespace":"UnB"})",
+                            R"({"status":"OK","peers":[]})", 8s));
 }
 
 TEST(RendezvousRedisOptions, VersionSaysWhetherRedisIsInAndBadUrlsAreRefused) {
