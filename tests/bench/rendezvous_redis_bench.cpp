@@ -139,26 +139,39 @@ std::string register_line(int i) {
 
 struct Figure {
     double per_second = 0;
-    double cpu_us = 0;  // servers' CPU per request
+    double cpu_us = 0;        // the front-ends' CPU per request
+    double redis_cpu_us = 0;  // redis-server's
     long failed = 0;
 };
 
-// Median of `runs` runs against `ports`; `pids` are the processes whose CPU counts.
-Figure measure(const Options& o, const std::vector<std::uint16_t>& ports,
-               const std::vector<pid_t>& pids, const std::string& request) {
-    std::vector<Figure> figures;
-    for (int run = 0; run < o.runs; ++run) {
-        double before = 0;
-        for (pid_t pid : pids)
-            before += p2p::test::cpu_seconds(pid);
-        p2p::test::LoadResult r =
-            p2p::test::run_request_load("127.0.0.1", ports, o.concurrency, o.seconds, request);
-        double cpu = -before;
-        for (pid_t pid : pids)
-            cpu += p2p::test::cpu_seconds(pid);
-        figures.push_back(
-            {r.per_second(), r.done > 0 ? cpu * 1e6 / static_cast<double>(r.done) : 0, r.failed});
-    }
+// One case: where its requests go, and whose CPU counts.
+struct Case {
+    const char* name;
+    std::vector<std::uint16_t> ports;
+    std::vector<pid_t> frontends;
+    pid_t redis = 0;
+    std::vector<Figure> runs;
+};
+
+double cpu_of(const std::vector<pid_t>& pids) {
+    double sum = 0;
+    for (pid_t pid : pids)
+        sum += p2p::test::cpu_seconds(pid);
+    return sum;
+}
+
+Figure measure_once(const Options& o, const Case& c, const std::string& request) {
+    double front_before = cpu_of(c.frontends);
+    double redis_before = c.redis ? p2p::test::cpu_seconds(c.redis) : 0;
+    p2p::test::LoadResult r =
+        p2p::test::run_request_load("127.0.0.1", c.ports, o.concurrency, o.seconds, request);
+    double front = cpu_of(c.frontends) - front_before;
+    double redis = c.redis ? p2p::test::cpu_seconds(c.redis) - redis_before : 0;
+    double per = r.done > 0 ? 1e6 / static_cast<double>(r.done) : 0;
+    return {r.per_second(), front * per, redis * per, r.failed};
+}
+
+Figure median(std::vector<Figure> figures) {
     std::sort(figures.begin(), figures.end(),
               [](const Figure& a, const Figure& b) { return a.per_second < b.per_second; });
     return figures[figures.size() / 2];
@@ -232,25 +245,31 @@ int main(int argc, char** argv) {
         "rendezvous %s, one request per connection, concurrency %d, median of %d "
         "runs of %.1f s\n",
         o.request.c_str(), o.concurrency, o.runs, o.seconds);
-    std::printf("%-12s %12s %8s %8s %22s\n", "case", "requests/s", "ratio", "failed",
-                "servers' CPU us/req");
-    Figure limit_figure;
-    {
-        LimitServer limit;
-        limit_figure = measure(o, {limit.port()}, {}, request);
-    }
-    auto row = [&](const char* name, const Figure& f, bool cpu) {
-        char cpu_text[32] = "-";
-        if (cpu) std::snprintf(cpu_text, sizeof cpu_text, "%.1f", f.cpu_us);
-        std::printf("%-12s %12.0f %8.2f %8ld %22s\n", name, f.per_second,
-                    limit_figure.per_second > 0 ? f.per_second / limit_figure.per_second : 0.0,
-                    f.failed, cpu_text);
-        std::fflush(stdout);
+    std::printf("%-12s %12s %8s %8s %20s %18s\n", "case", "requests/s", "ratio", "failed",
+                "front-end CPU us/req", "redis CPU us/req");
+    // The cases take turns within each run, so a moment of load on the shared machine
+    // falls on all of them rather than on one.
+    LimitServer limit;
+    std::vector<Case> cases = {
+        {"limit", {limit.port()}, {}, 0, {}},
+        {"memory", {mem_port}, {memory->pid()}, 0, {}},
+        {"redis x1", {r1}, {front1->pid()}, redis_pid, {}},
+        {"redis x2", {r1, r2}, {front1->pid(), front2->pid()}, redis_pid, {}},
     };
-    row("limit", limit_figure, false);
-    row("memory", measure(o, {mem_port}, {memory->pid()}, request), true);
-    row("redis x1", measure(o, {r1}, {front1->pid(), redis_pid}, request), true);
-    row("redis x2", measure(o, {r1, r2}, {front1->pid(), front2->pid(), redis_pid}, request), true);
+    for (int run = 0; run < o.runs; ++run)
+        for (Case& c : cases)
+            c.runs.push_back(measure_once(o, c, request));
+    Figure limit_figure = median(cases[0].runs);
+    for (const Case& c : cases) {
+        Figure f = median(c.runs);
+        char cpu_text[32] = "-", redis_text[32] = "-";
+        if (!c.frontends.empty()) std::snprintf(cpu_text, sizeof cpu_text, "%.1f", f.cpu_us);
+        if (c.redis) std::snprintf(redis_text, sizeof redis_text, "%.1f", f.redis_cpu_us);
+        std::printf("%-12s %12.0f %8.2f %8ld %20s %18s\n", c.name, f.per_second,
+                    limit_figure.per_second > 0 ? f.per_second / limit_figure.per_second : 0.0,
+                    f.failed, cpu_text, redis_text);
+    }
+    std::fflush(stdout);
 
     // Memory per registration: 64-byte names would be the worst case; these are the
     // short names real clients use ("peerN" in namespace "bench", from one address).
