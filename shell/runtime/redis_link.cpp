@@ -2,7 +2,10 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "core/log.h"
@@ -19,6 +22,57 @@ constexpr std::size_t kHelloRoom = 8;
 // past it the link counts as failed. Requests are small: this is thousands of them.
 constexpr std::size_t kMaxOutput = 8u << 20;
 
+// hiredis builds each reply out of malloc'd objects. These build it in the link's
+// ReplyArena instead, whose chunks are kept from one reply to the next: once they have
+// grown to the largest reply's size, reading replies allocates nothing.
+ReplyArena& arena_of(const redisReadTask* task) {
+    return *static_cast<ReplyArena*>(task->privdata);
+}
+
+redisReply* new_reply(const redisReadTask* task, int type) {
+    auto* r = static_cast<redisReply*>(arena_of(task).alloc(sizeof(redisReply)));
+    *r = redisReply{};
+    r->type = type;
+    if (task->parent) {
+        auto* parent = static_cast<redisReply*>(task->parent->obj);
+        parent->element[task->idx] = r;
+    }
+    return r;
+}
+
+void* create_string(const redisReadTask* task, char* str, std::size_t len) {
+    redisReply* r = new_reply(task, task->type);
+    r->str = static_cast<char*>(arena_of(task).alloc(len + 1));
+    std::memcpy(r->str, str, len);
+    r->str[len] = '\0';
+    r->len = len;
+    return r;
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+    redisReply* r = new_reply(task, REDIS_REPLY_ARRAY);
+    r->elements = static_cast<std::size_t>(elements);
+    if (elements > 0)
+        r->element = static_cast<redisReply**>(
+            arena_of(task).alloc(sizeof(redisReply*) * static_cast<std::size_t>(elements)));
+    return r;
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+    redisReply* r = new_reply(task, REDIS_REPLY_INTEGER);
+    r->integer = value;
+    return r;
+}
+
+void* create_nil(const redisReadTask* task) {
+    return new_reply(task, REDIS_REPLY_NIL);
+}
+
+void free_object(void*) {}  // the arena is reset once the reply is handled
+
+redisReplyObjectFunctions kArenaReplies = {create_string, create_array, create_integer, create_nil,
+                                           free_object};
+
 std::uint64_t seed() {
     std::uint64_t s = 0;
     platform::random_bytes(reinterpret_cast<std::uint8_t*>(&s), sizeof s);
@@ -26,6 +80,23 @@ std::uint64_t seed() {
 }
 
 }  // namespace
+
+void* ReplyArena::alloc(std::size_t bytes) {
+    bytes = (bytes + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+    while (chunk_ < chunks_.size() && used_ + bytes > sizes_[chunk_]) {
+        ++chunk_;
+        used_ = 0;
+    }
+    if (chunk_ == chunks_.size()) {
+        std::size_t size = std::max(kChunkBytes, bytes);
+        chunks_.push_back(std::make_unique<char[]>(size));
+        sizes_.push_back(size);
+        used_ = 0;
+    }
+    void* p = chunks_[chunk_].get() + used_;
+    used_ += bytes;
+    return p;
+}
 
 RedisLink::RedisLink(platform::EventLoop& loop, User& user, RedisLinkConfig config)
     : loop_(loop),
@@ -88,7 +159,9 @@ void RedisLink::on_connected(int fd, const std::string& error) {
         schedule_reconnect();
         return;
     }
-    reader_ = redisReaderCreate();
+    reader_ = redisReaderCreateWithFunctions(&kArenaReplies);
+    reader_->privdata = &arena_;
+    reader_->maxbuf = 0;  // keep the reader's buffer at its working size
     state_ = State::kUp;
     // The commands queued while connecting go after SELECT and the hello commands.
     std::string queued = std::move(batch_);
@@ -170,10 +243,7 @@ void RedisLink::on_bytes(platform::Connection&, char* data, std::size_t len) {
         if (redisReaderGetReply(reader_, &reply) != REDIS_OK) return fail("bad reply");
         if (!reply) break;
         auto* r = static_cast<redisReply*>(reply);
-        if (count_ == 0) {
-            freeReplyObject(r);
-            return fail("a reply nobody asked for");
-        }
+        if (count_ == 0) return fail("a reply nobody asked for");
         InFlight f = ring_[head_];
         head_ = (head_ + 1) % ring_.size();
         --count_;
@@ -183,14 +253,14 @@ void RedisLink::on_bytes(platform::Connection&, char* data, std::size_t len) {
             if (error)
                 P2P_ERROR("Redis", "setting up the connection failed: %.*s",
                           static_cast<int>(r->len), r->str);
-            freeReplyObject(r);
+            arena_.reset();
             if (error) return fail("setup refused");
             attempt_ = 0;  // Redis answers: the next outage backs off from the start
             continue;
         }
         // The user may answer a client (and queue more commands) from here.
         user_.on_reply(f.cookie, r);
-        freeReplyObject(r);
+        arena_.reset();
         if (!conn_.is_open()) return;
     }
 }

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,20 @@ struct redisReader;
 struct redisReply;
 
 namespace p2p::shell {
+
+// Memory for the objects of one reply at a time: allocations are carved from chunks that
+// are kept, reset() makes them all free again.
+class ReplyArena {
+  public:
+    void* alloc(std::size_t bytes);
+    void reset() { chunk_ = used_ = 0; }
+
+  private:
+    static constexpr std::size_t kChunkBytes = 64 * 1024;
+    std::vector<std::unique_ptr<char[]>> chunks_;
+    std::vector<std::size_t> sizes_;
+    std::size_t chunk_ = 0, used_ = 0;  // the chunk being carved, bytes used in it
+};
 
 struct RedisLinkConfig {
     RedisUrl url;
@@ -97,6 +112,7 @@ class RedisLink final : private platform::ConnectionOwner, private platform::Tim
     platform::TcpConnector connector_;
     platform::Connection conn_;
     redisReader* reader_ = nullptr;
+    ReplyArena arena_;  // the reply being read
     std::vector<char> read_buf_;
     std::string batch_;  // formatted commands of this turn, written at its end
     platform::TimerId flush_timer_ = 0, reconnect_timer_ = 0;
