@@ -115,8 +115,9 @@ struct RendezvousServer::Impl {
     std::uint64_t accepted = 0;   // connections since start (Stats)
 
     // The server's own cap (max_connections, oldest evicted) comes after the rate
-    // limit in on_accept(), so a blocked client never evicts anyone: the listener's
-    // cap is not used.
+    // limit in on_accept(), so a blocked client never evicts anyone (with the in-memory
+    // registry; Redis decides later, after the connection took its slot): the
+    // listener's cap is not used.
     Impl(platform::EventLoop& l, RendezvousServerConfig c, platform::ListenerOwner& owner,
          RegistryBackend::Waiter& waiter)
         : loop(l),
@@ -138,6 +139,9 @@ struct RendezvousServer::Impl {
             rc.registry = config.registry;
             rc.reply_timeout_ms = config.registry_timeout_ms;
             rc.max_waiting = config.registry_queue;
+            if (!config.db_path.empty())
+                P2P_WARN("Rendezvous", "--db %s is not used: the registry is in %s",
+                         config.db_path.c_str(), config.registry_url.c_str());
             return std::make_unique<RedisRegistry>(loop, waiter, std::move(rc));
         }
 #else
