@@ -29,29 +29,18 @@ constexpr MonoMs kNever = std::numeric_limits<MonoMs>::max();
 // which a stale one keeps its buffer (see invalidate_answers()).
 constexpr std::size_t kKeptAnswers = 64;
 constexpr std::size_t kKeptAnswerBytes = 16 * 1024;
-// A repaired line may grow: each invalid byte becomes the 3-byte U+FFFD.
-constexpr std::size_t kRepairedBytes = 3 * kMaxLineBytes + 1;
-
-// The reference's rule (a string of 1..64) plus valid UTF-8: a lone
-// "\udc00" escape decodes to a surrogate, which stored and listed would make
-// every DISCOVER answer invalid for strict clients (issue 9.5). Refused with
-// the reference's code for that field (bad_name / bad_namespace).
-bool valid_label(const LooseValue& v) {
-    return v.kind == LooseValue::Kind::kString && !v.str.empty() && v.str.size() <= kMaxNameBytes &&
-           is_valid_utf8(v.str);
-}
-
-bool absent(const LooseValue& v) {
-    return v.kind == LooseValue::Kind::kMissing || v.kind == LooseValue::Kind::kNull;
-}
 
 }  // namespace
 
 Registry::Registry(const Clock& clock, RegistryConfig config)
-    : clock_(clock), config_(config), head_(kNone), tail_(kNone), next_expiry_(kNever) {
+    : clock_(clock),
+      config_(config),
+      checker_({config.default_ttl_s, config.min_ttl_s, config.max_ttl_s}),
+      head_(kNone),
+      tail_(kNone),
+      next_expiry_(kNever) {
     slab_.reserve(config_.max_registrations);
     free_.reserve(config_.max_registrations);
-    message_.reserve(256);
 }
 
 Registry::~Registry() = default;
@@ -83,6 +72,20 @@ Registry::IpState* Registry::ip_state(std::string_view ip, bool create, bool for
     return &s;
 }
 
+std::size_t Registry::encode_blocked(char* out, std::size_t cap, std::string_view ip,
+                                     std::uint16_t port, std::uint32_t limit, std::int64_t left_s) {
+    char text[256];
+    int n = std::snprintf(text, sizeof text,
+                          "Connection from %.*s:%u has been blocked due to excessive login "
+                          "attempts (limit: %u). The block will be lifted in %lld seconds.",
+                          static_cast<int>(std::min<std::size_t>(ip.size(), 64)), ip.data(),
+                          static_cast<unsigned>(port), limit, static_cast<long long>(left_s));
+    return rdv::encode_error(
+        out, cap,
+        std::string_view(text,
+                         std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1)));
+}
+
 Registry::Admission Registry::admit(std::string_view ip, std::uint16_t port,
                                     std::string_view* reply) {
     if (config_.rate_limit == 0) return Admission::kAdmit;
@@ -93,19 +96,8 @@ Registry::Admission Registry::admit(std::string_view ip, std::uint16_t port,
     s->last_seen = now;
     if (s->blocked_until != 0) {
         if (now < s->blocked_until) {
-            std::int64_t left_s = (s->blocked_until - now) / 1000;
-            char text[256];
-            int n = std::snprintf(text, sizeof text,
-                                  "Connection from %.*s:%u has been blocked due to excessive "
-                                  "login attempts (limit: %u). The block will be lifted in %lld "
-                                  "seconds.",
-                                  static_cast<int>(std::min<std::size_t>(ip.size(), 64)), ip.data(),
-                                  static_cast<unsigned>(port), config_.rate_limit,
-                                  static_cast<long long>(left_s));
-            std::size_t len = rdv::encode_error(
-                line_out_, sizeof line_out_,
-                std::string_view(
-                    text, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1)));
+            std::size_t len = encode_blocked(line_out_, sizeof line_out_, ip, port,
+                                             config_.rate_limit, (s->blocked_until - now) / 1000);
             if (reply) *reply = std::string_view(line_out_, len);
             return Admission::kBlocked;
         }
@@ -263,83 +255,62 @@ Registry::Reply Registry::answer(char* line, std::size_t len, std::string_view i
                                  std::uint16_t port) {
     (void)port;  // the reference keys and answers by IP only
     sweep_expired();
-    std::string_view text(line, len);
-    if (py::is_blank(text)) return reply_error(rdv::kMsgEmptyLine);
-    char* parse = line;
-    std::size_t parse_len = len;
-    if (!is_valid_utf8(text)) {
-        // The reference decodes with errors="replace" before parsing.
-        if (!repaired_) repaired_.reset(new char[kRepairedBytes]);
-        RepairedUtf8 repaired = repair_utf8(text, repaired_.get(), kRepairedBytes - 1);
-        if (!repaired.complete || repaired.len > kMaxLineBytes)
-            return reply_error(rdv::kMsgUnknownCommand);
-        parse_len = repaired.len;
-        parse = repaired_.get();
+    CheckedRequest req = checker_.check(line, len);
+    switch (req.kind) {
+        case CheckedRequest::Kind::kReply:
+            return reply_error(req.error);
+        case CheckedRequest::Kind::kErrorIfRegistered:
+            return reply_error(has_live_registration(ip) ? req.error : "peer_not_registered");
+        case CheckedRequest::Kind::kRegister:
+            return do_register(req, ip);
+        case CheckedRequest::Kind::kDiscover:
+            return do_discover(req, ip);
+        case CheckedRequest::Kind::kUnregister:
+            return do_unregister(req, ip);
     }
-    RendezvousRequest req;
-    if (decode_rendezvous_request(parse, parse_len, arena_, req) != RequestParse::kOk)
-        return reply_error(rdv::kMsgUnknownCommand);
-    char upper[16];
-    std::string_view command(upper, py::upper_ascii(req.type, upper, sizeof upper));
-    if (command == "REGISTER") return do_register(req, ip);
-    if (command == "DISCOVER") return do_discover(req, ip);
-    if (command == "UNREGISTER") return do_unregister(req, ip);
     return reply_error(rdv::kMsgUnknownCommand);
 }
 
-std::string_view Registry::do_register(const RendezvousRequest& req, std::string_view ip) {
-    // The reference checks in this order: name, ttl, namespace, port.
-    if (!valid_label(req.name)) return reply_error("bad_name");
-    std::int64_t ttl = config_.default_ttl_s;
-    if (req.ttl.kind != LooseValue::Kind::kMissing) {
-        py::IntResult t = py::to_int(req.ttl);
-        if (!t.ok()) return reply_error("bad_ttl");
-        ttl = std::clamp(t.value, config_.min_ttl_s, config_.max_ttl_s);
-    }
-    if (!valid_label(req.ns)) return reply_error("bad_namespace");
-    py::IntResult p = py::to_int(req.port);
-    if (!p.ok() || p.value < 1 || p.value > 65535) return reply_error("bad_port");
+std::string_view Registry::do_register(const CheckedRequest& req, std::string_view ip) {
     if (ip.size() > sizeof(Record::ip)) return reply_error("bad_ip");
-
     MonoMs now = clock_.mono_ms();
-    std::uint32_t slot = insert(ip, req.ns.str, req.name.str, static_cast<std::uint16_t>(p.value),
-                                ttl, now + ttl * 1000, clock_.wall_ms());
+    std::uint32_t slot =
+        insert(ip, req.ns, req.name, req.port, req.ttl_s, now + req.ttl_s * 1000, clock_.wall_ms());
     if (slot == kNone) {
         P2P_WARN("Registry", "full (%zu registrations): refusing %.*s", live_,
                  static_cast<int>(ip.size()), ip.data());
         return reply_error("registry_full");
     }
     dirty_ = true;
-    return {line_out_, rdv::encode_register_ok(line_out_, sizeof line_out_, ttl, ip, p.value)};
+    return {line_out_,
+            rdv::encode_register_ok(line_out_, sizeof line_out_, req.ttl_s, ip, req.port)};
 }
 
-Registry::Reply Registry::do_discover(const RendezvousRequest& req, std::string_view ip) {
+Registry::Reply Registry::do_discover(const CheckedRequest& req, std::string_view ip) {
     if (!has_live_registration(ip)) return reply_error("peer_not_registered");
-    bool all = absent(req.ns);
-    if (!all && !valid_label(req.ns)) return reply_error("bad_namespace");
-    if (all) {
+    if (req.all) {
         if (!fresh(all_answer_)) encode_discover(all_answer_, true, {});
         return SharedAnswerPtr(all_answer_.answer);
     }
-    auto found = ns_answers_.find(req.ns.str);
+    auto found = ns_answers_.find(req.ns);
     if (found != ns_answers_.end()) {
         SharedAnswerPtr answer = found->second.answer;
         if (fresh(found->second)) return answer;
         answer.reset();  // so that an unshared buffer is re-encoded in place
-        std::size_t listed = encode_discover(found->second, false, req.ns.str);
+        std::size_t listed = encode_discover(found->second, false, req.ns);
         answer = found->second.answer;
         if (listed == 0) ns_answers_.erase(found);  // the namespace is gone
         return answer;
     }
     // Only a namespace somebody is registered in gets a cache entry, so the entries
     // are bounded by the registrations, whatever namespaces clients ask for.
-    if (encode_discover(scratch_answer_, false, req.ns.str) == 0)
+    if (encode_discover(scratch_answer_, false, req.ns) == 0)
         return SharedAnswerPtr(scratch_answer_.answer);
     if (ns_answers_.size() >= kKeptAnswers) {
         std::erase_if(ns_answers_, [](const auto& kv) { return !kv.second.valid; });
         if (ns_answers_.size() >= kKeptAnswers) return SharedAnswerPtr(scratch_answer_.answer);
     }
-    CachedAnswer& cached = ns_answers_[std::string(req.ns.str)];
+    CachedAnswer& cached = ns_answers_[std::string(req.ns)];
     std::swap(cached, scratch_answer_);
     return SharedAnswerPtr(cached.answer);
 }
@@ -388,32 +359,15 @@ void Registry::invalidate_answers(std::string_view ns) {
         found->second.valid = false;
 }
 
-std::string_view Registry::do_unregister(const RendezvousRequest& req, std::string_view ip) {
+std::string_view Registry::do_unregister(const CheckedRequest& req, std::string_view ip) {
     if (!has_live_registration(ip)) return reply_error("peer_not_registered");
-    if (absent(req.ns)) return reply_error("namespace_required");
-    if (!valid_label(req.ns)) return reply_error("bad_namespace");
-    bool any_port = absent(req.port);
-    std::int64_t port = 0;
-    if (!any_port) {
-        py::IntResult p = py::to_int(req.port);
-        if (!p.ok() || p.value < 1 || p.value > 65535) {
-            message_ = "bad_port (";
-            py::append_str(req.port, message_);
-            message_ += ')';
-            return reply_error(message_);
-        }
-        port = p.value;
-    }
-    bool any_name = absent(req.name);
     std::size_t removed = 0;
     for (std::uint32_t slot = head_; slot != kNone;) {
         const Record& r = slab_[slot];
         std::uint32_t after = r.next;
-        // A name that is not a string never equals a stored name (Python ==).
-        bool match = r.ip_view() == ip && r.ns_view() == req.ns.str &&
-                     (any_name || (req.name.kind == LooseValue::Kind::kString &&
-                                   r.name_view() == req.name.str)) &&
-                     (any_port || r.port == port);
+        bool match = r.ip_view() == ip && r.ns_view() == req.ns &&
+                     (req.any_name || r.name_view() == req.name) &&
+                     (req.any_port || r.port == req.port);
         if (match) {
             remove(slot);
             ++removed;

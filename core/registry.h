@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/limits.h"
+#include "core/rendezvous_request.h"
 
 namespace p2p {
 
@@ -83,6 +84,10 @@ class Registry {
     // Rate limiting of a new connection from ip:port. For kBlocked, *reply
     // receives the reference's message (valid until the next call).
     Admission admit(std::string_view ip, std::uint16_t port, std::string_view* reply);
+
+    // The reference's answer to a connection from a blocked IP, block lifted in left_s.
+    static std::size_t encode_blocked(char* out, std::size_t cap, std::string_view ip,
+                                      std::uint16_t port, std::uint32_t limit, std::int64_t left_s);
 
     // An answer: `text` (including '\n') is valid until the next call, or for as
     // long as `shared` is held when it is set (DISCOVER answers).
@@ -160,9 +165,9 @@ class Registry {
     };
 
     std::string_view reply_error(std::string_view message);
-    std::string_view do_register(const RendezvousRequest& req, std::string_view ip);
-    Reply do_discover(const RendezvousRequest& req, std::string_view ip);
-    std::string_view do_unregister(const RendezvousRequest& req, std::string_view ip);
+    std::string_view do_register(const CheckedRequest& req, std::string_view ip);
+    Reply do_discover(const CheckedRequest& req, std::string_view ip);
+    std::string_view do_unregister(const CheckedRequest& req, std::string_view ip);
     // Encodes the live registrations of `ns` (all when `all`) into `cache`, reusing its
     // buffer when no connection holds it any more. Returns the number listed.
     std::size_t encode_discover(CachedAnswer& cache, bool all, std::string_view ns);
@@ -184,6 +189,7 @@ class Registry {
 
     const Clock& clock_;
     RegistryConfig config_;
+    RequestChecker checker_;
     std::vector<Record> slab_;
     std::vector<std::uint32_t> free_;
     std::uint32_t head_, tail_;  // registration order; kNone when empty
@@ -200,10 +206,7 @@ class Registry {
     CachedAnswer scratch_answer_;  // a namespace nobody is registered in
     std::uint64_t discover_encodings_ = 0;
 
-    JsonArena arena_;
-    char line_out_[4096];               // short answers (rdv::kRdvLineBytes)
-    std::string message_;               // error texts built at run time, capacity reused
-    std::unique_ptr<char[]> repaired_;  // the line with invalid UTF-8 replaced
+    char line_out_[4096];  // short answers (rdv::kRdvLineBytes)
 };
 
 }  // namespace p2p

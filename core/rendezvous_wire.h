@@ -24,6 +24,8 @@ inline constexpr std::string_view kMsgEmptyLine = "Empty request line";
 inline constexpr std::string_view kMsgUnknownCommand = "Unknown command";
 inline constexpr std::string_view kMsgTimeout = "Timeout: no data received, closing connection";
 inline constexpr std::string_view kMsgLineTooLong = "line_too_long";
+// Ours: the registry behind the server (Redis) did not answer (docs/rendezvous.md).
+inline constexpr std::string_view kMsgRegistryUnavailable = "registry_unavailable";
 
 // ---- requests (the node's client) -----------------------------------------
 

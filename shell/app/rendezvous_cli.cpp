@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/log.h"
+#include "core/redis_url.h"
 #include "platform/event_loop.h"
 #include "platform/log_sinks.h"
 #include "platform/net.h"
@@ -50,6 +51,14 @@ bool listen_ok(std::string_view text) {
     return parse_listen(text, addr);
 }
 
+// Empty (this process) or redis://HOST[:PORT][/DB]. A build without Redis reads it the
+// same and refuses it before serving (rendezvous_build_supports()), so one config file
+// is checked alike by every build.
+bool registry_ok(std::string_view text) {
+    RedisUrl url;
+    return text.empty() || parse_redis_url(text, url, nullptr);
+}
+
 constexpr OptionRow kOwnRows[] = {
     bind<O, &O::listen>({.section = kServer,
                          .flag = "--listen",
@@ -74,6 +83,33 @@ constexpr OptionRow kOwnRows[] = {
          .kind = K::kInteger,
          .lo = 0,
          .hi = 3'600'000}),
+    bind<O, &O::server, &S::registry_url>(
+        {.section = kServer,
+         .flag = "--registry",
+         .metavar = "URL",
+         .help = "keep registrations and rate limits in Redis (redis://HOST[:PORT][/DB]), "
+                 "shared with every other front-end using it; --db is then not used. "
+                 "Requests answer \"registry_unavailable\" while Redis is down or slow",
+         .check = registry_ok,
+         .expected = "redis://HOST[:PORT][/DB]"}),
+    bind<O, &O::server, &S::registry_timeout_ms>(
+        {.section = kServer,
+         .flag = "--registry-timeout-ms",
+         .metavar = "MS",
+         .help = "with --registry: a Redis reply later than this fails the requests waiting "
+                 "and the link reconnects",
+         .kind = K::kInteger,
+         .lo = 10,
+         .hi = 60'000}),
+    bind<O, &O::server, &S::registry_queue>(
+        {.section = kServer,
+         .flag = "--registry-queue",
+         .metavar = "N",
+         .help = "with --registry: requests and connection checks waiting for Redis at once; "
+                 "past it requests answer \"registry_unavailable\" at once",
+         .kind = K::kInteger,
+         .lo = 1,
+         .hi = 1'000'000}),
     bind<O, &O::server, &S::registry, &R::rate_limit>(
         {.section = kServer,
          .flag = "--rate-limit",
@@ -192,6 +228,12 @@ ParseStatus parse_rendezvous_options(const std::vector<std::string>& args,
     return ParseStatus::kRun;
 }
 
+bool rendezvous_build_supports(const RendezvousOptions& options, std::string& error) {
+    if (P2P_HAVE_REDIS || options.server.registry_url.empty()) return true;
+    error = "--registry: this build has no Redis registry (built without hiredis)";
+    return false;
+}
+
 std::string rendezvous_help_text() {
     const RendezvousOptions defaults;
     return render_help(kRows, &defaults, kIntro, std::string(kOutro) + kExitCodesHelp);
@@ -227,12 +269,19 @@ int rendezvous_main(int argc, char** argv) {
             return kExitOk;
         case ParseStatus::kVersion:
             std::fputs(version_banner("p2pchat rendezvous").c_str(), stdout);
+            std::fputs(P2P_HAVE_REDIS ? "registry backends: memory (--db), redis (--registry)\n"
+                                      : "registry backends: memory (--db); built without Redis\n",
+                       stdout);
             return kExitOk;
         case ParseStatus::kError:
             std::fprintf(stderr, "p2pchat rendezvous: %s\n", err.c_str());
             return kExitConfig;
         case ParseStatus::kRun:
             break;
+    }
+    if (!rendezvous_build_supports(o, err)) {
+        std::fprintf(stderr, "p2pchat rendezvous: %s\n", err.c_str());
+        return kExitConfig;
     }
     if (o.check_config) return report_config_ok("p2pchat rendezvous", o, o.warnings);
     platform::SockAddr addr;

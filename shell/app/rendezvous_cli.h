@@ -31,6 +31,10 @@ ParseStatus parse_rendezvous_options(const std::vector<std::string>& args,
                                      const FileReader& read_file, RendezvousOptions& out,
                                      std::string& error);
 
+// False with `error` when the options ask for what this build lacks (--registry
+// without the Redis registry compiled in).
+bool rendezvous_build_supports(const RendezvousOptions& options, std::string& error);
+
 std::string rendezvous_help_text();
 
 int rendezvous_main(int argc, char** argv);

@@ -13,6 +13,10 @@
 #include "core/rendezvous_wire.h"
 #include "platform/files.h"
 #include "platform/pages.h"
+#include "shell/runtime/memory_registry.h"
+#if P2P_HAVE_REDIS
+#include "shell/runtime/redis_registry.h"
+#endif
 
 namespace p2p::shell {
 
@@ -61,6 +65,11 @@ struct RendezvousServer::Conn {
     std::uint32_t older = kNone, newer = kNone;  // accept order, for eviction
     char ip[64] = {};
     std::uint16_t port = 0;
+    // Bumped at every close: a backend's late answer for an earlier connection in this
+    // slot carries another ticket (RendezvousServer::ticket_of()).
+    std::uint32_t generation = 0;
+    bool admitting = false;   // reading paused until the backend admits it
+    bool waiting = false;     // the request is with the backend
     char* partial = nullptr;  // this slot's partial-line buffer in the arena
     std::size_t held = 0;     // partial bytes, as counted in Impl::partial_bytes
     bool touched = false;     // `partial` was written since accept: release its pages
@@ -82,7 +91,7 @@ struct RendezvousServer::Conn {
 struct RendezvousServer::Impl {
     platform::EventLoop& loop;
     RendezvousServerConfig config;
-    Registry registry;
+    std::unique_ptr<RegistryBackend> registry;
     platform::Listener listener;
     platform::SockAddr bound;
     std::unique_ptr<Conn[]> conns;  // config.max_connections slots
@@ -102,29 +111,62 @@ struct RendezvousServer::Impl {
     std::uint64_t budget_closed_reported = 0;
     MonoMs budget_warned_at = 0;
     std::unique_ptr<char[]> read_buf;
-    platform::TimerId db_timer = 0;
-    MonoMs db_retry_ms = 1'000;
-    std::string db_text;          // serialization buffer, reused
     bool owns_log_clock = false;  // start() gave log_throttle() our loop's clock
     std::uint64_t accepted = 0;   // connections since start (Stats)
 
     // The server's own cap (max_connections, oldest evicted) comes after the rate
-    // limit in on_accept(), so a blocked client never evicts anyone: the listener's
-    // cap is not used.
-    Impl(platform::EventLoop& l, RendezvousServerConfig c, platform::ListenerOwner& owner)
+    // limit in on_accept(), so a blocked client never evicts anyone (with the in-memory
+    // registry; Redis decides later, after the connection took its slot): the
+    // listener's cap is not used.
+    Impl(platform::EventLoop& l, RendezvousServerConfig c, platform::ListenerOwner& owner,
+         RegistryBackend::Waiter& waiter)
         : loop(l),
           config(std::move(c)),
-          registry(l.clock(), config.registry),
+          registry(make_registry(l, config, waiter)),
           listener(l, owner,
                    {.module = "Rendezvous",
                     .max_connections = std::numeric_limits<std::size_t>::max(),
                     .accepts_per_event = kAcceptBatch,
                     .refusal = {}}) {}
+
+    static std::unique_ptr<RegistryBackend> make_registry(platform::EventLoop& loop,
+                                                          const RendezvousServerConfig& config,
+                                                          RegistryBackend::Waiter& waiter) {
+#if P2P_HAVE_REDIS
+        if (!config.registry_url.empty()) {
+            RedisRegistryConfig rc;
+            rc.url = config.registry_url;
+            rc.registry = config.registry;
+            rc.reply_timeout_ms = config.registry_timeout_ms;
+            rc.max_waiting = config.registry_queue;
+            if (!config.db_path.empty())
+                P2P_WARN("Rendezvous", "--db %s is not used: the registry is in %s",
+                         config.db_path.c_str(), config.registry_url.c_str());
+            return std::make_unique<RedisRegistry>(loop, waiter, std::move(rc));
+        }
+#else
+        (void)waiter;
+        if (!config.registry_url.empty())
+            P2P_ERROR("Rendezvous", "built without Redis: ignoring %s",
+                      config.registry_url.c_str());
+#endif
+        return std::make_unique<MemoryRegistry>(
+            loop, MemoryRegistryConfig{config.registry, config.db_path, config.db_write_delay_ms});
+    }
 };
+
+namespace {
+
+RegistryBackend::Ticket ticket_of(std::uint64_t index, std::uint32_t generation) {
+    return (static_cast<RegistryBackend::Ticket>(generation) << 32) | index;
+}
+
+}  // namespace
 
 RendezvousServer::RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config)
     : impl_(std::make_unique<Impl>(loop, std::move(config),
-                                   static_cast<platform::ListenerOwner&>(*this))) {
+                                   static_cast<platform::ListenerOwner&>(*this),
+                                   static_cast<RegistryBackend::Waiter&>(*this))) {
     Impl& m = *impl_;
     const std::size_t config_max_connections = m.config.max_connections;
     // The arena is reserved, not touched: a slot's pages become resident
@@ -177,12 +219,12 @@ platform::SockAddr RendezvousServer::bound_address() const {
 RendezvousServer::Stats RendezvousServer::stats() {
     Impl& m = *impl_;
     Stats s;
-    s.registrations = m.registry.size();
+    s.registrations = m.registry->registrations();
     s.open_connections = m.open_conns;
     s.connections = m.accepted;
     s.requests = m.requests;
     s.blocked = m.blocked;
-    s.blocked_ips = m.registry.blocked_ips();
+    s.blocked_ips = m.registry->blocked_ips();
     return s;
 }
 
@@ -198,7 +240,7 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
     }
     if (!m.config.db_path.empty() && !platform::check_private_file_path(m.config.db_path, err))
         return false;
-    load_db();
+    m.registry->start();
     if (!m.listener.listen_tcp(addr, m.config.backlog, err)) return false;
     m.bound = m.listener.address();
     if (!log_throttle().clock()) {  // the standalone server: no NodeRuntime set it
@@ -206,7 +248,7 @@ bool RendezvousServer::start(const platform::SockAddr& addr, std::string* err) {
         m.owns_log_clock = true;
     }
     P2P_INFO("Rendezvous", "listening on %s (%zu registrations, up to %zu connections)",
-             m.bound.to_string().c_str(), m.registry.size(), m.config.max_connections);
+             m.bound.to_string().c_str(), m.registry->registrations(), m.config.max_connections);
     return true;
 }
 
@@ -219,92 +261,10 @@ void RendezvousServer::stop() {
     m.listener.stop();
     while (m.oldest != kNone)
         slot(m.oldest).conn.close(platform::CloseReason::kByOwner);
-    if (m.db_timer) {
-        m.loop.cancel(m.db_timer);
-        m.db_timer = 0;
-    }
-    if (m.registry.dirty()) flush_db();
-}
-
-// ---- the db file ---------------------------------------------------------------
-
-void RendezvousServer::load_db() {
-    Impl& m = *impl_;
-    if (m.config.db_path.empty()) {
-        P2P_INFO("Rendezvous", "no --db: registrations are kept in memory only");
-        return;
-    }
-    std::string text, err;
-    bool missing = false;
-    bool keep_aside = false;
-    if (!platform::read_file(m.config.db_path, text, &err, &missing)) {
-        if (missing) {
-            P2P_INFO("Rendezvous", "db %s does not exist yet; starting empty",
-                     m.config.db_path.c_str());
-            return;
-        }
-        P2P_ERROR("Rendezvous", "cannot read db %s: %s; starting empty", m.config.db_path.c_str(),
-                  err.c_str());
-        keep_aside = true;
-    } else {
-        Registry::LoadResult r = m.registry.load(text);
-        if (!r.ok) {
-            P2P_ERROR("Rendezvous", "db %s is corrupt (%s); starting empty",
-                      m.config.db_path.c_str(), r.error.c_str());
-            keep_aside = true;
-        } else {
-            P2P_INFO("Rendezvous", "loaded %zu registration(s) from %s (%zu expired, %zu skipped)",
-                     r.loaded, m.config.db_path.c_str(), r.expired, r.skipped);
-            if (r.skipped > 0) {
-                P2P_WARN("Rendezvous", "db %s had %zu malformed entries", m.config.db_path.c_str(),
-                         r.skipped);
-                keep_aside = true;
-            }
-        }
-    }
-    if (keep_aside) {
-        // Never overwrite what we could not use: keep the file for a human.
-        std::string aside = platform::move_aside(m.config.db_path, &err);
-        if (aside.empty()) {
-            P2P_ERROR("Rendezvous", "cannot move %s aside: %s", m.config.db_path.c_str(),
-                      err.c_str());
-        } else {
-            P2P_WARN("Rendezvous", "kept the old db as %s", aside.c_str());
-        }
-        // Whatever was usable is written back under the real name at once.
-        if (m.registry.size() > 0) flush_db();
-    }
-}
-
-void RendezvousServer::flush_db() {
-    Impl& m = *impl_;
-    m.db_timer = 0;
-    if (m.config.db_path.empty()) {
-        m.registry.clear_dirty();
-        return;
-    }
-    m.registry.serialize(m.db_text);
-    std::string err;
-    if (platform::write_file_atomic(m.config.db_path, m.db_text, &err)) {
-        m.registry.clear_dirty();
-        return;
-    }
-    P2P_ERROR("Rendezvous", "cannot write db %s: %s (retrying)", m.config.db_path.c_str(),
-              err.c_str());
-    if (m.listener.listening()) m.db_timer = m.loop.schedule_in(m.db_retry_ms, this, 0);
-}
-
-void RendezvousServer::after_request() {
-    Impl& m = *impl_;
-    if (!m.registry.dirty() || m.db_timer != 0) return;
-    m.db_timer = m.loop.schedule_in(m.config.db_write_delay_ms, this, 0);
+    m.registry->stop();
 }
 
 // ---- connections ---------------------------------------------------------------
-
-void RendezvousServer::on_timer(std::uint64_t) {
-    flush_db();
-}
 
 void RendezvousServer::on_accept(int fd, const platform::SockAddr& peer) {
     Impl& m = *impl_;
@@ -313,9 +273,16 @@ void RendezvousServer::on_accept(int fd, const platform::SockAddr& peer) {
     std::string_view ip = plain_ip(peer.ip(ip_buf, sizeof ip_buf));
     std::uint16_t port = peer.port();
 
+    // A backend that decides at once refuses before the connection takes a slot.
     std::string_view reply;
-    Registry::Admission admission = m.registry.admit(ip, port, &reply);
-    if (admission != Registry::Admission::kAdmit) {
+    Registry::Admission admission = Registry::Admission::kAdmit;
+    bool full = m.free_slots.empty();
+    std::uint32_t index = full ? m.oldest : m.free_slots.back();
+    // When full, evict_oldest() below closes that slot's connection, which moves the
+    // slot's generation on: the new connection's ticket has the next one.
+    RegistryBackend::Ticket ticket = ticket_of(index, slot(index).generation + (full ? 1 : 0));
+    bool decided = m.registry->admit(ip, port, ticket, &admission, &reply);
+    if (decided && admission != Registry::Admission::kAdmit) {
         ++m.blocked;
         if (admission == Registry::Admission::kBlocked) {
             P2P_DEBUG("Rendezvous", "blocked %.*s:%u", static_cast<int>(ip.size()), ip.data(),
@@ -331,14 +298,20 @@ void RendezvousServer::on_accept(int fd, const platform::SockAddr& peer) {
     }
 
     platform::set_send_buffer(fd, kSendBufferBytes);
-    if (m.free_slots.empty()) evict_oldest();
-    std::uint32_t index = m.free_slots.back();
+    if (m.free_slots.empty()) evict_oldest();  // `index`: its generation moved on
+    P2P_ASSERT(m.free_slots.back() == index);
     m.free_slots.pop_back();
     Conn& c = slot(index);
+    P2P_ASSERT(ticket == ticket_of(index, c.generation));
     if (!c.conn.open(fd)) {
+        ++c.generation;  // the backend's answer for this ticket is not awaited
         m.free_slots.push_back(index);
         return;
     }
+    // Until the backend admits it nothing is read: a blocked client gets the block
+    // message, not an answer.
+    c.admitting = !decided;
+    if (c.admitting) c.conn.pause_reading(true);
     c.conn.set_tag(index);
     c.accepted_at = c.last_activity = m.loop.now();
     std::size_t ip_len = std::min(ip.size(), sizeof c.ip - 1);
@@ -385,6 +358,13 @@ void RendezvousServer::on_deadline(platform::Connection& cn) {
         cn.close(platform::CloseReason::kTimeout);  // the client does not read its answer
         return;
     }
+    if (c.waiting || c.admitting) {
+        // The backend did not answer in time (it fails its own requests sooner).
+        char out[rdv::kRdvLineBytes];
+        answer(c, Registry::Reply(std::string_view(
+                      out, rdv::encode_error(out, sizeof out, rdv::kMsgRegistryUnavailable))));
+        return;
+    }
     P2P_DEBUG("Rendezvous", "timeout waiting for %s:%u", c.ip, c.port);
     answer(c, Registry::Reply());
 }
@@ -392,8 +372,57 @@ void RendezvousServer::on_deadline(platform::Connection& cn) {
 // Only the first line matters: once it is answered the connection reads no more.
 void RendezvousServer::on_line(platform::Connection& cn, char* line, std::size_t len) {
     Conn& c = conn_of(cn);
-    if (c.answered) return;
-    answer(c, impl_->registry.answer(line, len, c.ip, c.port));
+    if (c.answered || c.waiting) return;
+    ask(c, line, len);
+}
+
+void RendezvousServer::ask(Conn& c, char* line, std::size_t len) {
+    Registry::Reply reply;
+    if (impl_->registry->answer(line, len, c.ip, c.port, ticket_of(c.conn.tag(), c.generation),
+                                &reply)) {
+        answer(c, reply);
+        return;
+    }
+    c.waiting = true;
+    set_held(c, 0);  // the line is with the backend
+}
+
+RendezvousServer::Conn* RendezvousServer::waiting(RegistryBackend::Ticket ticket) {
+    std::uint64_t index = ticket & 0xffff'ffffu;
+    if (index >= impl_->config.max_connections) return nullptr;
+    Conn& c = slot(index);
+    if (!c.conn.is_open() || ticket_of(index, c.generation) != ticket) return nullptr;
+    return &c;
+}
+
+void RendezvousServer::admitted(RegistryBackend::Ticket ticket, Registry::Admission admission,
+                                std::string_view reply) {
+    Conn* c = waiting(ticket);
+    if (!c || !c->admitting) return;
+    c->admitting = false;
+    if (admission == Registry::Admission::kAdmit) {
+        c->conn.pause_reading(false);
+        return;
+    }
+    Impl& m = *impl_;
+    ++m.blocked;
+    if (admission == Registry::Admission::kCloseSilently) {
+        P2P_WARN("Rendezvous", "%s exceeded %u connections per %lld s: blocking it", c->ip,
+                 m.config.registry.rate_limit,
+                 static_cast<long long>(m.config.registry.rate_window_ms / 1000));
+        c->conn.close(platform::CloseReason::kByOwner);
+        return;
+    }
+    P2P_DEBUG("Rendezvous", "blocked %s:%u", c->ip, c->port);
+    --m.requests;  // a refusal, not a request (answer() counts one)
+    answer(*c, Registry::Reply(reply));
+}
+
+void RendezvousServer::answered(RegistryBackend::Ticket ticket, const Registry::Reply& reply) {
+    Conn* c = waiting(ticket);
+    if (!c || !c->waiting) return;
+    c->waiting = false;
+    answer(*c, reply);
 }
 
 void RendezvousServer::on_line_too_long(platform::Connection& cn) {
@@ -408,11 +437,11 @@ void RendezvousServer::on_line_too_long(platform::Connection& cn) {
 // all is an empty request, which must not touch (and make resident) the arena.
 void RendezvousServer::on_eof(platform::Connection& cn) {
     Conn& c = conn_of(cn);
-    if (c.answered) return;
+    if (c.answered || c.waiting) return;
     std::size_t len = 0;
     char* line = cn.partial_line(&len);
     char empty[1] = {'\0'};
-    answer(c, impl_->registry.answer(line ? line : empty, len, c.ip, c.port));
+    ask(c, line ? line : empty, len);
 }
 
 void RendezvousServer::on_read(platform::Connection& cn) {
@@ -486,7 +515,6 @@ void RendezvousServer::answer(Conn& c, const Registry::Reply& reply) {
         text = std::string_view(timeout_line, k);
     }
     ++m.requests;
-    after_request();
     c.answered = true;
     c.shared = reply.shared;  // held (no copy) until it is written or the connection closes
     c.out = text;
@@ -546,6 +574,8 @@ void RendezvousServer::on_closed(platform::Connection& cn, platform::CloseReason
     c.shared.reset();  // the last writer of a replaced answer frees it
     c.out = {};
     c.answered = false;
+    c.admitting = c.waiting = false;
+    ++c.generation;
     set_held(c, 0);
     if (c.touched) {
         m.arena.release(c.partial, m.slot_stride);

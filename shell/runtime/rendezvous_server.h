@@ -5,6 +5,9 @@
 // platform::Listener, each connection a platform::Connection in a fixed array
 // of slots (platform/listener.h, platform/connection.h).
 //
+// The registrations are kept by a RegistryBackend: in this process (with the --db
+// file), or in Redis, shared by several front-ends (registry_backend.h).
+//
 // Used by `p2pchat rendezvous` (shell/rendezvous_cli.h) and embedded in a
 // node that serves the rendezvous in-process.
 #pragma once
@@ -19,6 +22,7 @@
 #include "platform/event_loop.h"
 #include "platform/listener.h"
 #include "platform/net.h"
+#include "shell/runtime/registry_backend.h"
 
 namespace p2p::shell {
 
@@ -32,6 +36,15 @@ struct RendezvousServerConfig {
     // fsyncs on the loop thread, so without a delay every REGISTER would
     // stall all clients for an fsync (~100 req/s instead of thousands).
     MonoMs db_write_delay_ms = 100;
+    // Empty: the registry above in this process (with db_path). "redis://HOST:PORT[/DB]":
+    // registrations and rate-limit state in that Redis, shared with every other
+    // front-end using it (shell/runtime/redis_registry.h); db_path is not used.
+    std::string registry_url;
+    // Redis: a reply later than this is a failure (requests waiting answer
+    // "registry_unavailable" and the link reconnects).
+    MonoMs registry_timeout_ms = 1'000;
+    // Redis: requests waiting for a reply at once; past it "registry_unavailable".
+    std::size_t registry_queue = 4'096;
     // Silence before "Timeout: no data received" (reference: 5 s).
     MonoMs idle_timeout_ms = 5'000;
     // Whole-request deadline, so a client trickling bytes cannot hold a slot
@@ -53,7 +66,7 @@ struct RendezvousServerConfig {
 
 class RendezvousServer final : private platform::ListenerOwner,
                                private platform::ConnectionOwner,
-                               private platform::TimerHandler {
+                               private RegistryBackend::Waiter {
   public:
     RendezvousServer(platform::EventLoop& loop, RendezvousServerConfig config);
     ~RendezvousServer();
@@ -94,19 +107,21 @@ class RendezvousServer final : private platform::ListenerOwner,
                        std::size_t max) override;
     void consumed(platform::Connection& c, std::size_t bytes) override;
     void on_closed(platform::Connection& c, platform::CloseReason reason) override;
-    // The db timer.
-    void on_timer(std::uint64_t tag) override;
+    // RegistryBackend::Waiter
+    void admitted(RegistryBackend::Ticket ticket, Registry::Admission admission,
+                  std::string_view reply) override;
+    void answered(RegistryBackend::Ticket ticket, const Registry::Reply& reply) override;
 
     Conn& slot(std::uint64_t index);
     Conn& conn_of(platform::Connection& c) { return slot(c.tag()); }
-    void load_db();
-    void flush_db();
+    Conn* waiting(RegistryBackend::Ticket ticket);
+    void refuse(Conn& c, Registry::Admission admission, std::string_view reply);
+    void ask(Conn& c, char* line, std::size_t len);
     void evict_oldest();
     void answer(Conn& c, const Registry::Reply& reply);
     void set_held(Conn& c, std::size_t bytes);
     bool enforce_partial_budget(Conn& current);
     MonoMs deadline_of(const Conn& c) const;
-    void after_request();
 
     struct Impl;
     std::unique_ptr<Impl> impl_;

@@ -35,11 +35,11 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/request_load.h"
 #include "tests/support/tcp_client.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 struct Options {
@@ -59,109 +59,6 @@ long status_kib(pid_t pid, const char* key) {
     while (std::getline(in, line))
         if (line.compare(0, n, key) == 0) return std::strtol(line.c_str() + n, nullptr, 10);
     return -1;
-}
-
-struct Slot {
-    int fd = -1;
-    bool sent = false;
-    std::size_t got = 0;
-    bool newline = false;
-};
-
-struct Result {
-    long done = 0;
-    long failed = 0;
-    double seconds = 0;
-};
-
-// Keeps `conc` connections in flight for `seconds`: connect, send the request,
-// read the answer line until the server closes, repeat.
-Result run(const Options& o, int conc, const std::string& request) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(o.port);
-    ::inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
-    int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    std::vector<Slot> slots(static_cast<std::size_t>(conc));
-    Result r;
-    auto open_slot = [&](std::size_t i) {
-        Slot& s = slots[i];
-        s = Slot{};
-        s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int one = 1;
-        ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
-            errno != EINPROGRESS) {
-            ++r.failed;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
-        ev.data.u64 = i;
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, s.fd, &ev);
-    };
-    auto finish = [&](std::size_t i, bool ok) {
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, slots[i].fd, nullptr);
-        ::close(slots[i].fd);
-        (ok ? r.done : r.failed)++;
-    };
-    auto start = Clock::now();
-    auto end = start + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(o.seconds));
-    for (std::size_t i = 0; i < slots.size(); ++i)
-        open_slot(i);
-    std::vector<epoll_event> events(static_cast<std::size_t>(conc));
-    char buf[65536];
-    bool stopping = false;
-    std::size_t open = slots.size();
-    while (open > 0) {
-        if (!stopping && Clock::now() >= end) stopping = true;
-        int n = ::epoll_wait(ep, events.data(), conc, 100);
-        for (int k = 0; k < n; ++k) {
-            std::size_t i = events[static_cast<std::size_t>(k)].data.u64;
-            Slot& s = slots[i];
-            std::uint32_t e = events[static_cast<std::size_t>(k)].events;
-            if (!s.sent && (e & EPOLLOUT)) {
-                ssize_t w = ::send(s.fd, request.data(), request.size(), MSG_NOSIGNAL);
-                if (w != static_cast<ssize_t>(request.size())) {
-                    finish(i, false);
-                    if (stopping)
-                        --open;
-                    else
-                        open_slot(i);
-                    continue;
-                }
-                s.sent = true;
-                epoll_event ev{};
-                ev.events = EPOLLIN | EPOLLRDHUP;
-                ev.data.u64 = i;
-                ::epoll_ctl(ep, EPOLL_CTL_MOD, s.fd, &ev);
-            }
-            if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-                bool closed = false;
-                for (;;) {
-                    ssize_t got = ::recv(s.fd, buf, sizeof buf, 0);
-                    if (got > 0) {
-                        s.got += static_cast<std::size_t>(got);
-                        if (std::memchr(buf, '\n', static_cast<std::size_t>(got))) s.newline = true;
-                        continue;
-                    }
-                    if (got < 0 && errno == EAGAIN) break;
-                    closed = true;
-                    break;
-                }
-                if (closed) {
-                    finish(i, s.newline);
-                    if (stopping)
-                        --open;
-                    else
-                        open_slot(i);
-                }
-            }
-        }
-    }
-    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    ::close(ep);
-    return r;
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -259,11 +156,11 @@ int main(int argc, char** argv) {
                 "server RSS KiB", "server CPU us/req");
     for (int conc : o.concurrency) {
         double cpu_before = server.pid() > 0 ? p2p::test::cpu_seconds(server.pid()) : 0;
-        Result r = run(o, conc, request);
+        p2p::test::LoadResult r =
+            p2p::test::run_request_load(o.host, {o.port}, conc, o.seconds, request);
         long rss = server.pid() > 0 ? p2p::test::rss_kib(server.pid()) : -1;
         double cpu = server.pid() > 0 ? p2p::test::cpu_seconds(server.pid()) - cpu_before : 0;
-        std::printf("%12d %12.0f %10ld %14ld %18.1f\n", conc,
-                    static_cast<double>(r.done) / r.seconds, r.failed, rss,
+        std::printf("%12d %12.0f %10ld %14ld %18.1f\n", conc, r.per_second(), r.failed, rss,
                     r.done > 0 ? cpu * 1e6 / static_cast<double>(r.done) : 0.0);
         std::fflush(stdout);
     }

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/rendezvous_process.h"
 #include "tests/support/tcp_client.h"
 #include "tests/support/tcp_queues.h"
 
@@ -60,49 +62,54 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
-class Server {
+// The server with `extra` flags, and --db when given.
+class Server : public RendezvousProcess {
   public:
-    explicit Server(std::vector<std::string> extra = {}, std::string db = "") {
-        std::vector<std::string> args = {"rendezvous", "--listen", "127.0.0.1:0", "--log-level",
-                                         "DEBUG"};
-        if (!db.empty()) {
-            args.push_back("--db");
-            args.push_back(db);
-        }
-        args.insert(args.end(), extra.begin(), extra.end());
-        std::string err;
-        started_ = proc.start(P2PCHAT_BIN, args, {}, &err);
-        EXPECT_TRUE(started_) << err;
-        std::vector<std::string> groups;
-        auto line = proc.wait_for_line(R"(^listening on 127\.0\.0\.1:(\d+)$)", 15s, Stream::kStdout,
-                                       &groups);
-        EXPECT_TRUE(line) << proc.dump();
-        if (line) port = static_cast<std::uint16_t>(std::stoi(groups[1]));
-    }
-    std::string ask(const std::string& line) {
-        auto reply = request_line(port, line, 10s);
-        return reply ? *reply : std::string("<no reply>");
-    }
-    // Stops with SIGTERM and expects a clean exit.
-    void stop() {
-        ASSERT_TRUE(proc.send_signal(SIGTERM));
-        auto status = proc.wait_exit(10s);
-        ASSERT_TRUE(status) << proc.dump();
-        EXPECT_TRUE(status->success()) << proc.dump();
-    }
-
-    Process proc;
-    std::uint16_t port = 0;
+    explicit Server(std::vector<std::string> extra = {}, const std::string& db = "")
+        : RendezvousProcess(with_db(std::move(extra), db)) {}
 
   private:
-    bool started_ = false;
+    static std::vector<std::string> with_db(std::vector<std::string> extra, const std::string& db) {
+        if (!db.empty()) extra.insert(extra.begin(), {"--db", db});
+        return extra;
+    }
 };
+
+// The recorded compatibility tests run against both registry backends: this process's
+// memory, and a real redis-server of their own (issue 18).
+enum class Backend { kMemory, kRedis };
+
+class RendezvousBackends : public ::testing::TestWithParam<Backend> {
+  protected:
+    void SetUp() override {
+        if (GetParam() != Backend::kRedis) return;
+        if (!P2P_HAVE_REDIS) GTEST_SKIP() << "built without the Redis registry (no hiredis)";
+        std::string err;
+        ASSERT_TRUE(redis_.start(&err)) << err;
+    }
+    // The server's flags for this backend, then `extra`.
+    std::vector<std::string> backend(std::vector<std::string> extra = {}) {
+        if (GetParam() == Backend::kRedis) {
+            extra.push_back("--registry");
+            extra.push_back(redis_.url());
+        }
+        return extra;
+    }
+
+    RedisServer redis_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Store, RendezvousBackends,
+                         ::testing::Values(Backend::kMemory, Backend::kRedis),
+                         [](const auto& param_info) {
+                             return param_info.param == Backend::kMemory ? "memory" : "redis";
+                         });
 
 const std::string kRegisterAlice =
     R"({"type":"REGISTER","namespace":"CIC","name":"alice","port":7070,"ttl":60})";
 
-TEST(RendezvousServer, RegisterDiscoverUnregister) {
-    Server s;
+TEST_P(RendezvousBackends, RegisterDiscoverUnregister) {
+    Server s(backend());
     EXPECT_EQ(s.ask(R"({"type":"DISCOVER"})"), error("peer_not_registered"));
     EXPECT_EQ(s.ask(kRegisterAlice), R"({"status":"OK","ttl":60,"ip":"127.0.0.1","port":7070})");
     EXPECT_EQ(s.ask(R"({"type":"register","namespace":"CIC","name":"bob","port":"7071"})"),
@@ -125,8 +132,8 @@ TEST(RendezvousServer, RegisterDiscoverUnregister) {
     EXPECT_EQ(s.ask(R"({"type":"UNREGISTER","namespace":"CIC"})"), error("peer_not_registered"));
 }
 
-TEST(RendezvousServer, RegisterErrorsInOrder) {
-    Server s;
+TEST_P(RendezvousBackends, RegisterErrorsInOrder) {
+    Server s(backend());
     EXPECT_EQ(s.ask(R"({"type":"REGISTER","namespace":"","port":0,"ttl":"x"})"), error("bad_name"));
     EXPECT_EQ(s.ask(R"({"type":"REGISTER","name":"a","namespace":"","port":0,"ttl":"x"})"),
               error("bad_ttl"));
@@ -138,8 +145,8 @@ TEST(RendezvousServer, RegisterErrorsInOrder) {
               R"({"status":"OK","ttl":86400,"ip":"127.0.0.1","port":1})");
 }
 
-TEST(RendezvousServer, UnknownCommandVariantsAndEmptyLines) {
-    Server s;
+TEST_P(RendezvousBackends, UnknownCommandVariantsAndEmptyLines) {
+    Server s(backend());
     for (const char* line : {"hello", "[1,2]", "{\"name\":\"x\"}", "{\"type\":7}",
                              "{\"type\":\"PING\"}", "{\"type\":\"REGISTER\""}) {
         EXPECT_EQ(s.ask(line), error("Unknown command")) << line;
@@ -154,8 +161,8 @@ TEST(RendezvousServer, UnknownCommandVariantsAndEmptyLines) {
     EXPECT_TRUE(c.wait_closed(5s));
 }
 
-TEST(RendezvousServer, OneRequestPerConnectionThenClose) {
-    Server s;
+TEST_P(RendezvousBackends, OneRequestPerConnectionThenClose) {
+    Server s(backend());
     TcpClient c;
     ASSERT_TRUE(c.connect(s.port));
     // Two lines at once: only the first is answered, then the server closes.
@@ -165,8 +172,8 @@ TEST(RendezvousServer, OneRequestPerConnectionThenClose) {
     EXPECT_EQ(c.read_line(&line, 5s), TcpClient::Read::kClosed);
 }
 
-TEST(RendezvousServer, RequestSplitAcrossWritesAndRequestEndedByEof) {
-    Server s;
+TEST_P(RendezvousBackends, RequestSplitAcrossWritesAndRequestEndedByEof) {
+    Server s(backend());
     TcpClient c;
     ASSERT_TRUE(c.connect(s.port));
     ASSERT_TRUE(c.send(R"({"type":"REGISTER","namespace":)"));
@@ -181,8 +188,8 @@ TEST(RendezvousServer, RequestSplitAcrossWritesAndRequestEndedByEof) {
     EXPECT_EQ(quiet.read_line(5s), error("Empty request line"));
 }
 
-TEST(RendezvousServer, LineTooLongIsAnsweredThenClosed) {
-    Server s;
+TEST_P(RendezvousBackends, LineTooLongIsAnsweredThenClosed) {
+    Server s(backend());
     TcpClient c;
     ASSERT_TRUE(c.connect(s.port));
     std::string huge(40'000, 'x');
@@ -201,8 +208,8 @@ TEST(RendezvousServer, LineTooLongIsAnsweredThenClosed) {
     EXPECT_EQ(fits.read_line(5s), error("Unknown command"));
 }
 
-TEST(RendezvousServer, IdleTimeoutAnswersAndCloses) {
-    Server s({"--idle-timeout", "1"});
+TEST_P(RendezvousBackends, IdleTimeoutAnswersAndCloses) {
+    Server s(backend({"--idle-timeout", "1"}));
     TcpClient c;
     ASSERT_TRUE(c.connect(s.port));
     auto start = std::chrono::steady_clock::now();
@@ -219,8 +226,8 @@ TEST(RendezvousServer, IdleTimeoutAnswersAndCloses) {
     EXPECT_EQ(partial.read_line(10s), error("Timeout: no data received, closing connection"));
 }
 
-TEST(RendezvousServer, RateLimitThenBlockThenRelease) {
-    Server s({"--rate-limit", "5", "--rate-window", "60", "--block-seconds", "2"});
+TEST_P(RendezvousBackends, RateLimitThenBlockThenRelease) {
+    Server s(backend({"--rate-limit", "5", "--rate-window", "60", "--block-seconds", "2"}));
     for (int i = 0; i < 5; ++i)
         EXPECT_EQ(s.ask(R"({"type":"DISCOVER"})"), error("peer_not_registered"));
     // The 6th connection is closed without a reply.

@@ -63,7 +63,12 @@ TEST(Version, BothProgramsPrintItAndExitZero) {
         std::regex_search(rdv.out, std::regex("^p2pchat rendezvous [0-9]+\\.[0-9]+\\.[0-9]+")))
         << rdv.out;
     // Built from a git checkout: the describe follows the version.
-    EXPECT_EQ(node.out.substr(node.out.find(' ')), rdv.out.substr(rdv.out.find(' ', 9)));
+    std::string rdv_first = rdv.out.substr(0, rdv.out.find('\n') + 1);
+    EXPECT_EQ(node.out.substr(node.out.find(' ')), rdv_first.substr(rdv_first.find(' ', 9)));
+    // Then which registry backends this build has (issue 18).
+    EXPECT_EQ(rdv.out.substr(rdv_first.size()),
+              P2P_HAVE_REDIS ? "registry backends: memory (--db), redis (--registry)\n"
+                             : "registry backends: memory (--db); built without Redis\n");
 }
 
 TEST(ExitCodes, BadConfigIsExConfig) {

@@ -73,7 +73,7 @@ inline RowSample sample_for(const OptionRow& row, const void* defaults) {
                             std::string(c.name)};
             return {};
         default:
-            for (std::string v : {"abc", "10.9.8.7", "127.0.0.1:4321"})
+            for (std::string v : {"abc", "10.9.8.7", "127.0.0.1:4321", "redis://10.9.8.7:4321"})
                 if (v != was && (!row.check || row.check(v))) return {v, "\"" + v + "\"", v};
             return {};
     }
