@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/json_line_writer.h"
 #include "core/json_util.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -417,43 +418,37 @@ bool is_set(const PeerMessage& m, Field f) {
     }
 }
 
-void write_field(json::FixedWriter& w, const PeerMessage& m, Field f) {
+void write_field(json::LineWriter& w, const PeerMessage& m, Field f) {
     std::string_view key = kFields[f].key;
     switch (f) {
         case kFFeatures:
-            w.note(w->Key(key.data(), static_cast<rapidjson::SizeType>(key.size())));
-            w.note(w->StartArray());
+            w.array_field(key);
             for (const FeatureName& feature : kFeatureNames) {
-                if (m.features & feature.bit) {
-                    w.note(w->String(feature.name.data(),
-                                     static_cast<rapidjson::SizeType>(feature.name.size())));
-                }
+                if (m.features & feature.bit) w.string_element(feature.name);
             }
-            if (!m.grease.empty())
-                w.note(
-                    w->String(m.grease.data(), static_cast<rapidjson::SizeType>(m.grease.size())));
-            w.note(w->EndArray());
+            if (!m.grease.empty()) w.string_element(m.grease);
+            w.end_array();
             return;
         case kFRequireAck:
-            json::put_bool(w, key, m.require_ack);
+            w.bool_field(key, m.require_ack);
             return;
         case kFLimit:
-            json::put_int(w, key, m.limit);
+            w.int_field(key, m.limit);
             return;
         case kFTtl:
-            json::put_int(w, key, m.ttl);
+            w.int_field(key, m.ttl);
             return;
         case kFRttMs:
-            json::put_double(w, key, m.rtt_ms);
+            w.double_field(key, m.rtt_ms);
             return;
         case kFSentCount:
-            json::put_uint(w, key, m.sent_count);
+            w.uint_field(key, m.sent_count);
             return;
         case kFRecvCount:
-            json::put_uint(w, key, m.recv_count);
+            w.uint_field(key, m.recv_count);
             return;
         default:
-            json::put(w, key, *string_target(m, f));
+            w.string_field(key, *string_target(m, f));
             return;
     }
 }
@@ -461,17 +456,16 @@ void write_field(json::FixedWriter& w, const PeerMessage& m, Field f) {
 std::size_t encode_into(const PeerMessage& msg, char* out, std::size_t cap) {
     if (msg.type == MsgType::kUnknown) return 0;
     const TypeFields& spec = fields_of(msg.type);
-    json::FixedWriter w(out, cap);
-    w.note(w->StartObject());
-    json::put(w, "type", msg_type_name(msg.type));
+    json::LineWriter w(out, cap);
+    w.open();
+    w.string_field("type", msg_type_name(msg.type));
     for (unsigned f = 0; f < kFieldCount; ++f) {
         Field field = Field(f);
         if (!(spec.fields & bit(field))) continue;
         if ((spec.optional & bit(field)) && !is_set(msg, field)) continue;
         write_field(w, msg, field);
     }
-    w.note(w->EndObject());
-    w.put_raw('\n');
+    w.close();
     return w.failed() ? 0 : w.size();
 }
 

@@ -107,6 +107,18 @@ inline std::string_view view(const Value& v) {
 // A string member, or nullptr if absent or not a string.
 const Value* string_member(const Value& object, std::string_view key);
 
+// Whether any of 8 bytes ends a run of plain string bytes: '"', '\\' or a
+// control character (exact: the "has a zero byte" and "has a byte below n"
+// word tests, no false positives).
+inline bool word_has_json_special(std::uint64_t x) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101u, kHigh = 0x8080808080808080u;
+    std::uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
+    std::uint64_t below_space = (x - kOnes * 0x20) & ~x;
+    std::uint64_t zero_quote = (quote - kOnes) & ~quote;
+    std::uint64_t zero_backslash = (backslash - kOnes) & ~backslash;
+    return ((below_space | zero_quote | zero_backslash) & kHigh) != 0;
+}
+
 // Makes a decoded string valid UTF-8 without changing its length, in place
 // (its bytes live in the in-situ line the caller owns): each surrogate
 // (3 bytes, from a lone "\udXXX" escape) becomes U+FFFD (3 bytes, as Go's and
