@@ -21,25 +21,35 @@ constexpr std::string_view slot_key(unsigned s) {
     }
 }
 
-// The slots whose keys have each length (keys are 3 to 11 bytes long).
-struct ByLength {
-    unsigned slots[6] = {};
-    std::string_view keys[6] = {};
-    unsigned count = 0;
-};
-struct KeyIndex {
-    ByLength by_length[12];
-};
-constexpr KeyIndex make_key_index() {
-    KeyIndex index{};
-    for (unsigned s = 0; s < kSlotCount; ++s) {
-        ByLength& l = index.by_length[slot_key(s).size()];
-        l.keys[l.count] = slot_key(s);
-        l.slots[l.count++] = s;
-    }
-    return index;
+// Key lookup: a perfect hash of the first two bytes and the length over the
+// 24 names (keys are 3 to 11 bytes long), then one comparison.
+constexpr std::size_t kMinKey = 3, kMaxKey = 11;
+constexpr unsigned key_hash(std::string_view key) {
+    return (static_cast<unsigned char>(key[0]) + static_cast<unsigned char>(key[1]) * 24u +
+            static_cast<unsigned>(key.size()) * 4u) %
+           64u;
 }
-constexpr KeyIndex kKeyIndex = make_key_index();
+struct KeyTable {
+    unsigned slot[64];
+    bool collision = false;
+};
+constexpr KeyTable make_key_table() {
+    KeyTable t{};
+    for (unsigned& s : t.slot)
+        s = kSlotCount;
+    for (unsigned s = 0; s < kSlotCount; ++s) {
+        std::string_view key = slot_key(s);
+        unsigned h = key_hash(key);
+        if (key.size() < kMinKey || key.size() > kMaxKey) t.collision = true;  // out of range
+        if (t.slot[h] != kSlotCount) t.collision = true;
+        t.slot[h] = s;
+    }
+    return t;
+}
+constexpr KeyTable kKeyTable = make_key_table();
+static_assert(
+    !kKeyTable.collision,
+    "two field names share a hash (change key_hash) or a name is outside [kMinKey, kMaxKey]");
 
 // Reads the reader's events into FieldSlots. depth_ counts the containers
 // open; a root member's value arrives at depth 1, a feature name at depth 2
@@ -147,13 +157,14 @@ class Collector {
 }  // namespace
 
 unsigned slot_of_key(std::string_view key) {
-    if (key.size() >= std::size(kKeyIndex.by_length)) return kSlotCount;
-    const ByLength& l = kKeyIndex.by_length[key.size()];
-    for (unsigned i = 0; i < l.count; ++i) {
-        std::string_view k = l.keys[i];
-        if (k[0] == key[0] && k == key) return l.slots[i];
-    }
-    return kSlotCount;
+    if (key.size() < kMinKey || key.size() > kMaxKey) return kSlotCount;
+    unsigned s = kKeyTable.slot[key_hash(key)];
+    if (s == kSlotCount) return kSlotCount;
+    std::string_view name = slot_key(s);
+    if (name.size() != key.size()) return kSlotCount;
+    for (std::size_t i = 0; i < key.size(); ++i)
+        if (name[i] != key[i]) return kSlotCount;
+    return s;
 }
 
 bool collect_fields(JsonArena& arena, char* line, std::size_t len, FieldSlots& slots) {
