@@ -25,20 +25,21 @@ bool needs_escape(unsigned char c) {
 
 void LineWriter::string(std::string_view s) {
     put('"');
+    const char* d = s.data();
+    std::size_t n = s.size();
     std::size_t run = 0;  // start of the bytes not yet written
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if ((i & 7) == 0 && i + 8 <= s.size()) {
-            std::uint64_t word;
-            std::memcpy(&word, s.data() + i, 8);
-            if (!word_has_json_special(word)) {
-                i += 7;
-                continue;
-            }
+    for (std::size_t i = 0;;) {
+        // Plain bytes: 8 at a time, then one by one up to the next escape.
+        for (std::uint64_t word; i + 8 <= n; i += 8) {
+            std::memcpy(&word, d + i, 8);
+            if (word_has_json_special(word)) break;
         }
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (!needs_escape(c)) continue;
+        while (i < n && !needs_escape(static_cast<unsigned char>(d[i])))
+            ++i;
+        if (i == n) break;
+        unsigned char c = static_cast<unsigned char>(d[i]);
         raw(s.substr(run, i - run));
-        run = i + 1;
+        run = ++i;
         put('\\');
         if (c >= 0x20) {
             put(static_cast<char>(c));

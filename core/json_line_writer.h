@@ -69,8 +69,23 @@ class LineWriter {
         if (out_ && len_ + s.size() <= cap_) std::memcpy(out_ + len_, s.data(), s.size());
         len_ += s.size();
     }
-    // ,"key": (no comma before the first member)
+    // ,"key": (no comma before the first member). Keys are short constants:
+    // written in one go when they fit, byte by byte (counted) when not.
     void key_of(std::string_view key) {
+        std::size_t need = key.size() + 4;
+        if (out_ && len_ + need <= cap_) {
+            char* p = out_ + len_;
+            *p = ',';
+            p += first_ ? 0 : 1;
+            *p++ = '"';
+            std::memcpy(p, key.data(), key.size());
+            p += key.size();
+            *p++ = '"';
+            *p++ = ':';
+            len_ = static_cast<std::size_t>(p - out_);
+            first_ = false;
+            return;
+        }
         if (!first_) put(',');
         first_ = false;
         put('"');
