@@ -7,6 +7,7 @@
 #include "core/codec.h"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <limits>
 
@@ -231,7 +232,7 @@ DecodeResult check_strings(PeerMessage& m) {
         return fail(DecodeStatus::kBadField, kFields[kFDst].bad_id_detail);
     for (Field f : kTextFields) {
         std::string_view* v = string_target(m, f);
-        *v = json::repair_in_place(*v);
+        if (!v->empty()) *v = json::repair_in_place(*v);  // most are absent: no call
     }
     return {};
 }
@@ -279,11 +280,11 @@ DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, 
         code_detail = kBadCodeDetail;
     }
 
-    FieldMask wanted = fields_of(out.type).fields;
-    for (unsigned f = 0; f < kFieldCount; ++f) {
-        const FieldValue* v = slots.get(f);
-        if (!(wanted & bit(Field(f))) || !v) continue;
-        if (!read_field(Field(f), *v, out)) {
+    // The fields of this type that the line has, in field order (the first bad
+    // one is the one reported): one step per field present, not per field known.
+    for (FieldMask todo = fields_of(out.type).fields & slots.present; todo != 0; todo &= todo - 1) {
+        auto f = static_cast<unsigned>(std::countr_zero(todo));
+        if (!read_field(Field(f), slots.slot[f], out)) {
             return fail(DecodeStatus::kBadField,
                         f == kFError ? code_detail : kFields[f].bad_detail);
         }
