@@ -7,9 +7,12 @@
 #include "core/codec.h"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <limits>
 
+#include "core/codec_fields.h"
+#include "core/json_line_writer.h"
 #include "core/json_util.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -18,68 +21,8 @@ namespace p2p {
 
 namespace {
 
-using json::Value;
+using namespace codec;  // the field table, its Field names (kFMsgId...) and the slots
 
-// Field order here is the order fields are written in. `ttl` must stay last.
-enum Field : unsigned {
-    kFMsgId,
-    kFSrc,
-    kFDst,
-    kFPeerId,
-    kFVersion,
-    kFFeatures,
-    kFPayload,
-    kFRequireAck,
-    kFFrom,
-    kFReason,
-    kFVia,
-    kFTimestamp,
-    kFError,
-    kFRef,
-    kFDetail,
-    kFLimit,
-    kFRttMs,
-    kFSentCount,
-    kFRecvCount,
-    kFLastSeen,
-    kFTtl,
-    kFieldCount,
-};
-
-using FieldMask = std::uint32_t;
-constexpr FieldMask bit(Field f) {
-    return FieldMask{1} << f;
-}
-
-struct FieldInfo {
-    std::string_view key;
-    std::string_view bad_detail;     // DecodeResult::detail when its value has the wrong type
-    std::string_view bad_id_detail;  // ... when an identifier's string is unusable
-};
-
-constexpr std::array<FieldInfo, kFieldCount> kFields = {{
-    {"msg_id", "field 'msg_id' must be a string", "field 'msg_id' must be valid UTF-8"},
-    {"src", "field 'src' must be a string", "field 'src' must be a valid peer_id"},
-    {"dst", "field 'dst' must be a string", "field 'dst' must be a valid peer_id or scope"},
-    {"peer_id", "field 'peer_id' must be a string", "field 'peer_id' must be valid UTF-8"},
-    {"version", "field 'version' must be a string", ""},
-    {"features", "field 'features' must be an array", ""},
-    {"payload", "field 'payload' must be a string", ""},
-    {"require_ack", "field 'require_ack' must be a boolean", ""},
-    {"from", "field 'from' must be a string", "field 'from' must be a valid peer_id"},
-    {"reason", "field 'reason' must be a string", ""},
-    {"via", "field 'via' must be a string", "field 'via' must be a valid peer_id"},
-    {"timestamp", "", ""},  // never rejected
-    {"error", "field 'error' must be a string", ""},
-    {"ref", "field 'ref' must be a string", ""},
-    {"detail", "field 'detail' must be a string", ""},
-    {"limit", "field 'limit' must be a number", ""},
-    {"rtt_ms", "field 'rtt_ms' must be a number", ""},
-    {"sent_count", "field 'sent_count' must be a number", ""},
-    {"recv_count", "field 'recv_count' must be a number", ""},
-    {"last_seen", "field 'last_seen' must be a string", ""},
-    {"ttl", "field 'ttl' must be a number", ""},
-}};
 constexpr std::string_view kBadCodeDetail = "field 'code' must be a string";
 
 // Which fields a type carries, and which of those are written only when set
@@ -127,52 +70,11 @@ const TypeFields& fields_of(MsgType type) {
     return kTypeFields[static_cast<std::size_t>(type)];
 }
 
-struct FeatureName {
-    Feature bit;
-    std::string_view name;
-};
-constexpr std::array<FeatureName, 4> kFeatureNames = {{
-    {kFeatureAck, "ack"},
-    {kFeatureMetrics, "metrics"},
-    {kFeatureRelay, "relay"},
-    {kFeatureWhoHas, "who_has"},
-}};
-
 // ---- decoding -------------------------------------------------------------
-
-// The members a decode cares about, found in one pass over the object.
-struct Slots {
-    const Value* field[kFieldCount] = {};
-    const Value* type = nullptr;
-    const Value* status = nullptr;  // {"status":"ERROR",...} form
-    const Value* code = nullptr;    // error code under `code`
-};
-
-void collect(const Value& object, Slots& slots) {
-    for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
-        std::string_view key = json::view(it->name);
-        const Value* value = &it->value;
-        // Duplicate keys: the last one wins, as with Python's json module.
-        if (key == "type") {
-            slots.type = value;
-        } else if (key == "status") {
-            slots.status = value;
-        } else if (key == "code") {
-            slots.code = value;
-        } else {
-            for (unsigned f = 0; f < kFieldCount; ++f) {
-                if (kFields[f].key == key) {
-                    slots.field[f] = value;
-                    break;
-                }
-            }
-        }
-    }
-}
 
 // Numbers: any JSON number is accepted; a fraction is truncated toward zero
 // (as Python's int() would) and out-of-range values saturate.
-std::int64_t to_int64(const Value& v) {
+std::int64_t to_int64(const FieldValue& v) {
     if (v.IsInt64()) return v.GetInt64();
     if (v.IsUint64()) return std::numeric_limits<std::int64_t>::max();
     double d = v.GetDouble();
@@ -182,7 +84,7 @@ std::int64_t to_int64(const Value& v) {
     return static_cast<std::int64_t>(d);
 }
 
-std::uint64_t to_uint64(const Value& v) {
+std::uint64_t to_uint64(const FieldValue& v) {
     if (v.IsUint64()) return v.GetUint64();
     if (v.IsInt64()) return 0;  // negative
     double d = v.GetDouble();
@@ -205,19 +107,6 @@ std::int64_t clamp_int(std::int64_t v, std::int64_t lo, std::int64_t hi) {
 
 double clamp_rtt(double v) {
     return v > 0 ? (v < kMaxRttMs ? v : kMaxRttMs) : 0;
-}
-
-std::uint32_t to_features(const Value& array, std::string_view& grease) {
-    std::uint32_t bits = 0;
-    for (auto it = array.Begin(); it != array.End(); ++it) {
-        if (!it->IsString()) continue;  // not a feature name we could know
-        std::string_view name = json::view(*it);
-        if (name.starts_with(kGreasePrefix)) grease = name;
-        for (const FeatureName& feature : kFeatureNames) {
-            if (feature.name == name) bits |= feature.bit;
-        }
-    }
-    return bits;
 }
 
 // The string member of `m` that field `f` maps to (PeerMessage or const).
@@ -259,16 +148,17 @@ auto string_target(Message& m, Field f) -> decltype(&m.msg_id) {
 
 // Reads one field into `m`. False if its value has a type we cannot accept.
 // A null value counts as absent for every field.
-bool read_field(Field f, const Value& v, PeerMessage& m) {
+bool read_field(Field f, const FieldValue& v, PeerMessage& m) {
     if (v.IsNull()) return true;
     switch (f) {
         case kFTimestamp:
             // Any form is accepted and none is required; only strings are kept.
-            if (v.IsString()) m.timestamp = json::view(v);
+            if (v.IsString()) m.timestamp = v.str;
             return true;
         case kFFeatures:
             if (!v.IsArray()) return false;
-            m.features = to_features(v, m.grease);
+            m.features = v.feature_bits;
+            m.grease = v.grease;
             return true;
         case kFRequireAck:
             // Python peers may send 0/1; treat numbers by truthiness.
@@ -299,7 +189,7 @@ bool read_field(Field f, const Value& v, PeerMessage& m) {
             return true;
         default: {
             if (!v.IsString()) return false;
-            *string_target(m, f) = json::view(v);
+            *string_target(m, f) = v.str;
             if (f == kFMsgId) m.has_msg_id = !m.msg_id.empty();
             return true;
         }
@@ -342,7 +232,7 @@ DecodeResult check_strings(PeerMessage& m) {
         return fail(DecodeStatus::kBadField, kFields[kFDst].bad_id_detail);
     for (Field f : kTextFields) {
         std::string_view* v = string_target(m, f);
-        *v = json::repair_in_place(*v);
+        if (!v->empty()) *v = json::repair_in_place(*v);  // most are absent: no call
     }
     return {};
 }
@@ -351,17 +241,17 @@ DecodeResult check_strings(PeerMessage& m) {
 
 DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, PeerMessage& out) {
     out = PeerMessage{};
-    const Value* root = json::parse_line(arena, line, len);
-    if (!root) return fail(DecodeStatus::kNotJson, "not a JSON text");
-    if (!root->IsObject()) return fail(DecodeStatus::kNotObject, "not a JSON object");
+    FieldSlots slots;  // its values are written before `present` says they are there
+    if (!collect_fields(arena, line, len, slots))
+        return fail(DecodeStatus::kNotJson, "not a JSON text");
+    if (!slots.root_is_object) return fail(DecodeStatus::kNotObject, "not a JSON object");
 
-    Slots slots;
-    collect(*root, slots);
-
-    if (slots.type && slots.type->IsString()) {
-        out.type_name = json::view(*slots.type);
+    const FieldValue* type = slots.get(kMType);
+    const FieldValue* status = slots.get(kMStatus);
+    if (type && type->IsString()) {
+        out.type_name = type->str;
         out.type = msg_type_from_name(out.type_name);
-    } else if (slots.status && slots.status->IsString() && json::view(*slots.status) == "ERROR") {
+    } else if (status && status->IsString() && status->str == "ERROR") {
         // The spec's alternative error form: {"status":"ERROR","error":...}.
         out.type = MsgType::kError;
         out.type_name = msg_type_name(MsgType::kError);
@@ -372,24 +262,29 @@ DecodeResult decode_peer_message(char* line, std::size_t len, JsonArena& arena, 
     if (out.type == MsgType::kUnknown) {
         // Only msg_id matters (for the error's `ref`); a malformed one is just
         // not echoed, the unknown type is the error worth reporting.
-        const Value* id = slots.field[kFMsgId];
-        if (id && id->IsString() && is_valid_utf8(json::view(*id))) read_field(kFMsgId, *id, out);
+        const FieldValue* id = slots.get(kFMsgId);
+        if (id && id->IsString() && is_valid_utf8(id->str)) read_field(kFMsgId, *id, out);
         out.type_name = json::repair_in_place(out.type_name);
         return {};
     }
 
     // The code may come under `error` or `code`; `error` wins when both are set.
     std::string_view code_detail = kFields[kFError].bad_detail;
-    if (out.type == MsgType::kError && (!slots.field[kFError] || slots.field[kFError]->IsNull())) {
-        slots.field[kFError] = slots.code;
+    const FieldValue* error = slots.get(kFError);
+    if (out.type == MsgType::kError && (!error || error->IsNull())) {
+        slots.present &= ~bit(kFError);
+        if (const FieldValue* code = slots.get(kMCode)) {
+            slots.slot[kFError] = *code;
+            slots.present |= bit(kFError);
+        }
         code_detail = kBadCodeDetail;
     }
 
-    FieldMask wanted = fields_of(out.type).fields;
-    for (unsigned f = 0; f < kFieldCount; ++f) {
-        const Value* v = slots.field[f];
-        if (!(wanted & bit(Field(f))) || !v) continue;
-        if (!read_field(Field(f), *v, out)) {
+    // The fields of this type that the line has, in field order (the first bad
+    // one is the one reported): one step per field present, not per field known.
+    for (FieldMask todo = fields_of(out.type).fields & slots.present; todo != 0; todo &= todo - 1) {
+        auto f = static_cast<unsigned>(std::countr_zero(todo));
+        if (!read_field(Field(f), slots.slot[f], out)) {
             return fail(DecodeStatus::kBadField,
                         f == kFError ? code_detail : kFields[f].bad_detail);
         }
@@ -417,43 +312,37 @@ bool is_set(const PeerMessage& m, Field f) {
     }
 }
 
-void write_field(json::FixedWriter& w, const PeerMessage& m, Field f) {
+void write_field(json::LineWriter& w, const PeerMessage& m, Field f) {
     std::string_view key = kFields[f].key;
     switch (f) {
         case kFFeatures:
-            w.note(w->Key(key.data(), static_cast<rapidjson::SizeType>(key.size())));
-            w.note(w->StartArray());
+            w.array_field(key);
             for (const FeatureName& feature : kFeatureNames) {
-                if (m.features & feature.bit) {
-                    w.note(w->String(feature.name.data(),
-                                     static_cast<rapidjson::SizeType>(feature.name.size())));
-                }
+                if (m.features & feature.bit) w.string_element(feature.name);
             }
-            if (!m.grease.empty())
-                w.note(
-                    w->String(m.grease.data(), static_cast<rapidjson::SizeType>(m.grease.size())));
-            w.note(w->EndArray());
+            if (!m.grease.empty()) w.string_element(m.grease);
+            w.end_array();
             return;
         case kFRequireAck:
-            json::put_bool(w, key, m.require_ack);
+            w.bool_field(key, m.require_ack);
             return;
         case kFLimit:
-            json::put_int(w, key, m.limit);
+            w.int_field(key, m.limit);
             return;
         case kFTtl:
-            json::put_int(w, key, m.ttl);
+            w.int_field(key, m.ttl);
             return;
         case kFRttMs:
-            json::put_double(w, key, m.rtt_ms);
+            w.double_field(key, m.rtt_ms);
             return;
         case kFSentCount:
-            json::put_uint(w, key, m.sent_count);
+            w.uint_field(key, m.sent_count);
             return;
         case kFRecvCount:
-            json::put_uint(w, key, m.recv_count);
+            w.uint_field(key, m.recv_count);
             return;
         default:
-            json::put(w, key, *string_target(m, f));
+            w.string_field(key, *string_target(m, f));
             return;
     }
 }
@@ -461,17 +350,16 @@ void write_field(json::FixedWriter& w, const PeerMessage& m, Field f) {
 std::size_t encode_into(const PeerMessage& msg, char* out, std::size_t cap) {
     if (msg.type == MsgType::kUnknown) return 0;
     const TypeFields& spec = fields_of(msg.type);
-    json::FixedWriter w(out, cap);
-    w.note(w->StartObject());
-    json::put(w, "type", msg_type_name(msg.type));
+    json::LineWriter w(out, cap);
+    w.open();
+    w.string_field("type", msg_type_name(msg.type));
     for (unsigned f = 0; f < kFieldCount; ++f) {
         Field field = Field(f);
         if (!(spec.fields & bit(field))) continue;
         if ((spec.optional & bit(field)) && !is_set(msg, field)) continue;
         write_field(w, msg, field);
     }
-    w.note(w->EndObject());
-    w.put_raw('\n');
+    w.close();
     return w.failed() ? 0 : w.size();
 }
 

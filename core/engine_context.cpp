@@ -50,4 +50,14 @@ EngineContext::EngineContext(const NodeConfig& config, const Clock& clk, NodeHos
       timers(slots.total()),
       scratch(new char[kScratchBytes]) {}
 
+std::string_view EngineContext::iso_now() {
+    WallMs wall = clock.wall_ms();
+    WallMs second = wall >= 0 ? wall / 1000 : -((999 - wall) / 1000);  // floor
+    if (second != iso_second_ || iso_view_.empty()) {
+        iso_view_ = format_iso8601(wall, iso_);
+        iso_second_ = second;
+    }
+    return iso_view_;
+}
+
 }  // namespace p2p

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "core/civil_time.h"
 #include "core/codec.h"
 #include "core/node.h"
 #include "core/out_queue.h"
@@ -75,6 +76,15 @@ struct EngineContext {
 
     MonoMs now() const { return clock.mono_ms(); }
     void emit(const NodeEvent& ev) { host.emit(ev); }
+    // The wall clock as an ISO 8601 timestamp (whole seconds), for ACK, PING and
+    // PONG: formatted again only when the second changes (issue 17: formatting
+    // cost a fortieth of a SEND+ACK). Valid until the next call.
+    std::string_view iso_now();
+
+  private:
+    WallMs iso_second_ = -1;  // the second iso_ holds; -1: none yet
+    char iso_[kIsoTimeBytes] = {};
+    std::string_view iso_view_;
 };
 
 }  // namespace p2p

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/limits.h"
+#include "core/text.h"
 
 namespace p2p {
 namespace json {
@@ -27,9 +28,6 @@ constexpr std::size_t kValueSize = sizeof(Value);
 constexpr std::size_t kMaxCompleteValues = kMaxLineBytes / 2 + 1;
 // The document stack holds the open containers and their finished children.
 constexpr std::size_t kDocStackBytes = kValueSize * (kMaxCompleteValues + kMaxDepth + 2);
-// The iterative reader pushes two SizeTypes per open container; it may push
-// the level that the depth check then refuses, hence + 2.
-constexpr std::size_t kReaderStackBytes = 2 * sizeof(rapidjson::SizeType) * (kMaxDepth + 2);
 // The value pool receives each finished container's children once.
 constexpr std::size_t kValuePoolBytes = kValueSize * kMaxCompleteValues;
 // Each pool buffer starts with RapidJSON's chunk header; allocations are
@@ -40,8 +38,7 @@ constexpr std::size_t kValueBufBytes = kValuePoolBytes + kPoolSlack;
 static_assert(kStackBufBytes + kValueBufBytes <= JsonArena::kBytes,
               "JsonArena::kBytes is below the worst case of a maximal line");
 
-constexpr unsigned kLenientFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag;
-constexpr unsigned kStrictFlags = kLenientFlags | rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag;
 
 // Forwards SAX events to the document, refusing nesting beyond kMaxDepth
 // (which ends the parse with kParseErrorTermination).
@@ -83,7 +80,6 @@ struct InsituGenerator {
     char* line;
     std::size_t len;
     Pool* stack_pool;
-    RawUtf8 raw;
     bool ok = false;
 
     bool operator()(Document& doc) {
@@ -91,9 +87,8 @@ struct InsituGenerator {
         rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Pool> reader(
             stack_pool, kReaderStackBytes);
         rapidjson::InsituStringStream stream(line);
-        rapidjson::ParseResult result = raw == RawUtf8::kRefuse
-                                            ? reader.Parse<kStrictFlags>(stream, handler)
-                                            : reader.Parse<kLenientFlags>(stream, handler);
+        // RawUtf8::kRefuse: begin_sax_parse has checked the line is UTF-8.
+        rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
         // The reader stops at the first NUL; one before `len` means the line
         // had an embedded NUL byte, which no JSON text contains.
         ok = !result.IsError() && stream.Tell() == len;
@@ -116,7 +111,7 @@ static ArenaImpl& impl_of(JsonArena& arena) {
     return *static_cast<ArenaImpl*>(arena.impl());
 }
 
-const Value* parse_line(JsonArena& arena, char* line, std::size_t len, RawUtf8 raw) {
+Pool* begin_sax_parse(JsonArena& arena, char* line, std::size_t len) {
     ArenaImpl& a = impl_of(arena);
     a.doc.reset();
     // Frees any heap chunk a previous parse needed and rewinds the buffers.
@@ -124,10 +119,30 @@ const Value* parse_line(JsonArena& arena, char* line, std::size_t len, RawUtf8 r
     a.value_pool.Clear();
     if (len > kMaxLineBytes) return nullptr;
     line[len] = '\0';
+    // RawUtf8::kRefuse's check, for the whole line at once: the same strict
+    // rule RapidJSON's kParseValidateEncodingFlag applies inside strings
+    // (outside them any byte >= 0x80 is a syntax error either way), at a
+    // fraction of the reader's byte-by-byte cost (issue 17).
+    std::size_t ascii = ascii_words_prefix(line, len);
+    if (!is_valid_utf8(std::string_view(line + ascii, len - ascii))) return nullptr;
+    return &a.stack_pool;
+}
+
+const Value* parse_line(JsonArena& arena, char* line, std::size_t len, RawUtf8 raw) {
+    ArenaImpl& a = impl_of(arena);
+    if (raw == RawUtf8::kRefuse) {
+        if (begin_sax_parse(arena, line, len) == nullptr) return nullptr;
+    } else {
+        a.doc.reset();
+        a.stack_pool.Clear();
+        a.value_pool.Clear();
+        if (len > kMaxLineBytes) return nullptr;
+        line[len] = '\0';
+    }
     // The document stack is reserved whole at its first push, so it never
     // grows (growing a pool-backed stack would leave the old copy behind).
     a.doc.emplace(&a.value_pool, kDocStackBytes, &a.stack_pool);
-    InsituGenerator generator{line, len, &a.stack_pool, raw};
+    InsituGenerator generator{line, len, &a.stack_pool};
     a.doc->Populate(generator);
     if (!generator.ok) return nullptr;
     return &*a.doc;

@@ -56,7 +56,8 @@ std::string_view repair_in_place(std::string_view decoded, bool* repaired) {
     if (repaired) *repaired = false;
     // The bytes belong to the caller's in-situ line; the view only hides that.
     auto* s = reinterpret_cast<unsigned char*>(const_cast<char*>(decoded.data()));
-    for (std::size_t pos = 0; pos < decoded.size();) {
+    for (std::size_t pos = ascii_words_prefix(decoded.data(), decoded.size());
+         pos < decoded.size();) {
         if (s[pos] < 0x80) {
             ++pos;
             continue;

@@ -42,6 +42,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "core/json_arena.h"
@@ -90,6 +91,46 @@ enum class RawUtf8 : std::uint8_t {
 const Value* parse_line(JsonArena& arena, char* line, std::size_t len,
                         RawUtf8 raw = RawUtf8::kRefuse);
 
+// The reader's stack for a line: two SizeTypes per open container; it may
+// push the level that the depth check then refuses, hence + 2.
+inline constexpr std::size_t kReaderStackBytes = 2 * sizeof(rapidjson::SizeType) * (kMaxDepth + 2);
+
+// Rewinds the arena and readies line[0..len) for an in-situ SAX parse as
+// parse_line does (length, UTF-8 and the NUL at line[len]); returns the pool
+// for the reader's stack, or nullptr when the line is refused before parsing.
+Pool* begin_sax_parse(JsonArena& arena, char* line, std::size_t len);
+
+// Parses line[0..len) in place as parse_line does, but hands RapidJSON's SAX
+// events to `handler` instead of building a document (no value pool, no
+// second walk: the peer codec's hot path, issue 17). The handler must refuse
+// nesting beyond kMaxDepth itself: the reader runs recursively here (faster
+// than its iterative mode), and that refusal is what bounds its recursion.
+// True when the line is one JSON text.
+// Whether any of 8 bytes ends a run of plain string bytes: '"', '\\' or a
+// control character (exact: the "has a zero byte" and "has a byte below n"
+// word tests, no false positives).
+inline bool word_has_json_special(std::uint64_t x) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101u, kHigh = 0x8080808080808080u;
+    std::uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
+    std::uint64_t below_space = (x - kOnes * 0x20) & ~x;
+    std::uint64_t zero_quote = (quote - kOnes) & ~quote;
+    std::uint64_t zero_backslash = (backslash - kOnes) & ~backslash;
+    return ((below_space | zero_quote | zero_backslash) & kHigh) != 0;
+}
+
+template <class Handler>
+bool parse_line_sax(JsonArena& arena, char* line, std::size_t len, Handler& handler) {
+    Pool* stack = begin_sax_parse(arena, line, len);
+    if (stack == nullptr) return false;
+    rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Pool> reader(stack,
+                                                                                kReaderStackBytes);
+    rapidjson::InsituStringStream stream(line);
+    constexpr unsigned kFlags = rapidjson::kParseInsituFlag;
+    rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
+    // The reader stops at the first NUL: one before `len` is an embedded NUL.
+    return !result.IsError() && stream.Tell() == len;
+}
+
 // Bytes of the arena's value pool used by the last parse (tests use it to
 // show the sizing is tight).
 std::size_t last_parse_pool_bytes(JsonArena& arena);
@@ -106,6 +147,19 @@ inline std::string_view view(const Value& v) {
 
 // A string member, or nullptr if absent or not a string.
 const Value* string_member(const Value& object, std::string_view key);
+
+// How many leading bytes of s[0..n) are ASCII, counted 8 at a time: a
+// multiple of 8 that may stop short of the first non-ASCII byte by up to 7.
+// The hot checks skip this prefix before their byte-by-byte loops.
+inline std::size_t ascii_words_prefix(const char* s, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, s + i, 8);
+        if (word & 0x8080808080808080u) break;
+    }
+    return i;
+}
 
 // Makes a decoded string valid UTF-8 without changing its length, in place
 // (its bytes live in the in-situ line the caller owns): each surrogate

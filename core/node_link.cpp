@@ -77,12 +77,11 @@ void LinkLife::keepalive(Link& l) {
 
 bool LinkLife::send_ping(Link& l) {
     char id[kMsgIdBytes];
-    char ts[kIsoTimeBytes];
     PeerMessage ping;
     ping.type = MsgType::kPing;
     ping.msg_id = make_msg_id(ctx_.ids, id);
     ping.has_msg_id = true;
-    ping.timestamp = format_iso8601(ctx_.clock.wall_ms(), ts);
+    ping.timestamp = ctx_.iso_now();
     ping.ttl = 1;
     if (!links_.queue_msg(l, ping, true)) return false;
     l.pings[l.ping_next] = Link::Ping{SeenCache::hash(ping.msg_id), ctx_.now()};
@@ -219,12 +218,11 @@ void LinkLife::on_bye(Link& l, const PeerMessage& m) {
 }
 
 void LinkLife::on_ping(Link& l, const PeerMessage& m) {
-    char ts[kIsoTimeBytes];
     PeerMessage pong;
     pong.type = MsgType::kPong;
     pong.msg_id = m.msg_id;
     pong.has_msg_id = m.has_msg_id;
-    pong.timestamp = format_iso8601(ctx_.clock.wall_ms(), ts);
+    pong.timestamp = ctx_.iso_now();
     pong.ttl = 1;
     links_.queue_msg(l, pong, true);
 }

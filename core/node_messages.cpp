@@ -67,13 +67,12 @@ void Messages::on_send(Link& l, const PeerMessage& m) {
     }
     // Every copy is ACKed: a repeat means our previous ACK was lost.
     if (m.require_ack && m.has_msg_id) {
-        char ts[kIsoTimeBytes];
         PeerMessage ack;
         ack.type = MsgType::kAck;
         ack.msg_id = m.msg_id;
         ack.has_msg_id = true;
         ack.from = ctx_.self;
-        ack.timestamp = format_iso8601(ctx_.clock.wall_ms(), ts);
+        ack.timestamp = ctx_.iso_now();
         ack.ttl = 1;
         links_.queue_msg(l, ack, true);
     }

@@ -97,11 +97,15 @@ Link* Relay::backtrack_link(std::string_view msg_id) {
 // read (node_flow.cpp), so the share is a high-water mark with room above it
 // for the line in hand. A slow reader's copies are dropped and counted.
 bool Relay::queue_relayed(Link& from, Link& next, const PeerMessage& m) {
+    return queue_relayed_line(
+        from, next, encode_peer_message(m, ctx_.scratch.get(), EngineContext::kScratchBytes));
+}
+
+bool Relay::queue_relayed_line(Link& from, Link& next, std::size_t n) {
     if (flow_.slow_reader(next)) {
         ++next.dropped;
         return false;
     }
-    std::size_t n = encode_peer_message(m, ctx_.scratch.get(), EngineContext::kScratchBytes);
     if (n == 0 || !links_.queue_line(next, ctx_.scratch.get(), n, false)) {
         ++next.dropped;
         return false;
@@ -173,6 +177,10 @@ void Relay::flood_pub(Link& l, const PeerMessage& m, std::string_view ns, bool a
     if (gate_.admit(Forward::kPub, l, m.ttl, origin, ctx_.now()) != ForwardVerdict::kPass) return;
     PeerMessage copy = m;
     copy.ttl = gate_.next_ttl(m.ttl);
+    // Every copy is the same line: encoded once, at the first link that gets one
+    // (issue 17: encoding was half the instructions of a PUB to 4 subscribers).
+    std::size_t line_len = 0;
+    bool encoded = false;
     for (std::size_t i = 0; i < peers_.linked_count(); ++i) {
         int p = peers_.linked_at(i);
         const PeerRecord& r = peers_.at(p);
@@ -180,7 +188,11 @@ void Relay::flood_pub(Link& l, const PeerMessage& m, std::string_view ns, bool a
         if (!all && r.ns() != ns) continue;
         Link* next = peers_.active_link(p);
         if (!next || !gate_.may_send_to(Forward::kPub, &l, *next)) continue;
-        if (queue_relayed(l, *next, copy))
+        if (!encoded) {
+            line_len = encode_peer_message(copy, ctx_.scratch.get(), EngineContext::kScratchBytes);
+            encoded = true;
+        }
+        if (queue_relayed_line(l, *next, line_len))
             ++ctx_.stats.relayed;
         else
             ++ctx_.stats.relay_dropped;

@@ -63,6 +63,8 @@ class Relay {
     void remember(std::string_view msg_id, const Link& prev, MonoMs keep);
     Link* backtrack_link(std::string_view msg_id);
     bool queue_relayed(Link& from, Link& next, const PeerMessage& m);
+    // The same for a line already encoded in ctx_.scratch (n bytes; 0: it could not be).
+    bool queue_relayed_line(Link& from, Link& next, std::size_t n);
     void relay_reply(Link& l, MsgType type, const PeerMessage& m, std::string_view reason);
 
     EngineContext& ctx_;

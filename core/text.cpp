@@ -118,6 +118,14 @@ bool is_dangerous_code_point(char32_t cp) {
 bool is_valid_name(std::string_view name) {
     if (name.empty() || name.size() > kMaxNameBytes) return false;
     for (std::size_t pos = 0; pos < name.size();) {
+        // An ASCII byte is its own code point (what decode_utf8_char would
+        // return): names are checked on every message received, most are ASCII.
+        auto byte = static_cast<unsigned char>(name[pos]);
+        if (byte < 0x80) {
+            if (is_forbidden_in_name(byte)) return false;
+            ++pos;
+            continue;
+        }
         Utf8Char c = decode_utf8_char(name.substr(pos));
         if (!c.valid || is_forbidden_in_name(c.cp)) return false;
         pos += c.len;
