@@ -8,6 +8,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "core/backoff.h"
@@ -312,13 +313,21 @@ void RendezvousClient::fail(RdvRequestKind kind, std::string_view reason, std::i
     listener_.on_request_failed(kind, reason, blocked, delay);
 }
 
-void RendezvousClient::on_failure(std::uint64_t id, RdvFailure failure) {
+void RendezvousClient::on_failure(std::uint64_t id, RdvFailure failure, std::string_view detail) {
     if (!in_flight_ || id != in_flight_id_) return;
     in_flight_ = false;
     RdvRequestKind kind = in_flight_kind_;
+    // "unreachable: Connection refused": the kind of failure and its cause,
+    // so the user is told why, not only that (issue 15.6).
+    char reason[256];
+    if (detail.empty())
+        std::snprintf(reason, sizeof reason, "%s", rdv_failure_name(failure));
+    else
+        std::snprintf(reason, sizeof reason, "%s: %.*s", rdv_failure_name(failure),
+                      static_cast<int>(std::min<std::size_t>(detail.size(), 200)), detail.data());
     if (kind == RdvRequestKind::kUnregister) {
         done_ = true;
-        listener_.on_unregistered(false, rdv_failure_name(failure));
+        listener_.on_unregistered(false, reason);
         return;
     }
     if (kind == RdvRequestKind::kDiscover && failure == RdvFailure::kTooLong &&
@@ -328,7 +337,7 @@ void RendezvousClient::on_failure(std::uint64_t id, RdvFailure failure) {
         P2P_WARN(kModule, "DISCOVER of every namespace is too long; listing %s only",
                  config_.ns.c_str());
     }
-    fail(kind, rdv_failure_name(failure), -1);
+    fail(kind, reason, -1);
 }
 
 void RendezvousClient::on_response(std::uint64_t id, const RendezvousResponse& response) {

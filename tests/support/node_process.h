@@ -43,6 +43,14 @@ class DeadPort {
     DeadPort(const DeadPort&) = delete;
     DeadPort& operator=(const DeadPort&) = delete;
     std::uint16_t port() const { return port_; }
+    // Gives up the bound socket (the caller closes it), still holding the
+    // port: a server can then listen on it (FakeRendezvous), so the dead
+    // address comes alive without another test taking it meanwhile.
+    int release() {
+        int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
 
   private:
     int fd_ = -1;
