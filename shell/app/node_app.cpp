@@ -205,8 +205,8 @@ class NodeApp final : public NodeRuntimeListener,
             // Log lines on the terminal the editor draws on go above the
             // prompt, like events; written straight to stderr they would land
             // in the middle of the line being typed.
-            if (editor_->interactive() && !options_.syslog && options_.log_file.empty() &&
-                platform::is_tty(2)) {
+            // (Not when they go to syslog or a file: stderr_queue() is null then.)
+            if (editor_->interactive() && log_.stderr_queue() && platform::is_tty(2)) {
                 editor_log_sink_ = std::make_unique<EditorLogSink>(
                     *editor_, 2, platform::colour_enabled(options_.colour, 2) ? 1 : 0);
                 replaced_log_sink_ = logger().sink();

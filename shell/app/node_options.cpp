@@ -321,7 +321,8 @@ constexpr OptionRow kOwnRows[] = {
                            .help = "logs to PATH instead of stderr"}),
     bind<O, &O::syslog>({.section = kOutput,
                          .flag = "--syslog",
-                         .help = "logs to syslog (facility daemon) instead of stderr",
+                         .help = "logs to syslog (facility daemon) instead of stderr: the "
+                                 "same as --log-format syslog",
                          .kind = K::kSwitch}),
     bind<O, &O::colour>({.section = kOutput,
                          .flag = "--color",
