@@ -259,8 +259,10 @@ class NodeApp final : public NodeRuntimeListener,
 
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
-        if (!refused_now(*commands_, *console_, event)) console_->event(event);
-        if (control_) control_->event(event);
+        // A redial that fails as the last one did was said already (core/peer_book.h).
+        bool shown = !(event.kind == EventKind::kPeer && event.repeat);
+        if (shown && !refused_now(*commands_, *console_, event)) console_->event(event);
+        if (shown && control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
         // after the engine returns (never call into it from its callback).
         bool ended = event.kind == EventKind::kDelivered || event.kind == EventKind::kUndelivered;

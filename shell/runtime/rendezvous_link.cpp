@@ -12,15 +12,6 @@ namespace p2p::shell {
 
 namespace {
 constexpr const char* kModule = "Rendezvous";
-
-// The connector says "connect 10.0.0.5:8080: Connection refused"; the user
-// is told which rendezvous already, so the cause is what follows the target
-// (which has no ": " in it, brackets and all: "[::1]:8080").
-std::string_view failure_cause(std::string_view detail) {
-    if (detail.substr(0, 8) != "connect ") return detail;
-    std::size_t colon = detail.find(": ");
-    return colon == std::string_view::npos ? detail : detail.substr(colon + 2);
-}
 }  // namespace
 
 // ---- RendezvousLink ---------------------------------------------------------------
@@ -241,7 +232,7 @@ void RendezvousDriver::on_outcome(std::uint64_t id, RendezvousLink::Outcome& out
         P2P_DEBUG(kModule, "request %llu to %s failed: %s (%s)",
                   static_cast<unsigned long long>(id), link_.server().to_string().c_str(),
                   rdv_failure_name(outcome.failure), outcome.detail.c_str());
-        client_.on_failure(id, outcome.failure, failure_cause(outcome.detail));
+        client_.on_failure(id, outcome.failure, platform::connect_error_cause(outcome.detail));
     } else {
         client_.on_response_line(id, outcome.line, outcome.len, arena_);
     }

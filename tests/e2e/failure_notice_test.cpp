@@ -107,5 +107,58 @@ TEST(FailureNotice, UnresolvableRendezvousNameIsSaidOnce) {
         << node.dump();
 }
 
+// A static peer that refuses: its first failure is shown with the cause, the redials
+// that fail the same way are not (console or log), and its CONNECTED when it comes up
+// ends it with "reachable again" in the log.
+TEST(FailureNotice, KnownPeerThatRefusesIsSaidOnceUntilItAnswers) {
+    DeadPort rdv;
+    DeadPort peer_port(true);  // refuses, until bea listens on it too
+    std::uint16_t port = peer_port.port();
+    std::string at = "127\\.0\\.0\\.1:" + std::to_string(port);
+    NodeConfig c;
+    c.name = "pia";
+    c.rendezvous_port = rdv.port();
+    c.peers = {"127.0.0.1:" + std::to_string(port)};
+    c.extra_args = {"--log-level", "debug", "--no-lan-discovery"};
+    NodeProcess node;
+    std::string err;
+    ASSERT_TRUE(node.start(c, &err)) << err;
+    ASSERT_TRUE(
+        node.expect("^peer " + at + " STALE connect failed: Connection refused; retry 1/[0-9]+ in"))
+        << node.dump();
+    // The second dial fails too (PeerLinks logs each at DEBUG), and is not shown.
+    ASSERT_TRUE(node.proc().wait_for_line("DEBUG \\[Links\\] dial failed: .*Connection refused",
+                                          kEventTimeout, Stream::kStderr))
+        << node.dump();
+    ASSERT_TRUE(node.proc().wait_for_line("DEBUG \\[Links\\] dial failed: .*Connection refused",
+                                          kEventTimeout, Stream::kStderr))
+        << node.dump();
+    EXPECT_EQ(count_matching(node.proc(), "^peer " + at + " STALE", Stream::kStdout), 1)
+        << node.dump();
+    EXPECT_EQ(count_matching(node.proc(), "^peer " + at + " CONNECTING", Stream::kStdout), 1)
+        << node.dump();
+    EXPECT_EQ(count_matching(node.proc(),
+                             " WARN \\[Peers\\] peer " + at +
+                                 " unreachable: connect failed: Connection refused; retry 1/",
+                             Stream::kStderr),
+              1)
+        << node.dump();
+    EXPECT_EQ(count_matching(node.proc(), " WARN \\[Peers\\]", Stream::kStderr), 1) << node.dump();
+
+    // The peer comes up on that port.
+    NodeConfig bc;
+    bc.name = "bea";
+    bc.port = port;
+    bc.rendezvous_port = rdv.port();
+    bc.extra_args = {"--no-lan-discovery"};
+    NodeProcess bea;
+    ASSERT_TRUE(bea.start(bc, &err)) << err;
+    ASSERT_TRUE(node.expect("^peer bea@CIC CONNECTED", kEventTimeout)) << node.dump();
+    EXPECT_TRUE(node.proc().wait_for_line(
+        " INFO \\[Peers\\] peer bea@CIC at " + at + " reachable again after [0-9]+ failed attempts",
+        kEventTimeout, Stream::kStderr))
+        << node.dump();
+}
+
 }  // namespace
 }  // namespace p2p::test

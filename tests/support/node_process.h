@@ -38,7 +38,10 @@ class TempDir {
 // which no parallel test can take over.
 class DeadPort {
   public:
-    DeadPort();
+    // `shareable`: bound with SO_REUSEADDR, so a server (a node, whose listener sets
+    // it too) can later listen on this very port while it is still held: the dead
+    // address comes alive with no moment in which another process could take it.
+    explicit DeadPort(bool shareable = false);
     ~DeadPort();
     DeadPort(const DeadPort&) = delete;
     DeadPort& operator=(const DeadPort&) = delete;
