@@ -120,13 +120,19 @@ std::size_t Node::read_room(LinkId id) const {
     return impl_->flow.read_room(impl_->links.find(id));
 }
 
-void Node::on_link_down(LinkId id, LinkDownReason reason) {
+void Node::on_link_down(LinkId id, LinkDownReason reason, std::string_view cause) {
     Impl& n = *impl_;
     Link* l = n.links.find(id);
     if (!l) return;
     const char* why = reason == LinkDownReason::kConnectFailed  ? "connect failed"
                       : reason == LinkDownReason::kClosedByPeer ? "closed by peer"
                                                                 : "link error";
+    char with_cause[128];  // "connect failed: Connection refused"
+    if (!cause.empty()) {
+        std::snprintf(with_cause, sizeof with_cause, "%s: %.*s", why,
+                      static_cast<int>(std::min<std::size_t>(cause.size(), 96)), cause.data());
+        why = with_cause;
+    }
     // A close after HELLO_REJECT means "already connected": no penalty.
     n.life.release(*l, l->got_reject ? "rejected: already connected" : why, !l->got_reject);
 }

@@ -168,12 +168,15 @@ struct NodeEvent {
     bool outgoing = false;                               // kWire
     std::string_view line;                               // kWire, without '\n'
     std::int64_t rtt_ms = 0;                             // kDelivered
-    int retry = 0;                                       // kAckTimeout
-    int max_retries = 0;                                 // kAckTimeout
-    LinkId link = kNoLink;                               // kLink, kWire
-    double metrics_rtt_ms = 0;                           // kMetrics: the responder's figures
-    std::uint64_t metrics_sent = 0;                      // kMetrics
-    std::uint64_t metrics_recv = 0;                      // kMetrics
+    // kPeer: a redial's CONNECTING, or its STALE with the cause already shown: a
+    // retry of a failure the console said once (docs/node.md "Failures").
+    bool repeat = false;
+    int retry = 0;                       // kAckTimeout
+    int max_retries = 0;                 // kAckTimeout
+    LinkId link = kNoLink;               // kLink, kWire
+    double metrics_rtt_ms = 0;           // kMetrics: the responder's figures
+    std::uint64_t metrics_sent = 0;      // kMetrics
+    std::uint64_t metrics_recv = 0;      // kMetrics
     std::uint64_t metrics_dropped = 0;   // kMetrics: our relayed copies dropped toward that peer
     std::string_view metrics_last_seen;  // kMetrics, ISO 8601 as received
 };
@@ -317,7 +320,9 @@ class Node {
     // LineFramer::kPartialBytes, never less than 4 KiB).
     std::size_t read_room(LinkId link) const;
     // The connection ended without the engine asking (EOF, error, failed dial).
-    void on_link_down(LinkId link, LinkDownReason reason);
+    // `cause`: why a dial failed, as the OS said it ("Connection refused"),
+    // shown in the peer's STALE line and its WARN.
+    void on_link_down(LinkId link, LinkDownReason reason, std::string_view cause = {});
 
     // -- output (host -> engine) --
     // Fills up to max slices with the link's next bytes to write; returns the

@@ -138,7 +138,8 @@ void LinkLife::detach(Link& l, const char* why, bool penalize) {
         return;
     }
     if (l.got_reject) r.rejected = true;
-    peers_.lost(p, why ? why : "closed", penalize);
+    peers_.lost(p, why ? why : "closed", penalize,
+                l.dir == LinkDirection::kOutbound && l.established_at == 0);
 }
 
 void LinkLife::begin_close(Link& l, std::string_view bye_reason, const char* why, bool await_bye_ok,

@@ -10,6 +10,7 @@
 #include "core/log_throttle.h"
 #include "core/messages.h"
 #include "core/peer_book.h"
+#include "core/slot_index.h"
 #include "core/text.h"
 
 namespace p2p {
@@ -23,13 +24,14 @@ PeerBook::PeerBook(EngineContext& ctx, LinkTable& links, LinkLife& life, Message
       failed_(std::max<std::size_t>(kMinFailedAdverts, 64 * ctx.cfg.max_peers),
               kFailedAdvertHoldMs) {}
 
-void PeerBook::set_state(int p, PeerState state, std::string_view detail) {
+void PeerBook::set_state(int p, PeerState state, std::string_view detail, bool repeat) {
     PeerRecord& r = table_.at(p);
     r.state = state;
     NodeEvent ev;
     ev.kind = EventKind::kPeer;
     ev.state = state;
     ev.reason = detail;
+    ev.repeat = repeat;
     char addr[PeerRecord::kHostBytes + 8];
     if (r.id_len > 0) {
         ev.peer_id = r.peer_id();
@@ -65,7 +67,8 @@ bool PeerBook::start_dial(int p) {
     l->hs_deadline = ctx_.now() + ctx_.cfg.handshake_timeout_ms;
     links_.rearm(*l);
     r.dialing = l->id;
-    set_state(p, PeerState::kConnecting, {});
+    // A redial while its dials fail: the console said the failure already.
+    set_state(p, PeerState::kConnecting, {}, r.fail_cause != 0);
     P2P_DEBUG("Peers", "dialing %s at %s", r.id, remote);
     if (!ctx_.host.dial(l->id, r.dial_host(), r.port)) {
         life_.release(*l, "connect failed", true);
@@ -74,7 +77,7 @@ bool PeerBook::start_dial(int p) {
     return true;
 }
 
-void PeerBook::lost(int p, const char* why, bool penalize) {
+void PeerBook::lost(int p, const char* why, bool penalize, bool failed_dial) {
     PeerRecord& r = table_.at(p);
     if (ctx_.quitting) {
         r.state = PeerState::kStale;
@@ -127,7 +130,8 @@ void PeerBook::lost(int p, const char* why, bool penalize) {
         }
     }
     if (r.next_attempt != 0) ctx_.timers.set(ctx_.slots.peer(p), r.next_attempt);
-    set_state(p, PeerState::kStale, detail);
+    bool repeat = failed_dial && penalize && !r.rejected && note_dial_failure(r, why, detail);
+    set_state(p, PeerState::kStale, detail, repeat);
     if (r.next_attempt == 0) {
         messages_.fail_waiting(p, "peer_unreachable");
     } else {
@@ -135,8 +139,39 @@ void PeerBook::lost(int p, const char* why, bool penalize) {
     }
 }
 
+// A dial that failed as the last one did is a repeat: the console shows the first
+// (and a new cause, and the end of the redials), not each retry. A static peer, or
+// one that answered before, is also said as a WARN then; peers on probation are
+// not (failing is what most listed fakes do). connected() says when it is over.
+// Rate-limited per peer too, as a rendezvous may list many.
+bool PeerBook::note_dial_failure(PeerRecord& r, const char* why, const char* detail) {
+    std::uint64_t cause = SlotIndex::hash(why) | 1;  // never 0: "no failure"
+    bool repeat = cause == r.fail_cause && r.next_attempt != 0;
+    // Given up: a later round of dials (a fresh advert) is news again.
+    r.fail_cause = r.next_attempt != 0 ? cause : 0;
+    if (repeat || (!r.is_static && !r.proven)) return repeat;
+    // "peer bob@CIC at 10.0.0.5:7070", or "peer 10.0.0.5:7070" for a static peer
+    // not yet named by a handshake.
+    char who[PeerRecord::kIdBytes + PeerRecord::kHostBytes + 16];
+    if (r.id_len > 0)
+        std::snprintf(who, sizeof who, "%.*s at %s:%u", static_cast<int>(r.id_len), r.id, r.host,
+                      static_cast<unsigned>(r.port));
+    else
+        std::snprintf(who, sizeof who, "%s:%u", r.host, static_cast<unsigned>(r.port));
+    P2P_WARN_LIMITED(
+        "Peers", "known peer unreachable", who, "peer %s unreachable: %s%s", who, detail,
+        r.next_attempt != 0 ? " (further failures for this reason are not repeated)" : "");
+    return false;
+}
+
 void PeerBook::connected(int p, LinkId link) {
     PeerRecord& r = table_.at(p);
+    if (r.fail_cause != 0 && (r.is_static || r.proven)) {
+        P2P_INFO("Peers", "peer %.*s at %s:%u reachable again after %d failed attempt%s",
+                 static_cast<int>(r.id_len), r.id, r.host, static_cast<unsigned>(r.port),
+                 r.attempts, r.attempts == 1 ? "" : "s");
+    }
+    r.fail_cause = 0;
     table_.set_link(p, link);
     if (!r.proven && r.failed_dials >= kProbationDials)
         failed_.erase(r.peer_id(), r.dial_host(), r.port);
@@ -214,6 +249,7 @@ int PeerBook::learn(Link& l, std::string_view peer_id) {
 
 void PeerBook::reset_retries(PeerRecord& r) {
     r.attempts = 0;
+    r.fail_cause = 0;  // a /connect, /reconnect or re-registration: its failure is news again
     r.said_bye = false;
     r.rejected = false;
 }

@@ -50,10 +50,12 @@ class PeerBook {
     Link* active_link(int p);
 
     // ---- life ----
-    void set_state(int p, PeerState state, std::string_view detail);
+    void set_state(int p, PeerState state, std::string_view detail, bool repeat = false);
     bool start_dial(int p);
     // Its link is gone: redial later (backoff), or STALE / GONE.
-    void lost(int p, const char* why, bool penalize);
+    // `failed_dial`: the link was ours and never came up (a known peer that
+    // cannot be reached is said once per cause: say_unreachable()).
+    void lost(int p, const char* why, bool penalize, bool failed_dial = false);
     void timer_fired(int p);
     // `link` now carries p's traffic: CONNECTED, no redial pending.
     void connected(int p, LinkId link);
@@ -77,6 +79,9 @@ class PeerBook {
     void reconnect_all();
 
   private:
+    // A dial of r failed because of `why`: true when it failed as the last
+    // one did (a repeat); otherwise a known peer's failure is said as a WARN.
+    bool note_dial_failure(PeerRecord& r, const char* why, const char* detail);
     void remove(int p, const char* why);
     // A record for a new peer, evicting an idle one if that is what it takes;
     // -1 when every record is held. `source`: the address of the inbound link

@@ -38,6 +38,9 @@ struct PeerRecord {
     bool rejected = false;     // last link ended with HELLO_REJECT
 
     int attempts = 0;  // failed dials / lost links since last success
+    // The cause of the last failed dial (a hash; 0: none since the last
+    // success): the redials that fail the same way are not shown again.
+    std::uint64_t fail_cause = 0;
     // Probation (node_admission.cpp): a listed peer that never completed a
     // handshake holds its record only for its first dials. Unlike
     // `attempts`, a re-registration does not reset these.

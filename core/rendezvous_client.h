@@ -143,7 +143,10 @@ class RendezvousClient {
     // the response itself. Outcomes of stale ids are ignored.
     void on_discover_entry(std::uint64_t id, const DiscoveredPeer& entry);
     void on_response(std::uint64_t id, const RendezvousResponse& response);
-    void on_failure(std::uint64_t id, RdvFailure failure);
+    // `detail`: the cause as the runtime saw it ("Connection refused",
+    // "cannot resolve HOST: Name or service not known"), appended to the
+    // failure's name in the reason the listener gets.
+    void on_failure(std::uint64_t id, RdvFailure failure, std::string_view detail = {});
     // Both steps from one answer line, decoded in situ (line[len] must be
     // writable) by the shared codec — tolerant: errors under `message` or
     // `error`, `ip`/`port` or `observed_ip`/`observed_port`, missing and extra

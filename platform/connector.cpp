@@ -7,6 +7,12 @@
 
 namespace p2p::platform {
 
+std::string_view connect_error_cause(std::string_view error) {
+    if (error.substr(0, 8) != "connect ") return error;
+    std::size_t colon = error.find(": ");
+    return colon == std::string_view::npos ? error : error.substr(colon + 2);
+}
+
 TcpConnector::TcpConnector(EventLoop& loop, Resolver& resolver)
     : loop_(loop), resolver_(resolver) {}
 

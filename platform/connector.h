@@ -7,12 +7,19 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "platform/event_loop.h"
 #include "platform/net.h"
 #include "platform/resolver.h"
 
 namespace p2p::platform {
+
+// The cause in a connector's error text: "connect 10.0.0.5:8080: Connection
+// refused" is "Connection refused" (a target has no ": " in it, brackets and
+// all: "[::1]:8080"); a resolver's "cannot resolve HOST: ..." is kept whole.
+// For messages that name the address already.
+std::string_view connect_error_cause(std::string_view error);
 
 class TcpConnector final : private IoHandler, private TimerHandler {
   public:

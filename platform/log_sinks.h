@@ -55,8 +55,10 @@ class StderrSink final : public LogSink {
 
 // --log-format: the own timestamped lines (plain), sd-daemon priority
 // prefixes for journald (journal), or journal when stderr is the journal
-// (auto).
-enum class LogFormat : unsigned char { kAuto, kPlain, kJournal };
+// (auto); or not stderr at all but syslog(3) with each line's priority
+// (syslog: OpenWrt's procd files a service's stderr at LOG_ERR whatever it
+// says, so a router logs through syslog to keep warnings and info apart).
+enum class LogFormat : unsigned char { kAuto, kPlain, kJournal, kSyslog };
 
 // sd-daemon.h's prefix level for a log level: 3 (err), 4 (warning), 6
 // (info), 7 (debug).

@@ -7,7 +7,7 @@ LogOutput::~LogOutput() {
 }
 
 bool LogOutput::open(const LogOutputOptions& options, std::string& error) {
-    if (options.syslog) {
+    if (options.syslog || options.format == platform::LogFormat::kSyslog) {
         sink_ = std::make_unique<platform::SyslogSink>();
     } else if (!options.file.empty()) {
         auto file = std::make_unique<platform::FileSink>();

@@ -1,8 +1,8 @@
-// Where a program's log lines go, chosen from its options: syslog (with its
-// facility), a --log-file (reopened on SIGHUP, for logrotate), or stderr as
-// timestamped lines or, under journald, as `<N>` priority-prefixed lines
-// without a timestamp (--log-format). Installed as core's log sink while
-// it lives.
+// Where a program's log lines go, chosen from its options: syslog (--syslog or
+// --log-format syslog; facility daemon, each line at its level's priority), a --log-file (reopened
+// on SIGHUP, for logrotate), or stderr as timestamped lines or, under journald, as `<N>`
+// priority-prefixed lines without a timestamp (--log-format). Installed as core's log sink while it
+// lives.
 #pragma once
 #include <memory>
 #include <string>

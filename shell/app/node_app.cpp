@@ -211,8 +211,8 @@ class NodeApp final : public NodeRuntimeListener,
             // Log lines on the terminal the editor draws on go above the
             // prompt, like events; written straight to stderr they would land
             // in the middle of the line being typed.
-            if (editor_->interactive() && !options_.syslog && options_.log_file.empty() &&
-                platform::is_tty(2)) {
+            // (Not when they go to syslog or a file: stderr_queue() is null then.)
+            if (editor_->interactive() && log_.stderr_queue() && platform::is_tty(2)) {
                 editor_log_sink_ = std::make_unique<EditorLogSink>(
                     *editor_, 2, platform::colour_enabled(options_.colour, 2) ? 1 : 0);
                 replaced_log_sink_ = logger().sink();
@@ -284,8 +284,10 @@ class NodeApp final : public NodeRuntimeListener,
     void on_node_event(const NodeEvent& event) override {
         commands_->note_event(event);
         if (chat_log_) chat_log_->event(event);
-        if (!refused_now(*commands_, *console_, event)) console_->event(event);
-        if (control_) control_->event(event);
+        // A redial that fails as the last one did was said already (core/peer_book.h).
+        bool shown = !(event.kind == EventKind::kPeer && event.repeat);
+        if (shown && !refused_now(*commands_, *console_, event)) console_->event(event);
+        if (shown && control_) control_->event(event);
         // A SEND that ended frees room in the user queue: read input again,
         // after the engine returns (never call into it from its callback).
         bool ended = event.kind == EventKind::kDelivered || event.kind == EventKind::kUndelivered;

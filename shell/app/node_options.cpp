@@ -326,7 +326,8 @@ constexpr OptionRow kOwnRows[] = {
                                    "deliveries) to PATH, mode 0600; reopened on SIGHUP"}),
     bind<O, &O::syslog>({.section = kOutput,
                          .flag = "--syslog",
-                         .help = "logs to syslog (facility daemon) instead of stderr",
+                         .help = "logs to syslog (facility daemon) instead of stderr: the "
+                                 "same as --log-format syslog",
                          .kind = K::kSwitch}),
     bind<O, &O::colour>({.section = kOutput,
                          .flag = "--color",

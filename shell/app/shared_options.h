@@ -34,7 +34,8 @@ struct SharedOptions {
 inline constexpr OptionChoice kLogFormatChoices[] = {
     {"auto", static_cast<std::int64_t>(platform::LogFormat::kAuto)},
     {"plain", static_cast<std::int64_t>(platform::LogFormat::kPlain)},
-    {"journal", static_cast<std::int64_t>(platform::LogFormat::kJournal)}};
+    {"journal", static_cast<std::int64_t>(platform::LogFormat::kJournal)},
+    {"syslog", static_cast<std::int64_t>(platform::LogFormat::kSyslog)}};
 
 // The value checks of --control and --control-group.
 bool control_path_ok(std::string_view path);
@@ -55,9 +56,11 @@ constexpr std::array<OptionRow, 8> shared_option_rows(std::string_view section) 
         bind<O, &O::log_format>(
             {.section = section,
              .flag = "--log-format",
-             .metavar = "auto|plain|journal",
+             .metavar = "auto|plain|journal|syslog",
              .help = "log lines on stderr: plain (own timestamp), journal (<N> priority "
-                     "prefix, no timestamp) or auto (journal when JOURNAL_STREAM names stderr)",
+                     "prefix, no timestamp) or auto (journal when JOURNAL_STREAM names stderr); "
+                     "or syslog: to syslog(3) (facility daemon) with each line's priority, "
+                     "not stderr (the OpenWrt service's choice)",
              .kind = K::kChoice,
              .choices = kLogFormatChoices}),
         bind<O, &O::control_path>(

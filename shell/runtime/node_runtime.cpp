@@ -279,6 +279,7 @@ void NodeRuntime::quit_complete() {
 // ---- RendezvousClientListener -----------------------------------------------------------
 
 void NodeRuntime::on_registered(std::string_view ip, std::int64_t port, std::int64_t ttl) {
+    rendezvous_recovered();
     char text[256];
     std::snprintf(text, sizeof text,
                   "registered %s port %u (seen as %.*s:%" PRId64 ", ttl %" PRId64 " s)",
@@ -300,6 +301,7 @@ void NodeRuntime::service_status(const std::string& text) {
 
 void NodeRuntime::on_discovered(std::size_t listed, std::size_t usable, std::size_t tracked) {
     first_discovery_over_ = true;
+    rendezvous_recovered();
     if (reported_discovery_ && usable == last_usable_) return;  // say it when it changes
     reported_discovery_ = true;
     last_usable_ = usable;
@@ -317,20 +319,40 @@ bool NodeRuntime::wants(const PeerAdvert& advert) {
     return node_->wants_advert(advert);
 }
 
+// Said once per change of state (core/failure_streak.h): the first failure and its
+// cause, on the console and as a WARN; each retry only at DEBUG (the client logs it)
+// and in the service status; the end of it from rendezvous_recovered().
 void NodeRuntime::on_request_failed(RdvRequestKind kind, std::string_view reason, bool blocked,
                                     MonoMs retry_in_ms) {
     if (kind != RdvRequestKind::kUnregister) first_discovery_over_ = true;
+    std::string server = target_.to_string();
     char text[512];
     if (blocked) {
-        std::snprintf(text, sizeof text, "%s: blocked by the server, waiting %" PRId64 " s",
-                      rdv_request_name(kind), (retry_in_ms + 999) / 1000);
+        std::snprintf(text, sizeof text, "%s: %s blocked by the server, waiting %" PRId64 " s",
+                      server.c_str(), rdv_request_name(kind), (retry_in_ms + 999) / 1000);
     } else {
-        std::snprintf(text, sizeof text, "%s failed: %.*s; retry in %.1f s", rdv_request_name(kind),
+        std::snprintf(text, sizeof text,
+                      "%s: %s failed: %.*s; retry in %.1f s, backing off to at most %" PRId64
+                      " s (further failures for this reason are not repeated)",
+                      server.c_str(), rdv_request_name(kind),
                       static_cast<int>(std::min<std::size_t>(reason.size(), 300)), reason.data(),
-                      static_cast<double>(retry_in_ms) / 1000.0);
+                      static_cast<double>(retry_in_ms) / 1000.0,
+                      client_->config().backoff_max_ms / 1000);
     }
-    listener_.on_rendezvous(text);
     if (kind == RdvRequestKind::kRegister) service_status(text);
+    if (!rendezvous_failures_.fail(blocked ? std::string_view("blocked") : reason)) return;
+    listener_.on_rendezvous(text);
+    P2P_WARN("Rendezvous", "%s", text);
+}
+
+void NodeRuntime::rendezvous_recovered() {
+    std::uint32_t failed = rendezvous_failures_.recover();
+    if (failed == 0) return;
+    char text[256];
+    std::snprintf(text, sizeof text, "%s reachable again after %" PRIu32 " failed attempt%s",
+                  target_.to_string().c_str(), failed, failed == 1 ? "" : "s");
+    listener_.on_rendezvous(text);
+    P2P_INFO("Rendezvous", "%s", text);
 }
 
 void NodeRuntime::on_unregistered(bool ok, std::string_view reason) {

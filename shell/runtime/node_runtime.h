@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/failure_streak.h"
 #include "core/lan_wire.h"
 #include "core/node.h"
 #include "core/rendezvous_client.h"
@@ -154,6 +155,8 @@ class NodeRuntime final : public NodeHost,
     void before_sleep();
     void arm_engine_timer();
     void finish();
+    // The rendezvous answered after failing: say so, once.
+    void rendezvous_recovered();
 
     platform::EventLoop& loop_;
     NodeRuntimeSettings settings_;
@@ -177,6 +180,8 @@ class NodeRuntime final : public NodeHost,
     std::unique_ptr<RendezvousLink> link_;
     std::unique_ptr<RendezvousDriver> driver_;
     std::unique_ptr<LanDriver> lan_;
+    // The rendezvous' failures in a row, said once per change of cause.
+    FailureStreak rendezvous_failures_;
     bool reported_discovery_ = false;
     bool first_discovery_over_ = false;
     std::size_t last_usable_ = 0;

@@ -179,7 +179,8 @@ void PeerLinks::on_dialed(std::size_t index, LinkId id, int fd, const std::strin
     if (fd < 0) {
         P2P_DEBUG(kModule, "dial failed: %s", error.c_str());
         free_slot(index);
-        node_->on_link_down(id, LinkDownReason::kConnectFailed);
+        node_->on_link_down(id, LinkDownReason::kConnectFailed,
+                            platform::connect_error_cause(error));
         return;
     }
     if (!open_slot(index, fd)) {

@@ -232,7 +232,7 @@ void RendezvousDriver::on_outcome(std::uint64_t id, RendezvousLink::Outcome& out
         P2P_DEBUG(kModule, "request %llu to %s failed: %s (%s)",
                   static_cast<unsigned long long>(id), link_.server().to_string().c_str(),
                   rdv_failure_name(outcome.failure), outcome.detail.c_str());
-        client_.on_failure(id, outcome.failure);
+        client_.on_failure(id, outcome.failure, platform::connect_error_cause(outcome.detail));
     } else {
         client_.on_response_line(id, outcome.line, outcome.len, arena_);
     }

@@ -73,6 +73,24 @@ class JournalFormat : public ::testing::Test {
     Process proc_;
 };
 
+// A rendezvous that refuses: one warning-priority line with the cause (issue
+// 15.6), the retries at debug priority only.
+TEST_F(JournalFormat, RendezvousFailureIsOneWarningWithItsCause) {
+    start({"--log-format", "journal", "--log-level", "debug"});
+    ASSERT_TRUE(proc_.wait_for_line("^<7>\\[Rendezvous\\] REGISTER failed \\(.*\\), retry 2 in",
+                                    kEventTimeout, Stream::kStderr))
+        << proc_.dump();
+    std::regex warning("^<4>\\[Rendezvous\\] 127\\.0\\.0\\.1:" + std::to_string(dead_.port()) +
+                       ": REGISTER failed: unreachable: Connection refused; retry in");
+    int warnings = 0;
+    for (const std::string& line : proc_.lines(Stream::kStderr)) {
+        warnings += std::regex_search(line, warning) ? 1 : 0;
+        bool about_it = line.find("REGISTER failed") != std::string::npos;
+        EXPECT_TRUE(!about_it || line.rfind("<4>", 0) == 0 || line.rfind("<7>", 0) == 0) << line;
+    }
+    EXPECT_EQ(warnings, 1) << proc_.dump();
+}
+
 TEST_F(JournalFormat, LogFormatJournalWritesPrioritiesAndNoTimestamp) {
     start({"--log-format", "journal"});
     expect_journal_lines();

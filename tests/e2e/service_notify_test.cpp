@@ -105,7 +105,10 @@ TEST(ServiceNotify, NodeIsReadyEvenWhenTheRendezvousIsDown) {
     std::string err;
     ASSERT_TRUE(node.start(c, &err)) << err;
     EXPECT_TRUE(systemd.wait_for("READY=1", 10s)) << systemd.all() << node.dump();
-    EXPECT_TRUE(systemd.wait_for("STATUS=REGISTER failed", 5s)) << systemd.all();
+    EXPECT_TRUE(systemd.wait_for("STATUS=127.0.0.1:" + std::to_string(dead.port()) +
+                                     ": REGISTER failed: unreachable: Connection refused",
+                                 5s))
+        << systemd.all();
 }
 
 TEST(ServiceNotify, RendezvousServerIsReadyWhenListeningAndSaysStopping) {

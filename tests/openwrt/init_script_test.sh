@@ -179,7 +179,7 @@ rdv_expected=$(set_all rdv "$RENDEZVOUS_CASES")
 set_all rdv "$RENDEZVOUS_CASES" >/dev/null
 start_service
 expect_argv full "/usr/bin/p2pchat|--no-shell|$node_expected--json|--syslog|--no-relay|--serve-rendezvous|0.0.0.0:8080|--peer|10.0.0.3:7070|--peer|10.0.0.4:7071|"
-expect_argv rdv "/usr/bin/p2pchat|rendezvous|$rdv_expected"
+expect_argv rdv "/usr/bin/p2pchat|rendezvous|--log-format|syslog|$rdv_expected"
 case "$(params_of full)" in
     *"user=p2pchat;"*"respawn="*"limits=nofile=4096 4096;"*) ;;
     *) fail "full: procd params $(params_of full)" ;;
@@ -209,7 +209,7 @@ section node unset
 option unset name n3
 section rendezvous rdv_off
 start_service
-expect_argv minimal "/usr/bin/p2pchat|--no-shell|--name|n1|--namespace|CIC|--serve-rendezvous|"
+expect_argv minimal "/usr/bin/p2pchat|--no-shell|--log-format|syslog|--name|n1|--namespace|CIC|--serve-rendezvous|"
 [ "$(grep -c . "$out")" = 1 ] || fail "only the enabled section runs, got: $(cat "$out")"
 
 # ---- the shipped /etc/config/p2pchat parses and starts nothing until enabled ----------
@@ -230,8 +230,8 @@ start_service
 option relay enabled 1
 option rendezvous enabled 1
 start_service
-expect_argv relay "/usr/bin/p2pchat|--no-shell|--name|router|--namespace|CIC|--port|7070|--rendezvous|127.0.0.1:8080|--max-peers|64|--log-level|INFO|--control|/var/run/p2pchat/control|"
-expect_argv rendezvous "/usr/bin/p2pchat|rendezvous|--listen|0.0.0.0:8080|--db|/var/lib/p2pchat/registrations.json|--log-level|INFO|"
+expect_argv relay "/usr/bin/p2pchat|--no-shell|--log-format|syslog|--name|router|--namespace|CIC|--port|7070|--rendezvous|127.0.0.1:8080|--max-peers|64|--log-level|INFO|--control|/var/run/p2pchat/control|"
+expect_argv rendezvous "/usr/bin/p2pchat|rendezvous|--log-format|syslog|--listen|0.0.0.0:8080|--db|/var/lib/p2pchat/registrations.json|--log-level|INFO|"
 
 # ---- every flag the script can emit is one the program knows --------------------------
 if [ -n "$bin" ]; then
@@ -242,6 +242,11 @@ if [ -n "$bin" ]; then
         printf '%s\n' "$node_help" | grep -qe "${pair#*:}\b" ||
             fail "p2pchat --help has no ${pair#*:}"
     done
+    # Both get --log-format syslog (procd would file their stderr at LOG_ERR).
+    printf '%s\n' "$node_help" | grep -qe "--log-format [a-z|]*syslog" ||
+        fail "p2pchat --help has no --log-format syslog"
+    printf '%s\n' "$rdv_help" | grep -qe "--log-format [a-z|]*syslog" ||
+        fail "p2pchat rendezvous --help has no --log-format syslog"
     for pair in $RENDEZVOUS_VALUE_OPTIONS; do
         printf '%s\n' "$rdv_help" | grep -qe "${pair#*:}\b" ||
             fail "p2pchat rendezvous --help has no ${pair#*:}"

@@ -8,6 +8,11 @@ FakeRendezvous::FakeRendezvous(Answer answer) : answer_(std::move(answer)) {
     if (listener_.ok()) thread_ = std::thread([this] { serve(); });
 }
 
+FakeRendezvous::FakeRendezvous(Answer answer, int bound_fd)
+    : listener_(bound_fd), answer_(std::move(answer)) {
+    if (listener_.ok()) thread_ = std::thread([this] { serve(); });
+}
+
 FakeRendezvous::~FakeRendezvous() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();

@@ -28,6 +28,8 @@ class FakeRendezvous {
     };
 
     explicit FakeRendezvous(Answer answer);
+    // Serves on a socket already bound (DeadPort::release()), taking it.
+    FakeRendezvous(Answer answer, int bound_fd);
     ~FakeRendezvous();
     FakeRendezvous(const FakeRendezvous&) = delete;
     FakeRendezvous& operator=(const FakeRendezvous&) = delete;

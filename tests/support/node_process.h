@@ -38,11 +38,22 @@ class TempDir {
 // which no parallel test can take over.
 class DeadPort {
   public:
-    DeadPort();
+    // `shareable`: bound with SO_REUSEADDR, so a server (a node, whose listener sets
+    // it too) can later listen on this very port while it is still held: the dead
+    // address comes alive with no moment in which another process could take it.
+    explicit DeadPort(bool shareable = false);
     ~DeadPort();
     DeadPort(const DeadPort&) = delete;
     DeadPort& operator=(const DeadPort&) = delete;
     std::uint16_t port() const { return port_; }
+    // Gives up the bound socket (the caller closes it), still holding the
+    // port: a server can then listen on it (FakeRendezvous), so the dead
+    // address comes alive without another test taking it meanwhile.
+    int release() {
+        int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
 
   private:
     int fd_ = -1;

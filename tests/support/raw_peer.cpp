@@ -247,6 +247,18 @@ RawListener::RawListener() {
     port_ = ntohs(sa.sin_port);
 }
 
+RawListener::RawListener(int bound_fd) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    if (bound_fd < 0 || ::listen(bound_fd, 128) != 0 ||
+        ::getsockname(bound_fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+        if (bound_fd >= 0) ::close(bound_fd);
+        return;
+    }
+    fd_ = bound_fd;
+    port_ = ntohs(sa.sin_port);
+}
+
 RawListener::~RawListener() {
     if (fd_ >= 0) ::close(fd_);
 }

@@ -106,6 +106,9 @@ class RawPeer {
 class RawListener {
   public:
     RawListener();  // binds 127.0.0.1:0; check ok()
+    // Listens on a socket already bound (a DeadPort's, released): the
+    // address that refused connections starts accepting them.
+    explicit RawListener(int bound_fd);
     ~RawListener();
     RawListener(const RawListener&) = delete;
     RawListener& operator=(const RawListener&) = delete;
