@@ -128,7 +128,20 @@ void NodeCommands::run_line(std::string_view line) {
         case CommandKind::kMetrics:
             ask_metrics(cmd.target);
             return;
+        case CommandKind::kWhoami:
+            whoami();
+            return;
     }
+}
+
+// Our id and key fingerprint, grouped for reading aloud (docs/protocol.md §8).
+void NodeCommands::whoami() {
+    std::string line = runtime_.self_id();
+    if (const IdentityKey* key = runtime_.identity())
+        line += "  fingerprint " + grouped_fingerprint(fingerprint(key->public_key));
+    else
+        line += "  no node key: links are not secured";
+    console_.info(line);
 }
 
 bool refused_now(const NodeCommands& commands, const Console& console, const NodeEvent& event) {

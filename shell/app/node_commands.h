@@ -106,6 +106,7 @@ class NodeCommands {
     void show_relay_counters();
     bool link_of(LinkId id, LinkView& out) const;  // the view of link `id`, if open
     void ask_metrics(std::string_view peer_id);
+    void whoami();
 
     NodeRuntime& runtime_;
     Node& node_;

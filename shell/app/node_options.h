@@ -68,6 +68,10 @@ struct NodeOptions : NodeConfig, SharedOptions {
     bool no_shell = false;
     bool stay = false;  // keep running when piped commands end
 
+    // The identity key file (docs/protocol.md §8); "": platform::default_key_path().
+    std::string key_file;
+    bool print_fingerprint = false;  // --fingerprint: print it (making the key) and exit
+
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };
 

@@ -15,10 +15,12 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/identity.h"
 #include "core/lan_wire.h"
 #include "core/node.h"
 #include "core/rendezvous_client.h"
@@ -71,6 +73,8 @@ struct NodeRuntimeSettings {
     // The service manager's NOTIFY_SOCKET / WATCHDOG_USEC (platform::notify_environment()
     // for the program; tests pass their own; empty: not run by a service manager).
     platform::NotifyEnvironment service;
+    // The node's identity key (docs/protocol.md §8); none: no secured links.
+    std::optional<IdentityKey> identity;
 };
 
 // What the runtime reports. Called from the loop; views are valid only
@@ -123,6 +127,10 @@ class NodeRuntime final : public NodeHost,
     const platform::HostPort& rendezvous_target() const { return target_; }
     bool serving_rendezvous() const { return server_ != nullptr; }
     std::string self_id() const;
+    // The node key, or nullptr when it runs without one.
+    const IdentityKey* identity() const {
+        return settings_.identity ? &*settings_.identity : nullptr;
+    }
     MonoMs now() const { return loop_.now(); }
 
     // NodeHost: called from inside the engine; never calls back into it.

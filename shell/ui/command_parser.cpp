@@ -27,6 +27,7 @@ constexpr CommandName kCommandNames[] = {
     {"/reconnect", CommandKind::kReconnect},
     {"/log", CommandKind::kLog},
     {"/help", CommandKind::kHelp},
+    {"/whoami", CommandKind::kWhoami},
     {"/quit", CommandKind::kQuit},
 };
 // clang-format on
@@ -357,6 +358,7 @@ void parse_arguments(ParseState& st, std::string_view name, std::string_view res
         case CommandKind::kRoutes:
         case CommandKind::kWatch:
         case CommandKind::kReconnect:
+        case CommandKind::kWhoami:
         case CommandKind::kQuit:
             if (!rest.empty()) st.fail("%.*s takes no arguments", int(name.size()), name.data());
             return;
