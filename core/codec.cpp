@@ -131,11 +131,12 @@ struct FeatureName {
     Feature bit;
     std::string_view name;
 };
-constexpr std::array<FeatureName, 4> kFeatureNames = {{
+constexpr std::array<FeatureName, 5> kFeatureNames = {{
     {kFeatureAck, "ack"},
     {kFeatureMetrics, "metrics"},
     {kFeatureRelay, "relay"},
     {kFeatureWhoHas, "who_has"},
+    {kFeatureNoise, "noise"},
 }};
 
 // ---- decoding -------------------------------------------------------------

@@ -116,6 +116,8 @@ class NodeCommands {
 
     std::vector<PeerView> peer_rows_;
     std::vector<LinkView> link_rows_;
+    std::vector<std::string> fingerprints_;  // what the rows' fingerprint views point into
+    std::string_view fingerprint_of(LinkId link);
     std::vector<RouteRow> route_rows_;
     IdBuffer last_from_;    // /reply goes here
     IdBuffer last_target_;  // plain text goes here

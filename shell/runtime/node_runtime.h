@@ -138,6 +138,9 @@ class NodeRuntime final : public NodeHost,
     void close_link(LinkId link) override;
     void want_write(LinkId link) override;
     void pause_reading(LinkId link, bool paused) override;
+    bool secure_link(LinkId link, bool initiator) override;
+    // The identity the peer of `link` proved, or nullptr when the link is not secured.
+    const IdentityPublic* link_identity(LinkId link) const { return links_.peer_identity(link); }
     void emit(const NodeEvent& event) override;
     void quit_complete() override;
     // The OS's random bytes (platform/random.h): msg_ids.
@@ -162,6 +165,7 @@ class NodeRuntime final : public NodeHost,
     void before_sleep();
     void arm_engine_timer();
     void finish();
+    void setup_credentials();
 
     platform::EventLoop& loop_;
     NodeRuntimeSettings settings_;
@@ -169,6 +173,7 @@ class NodeRuntime final : public NodeHost,
     platform::Resolver resolver_;
     Rng rng_;
 
+    std::unique_ptr<NoiseCredentials> credentials_;
     std::unique_ptr<Node> node_;
     PeerLinks links_;
     platform::TimerId engine_timer_ = 0;
