@@ -51,17 +51,14 @@ bool verify_payload(const std::uint8_t* payload, std::size_t len, const noise::K
     rapidjson::Document doc;
     doc.Parse(reinterpret_cast<const char*>(payload), len);
     if (doc.HasParseError() || !doc.IsObject()) return false;
-    auto id = doc.FindMember("identity");
-    auto sig = doc.FindMember("sig");
-    if (id == doc.MemberEnd() || sig == doc.MemberEnd() || !id->value.IsString() ||
-        !sig->value.IsString())
-        return false;
+    if (!doc.HasMember("identity") || !doc.HasMember("sig")) return false;
+    const rapidjson::Value& id = doc["identity"];
+    const rapidjson::Value& sig = doc["sig"];
+    if (!id.IsString() || !sig.IsString()) return false;
     IdentityPublic pk;
     std::uint8_t signature[kSignatureBytes];
-    if (!base64_decode_exact({id->value.GetString(), id->value.GetStringLength()}, pk.data(),
-                             pk.size()) ||
-        !base64_decode_exact({sig->value.GetString(), sig->value.GetStringLength()}, signature,
-                             sizeof signature))
+    if (!base64_decode_exact({id.GetString(), id.GetStringLength()}, pk.data(), pk.size()) ||
+        !base64_decode_exact({sig.GetString(), sig.GetStringLength()}, signature, sizeof signature))
         return false;
     std::uint8_t signed_text[kStaticKeyContext.size() + noise::kKeyBytes];
     std::memcpy(signed_text, kStaticKeyContext.data(), kStaticKeyContext.size());

@@ -23,6 +23,7 @@
 
 #include "core/secure_channel.h"
 #include "tests/support/bench_stats.h"
+#include "tests/support/channel_pipe.h"
 
 using namespace p2p;
 
@@ -39,33 +40,12 @@ struct End {
     SecureChannel ch;
     std::string queued, wire, received;
     std::size_t wire_total = 0;
-    std::vector<char> buf = std::vector<char>(65537);
 
-    void write_out() {
-        for (;;) {
-            OutSlice plain{queued.data(), queued.size()};
-            OutSlice out[4];
-            std::size_t n = ch.outbound(&plain, queued.empty() ? 0 : 1, out, 4);
-            if (n == 0) return;
-            std::size_t total = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                wire.append(out[i].data, out[i].len);
-                total += out[i].len;
-            }
-            wire_total += total;
-            queued.erase(0, ch.sent(total));
-        }
-    }
+    void write_out() { wire_total += test::drain_channel(ch, queued, wire); }
     bool read(std::string& from) {
-        while (!from.empty()) {
-            std::size_t n = std::min(from.size(), ch.read_room(65536));
-            std::memcpy(buf.data(), from.data(), n);
-            from.erase(0, n);
-            long p = ch.inbound(buf.data(), n, 65536);
-            if (p < 0) return false;
-            received.append(buf.data(), static_cast<std::size_t>(p));
-        }
-        return true;
+        bool ok = test::feed_channel(ch, from, from.size(), &received);
+        from.clear();
+        return ok;
     }
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/secure_channel.h"
+#include "tests/support/channel_pipe.h"
 
 namespace {
 
@@ -32,34 +33,12 @@ p2p::NoiseCredentials make(std::uint8_t byte) {
     return p2p::make_credentials(p2p::identity_from_seed(seed), s);
 }
 
-// Everything `from` offers, written whole, appended to `wire`.
 void drain(p2p::SecureChannel& from, std::string& queued, std::string& wire) {
-    for (;;) {
-        p2p::OutSlice plain{queued.data(), queued.size()};
-        p2p::OutSlice out[4];
-        std::size_t n = from.outbound(&plain, queued.empty() ? 0 : 1, out, 4);
-        if (n == 0) return;
-        std::size_t total = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            wire.append(out[i].data, out[i].len);
-            total += out[i].len;
-        }
-        queued.erase(0, from.sent(total));
-    }
+    p2p::test::drain_channel(from, queued, wire);
 }
 
 bool feed(p2p::SecureChannel& to, const std::string& wire, std::string* plain) {
-    std::vector<char> buf(65536 + 1);
-    std::size_t at = 0;
-    while (at < wire.size()) {
-        std::size_t n = std::min(wire.size() - at, to.read_room(65536));
-        std::memcpy(buf.data(), wire.data() + at, n);
-        at += n;
-        long got = to.inbound(buf.data(), n, 65536);
-        if (got < 0) return false;
-        plain->append(buf.data(), static_cast<std::size_t>(got));
-    }
-    return true;
+    return p2p::test::feed_channel(to, wire, wire.size(), plain);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/channel_pipe.h"
+
 namespace p2p {
 namespace {
 
@@ -35,35 +37,11 @@ struct End {
     std::string wire;      // bytes written, not yet read by the other end
     bool failed = false;
 
-    // Writes what the channel offers (as a socket that takes it all would).
-    void write_out() {
-        for (int guard = 0; guard < 100000; ++guard) {
-            OutSlice plain{queued.data(), queued.size()};
-            OutSlice out[8];
-            std::size_t n = ch.outbound(&plain, queued.empty() ? 0 : 1, out, 8);
-            if (n == 0) return;
-            std::size_t total = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                wire.append(out[i].data, out[i].len);
-                total += out[i].len;
-            }
-            queued.erase(0, ch.sent(total));
-        }
-    }
+    void write_out() { test::drain_channel(ch, queued, wire); }
     // Reads `wire` bytes given by the other end, `chunk` at a time.
     void read_in(std::string& from, std::size_t chunk) {
-        std::vector<char> buf(65536 + 1);
-        while (!from.empty() && !failed) {
-            std::size_t n = std::min({chunk, from.size(), ch.read_room(65536)});
-            std::copy_n(from.data(), n, buf.data());
-            from.erase(0, n);
-            long p = ch.inbound(buf.data(), n, 65536);
-            if (p < 0) {
-                failed = true;
-                return;
-            }
-            received.append(buf.data(), static_cast<std::size_t>(p));
-        }
+        if (!failed) failed = !test::feed_channel(ch, from, chunk, &received);
+        from.clear();
     }
 };
 
