@@ -11,6 +11,7 @@
 
 #include "tests/support/node_process.h"
 #include "tests/support/program_run.h"
+#include "tests/support/raw_peer.h"
 
 namespace p2p::test {
 namespace {
@@ -135,6 +136,41 @@ TEST(SecuredLinks, AnEavesdropperBetweenTwoNodesSeesNoMessageText) {
     EXPECT_EQ(bytes.find("SEND"), std::string::npos);
     EXPECT_EQ(bytes.find("PING"), std::string::npos);
     EXPECT_EQ(bytes.find("\"type\":\"ACK\""), std::string::npos);
+}
+
+// A legacy peer that echoes the caller's features in its HELLO_OK (as the threads-based
+// Python peer does) echoes `noise` too, but speaks no Noise: the GREASE check sees the
+// echo, and the link stays plaintext and chats as before.
+TEST(SecuredLinks, AnEchoingLegacyPeerStaysPlaintext) {
+    KeyedNode n;
+    ASSERT_TRUE(n.start("alice")) << n.node.dump();
+    RawListener listener;
+    ASSERT_TRUE(listener.ok());
+    n.node.command("/connect 127.0.0.1:" + std::to_string(listener.port()));
+    auto raw = listener.accept(kEventTimeout);
+    ASSERT_TRUE(raw) << n.node.dump();
+    auto hello = raw->read_line(kEventTimeout);
+    ASSERT_TRUE(hello) << n.node.dump();
+    std::size_t f = hello->find("\"features\":");
+    ASSERT_NE(f, std::string::npos);
+    std::string features = hello->substr(f, hello->find(']', f) + 1 - f);
+    EXPECT_NE(features.find("\"noise\""), std::string::npos) << *hello;
+    ASSERT_TRUE(
+        raw->send_line("{\"type\":\"HELLO_OK\",\"peer_id\":\"echo@CIC\",\"version\":"
+                       "\"1.0\"," +
+                       features + ",\"ttl\":1}"));
+    ASSERT_TRUE(n.node.wait_link_up("echo@CIC")) << n.node.dump();
+    ASSERT_TRUE(
+        raw->send_line("{\"type\":\"SEND\",\"msg_id\":\"e-1\",\"src\":\"echo@CIC\","
+                       "\"dst\":\"alice@CIC\",\"payload\":\"plain as ever\","
+                       "\"require_ack\":true,\"ttl\":1}"));
+    EXPECT_TRUE(n.node.expect("^msg echo@CIC: plain as ever$")) << n.node.dump();
+    auto ack = raw->read_type("ACK", kEventTimeout);
+    ASSERT_TRUE(ack) << n.node.dump();
+    EXPECT_EQ(ack->str("msg_id"), "e-1");
+    n.node.command("/conn");
+    EXPECT_TRUE(n.node.expect("^1 link")) << n.node.dump();
+    EXPECT_FALSE(n.node.saw("secured")) << n.node.dump();
 }
 
 }  // namespace
