@@ -288,6 +288,9 @@ void PeerLinks::on_read(platform::Connection& c) {
     if (!s.secure || s.secured_told || !s.secure->channel().secured()) return;
     s.secured_told = true;
     c.set_deadline(0);  // the handshake is done
+    // What the engine queued meanwhile (after its HELLO_OK) can go now: the responder
+    // finished on reading message 3, which writes nothing of its own to carry it.
+    want_write(s.id);
     if (on_secured_) on_secured_(s.id, s.secure->channel().peer_identity());
 }
 
