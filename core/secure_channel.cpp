@@ -1,5 +1,9 @@
 #include "core/secure_channel.h"
 
+// Before RapidJSON's own headers: its exemption from clang's pointer-overflow check
+// (RapidJSON's empty stack does arithmetic on a null pointer; see json_util.h).
+#include "core/json_util.h"
+//
 #include <rapidjson/document.h>
 #include <sodium.h>
 
