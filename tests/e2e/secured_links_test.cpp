@@ -173,5 +173,28 @@ TEST(SecuredLinks, AnEchoingLegacyPeerStaysPlaintext) {
     EXPECT_FALSE(n.node.saw("secured")) << n.node.dump();
 }
 
+// A peer that announces `noise` and then never sends handshake message 1 holds the
+// link only for the handshake timeout (10 s, docs/protocol.md §8): the node closes it
+// and says why. Long (label `long`): the timeout is the protocol's.
+TEST(SecuredLinks, AHandshakeNotFinishedInTimeClosesTheLink) {
+    KeyedNode n;
+    ASSERT_TRUE(n.start("alice")) << n.node.dump();
+    RawPeer raw;
+    ASSERT_TRUE(raw.connect(n.node.port()));
+    ASSERT_TRUE(
+        raw.send_line("{\"type\":\"HELLO\",\"peer_id\":\"mute@CIC\",\"version\":\"1.0\","
+                      "\"features\":[\"ack\",\"noise\"],\"ttl\":1}"));
+    auto ok = raw.read_line(kEventTimeout);
+    ASSERT_TRUE(ok) << n.node.dump();
+    EXPECT_NE(ok->find("\"noise\""), std::string::npos) << *ok;
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(raw.wait_closed(std::chrono::seconds(15))) << n.node.dump();
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_GT(waited, 8.0);
+    EXPECT_TRUE(n.node.proc().wait_for_line("the handshake did not finish in time", kEventTimeout,
+                                            Stream::kStderr))
+        << n.node.dump();
+}
+
 }  // namespace
 }  // namespace p2p::test
