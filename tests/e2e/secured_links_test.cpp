@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/support/node_process.h"
+#include "tests/support/poll_until.h"
 #include "tests/support/program_run.h"
 #include "tests/support/raw_peer.h"
 
@@ -62,7 +63,9 @@ void expect_oracle_talked(Process& oracle, KeyedNode& n) {
     n.node.command("/msg oracle@CIC over the channel");
     EXPECT_TRUE(oracle.wait_for_line("^msg over the channel$", kEventTimeout)) << oracle.dump();
     EXPECT_TRUE(n.node.expect("^delivered .* to oracle@CIC")) << n.node.dump();
-    EXPECT_TRUE(n.node.saw("^msg oracle@CIC: hello from the oracle$")) << n.node.dump();
+    EXPECT_TRUE(poll_until([&] { return n.node.saw("^msg oracle@CIC: hello from the oracle$"); },
+                           kEventTimeout))
+        << n.node.dump();
     EXPECT_TRUE(oracle.wait_for_line("^done$", kEventTimeout)) << oracle.dump();
     EXPECT_TRUE(oracle.has_line(std::regex("^pong$")) && oracle.has_line(std::regex("^ack$")))
         << oracle.dump();
@@ -113,10 +116,15 @@ TEST(SecuredLinks, AnEavesdropperBetweenTwoNodesSeesNoMessageText) {
         << alice.node.dump();
     bob.node.command("/msg alice@CIC attack at dawn");
     alice.node.command("/msg bob@CIC meet by the old oak");
-    EXPECT_TRUE(alice.node.expect("^msg bob@CIC: attack at dawn$")) << alice.node.dump();
-    EXPECT_TRUE(bob.node.expect("^msg alice@CIC: meet by the old oak$")) << bob.node.dump();
-    EXPECT_TRUE(bob.node.expect("^delivered .* to alice@CIC")) << bob.node.dump();
-    EXPECT_TRUE(alice.node.expect("^delivered .* to bob@CIC")) << alice.node.dump();
+    // Each node's "msg" and "delivered" lines come in either order: wait for both.
+    auto both = [](NodeProcess& n, const std::string& msg, const std::string& delivered) {
+        return poll_until([&] { return n.saw(msg) && n.saw(delivered); }, kEventTimeout);
+    };
+    EXPECT_TRUE(both(alice.node, "^msg bob@CIC: attack at dawn$", "^delivered .* to bob@CIC"))
+        << alice.node.dump();
+    EXPECT_TRUE(
+        both(bob.node, "^msg alice@CIC: meet by the old oak$", "^delivered .* to alice@CIC"))
+        << bob.node.dump();
     bob.node.quit();
     alice.node.quit();
     proxy.stop();
