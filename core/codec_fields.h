@@ -90,11 +90,12 @@ struct FeatureName {
     Feature bit;
     std::string_view name;
 };
-inline constexpr std::array<FeatureName, 4> kFeatureNames = {{
+inline constexpr std::array<FeatureName, 5> kFeatureNames = {{
     {kFeatureAck, "ack"},
     {kFeatureMetrics, "metrics"},
     {kFeatureRelay, "relay"},
     {kFeatureWhoHas, "who_has"},
+    {kFeatureNoise, "noise"},
 }};
 
 // The slot a root member's key names, or kSlotCount when none.

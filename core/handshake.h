@@ -28,6 +28,7 @@ class Handshake {
 
   private:
     bool accept_hello(Link& l, const PeerMessage& m);
+    bool secure(Link& l, bool initiator);
     void establish(Link& l, int peer);
     void take_handshake(Link& l, const PeerMessage& m);
     bool echoes_us(Link& l, const PeerMessage& m);

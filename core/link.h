@@ -42,6 +42,9 @@ struct Link {
     std::uint32_t features = 0;  // negotiated
     bool legacy = true;          // no `relay` on both sides
     bool echo = false;           // peer echoed our GREASE token: legacy
+    // The host secures the link from the end of the line being handled: what else this
+    // read brought is not the handshake's (Inbound closes the link on it).
+    bool upgrade_cut = false;
     MonoMs opened_at = 0;
     MonoMs established_at = 0;
     MonoMs hs_deadline = 0;     // handshake (and connect) must finish by then

@@ -65,6 +65,7 @@ Link* LinkTable::take(LinkDirection dir, std::string_view remote, MonoMs hs_time
     l.features = 0;
     l.legacy = true;
     l.echo = false;
+    l.upgrade_cut = false;
     l.opened_at = ctx_.now();
     l.established_at = 0;
     l.hs_deadline = ctx_.now() + hs_timeout;

@@ -42,6 +42,9 @@ enum Feature : std::uint32_t {
     kFeatureMetrics = 1u << 1,
     kFeatureRelay = 1u << 2,
     kFeatureWhoHas = 1u << 3,
+    // Secured links (docs/protocol.md §8): announced only by a node with a key, so not
+    // in kAllFeatures; the host adds it (NodeConfig::features).
+    kFeatureNoise = 1u << 4,
 };
 inline constexpr std::uint32_t kAllFeatures =
     kFeatureAck | kFeatureMetrics | kFeatureRelay | kFeatureWhoHas;

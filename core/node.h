@@ -134,7 +134,7 @@ struct NodeConfig {
 };
 
 // Features this build of the engine implements (and so may announce).
-inline constexpr std::uint32_t kImplementedFeatures = kAllFeatures;
+inline constexpr std::uint32_t kImplementedFeatures = kAllFeatures | kFeatureNoise;
 
 // ---- events for the console ---------------------------------------------------
 
@@ -200,6 +200,15 @@ class NodeHost {
     virtual void want_write(LinkId link) = 0;
     // Something for the console / event stream.
     virtual void emit(const NodeEvent& event) = 0;
+    // Both sides announced `noise` (docs/protocol.md §8): from the end of the HELLO /
+    // HELLO_OK line just handled, `link` is a secured channel, `initiator` on the side
+    // that dialed. False: it cannot be (the engine closes the link). A host that never
+    // adds kFeatureNoise to NodeConfig::features is never asked.
+    virtual bool secure_link(LinkId link, bool initiator) {
+        (void)link;
+        (void)initiator;
+        return false;
+    }
     // After quit(): every link is closed. The host may now UNREGISTER and exit.
     virtual void quit_complete() = 0;
     // Backpressure: stop (true) or start again (false) reading `link`, because
@@ -255,6 +264,9 @@ struct PeerView {
     std::uint64_t sent_count = 0;  // messages sent to / received from this peer
     std::uint64_t recv_count = 0;
     MonoMs last_seen = 0;  // last message received
+    // Its link is secured (docs/protocol.md §8): the identity's fingerprint, grouped.
+    // The engine does not know it: the shell fills it from the host.
+    std::string_view fingerprint;
 };
 
 struct LinkView {
@@ -270,9 +282,10 @@ struct LinkView {
     std::size_t queued_msgs = 0;
     int missed_pongs = 0;
     MonoMs established_at = 0;
-    bool reading_paused = false;  // backpressure: its reader is paused
-    bool slow_reader = false;     // its queue stayed full too long: relayed copies dropped
-    std::uint64_t dropped = 0;    // relayed copies dropped toward this link
+    bool reading_paused = false;   // backpressure: its reader is paused
+    bool slow_reader = false;      // its queue stayed full too long: relayed copies dropped
+    std::uint64_t dropped = 0;     // relayed copies dropped toward this link
+    std::string_view fingerprint;  // secured: the peer's, grouped (filled by the shell)
 };
 
 // A cached route (learnt from WHO_HAS_HIT): messages to dst go via `via`.

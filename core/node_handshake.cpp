@@ -86,6 +86,7 @@ void Handshake::on_message(Link& l, const PeerMessage& m) {
             life_.close_now(l, "peer table full", false);
             return;
         }
+        if (!secure(l, true)) return;
         establish(l, p);
         return;
     } else if (m.type == MsgType::kHelloReject) {
@@ -123,7 +124,20 @@ bool Handshake::accept_hello(Link& l, const PeerMessage& m) {
     ok.features = l.features;
     ok.ttl = 1;
     links_.queue_msg(l, ok, true);
+    if (!secure(l, false)) return false;
     establish(l, p);
+    return true;
+}
+
+// Both lines listed `noise` (and not as an echo): the host turns everything after them
+// into the secured channel (docs/protocol.md §8 "Upgrade"). False if it closed the link.
+bool Handshake::secure(Link& l, bool initiator) {
+    if (!(l.features & kFeatureNoise)) return true;
+    if (!ctx_.host.secure_link(l.id, initiator)) {
+        life_.close_now(l, "cannot secure the link", true);
+        return false;
+    }
+    l.upgrade_cut = true;
     return true;
 }
 
@@ -198,7 +212,8 @@ void Handshake::establish(Link& l, int p) {
 bool Handshake::echoes_us(Link& l, const PeerMessage& m) {
     if (m.grease.empty() || m.grease != grease_) return false;
     l.echo = true;
-    l.features &= ~(kFeatureRelay | kFeatureWhoHas);
+    // A mirror speaks no Noise either: its `noise` is ours, echoed.
+    l.features &= ~(kFeatureRelay | kFeatureWhoHas | kFeatureNoise);
     P2P_INFO("Link", "%s: %.*s echoes our features: treated as legacy", l.remote,
              static_cast<int>(m.peer_id.size()), m.peer_id.data());
     return true;

@@ -27,6 +27,13 @@ void Inbound::feed(Link& l, char* data, std::size_t len) {
     links_.feed(l, data, len, [&](LineFramer::Event ev, char* line, std::size_t n) {
         on_framed(l, id, ev, line, n);
     });
+    if (l.used && l.id == id && l.upgrade_cut) {
+        // The peer sends nothing after its HELLO / HELLO_OK until the handshake's turn
+        // (docs/protocol.md §8): half a line here is a peer that does not follow it.
+        l.upgrade_cut = false;
+        if (l.framer.buffered() > 0)
+            life_.close_now(l, "bytes after the line that secured it", true);
+    }
 }
 
 void Inbound::release_held(Link& l) {
@@ -37,6 +44,12 @@ void Inbound::release_held(Link& l) {
 
 void Inbound::on_framed(Link& l, LinkId id, LineFramer::Event ev, char* line, std::size_t n) {
     if (!l.used || l.id != id) return;  // closed by an earlier line of this read
+    if (l.upgrade_cut) {
+        // A line after the one that secured the link, in the same read: the secured
+        // channel's bytes, not plaintext lines.
+        life_.close_now(l, "plaintext after the line that secured it", true);
+        return;
+    }
     if (ev == LineFramer::Event::kTooLong) {
         ++ctx_.stats.bad_lines;
         links_.send_error(l, "line_too_long", {}, {});

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Unpacks a target's libedit (and what a static link of it needs) into a directory, from
-# Debian's own packages, without installing anything on the build host:
+# Unpacks a target's libedit and libsodium (and what a static link of them needs) into a
+# directory, from Debian's own packages, without installing anything on the build host:
 #   toolchains/sysroot.sh ARCH DIR      ARCH: arm64 | armhf | armel | mipsel
 #   toolchains/sysroot.sh --refresh ARCH DIR    look for newer package versions
 #
@@ -39,11 +39,20 @@ case "$arch" in
 esac
 
 # libedit-dev's dependencies that carry what a static link needs: libedit.a needs libtinfo.a
-# (libncurses-dev) and libbsd.a, which needs libmd.a.
-packages=(libedit-dev libbsd-dev libmd-dev libncurses-dev)
+# (libncurses-dev) and libbsd.a, which needs libmd.a. libsodium-dev: libsodium.a, every
+# cryptographic primitive of secured links (toolchains/libsodium.cmake).
+packages=(libedit-dev libbsd-dev libmd-dev libncurses-dev libsodium-dev)
 
 stamp=$dir/.stamp
-if [ -f "$stamp" ] && [ "$refresh" != 1 ]; then
+# A stamp naming every package is a sysroot made already; one made before a package
+# joined the list is made again.
+stamped_all() {
+    local p
+    for p in "${packages[@]}"; do
+        grep -q "^$p " "$stamp" || return 1
+    done
+}
+if [ -f "$stamp" ] && [ "$refresh" != 1 ] && stamped_all; then
     exit 0
 fi
 

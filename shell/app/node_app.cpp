@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -23,6 +24,7 @@
 #include "shell/app/log_output.h"
 #include "shell/app/node_commands.h"
 #include "shell/app/node_control.h"
+#include "shell/app/node_identity.h"
 #include "shell/app/node_options.h"
 #include "shell/app/node_signals.h"
 #include "shell/app/version.h"
@@ -90,8 +92,9 @@ class NodeApp final : public NodeRuntimeListener,
     // `args` and `env_rendezvous` are what the options were parsed from, so
     // a headless SIGHUP can parse the config file again; `log` is reopened then.
     NodeApp(NodeOptions options, std::vector<std::string> args, std::string env_rendezvous,
-            LogOutput& log)
+            LogOutput& log, const std::optional<IdentityKey>& identity)
         : options_(std::move(options)),
+          identity_(identity),
           args_(std::move(args)),
           env_rendezvous_(std::move(env_rendezvous)),
           log_(log),
@@ -165,6 +168,7 @@ class NodeApp final : public NodeRuntimeListener,
     // The addresses were checked by parse_node_options.
     void runtime_settings(NodeRuntimeSettings& s) {
         s.engine = engine_config(options_, rng_.next());
+        s.identity = identity_;
         s.client_seed = rng_.next();
         s.service = platform::notify_environment();
         platform::parse_numeric_addr(options_.listen_host, options_.listen_port, s.listen);
@@ -471,6 +475,7 @@ class NodeApp final : public NodeRuntimeListener,
     }
 
     NodeOptions options_;
+    std::optional<IdentityKey> identity_;
     std::vector<std::string> args_;
     std::string env_rendezvous_;
     LogOutput& log_;
@@ -526,6 +531,13 @@ int node_main(const std::vector<std::string>& args) {
             break;
     }
     if (options.check_config) return report_config_ok("p2pchat", options, options.warnings);
+    if (options.print_fingerprint) return print_fingerprint(options);
+    std::optional<IdentityKey> identity;
+    std::string key_path, key_warning;
+    if (!load_node_identity(options, &identity, &key_path, &key_warning, &error)) {
+        std::fprintf(stderr, "p2pchat: %s\n", error.c_str());
+        return kExitFailure;
+    }
     LogOutput log;
     if (!log.open({options.syslog, options.log_file, options.log_format, options.colour}, error)) {
         std::fprintf(stderr, "p2pchat: --log-file %s: %s\n", options.log_file.c_str(),
@@ -533,7 +545,8 @@ int node_main(const std::vector<std::string>& args) {
         return kExitFailure;
     }
     logger().set_level(options.log_level);
-    NodeApp app(std::move(options), args, std::move(env_rendezvous), log);
+    if (!key_warning.empty()) P2P_WARN(kModule, "%s", key_warning.c_str());
+    NodeApp app(std::move(options), args, std::move(env_rendezvous), log, identity);
     return app.run();
 }
 

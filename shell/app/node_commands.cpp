@@ -142,7 +142,20 @@ void NodeCommands::run_line(std::string_view line) {
         case CommandKind::kMetrics:
             ask_metrics(cmd.target);
             return;
+        case CommandKind::kWhoami:
+            whoami();
+            return;
     }
+}
+
+// Our id and key fingerprint, grouped for reading aloud (docs/protocol.md §8).
+void NodeCommands::whoami() {
+    std::string line = runtime_.self_id();
+    if (const IdentityKey* key = runtime_.identity())
+        line += "  fingerprint " + grouped_fingerprint(fingerprint(key->public_key));
+    else
+        line += "  no node key: links are not secured";
+    console_.info(line);
 }
 
 bool refused_now(const NodeCommands& commands, const Console& console, const NodeEvent& event) {
@@ -265,9 +278,22 @@ void NodeCommands::connect(const Command& cmd) {
         fail("unknown peer " + std::string(cmd.target) + " (see /peers)");
 }
 
+// The grouped fingerprint of `link`'s peer when the link is secured, kept in fingerprints_
+// (reserved for every row first, so earlier views stay valid).
+std::string_view NodeCommands::fingerprint_of(LinkId link) {
+    const IdentityPublic* who = link == kNoLink ? nullptr : runtime_.link_identity(link);
+    if (!who) return {};
+    fingerprints_.push_back(grouped_fingerprint(fingerprint(*who)));
+    return fingerprints_.back();
+}
+
 void NodeCommands::collect_peers() {
     peer_rows_.clear();
+    fingerprints_.clear();
+    fingerprints_.reserve(node_.peer_slots());
     for_each_peer(node_, [this](const PeerView& v) { peer_rows_.push_back(v); });
+    for (PeerView& p : peer_rows_)
+        if (p.state == PeerState::kConnected) p.fingerprint = fingerprint_of(p.link);
 }
 
 void NodeCommands::show_peers(std::string_view ns) {
@@ -285,6 +311,10 @@ void NodeCommands::show_links() {
     LinkView v;
     for (std::size_t i = 0; i < node_.link_slots(); ++i)
         if (node_.link_view(i, v)) link_rows_.push_back(v);
+    fingerprints_.clear();
+    fingerprints_.reserve(link_rows_.size());
+    for (LinkView& l : link_rows_)
+        l.fingerprint = fingerprint_of(l.id);
     console_.links(link_rows_, runtime_.now());
 }
 

@@ -116,6 +116,7 @@ class NodeCommands {
     void show_relay_counters();
     bool link_of(LinkId id, LinkView& out) const;  // the view of link `id`, if open
     void ask_metrics(std::string_view peer_id);
+    void whoami();
 
     NodeRuntime& runtime_;
     Node& node_;
@@ -125,6 +126,8 @@ class NodeCommands {
 
     std::vector<PeerView> peer_rows_;
     std::vector<LinkView> link_rows_;
+    std::vector<std::string> fingerprints_;  // what the rows' fingerprint views point into
+    std::string_view fingerprint_of(LinkId link);
     std::vector<RouteRow> route_rows_;
     IdBuffer last_from_;    // /reply goes here
     IdBuffer last_target_;  // plain text goes here

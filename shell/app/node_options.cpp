@@ -72,6 +72,17 @@ constexpr OptionRow kOwnRows[] = {
                      .help = "local namespace, same characters (required)",
                      .check = is_valid_local_name,
                      .expected = "1..64 characters of A-Z a-z 0-9 . _ -"}),
+    bind<O, &O::key_file>({.section = kIdentity,
+                           .flag = "--key",
+                           .metavar = "FILE",
+                           .help = "the node's identity key (made on first start, mode 0600); "
+                                   "default: node.key in $STATE_DIRECTORY, "
+                                   "$XDG_STATE_HOME/p2pchat or ~/.local/state/p2pchat"}),
+    bind<O, &O::print_fingerprint>({.section = kIdentity,
+                                    .flag = "--fingerprint",
+                                    .help = "print the key's fingerprint (making the key if "
+                                            "missing) and exit; needs no --name",
+                                    .kind = K::kSwitch}),
     bind<O, &O::listen_port>({.section = kIdentity,
                               .flag = "--port",
                               .key = "listen_port",
@@ -430,6 +441,10 @@ ParseStatus parse_node_options(const std::vector<std::string>& args,
     OptionParser parser{kRows, read_file, check_rendezvous_keys};
     ParseStatus status = parse_with_table(parser, args, &o, o.warnings, error);
     if (status != ParseStatus::kRun) return status;
+    if (o.print_fingerprint) {  // needs nothing but the key
+        out = std::move(o);
+        return ParseStatus::kRun;
+    }
     if (o.name.empty()) {
         error = "missing --name (or \"name\" in the config file)";
         return ParseStatus::kError;

@@ -71,6 +71,10 @@ struct NodeOptions : NodeConfig, SharedOptions {
     // Paste guard: a paste of more lines than this asks before sending; 0: never.
     int paste_lines = 5;
 
+    // The identity key file (docs/protocol.md §8); "": platform::default_key_path().
+    std::string key_file;
+    bool print_fingerprint = false;  // --fingerprint: print it (making the key) and exit
+
     std::vector<std::string> warnings;  // e.g. unknown config keys (not fatal)
 };
 

@@ -46,6 +46,7 @@ NodeRuntime::NodeRuntime(platform::EventLoop& loop, NodeRuntimeSettings settings
       target_(settings_.rendezvous),
       notifier_(settings_.service),
       watchdog_(loop_, notifier_) {
+    setup_credentials();
     node_ = std::make_unique<Node>(settings_.engine, loop_.clock(), *this);
     links_.attach(*node_);
     // Repeated WARNs (dropped messages, refused connections) are counted
@@ -236,7 +237,35 @@ void NodeRuntime::on_timer(std::uint64_t tag) {
     }
 }
 
+// With a node key: a Noise static key for this run, signed by it, and `noise` in the
+// features every HELLO announces (docs/protocol.md §8).
+void NodeRuntime::setup_credentials() {
+    if (!settings_.identity) return;
+    noise::Key static_secret;
+    if (!platform::random_bytes(static_secret.data(), static_secret.size())) {
+        P2P_WARN("Node", "no random bytes for a Noise key: links stay plaintext");
+        return;
+    }
+    credentials_ =
+        std::make_unique<NoiseCredentials>(make_credentials(*settings_.identity, static_secret));
+    static_secret.fill(0);
+    settings_.engine.features |= kFeatureNoise;
+    links_.set_credentials(credentials_.get(), [this](LinkId link, const IdentityPublic& who) {
+        std::string_view peer = "?";
+        LinkView v;
+        for (std::size_t i = 0; i < node_->link_slots(); ++i)
+            if (node_->link_view(i, v) && v.id == link) peer = v.peer_id;
+        std::string text = "link " + std::string(peer) + " secured, fingerprint " +
+                           grouped_fingerprint(fingerprint(who));
+        listener_.on_info(text);
+    });
+}
+
 // ---- NodeHost ------------------------------------------------------------------------
+
+bool NodeRuntime::secure_link(LinkId link, bool initiator) {
+    return links_.secure(link, initiator);
+}
 
 bool NodeRuntime::dial(LinkId link, std::string_view host, std::uint16_t port) {
     return links_.dial(link, host, port);

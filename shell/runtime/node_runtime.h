@@ -15,11 +15,13 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/failure_streak.h"
+#include "core/identity.h"
 #include "core/lan_wire.h"
 #include "core/node.h"
 #include "core/rendezvous_client.h"
@@ -72,6 +74,8 @@ struct NodeRuntimeSettings {
     // The service manager's NOTIFY_SOCKET / WATCHDOG_USEC (platform::notify_environment()
     // for the program; tests pass their own; empty: not run by a service manager).
     platform::NotifyEnvironment service;
+    // The node's identity key (docs/protocol.md §8); none: no secured links.
+    std::optional<IdentityKey> identity;
 };
 
 // What the runtime reports. Called from the loop; views are valid only
@@ -124,6 +128,10 @@ class NodeRuntime final : public NodeHost,
     const platform::HostPort& rendezvous_target() const { return target_; }
     bool serving_rendezvous() const { return server_ != nullptr; }
     std::string self_id() const;
+    // The node key, or nullptr when it runs without one.
+    const IdentityKey* identity() const {
+        return settings_.identity ? &*settings_.identity : nullptr;
+    }
     MonoMs now() const { return loop_.now(); }
 
     // NodeHost: called from inside the engine; never calls back into it.
@@ -131,6 +139,9 @@ class NodeRuntime final : public NodeHost,
     void close_link(LinkId link) override;
     void want_write(LinkId link) override;
     void pause_reading(LinkId link, bool paused) override;
+    bool secure_link(LinkId link, bool initiator) override;
+    // The identity the peer of `link` proved, or nullptr when the link is not secured.
+    const IdentityPublic* link_identity(LinkId link) const { return links_.peer_identity(link); }
     void emit(const NodeEvent& event) override;
     void quit_complete() override;
     // The OS's random bytes (platform/random.h): msg_ids.
@@ -157,6 +168,7 @@ class NodeRuntime final : public NodeHost,
     void finish();
     // The rendezvous answered after failing: say so, once.
     void rendezvous_recovered();
+    void setup_credentials();
 
     platform::EventLoop& loop_;
     NodeRuntimeSettings settings_;
@@ -164,6 +176,7 @@ class NodeRuntime final : public NodeHost,
     platform::Resolver resolver_;
     Rng rng_;
 
+    std::unique_ptr<NoiseCredentials> credentials_;
     std::unique_ptr<Node> node_;
     PeerLinks links_;
     platform::TimerId engine_timer_ = 0;

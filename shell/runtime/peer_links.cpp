@@ -1,11 +1,13 @@
 #include "shell/runtime/peer_links.h"
 
+#include <algorithm>
 #include <memory>
 #include <new>
 
 #include "core/invariant.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
+#include "platform/random.h"
 
 namespace p2p::shell {
 
@@ -93,7 +95,12 @@ PeerLinks::Slot& PeerLinks::slot_of(platform::Connection& c) {
 platform::Connection& PeerLinks::connection(std::size_t index) {
     Slot& s = slot(index);
     if (!s.conn) {
-        s.conn = new (&conn_storage_[index]) platform::Connection(loop_, *this, conn_config_);
+        platform::ConnectionConfig config = conn_config_;
+        if (credentials_) {
+            s.secure = std::make_unique<platform::SecureTransform>(credentials_);
+            config.transform = s.secure.get();
+        }
+        s.conn = new (&conn_storage_[index]) platform::Connection(loop_, *this, config);
         s.conn->set_tag(index);
     }
     return *s.conn;
@@ -144,6 +151,9 @@ bool PeerLinks::on_full(const platform::SockAddr& peer) {
 
 bool PeerLinks::open_slot(std::size_t index, int fd) {
     platform::Connection& c = connection(index);
+    Slot& s = slot(index);
+    if (s.secure) s.secure->channel().reset();  // plaintext until the engine secures it
+    s.secured_told = false;
     if (!c.open(fd)) return false;  // fd closed
     if (slot(index).read_paused) c.pause_reading(true);
     return true;
@@ -267,7 +277,58 @@ void PeerLinks::on_bytes(platform::Connection& c, char* data, std::size_t len) {
 }
 
 std::size_t PeerLinks::read_room(platform::Connection& c) {
-    return node_->read_room(slot_of(c).id);
+    Slot& s = slot_of(c);
+    std::size_t room = node_->read_room(s.id);
+    // A frame that came in pieces is decrypted with what follows it: leave it room.
+    if (s.secure) room = std::min(room, s.secure->channel().read_room(kReadBufferBytes));
+    return room;
+}
+
+void PeerLinks::on_read(platform::Connection& c) {
+    Slot& s = slot_of(c);
+    if (!s.secure || s.secured_told || !s.secure->channel().secured()) return;
+    s.secured_told = true;
+    c.set_deadline(0);  // the handshake is done
+    // What the engine queued meanwhile (after its HELLO_OK) can go now: the responder
+    // finished on reading message 3, which writes nothing of its own to carry it.
+    want_write(s.id);
+    if (on_secured_) on_secured_(s.id, s.secure->channel().peer_identity());
+}
+
+void PeerLinks::set_credentials(const NoiseCredentials* credentials,
+                                std::function<void(LinkId, const IdentityPublic&)> on_secured) {
+    credentials_ = credentials;
+    on_secured_ = std::move(on_secured);
+}
+
+bool PeerLinks::secure(LinkId link, bool initiator) {
+    int index = index_of(link);
+    if (index < 0 || !credentials_) return false;
+    Slot& s = slot(static_cast<std::size_t>(index));
+    if (!s.secure || !s.conn || !s.conn->is_open()) return false;
+    noise::Key ephemeral;
+    std::string error;
+    if (!platform::random_bytes(ephemeral.data(), ephemeral.size())) {
+        P2P_WARN(kModule, "no random bytes for a handshake key: link not secured");
+        return false;
+    }
+    bool ok = s.secure->channel().begin(initiator, ephemeral, &error);
+    ephemeral.fill(0);
+    if (!ok) {
+        P2P_WARN(kModule, "cannot secure a link: %s", error.c_str());
+        return false;
+    }
+    s.conn->set_deadline(loop_.now() + kSecureHandshakeMs);
+    want_write(link);  // the dialer's message 1 (the writes happen before the loop sleeps)
+    return true;
+}
+
+const IdentityPublic* PeerLinks::peer_identity(LinkId link) const {
+    int index = index_of(link);
+    if (index < 0) return nullptr;
+    const Slot& s = slots_[static_cast<std::size_t>(index)];
+    if (!s.secure || !s.secure->channel().secured()) return nullptr;
+    return &s.secure->channel().peer_identity();
 }
 
 std::size_t PeerLinks::output(platform::Connection& c, platform::ByteSlice* slices,
@@ -283,7 +344,13 @@ void PeerLinks::consumed(platform::Connection& c, std::size_t bytes) {
 // The socket failed or the peer closed: forget the slot, then tell the Node.
 void PeerLinks::on_closed(platform::Connection& c, platform::CloseReason reason) {
     std::size_t index = static_cast<std::size_t>(c.tag());
-    LinkId id = slot_of(c).id;
+    Slot& s = slot_of(c);
+    LinkId id = s.id;
+    if (reason == platform::CloseReason::kTransform && s.secure)
+        P2P_WARN(kModule, "secured link closed: %s", s.secure->channel().failure());
+    else if (reason == platform::CloseReason::kTimeout && s.secure &&
+             s.secure->channel().upgrading() && !s.secure->channel().secured())
+        P2P_WARN(kModule, "secured link closed: the handshake did not finish in time");
     free_slot(index);
     node_->on_link_down(id, reason == platform::CloseReason::kPeerClosed
                                 ? LinkDownReason::kClosedByPeer

@@ -20,6 +20,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@
 #include "platform/listener.h"
 #include "platform/net.h"
 #include "platform/resolver.h"
+#include "platform/secure_transform.h"
 
 namespace p2p::shell {
 
@@ -48,6 +50,16 @@ class PeerLinks final : private platform::ConnectionOwner, private platform::Lis
 
     // The Node whose links these are; sizes the slots from its capacity.
     void attach(Node& node);
+    // The node's key material (docs/protocol.md §8), before the first connection; without
+    // it no link is secured. `on_secured` hears of each link whose handshake completed.
+    void set_credentials(const NoiseCredentials* credentials,
+                         std::function<void(LinkId, const IdentityPublic&)> on_secured);
+    // The Noise handshake must be done by then after the HELLO / HELLO_OK.
+    static constexpr MonoMs kSecureHandshakeMs = 10'000;
+    // NodeHost::secure_link: start the handshake on `link`.
+    bool secure(LinkId link, bool initiator);
+    // The identity the peer of `link` proved, or nullptr when the link is not secured.
+    const IdentityPublic* peer_identity(LinkId link) const;
 
     // Starts accepting on `addr`. False with *err on failure.
     bool listen(const platform::SockAddr& addr, int backlog, std::string* err);
@@ -79,6 +91,9 @@ class PeerLinks final : private platform::ConnectionOwner, private platform::Lis
         bool read_paused = false;              // the Node asked us to stop reading it
         platform::Connection* conn = nullptr;  // in conn_storage_, from the first use on
         std::unique_ptr<platform::TcpConnector> connector;
+        // The link's channel, made with the Connection when there are credentials.
+        std::unique_ptr<platform::SecureTransform> secure;
+        bool secured_told = false;  // on_secured_ heard of this connection's handshake
     };
     // Room for one Connection, left uninitialised until the slot is first used.
     struct alignas(platform::Connection) ConnStorage {
@@ -99,6 +114,7 @@ class PeerLinks final : private platform::ConnectionOwner, private platform::Lis
     // platform::ConnectionOwner: the Node is the reader and the output queue.
     void on_bytes(platform::Connection& c, char* data, std::size_t len) override;
     std::size_t read_room(platform::Connection& c) override;
+    void on_read(platform::Connection& c) override;
     std::size_t output(platform::Connection& c, platform::ByteSlice* slices,
                        std::size_t max) override;
     void consumed(platform::Connection& c, std::size_t bytes) override;
@@ -123,6 +139,8 @@ class PeerLinks final : private platform::ConnectionOwner, private platform::Lis
     std::vector<std::size_t> flushing_;
     std::unordered_map<LinkId, std::size_t> by_id_;
     std::unique_ptr<char[]> read_buf_;
+    const NoiseCredentials* credentials_ = nullptr;
+    std::function<void(LinkId, const IdentityPublic&)> on_secured_;
 };
 
 }  // namespace p2p::shell

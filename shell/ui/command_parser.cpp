@@ -27,6 +27,7 @@ constexpr CommandName kCommandNames[] = {
     {"/reconnect", CommandKind::kReconnect},
     {"/log", CommandKind::kLog},
     {"/help", CommandKind::kHelp},
+    {"/whoami", CommandKind::kWhoami},
     {"/quit", CommandKind::kQuit},
 };
 // clang-format on
@@ -123,6 +124,7 @@ bool command_only_reads(CommandKind kind) {
         case CommandKind::kWatch:    // shows protocol lines; the node sends nothing more
         case CommandKind::kMetrics:  // asks a peer for its counters, changes nothing
         case CommandKind::kHelp:
+        case CommandKind::kWhoami:  // our own name and key fingerprint
             return true;
         case CommandKind::kText:
         case CommandKind::kConnect:
@@ -383,6 +385,7 @@ void parse_arguments(ParseState& st, std::string_view name, std::string_view res
         case CommandKind::kRoutes:
         case CommandKind::kWatch:
         case CommandKind::kReconnect:
+        case CommandKind::kWhoami:
         case CommandKind::kQuit:
             if (!rest.empty()) st.fail("%.*s takes no arguments", int(name.size()), name.data());
             return;

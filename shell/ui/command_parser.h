@@ -28,6 +28,7 @@ enum class CommandKind : std::uint8_t {
     kLog,        // /log <LEVEL>
     kMetrics,    // /metrics <peer_id>
     kHelp,       // /help [command]
+    kWhoami,     // /whoami
     kQuit,       // /quit
 };
 

@@ -21,6 +21,15 @@ std::string_view address_of(const PeerView& p, char (&out)[96]) {
     return {out, static_cast<std::size_t>(n)};
 }
 
+// Under the row of a secured link: the peer's fingerprint, grouped for reading (a
+// 64-column value does not fit a column of a 79-column table).
+void secured_line(LineBuilder& o, std::string_view fingerprint) {
+    if (fingerprint.empty()) return;
+    o.text("  secured ");
+    o.text(fingerprint);
+    o.end_line({}, true);
+}
+
 }  // namespace
 
 void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_view ns) {
@@ -46,6 +55,9 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
             im.writer.Bool(p.is_static);
             im.key("said_bye");
             im.writer.Bool(p.said_bye);
+            im.key("secured");
+            im.writer.Bool(!p.fingerprint.empty());
+            if (!p.fingerprint.empty()) im.field("fingerprint", p.fingerprint);
             im.writer.EndObject();
         }
         im.end_json_rows();
@@ -90,6 +102,7 @@ void Console::peers(std::span<const PeerView> peers, MonoMs now, std::string_vie
         o.pad(2);
         o.cell(note_text, 10);
         o.end_line({}, true);
+        secured_line(o, p.fingerprint);
     }
     char total[48];
     int n = std::snprintf(total, sizeof total, "%zu peer%s", shown, shown == 1 ? "" : "s");
@@ -121,7 +134,11 @@ void Console::links(std::span<const LinkView> links, MonoMs now) {
             if (l.features & kFeatureMetrics) im.str("metrics");
             if (l.features & kFeatureRelay) im.str("relay");
             if (l.features & kFeatureWhoHas) im.str("who_has");
+            if (l.features & kFeatureNoise) im.str("noise");
             im.writer.EndArray();
+            im.key("secured");
+            im.writer.Bool(!l.fingerprint.empty());
+            if (!l.fingerprint.empty()) im.field("fingerprint", l.fingerprint);
             im.key("queued_bytes");
             im.writer.Uint64(l.queued_bytes);
             im.key("queued_msgs");
@@ -167,6 +184,7 @@ void Console::links(std::span<const LinkView> links, MonoMs now) {
                                                   : std::string_view("-"),
                7);
         o.end_line({}, true);
+        secured_line(o, l.fingerprint);
     }
     char total[80];
     int n =

@@ -21,6 +21,7 @@ constexpr std::string_view kOverview[] = {
     "  /reconnect                 retry stale peers, ask the rendezvous again",
     "  /log <LEVEL>               log level: DEBUG, INFO, WARN, ERROR or OFF",
     "  /help [command]            this list, or one command in detail",
+    "  /whoami                    our peer id and key fingerprint",
     "  /quit                      say BYE to every peer and exit",
     "A peer id is name@namespace: 1-64 bytes each, no @ # * or spaces.",
     "Start a message with // to send text that begins with a slash.",
@@ -93,6 +94,11 @@ constexpr std::string_view kHelp[] = {
     "/help [command]",
     "  Lists the commands, or explains one: /help msg",
 };
+constexpr std::string_view kWhoami[] = {
+    "/whoami",
+    "  Our peer id and the fingerprint of our node key, in groups of four:",
+    "  read it to a peer over another channel (a call, in person) to check it.",
+};
 constexpr std::string_view kQuit[] = {
     "/quit",
     "  Says BYE to every peer, waits up to 2 s for their answers, leaves the",
@@ -140,6 +146,8 @@ HelpLines help_for(CommandKind kind) {
             return lines(kLog);
         case CommandKind::kHelp:
             return lines(kHelp);
+        case CommandKind::kWhoami:
+            return lines(kWhoami);
         case CommandKind::kQuit:
             return lines(kQuit);
         case CommandKind::kEmpty:

@@ -294,7 +294,7 @@ TEST_F(PeerWire, T15_NodeDialsWithHello) {
     for (const auto& f : features) {
         grease += f.starts_with("x-grease-");
         EXPECT_TRUE(f.starts_with("x-grease-") ||
-                    (std::set<std::string>{"ack", "metrics", "relay", "who_has"}).count(f))
+                    (std::set<std::string>{"ack", "metrics", "relay", "who_has", "noise"}).count(f))
             << f;
     }
     EXPECT_EQ(grease, 1) << hello->text();

@@ -132,7 +132,8 @@ slow_reader 3 --slow-reader
 log_level DEBUG --log-level
 log_file /tmp/p2pchat.log --log-file
 control /var/run/p2pchat/control --control
-config /etc/p2pchat/relay.json --config"
+config /etc/p2pchat/relay.json --config
+key /etc/p2pchat/node.key --key"
 RENDEZVOUS_CASES="listen 0.0.0.0:9090 --listen
 db /var/lib/p2pchat/db.json --db
 db_write_delay_ms 250 --db-write-delay-ms
@@ -188,7 +189,7 @@ case "$(params_of rdv)" in
     *"user=p2pchat;"*"limits=nofile=8192 8192;"*) ;;
     *) fail "rdv: procd params $(params_of rdv)" ;;
 esac
-[ "$STATE_DIRS" = " /var/lib/p2pchat /var/lib/p2pchat /var/run/p2pchat" ] ||
+[ "$STATE_DIRS" = " /var/lib/p2pchat /var/lib/p2pchat /etc/p2pchat /var/run/p2pchat" ] ||
     fail "state dirs:$STATE_DIRS"
 service_triggers
 [ "$TRIGGER" = p2pchat ] || fail "reload trigger: $TRIGGER"
@@ -230,7 +231,7 @@ start_service
 option relay enabled 1
 option rendezvous enabled 1
 start_service
-expect_argv relay "/usr/bin/p2pchat|--no-shell|--log-format|syslog|--name|router|--namespace|CIC|--port|7070|--rendezvous|127.0.0.1:8080|--max-peers|64|--log-level|INFO|--control|/var/run/p2pchat/control|"
+expect_argv relay "/usr/bin/p2pchat|--no-shell|--log-format|syslog|--name|router|--namespace|CIC|--port|7070|--rendezvous|127.0.0.1:8080|--max-peers|64|--log-level|INFO|--control|/var/run/p2pchat/control|--key|/etc/p2pchat/node.key|"
 expect_argv rendezvous "/usr/bin/p2pchat|rendezvous|--log-format|syslog|--listen|0.0.0.0:8080|--db|/var/lib/p2pchat/registrations.json|--log-level|INFO|"
 
 # ---- every flag the script can emit is one the program knows --------------------------

@@ -105,7 +105,10 @@ std::vector<std::string> NodeProcess::args() const {
 bool NodeProcess::launch(std::string* err) {
     // HOME keeps history files out of the real one; NO_COLOR and TERM=dumb
     // make sure nothing decorates the event lines.
-    std::vector<std::string> env = {"HOME=" + home_.path(), "NO_COLOR=1", "TERM=dumb"};
+    // The node key goes under HOME, never the state directory of whoever runs the tests.
+    std::vector<std::string> env = {"HOME=" + home_.path(),
+                                    "XDG_STATE_HOME=" + home_.path() + "/state",
+                                    "STATE_DIRECTORY=", "NO_COLOR=1", "TERM=dumb"};
     env.insert(env.end(), config_.extra_env.begin(), config_.extra_env.end());
     if (!proc_->start(P2PCHAT_BIN, args(), env, err)) return false;
     std::vector<std::string> groups;

@@ -303,7 +303,7 @@ TEST_F(CommandParserTest, ParseResultIsReusable) {
 TEST_F(CommandParserTest, CommandNameTableCoversEveryCommand) {
     std::size_t n = 0;
     const CommandName* names = command_names(&n);
-    EXPECT_EQ(n, 15u);
+    EXPECT_EQ(n, 16u);
     for (std::size_t i = 0; i < n; ++i) {
         EXPECT_EQ(command_name(names[i].kind), names[i].name);
         EXPECT_TRUE(parse(names[i].name).ok() || !result_.error().starts_with("unknown"))

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "platform/net.h"
+#include "platform/secure_transform.h"
 #include "tests/support/loop_wait.h"
 #include "tests/unit/socket_peer.h"
 
@@ -28,7 +30,9 @@ using test::run_until;
 constexpr std::size_t kLineLimit = 64;
 constexpr std::size_t kReadCap = 4096;
 
-enum class Variant { kLines, kRaw, kTransformed };
+// kSecured: the secured-link channel (platform/secure_transform.h) before the engine
+// secures the link, which must be the identity as PassThrough is.
+enum class Variant { kLines, kRaw, kTransformed, kSecured };
 
 // A line connection over the given buffers (kReadCap + 1 and kLineLimit + 1 bytes).
 ConnectionConfig line_config(char* read_buf, char* line_buf) {
@@ -49,6 +53,8 @@ std::string variant_name(const testing::TestParamInfo<Variant>& info) {
             return "Raw";
         case Variant::kTransformed:
             return "PassThrough";
+        case Variant::kSecured:
+            return "SecureTransform";
     }
     return "?";
 }
@@ -121,6 +127,7 @@ class ConnectionContract : public testing::TestWithParam<Variant> {
         if (GetParam() == Variant::kRaw) config.framing = Framing::kRaw;
         config.max_output = 64 * 1024;
         if (GetParam() == Variant::kTransformed) config.transform = &pass;
+        if (GetParam() == Variant::kSecured) config.transform = &secure;
         return config;
     }
     // Runs the loop for `turns` iterations that do not wait long.
@@ -143,6 +150,14 @@ class ConnectionContract : public testing::TestWithParam<Variant> {
     EventLoop loop;
     Owner owner{GetParam()};
     PassThrough pass;
+    NoiseCredentials credentials = [] {
+        if (sodium_init() < 0) std::abort();
+        std::uint8_t seed[kIdentitySeedBytes] = {1};
+        noise::Key s;
+        s.fill(2);
+        return make_credentials(identity_from_seed(seed), s);
+    }();
+    SecureTransform secure{&credentials};
     char read_buf[kReadCap + 1];
     char line_buf[kLineLimit + 1];
     Connection conn;
@@ -322,7 +337,8 @@ TEST_P(ConnectionContract, ResetWhilePausedClosesWithHangup) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, ConnectionContract,
-                         testing::Values(Variant::kLines, Variant::kRaw, Variant::kTransformed),
+                         testing::Values(Variant::kLines, Variant::kRaw, Variant::kTransformed,
+                                         Variant::kSecured),
                          variant_name);
 
 // ---- the transform slot ----------------------------------------------------------------
