@@ -4,14 +4,16 @@
 # same per-target sysroot as libedit (toolchains/sysroot.sh), so no board needs
 # libsodium23 installed and the static armv6/mipsel binaries can have it at all.
 #
+# Any other cross build (the OpenWrt SDK's) finds the target's libsodium through its
+# pkg-config, as it finds libedit.
+#
 # p2p_find_libsodium(<var>) sets <var> to a target to link. Secured links are part of
 # the product: without libsodium the configure fails, saying how to get it.
 
 function(p2p_find_libsodium result)
-  if(CMAKE_CROSSCOMPILING)
-    if(NOT P2P_CROSS_DEBIAN_ARCH OR NOT P2P_CROSS_TRIPLE)
-      message(FATAL_ERROR "p2pchat: the toolchain names no Debian architecture: no libsodium")
-    endif()
+  # A cross toolchain of ours names its Debian architecture; any other (the OpenWrt SDK's)
+  # stages the target's libsodium itself and finds it through pkg-config, below.
+  if(CMAKE_CROSSCOMPILING AND P2P_CROSS_DEBIAN_ARCH AND P2P_CROSS_TRIPLE)
     if(NOT DEFINED P2P_LIBEDIT_SYSROOT)
       set(P2P_LIBEDIT_SYSROOT "${PROJECT_SOURCE_DIR}/build/sysroot/${P2P_CROSS_DEBIAN_ARCH}")
     endif()

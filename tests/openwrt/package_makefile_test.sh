@@ -40,14 +40,16 @@ command -v mipsel-linux-gnu-g++ >/dev/null ||
     die "no mipsel-linux-gnu-g++ (.ci/setup test installs g++-mipsel-linux-gnu)"
 # The target's libedit: Debian's mipsel packages (toolchains/sysroot.sh, as the mipsel
 # preset uses them), staged where the SDK stages its libedit package.
-if [ ! -f "$sysroot/usr/lib/mipsel-linux-gnu/libedit.a" ]; then
+if [ ! -f "$sysroot/usr/lib/mipsel-linux-gnu/libedit.a" ] ||
+    [ ! -f "$sysroot/usr/lib/mipsel-linux-gnu/libsodium.a" ]; then
     bash "$repo/toolchains/sysroot.sh" mipsel "$sysroot" >/dev/null ||
         die "no mipsel libedit sysroot at $sysroot (toolchains/sysroot.sh)"
 fi
 staging=$work/staging
 mkdir -p "$staging/usr/include" "$staging/usr/lib/pkgconfig"
 cp -R "$sysroot/usr/include/editline" "$sysroot/usr/include/histedit.h" "$staging/usr/include/"
-for lib in edit tinfo bsd md; do
+cp -R "$sysroot/usr/include/sodium" "$sysroot/usr/include/sodium.h" "$staging/usr/include/"
+for lib in edit tinfo bsd md sodium; do
     cp "$sysroot/usr/lib/mipsel-linux-gnu/lib$lib.a" "$staging/usr/lib/"
 done
 # RapidJSON is header-only; the SDK stages it from its rapidjson package.
@@ -64,6 +66,17 @@ Version: 3.1
 Libs: -L\${libdir} -ledit -ltinfo -lbsd -lmd
 Cflags: -I\${includedir} -I\${includedir}/editline
 PC
+# The SDK's libsodium package stages a .pc of its own; Debian's static archive stands in.
+cat >"$staging/usr/lib/pkgconfig/libsodium.pc" <<PC
+prefix=$staging/usr
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+Name: libsodium
+Description: libsodium staged for the OpenWrt package test
+Version: 1.0.18
+Libs: -L\${libdir} -lsodium
+Cflags: -I\${includedir}
+PC
 
 build_dir=$work/build
 sdk() { # make target [VAR=value...]
@@ -76,10 +89,12 @@ var() { sdk openwrt-var VAR="$1"; }
 project_version=$(sed -n 's/^project(p2pchat VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")
 [ "$(var PKG_VERSION)" = "$project_version" ] ||
     fail "PKG_VERSION $(var PKG_VERSION) is not the project's $project_version"
-case " $(var DEPENDS) " in
-    *" +libedit "*) ;;
-    *) fail "DEPENDS ($(var DEPENDS)) lacks +libedit" ;;
-esac
+for dep in +libedit +libsodium; do
+    case " $(var DEPENDS) " in
+        *" $dep "*) ;;
+        *) fail "DEPENDS ($(var DEPENDS)) lacks $dep" ;;
+    esac
+done
 [ "$(var PKG_LICENSE)" = MIT ] || fail "PKG_LICENSE $(var PKG_LICENSE)"
 pkg_build_dir=$(var PKG_BUILD_DIR)
 pkg_install_dir=$(var PKG_INSTALL_DIR)
@@ -87,8 +102,8 @@ pkg_install_dir=$(var PKG_INSTALL_DIR)
 # ---- 1. Build/Prepare ---------------------------------------------------------------
 sdk openwrt-prepare >"$work/prepare.log" 2>&1 || { cat "$work/prepare.log"; die "Build/Prepare"; }
 copied=$(cd "$pkg_build_dir" && find . -mindepth 1 -maxdepth 2 \( -path ./docs/\* -o \
-    -path ./docs -o ! -path './*/*' \) | sort | tr '\n' ' ')
-[ "$copied" = "./CMakeLists.txt ./LICENSE ./core ./docs ./docs/man ./platform ./shell " ] ||
+    -path ./toolchains/\* -o ! -path './*/*' \) | sort | tr '\n' ' ')
+[ "$copied" = "./CMakeLists.txt ./LICENSE ./core ./docs ./docs/man ./platform ./shell ./toolchains ./toolchains/libsodium.cmake " ] ||
     fail "Build/Prepare copied: $copied"
 for f in core/codec.h shell/app/main.cpp docs/man/p2pchat.1 platform/service/debian/changelog; do
     cmp -s "$repo/$f" "$pkg_build_dir/$f" || fail "Build/Prepare: $f differs or is missing"
