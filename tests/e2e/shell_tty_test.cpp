@@ -11,6 +11,7 @@
 // is not installed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -76,8 +78,19 @@ class TmuxDemo {
         height_ = height;
         ::mkfifo(fifo_.c_str(), 0600);
     }
+    // Stops the pane's program gracefully and fails the test on a sanitizer report in
+    // anything the pane showed (leak checks run at exit: killing the server would hang
+    // the terminal up before they print).
     ~TmuxDemo() {
         if (fifo_fd_ >= 0) ::close(fifo_fd_);
+        if (started_) {
+            stop_foreground();
+            std::vector<std::string> lines;
+            std::istringstream raw(read_file(dir_ + "/pane.raw"));
+            for (std::string line; std::getline(raw, line);)
+                lines.push_back(line);
+            p2p::test::fail_on_sanitizer_reports("the program in the tmux pane", lines, screen());
+        }
         tmux("kill-server");
         std::system(("rm -rf " + shell_quote(dir_)).c_str());
     }
@@ -111,6 +124,7 @@ class TmuxDemo {
         } else {
             tmux("respawn-pane -k -t demo " + shell_quote(cmd));
         }
+        copy_output();
         return attach_fifo();
     }
 
@@ -128,7 +142,32 @@ class TmuxDemo {
         tmux("new-session -d -s demo -x " + std::to_string(width_) + " -y " +
              std::to_string(height_) + " " + shell_quote(cmd));
         tmux("set-option -t demo remain-on-exit on");
+        copy_output();
         started_ = true;
+    }
+    // Copies what the pane's programs write to pane.raw, for the sanitizer check at the
+    // end (the screen keeps only its last lines). Set up just after the program starts:
+    // its first bytes may be missed, not a report, which comes later.
+    void copy_output() {
+        tmux("pipe-pane -t demo -o " + shell_quote("cat >> " + shell_quote(dir_ + "/pane.raw")));
+    }
+    // SIGTERM to the terminal's foreground process group (the program, or the program
+    // a shell in the pane runs), then waits for it to be gone; kill-server does the rest.
+    void stop_foreground() {
+        if (dead()) return;
+        const long pane = std::atol(tmux("display -p -t demo '#{pane_pid}'").c_str());
+        std::ifstream stat("/proc/" + std::to_string(pane) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        long pgrp = 0;  // /proc/PID/stat after "(comm)": state ppid pgrp session tty tpgid
+        const auto paren = text.rfind(')');
+        if (paren == std::string::npos ||
+            std::sscanf(text.c_str() + paren + 1, " %*c %*d %*d %*d %*d %ld", &pgrp) != 1 ||
+            pgrp <= 1)
+            return;
+        ::kill(static_cast<pid_t>(-pgrp), SIGTERM);
+        wait_until([&] { return ::kill(static_cast<pid_t>(-pgrp), 0) != 0 || dead(); },
+                   std::chrono::milliseconds(10000));
+        if (static_cast<long>(pane) == pgrp) wait_until([&] { return dead(); }, kTimeout);
     }
     const std::string& dir() const { return dir_; }
 
