@@ -395,9 +395,10 @@ TEST_F(AttachTest, OnATerminalASentMessageTakesOneRow) {
     GTEST_SKIP() << "built without libedit: no line editor to test";
 #endif
     if (std::system("tmux -V >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
-    Tmux term("env HOME=" + shell_quote(dir_.path()) + " LC_ALL=C.UTF-8 NO_COLOR=1 " +
-              shell_quote(P2PCHAT_BIN) + " attach " + shell_quote(control_));
-    ASSERT_TRUE(term.shows("attached>")) << term.screen();
+    p2p::test::TmuxSession term;
+    term.start("exec env HOME=" + shell_quote(dir_.path()) + " LC_ALL=C.UTF-8 NO_COLOR=1 " +
+               shell_quote(P2PCHAT_BIN) + " attach " + shell_quote(control_));
+    ASSERT_TRUE(shows(term, "attached>")) << term.screen();
     term.type("/msg bob@CIC just one row");
     term.key("Enter");
     EXPECT_TRUE(bob_receives("just one row")) << term.screen();  // and ACKed
