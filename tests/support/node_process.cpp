@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 
@@ -41,6 +42,22 @@ DeadPort::DeadPort(bool shareable) {
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof sa;
+    if (shareable) {
+        // A port held with SO_REUSEADDR and not listening does not keep another
+        // SO_REUSEADDR socket's bind to port 0 off it: any node of a test running beside
+        // this one (they all listen on --port 0) could be given it, and the server meant
+        // for it then finds it taken. The kernel picks port 0 only from the ephemeral
+        // range (32768 and up here), so a shareable port is chosen below it.
+        std::uint32_t seed = static_cast<std::uint32_t>(::getpid()) * 2654435761u ^
+                             static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(this));
+        for (int attempt = 0; attempt < 200 && port_ == 0; ++attempt) {
+            seed = seed * 1664525u + 1013904223u;
+            std::uint16_t candidate = static_cast<std::uint16_t>(20000 + (seed >> 8) % 12000);
+            sa.sin_port = htons(candidate);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) port_ = candidate;
+        }
+        return;
+    }
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
         port_ = ntohs(sa.sin_port);
