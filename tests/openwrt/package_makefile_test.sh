@@ -54,29 +54,23 @@ for lib in edit tinfo bsd md sodium; do
 done
 # RapidJSON is header-only; the SDK stages it from its rapidjson package.
 ln -s /usr/include/rapidjson "$staging/usr/include/rapidjson"
+# A .pc file in the staging directory, as the SDK's own package of that library stages.
+stage_pc() { # name version libs cflags
+    cat >"$staging/usr/lib/pkgconfig/$1.pc" <<PC
+prefix=$staging/usr
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+Name: $1
+Description: $1 staged for the OpenWrt package test
+Version: $2
+Libs: -L\${libdir} $3
+Cflags: -I\${includedir}$4
+PC
+}
 # The SDK's libedit is a shared library that names its ncurses itself; this stand-in is
 # Debian's static one, so its .pc lists what libedit.a needs.
-cat >"$staging/usr/lib/pkgconfig/libedit.pc" <<PC
-prefix=$staging/usr
-libdir=\${prefix}/lib
-includedir=\${prefix}/include
-Name: libedit
-Description: libedit staged for the OpenWrt package test
-Version: 3.1
-Libs: -L\${libdir} -ledit -ltinfo -lbsd -lmd
-Cflags: -I\${includedir} -I\${includedir}/editline
-PC
-# The SDK's libsodium package stages a .pc of its own; Debian's static archive stands in.
-cat >"$staging/usr/lib/pkgconfig/libsodium.pc" <<PC
-prefix=$staging/usr
-libdir=\${prefix}/lib
-includedir=\${prefix}/include
-Name: libsodium
-Description: libsodium staged for the OpenWrt package test
-Version: 1.0.18
-Libs: -L\${libdir} -lsodium
-Cflags: -I\${includedir}
-PC
+stage_pc libedit 3.1 "-ledit -ltinfo -lbsd -lmd" " -I\${includedir}/editline"
+stage_pc libsodium 1.0.18 "-lsodium" ""
 
 build_dir=$work/build
 sdk() { # make target [VAR=value...]

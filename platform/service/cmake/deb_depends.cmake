@@ -37,13 +37,12 @@ foreach(entry ${_p2p_needed})
   elseif(lib MATCHES "^libhiredis\\.so\\.([0-9.]+)$")
     # The rendezvous Redis registry (host builds): libhiredis0.14, libhiredis1.1.0...
     set(dep "libhiredis${CMAKE_MATCH_1}")
-  elseif(lib MATCHES "^libsodium\\.so\\.([0-9]+)$")
-    # The node key and secured links, in a host build (cross builds link it statically).
-    set(dep "libsodium${CMAKE_MATCH_1}")
   elseif(lib STREQUAL "libatomic.so.1")
     set(dep "libatomic1")
-  elseif(lib MATCHES "^lib(tinfo|ncursesw|bsd|md)\\.so\\.([0-9]+)$")
-    # libedit's own dependencies, should a build link them dynamically.
+  elseif(lib MATCHES "^lib(tinfo|ncursesw|bsd|md|sodium)\\.so\\.([0-9]+)$")
+    # Debian names these packages libNAME<soname version>: libedit's own dependencies,
+    # should a build link them dynamically, and libsodium (the node key and secured
+    # links) in a host build (cross builds link it statically).
     set(dep "lib${CMAKE_MATCH_1}${CMAKE_MATCH_2}")
   else()
     message(FATAL_ERROR "p2pchat needs ${lib}: add its Debian package to platform/service/cmake/deb_depends.cmake")
